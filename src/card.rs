@@ -1,0 +1,257 @@
+//! A keyholder's public card: name, identity keys and fingerprint, self-signed.
+//!
+//! Cards are what keyholders hand to each other (and to `dkg init`). The fingerprint is what two people
+//! read out to each other over the phone to be sure they hold each other's real card.
+
+use crate::error::{Error, Result};
+use crate::textdoc::{DocError, DocWriter, Document, Need};
+use ed25519_dalek::{Signature, VerifyingKey};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::path::Path;
+
+/// Largest card file accepted.
+pub const MAX_CARD_BYTES: u64 = 4096;
+/// Longest keyholder name, in characters.
+pub const MAX_NAME_CHARS: usize = 64;
+
+/// A 128-bit fingerprint of a keyholder's identity keys.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Fingerprint([u8; 16]);
+
+impl Fingerprint {
+    /// SHA-256 over a domain string and both public keys, first 16 bytes.
+    pub fn of_keys(signing: &[u8; 32], encryption: &[u8; 32]) -> Self {
+        let mut h = Sha256::new();
+        h.update(b"frostsign card fingerprint v1\0");
+        h.update(signing);
+        h.update(encryption);
+        let d = h.finalize();
+        Fingerprint(d[..16].try_into().expect("16 bytes"))
+    }
+
+    /// Uppercase hex without spaces, as used in file headers and file names.
+    pub fn compact(&self) -> String {
+        hex::encode_upper(self.0)
+    }
+
+    /// Parse the compact form or the grouped form (spaces allowed, case-insensitive).
+    pub fn parse(s: &str) -> Option<Self> {
+        let cleaned: String = s.chars().filter(|c| *c != ' ').collect();
+        if cleaned.len() != 32 {
+            return None;
+        }
+        let bytes = hex::decode(cleaned.to_ascii_lowercase()).ok()?;
+        Some(Fingerprint(bytes.try_into().ok()?))
+    }
+
+    /// Parse strictly the compact form (for message headers, where one spelling is allowed).
+    pub fn parse_compact(s: &str) -> Option<Self> {
+        let ok = s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b));
+        if ok {
+            Self::parse(s)
+        } else {
+            None
+        }
+    }
+}
+
+/// Grouped for reading aloud: `3F2A 9C1B 77E0 4D21 8A0B 11CD 92EF 0A1B`.
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hexs = self.compact();
+        let groups: Vec<&str> = (0..8).map(|i| &hexs[i * 4..i * 4 + 4]).collect();
+        f.write_str(&groups.join(" "))
+    }
+}
+
+impl fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Fingerprint({})", self.compact())
+    }
+}
+
+/// A verified keyholder card.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Card {
+    name: String,
+    created: String,
+    signing_key: [u8; 32],
+    encryption_key: [u8; 32],
+    fingerprint: Fingerprint,
+    text: String,
+}
+
+const SCHEMA: &[(&str, Need)] = &[
+    ("name", Need::Required),
+    ("created", Need::Required),
+    ("signing-key", Need::Required),
+    ("encryption-key", Need::Required),
+    ("fingerprint", Need::Required),
+];
+
+/// Check a keyholder name: 1 to 64 characters, no control characters, no leading/trailing space.
+pub fn check_name(name: &str) -> Result<()> {
+    let n = name.chars().count();
+    if n == 0 || n > MAX_NAME_CHARS || name.chars().any(|c| c.is_control()) || name.trim() != name {
+        return Err(Error::new(format!(
+            "invalid keyholder name {name:?}: use 1 to {MAX_NAME_CHARS} printable characters, without leading or trailing spaces"
+        )));
+    }
+    Ok(())
+}
+
+impl Card {
+    /// Build and self-sign a card. `sign` signs with the identity's Ed25519 key.
+    pub fn create(
+        name: &str,
+        created: i64,
+        signing_key: [u8; 32],
+        encryption_key: [u8; 32],
+        sign: impl FnOnce(&[u8]) -> [u8; 64],
+    ) -> Result<Card> {
+        check_name(name)?;
+        let fingerprint = Fingerprint::of_keys(&signing_key, &encryption_key);
+        let text = DocWriter::new("card", 1)
+            .field("name", name)
+            .field("created", crate::clock::format(created))
+            .field("signing-key", hex::encode(signing_key))
+            .field("encryption-key", hex::encode(encryption_key))
+            .field("fingerprint", fingerprint)
+            .sign(sign);
+        Card::parse(&text).map_err(|e| Error::new(format!("internal error: new card does not parse: {e}")))
+    }
+
+    /// Parse and verify a card: syntax, self-signature, and that the fingerprint matches the keys.
+    pub fn parse(text: &str) -> std::result::Result<Card, DocError> {
+        let doc = Document::parse(text, "card", SCHEMA, true)?;
+        let name = doc.require("name")?.to_string();
+        check_name(&name).map_err(|e| DocError::BadValue { key: "name".into(), reason: e.message().into() })?;
+        let created = doc.require("created")?.to_string();
+        if crate::clock::parse(&created).is_none() {
+            return Err(DocError::BadValue {
+                key: "created".into(),
+                reason: "not a UTC time like 2026-01-31T12:00:00Z".into(),
+            });
+        }
+        let signing_key: [u8; 32] = doc.hex("signing-key")?;
+        let encryption_key: [u8; 32] = doc.hex("encryption-key")?;
+        let fingerprint = Fingerprint::of_keys(&signing_key, &encryption_key);
+        if doc.require("fingerprint")? != fingerprint.to_string() {
+            return Err(DocError::BadValue {
+                key: "fingerprint".into(),
+                reason: "does not match the card's keys (edited card?)".into(),
+            });
+        }
+        let vk = VerifyingKey::from_bytes(&signing_key).map_err(|_| DocError::BadValue {
+            key: "signing-key".into(),
+            reason: "not a valid Ed25519 public key".into(),
+        })?;
+        let sig = Signature::from_bytes(doc.signature().expect("signed schema"));
+        vk.verify_strict(&text.as_bytes()[..doc.signed_len()], &sig).map_err(|_| DocError::BadValue {
+            key: "signature".into(),
+            reason: "the self-signature does not verify: the card was altered after it was made".into(),
+        })?;
+        Ok(Card { name, created, signing_key, encryption_key, fingerprint, text: text.to_string() })
+    }
+
+    /// Read and verify a card file.
+    pub fn load(path: &Path) -> Result<Card> {
+        let text = crate::fsx::read_text(path, MAX_CARD_BYTES)?;
+        Card::parse(&text).map_err(|e| {
+            Error::file(path, format!("not a valid keyholder card: {e}")).with_help(
+                "ask the keyholder for a fresh copy (`frostsign holder export`) and compare fingerprints by voice",
+            )
+        })
+    }
+
+    /// The keyholder's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// When the identity was created.
+    pub fn created(&self) -> &str {
+        &self.created
+    }
+
+    /// Ed25519 key that signs this keyholder's messages.
+    pub fn signing_key(&self) -> &[u8; 32] {
+        &self.signing_key
+    }
+
+    /// X25519 key that private messages are encrypted to.
+    pub fn encryption_key(&self) -> &[u8; 32] {
+        &self.encryption_key
+    }
+
+    /// The fingerprint.
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.fingerprint
+    }
+
+    /// The exact card text (what is exported and embedded in ceremony files).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// "Name (FPR)" for messages.
+    pub fn label(&self) -> String {
+        format!("{} ({})", self.name, self.fingerprint)
+    }
+
+    /// Verify an Ed25519 signature by this keyholder.
+    pub fn verify(&self, message: &[u8], signature: &[u8; 64]) -> bool {
+        VerifyingKey::from_bytes(&self.signing_key)
+            .and_then(|vk| vk.verify_strict(message, &Signature::from_bytes(signature)))
+            .is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ed25519_dalek::{Signer, SigningKey};
+
+    fn card() -> Card {
+        let sk = SigningKey::from_bytes(&[1u8; 32]);
+        Card::create("Alice Example", 1_795_000_000, sk.verifying_key().to_bytes(), [2u8; 32], |m| {
+            sk.sign(m).to_bytes()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn fingerprint_forms() {
+        let fp = card().fingerprint();
+        assert_eq!(fp.to_string().len(), 39);
+        assert_eq!(Fingerprint::parse(&fp.to_string()), Some(fp));
+        assert_eq!(Fingerprint::parse_compact(&fp.compact()), Some(fp));
+        assert_eq!(Fingerprint::parse_compact(&fp.to_string()), None);
+    }
+
+    #[test]
+    fn any_edit_is_rejected() {
+        let c = card();
+        let text = c.text();
+        assert_eq!(Card::parse(text).unwrap(), c);
+        let edited = text.replace("Alice Example", "Mallory Examp");
+        assert!(Card::parse(&edited).is_err());
+        for i in 0..text.len() {
+            let mut b = text.as_bytes().to_vec();
+            b[i] ^= 0x01;
+            if let Ok(s) = String::from_utf8(b) {
+                assert!(Card::parse(&s).is_err(), "flip at byte {i} accepted");
+            }
+        }
+    }
+
+    #[test]
+    fn names_are_checked() {
+        assert!(check_name("").is_err());
+        assert!(check_name(" x").is_err());
+        assert!(check_name("a\u{7}b").is_err());
+        assert!(check_name(&"x".repeat(65)).is_err());
+        assert!(check_name("Zoë").is_ok());
+    }
+}

@@ -1,0 +1,54 @@
+//! Command implementations: what each subcommand does and prints. The binary's `main.rs` parses the
+//! arguments and calls into here; everything below works on typed options, not on argv.
+
+pub mod holder;
+
+use crate::home::PassphraseSource;
+use std::path::PathBuf;
+
+/// Options every command may use.
+#[derive(Clone, Debug)]
+pub struct Global {
+    /// The keyholder home.
+    pub home: PathBuf,
+    /// Where passphrases come from.
+    pub passphrase: PassphraseSource,
+}
+
+/// Ask a yes/no question on the terminal; `assume_yes` answers yes without asking. Without a terminal
+/// and without `assume_yes`, refuses with a hint.
+pub fn confirm(question: &str, assume_yes: bool) -> crate::Result<()> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if assume_yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(crate::Error::new("confirmation needed, but there is no terminal to ask on")
+            .with_help("review the details above, then run again with --yes"));
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| crate::Error::new(format!("could not read the answer: {e}")))?;
+    if matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
+        Ok(())
+    } else {
+        Err(crate::Error::new("not confirmed; nothing was done"))
+    }
+}
+
+/// Print an error the way cargo does and turn a result into the process exit code.
+pub fn report(result: crate::Result<()>) -> i32 {
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            if e.kind() != crate::ExitKind::InProgress || !e.message().is_empty() {
+                eprintln!("error: {e}");
+            }
+            e.kind().code()
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! Sealing and opening exchanged files ("messages").
+//!
+//! Every file a keyholder sends is a `frostsign-message` document: kind, ceremony id, round, sender,
+//! optional recipient, encryption, payload, and the sender's Ed25519 signature over every byte before the
+//! signature line. A private payload is encrypted to the recipient with HPKE (RFC 9180) in auth mode:
+//! DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20-Poly1305, with the message header as associated data.
+//! See docs/formats.md for the byte-exact description.
+
+use crate::card::{Card, Fingerprint};
+use crate::error::{Error, Result};
+use crate::home::Identity;
+use crate::secret::SecretBytes;
+use crate::textdoc::{DocError, DocWriter, Document, Need};
+use hpke::aead::ChaCha20Poly1305;
+use hpke::kdf::HkdfSha256;
+use hpke::kem::X25519HkdfSha256;
+use hpke::{Deserializable, Kem as _, OpModeR, OpModeS, Serializable};
+use std::path::Path;
+
+/// Largest message file accepted.
+pub const MAX_MESSAGE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// The message kinds this version knows. Anything else is rejected as unknown.
+pub const KINDS: &[&str] = &["dkg-round1", "dkg-round2", "dkg-confirm", "sign-commit", "sign-share"];
+
+/// The HPKE suite name written in the `encryption` field.
+pub const HPKE_SUITE: &str = "hpke-auth-x25519-sha256-chacha20poly1305";
+const HPKE_INFO: &[u8] = b"frostsign message v1";
+
+const SCHEMA: &[(&str, Need)] = &[
+    ("kind", Need::Required),
+    ("ceremony", Need::Required),
+    ("round", Need::Required),
+    ("from", Need::Required),
+    ("to", Need::Optional),
+    ("encryption", Need::Required),
+    ("payload", Need::Required),
+];
+
+/// What the reader expects of a message.
+#[derive(Clone, Copy, Debug)]
+pub struct Expect<'a> {
+    /// The kind, one of [`KINDS`].
+    pub kind: &'a str,
+    /// The ceremony (or signing session) id.
+    pub ceremony: &'a [u8; 32],
+    /// The round.
+    pub round: &'a str,
+    /// Whether the message must be private (encrypted to a recipient) or public.
+    pub private: bool,
+}
+
+/// A successfully opened message.
+#[derive(Debug)]
+pub struct Opened {
+    /// Index of the sender in the `known` list given to [`open`].
+    pub sender: usize,
+    /// Recipient, for private messages.
+    pub recipient: Option<Fingerprint>,
+    /// The payload (decrypted if it was private). Zeroized on drop.
+    pub payload: SecretBytes,
+}
+
+fn check_round(round: &str) -> bool {
+    !round.is_empty()
+        && round.len() <= 32
+        && round.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn hpke_seal(from: &Identity, to: &Card, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+    let sk_s = <X25519HkdfSha256 as hpke::Kem>::PrivateKey::from_bytes(from.encryption_secret().expose())
+        .map_err(|_| Error::new("invalid identity encryption key"))?;
+    let pk_s = X25519HkdfSha256::sk_to_pk(&sk_s);
+    let pk_r = <X25519HkdfSha256 as hpke::Kem>::PublicKey::from_bytes(to.encryption_key())
+        .map_err(|_| Error::new(format!("{}'s card has an invalid encryption key", to.name())))?;
+    let (enc, ct) = hpke::single_shot_seal::<ChaCha20Poly1305, HkdfSha256, X25519HkdfSha256, _>(
+        &OpModeS::Auth((sk_s, pk_s)),
+        &pk_r,
+        HPKE_INFO,
+        plaintext,
+        aad,
+        &mut rand_core::OsRng,
+    )
+    .map_err(|e| Error::new(format!("encryption failed: {e}")))?;
+    let mut out = enc.to_bytes().to_vec();
+    out.extend_from_slice(&ct);
+    Ok(out)
+}
+
+fn hpke_open(me: &Identity, from: &Card, aad: &[u8], sealed: &[u8]) -> Option<SecretBytes> {
+    if sealed.len() < 32 {
+        return None;
+    }
+    let sk_r = <X25519HkdfSha256 as hpke::Kem>::PrivateKey::from_bytes(me.encryption_secret().expose()).ok()?;
+    let pk_s = <X25519HkdfSha256 as hpke::Kem>::PublicKey::from_bytes(from.encryption_key()).ok()?;
+    let enc = <X25519HkdfSha256 as hpke::Kem>::EncappedKey::from_bytes(&sealed[..32]).ok()?;
+    hpke::single_shot_open::<ChaCha20Poly1305, HkdfSha256, X25519HkdfSha256>(
+        &OpModeR::Auth(pk_s),
+        &sk_r,
+        &enc,
+        HPKE_INFO,
+        &sealed[32..],
+        aad,
+    )
+    .ok()
+    .map(SecretBytes::new)
+}
+
+/// Seal a message from `from`: sign it, and encrypt the payload to `to` if given.
+///
+/// Before: `kind` is one of [`KINDS`], `round` is a short token (`[a-z0-9-]`, at most 32 bytes).
+/// After: the returned text opens with [`open`] for the same kind, ceremony and round, by anyone knowing
+/// `from`'s card (public) or only by `to` (private).
+pub fn seal(
+    from: &Identity,
+    kind: &str,
+    ceremony: &[u8; 32],
+    round: &str,
+    to: Option<&Card>,
+    payload: &[u8],
+) -> Result<String> {
+    assert!(KINDS.contains(&kind) && check_round(round), "invalid kind or round: a programming error");
+    let mut w = DocWriter::new("message", 1)
+        .field("kind", kind)
+        .field("ceremony", hex::encode(ceremony))
+        .field("round", round)
+        .field("from", from.card().fingerprint().compact());
+    if let Some(to) = to {
+        w = w.field("to", to.fingerprint().compact());
+    }
+    let w = w.field("encryption", if to.is_some() { HPKE_SUITE } else { "none" });
+    let body = match to {
+        Some(to) => hpke_seal(from, to, w.as_str().as_bytes(), payload)?,
+        None => payload.to_vec(),
+    };
+    Ok(w.block("payload", &body).sign(|m| from.sign(m)))
+}
+
+/// Open a message read from `path`.
+///
+/// Checks, in order: syntax and version; the sender is one of `known` (by fingerprint); the sender's
+/// signature over the header and payload; the kind is known and the one expected; ceremony; round; the
+/// recipient is `me` (private) or absent (public); decryption. Each failure is an error naming `path`
+/// and the reason. Nothing is returned unless every check passed.
+pub fn open(text: &str, path: &Path, expect: &Expect<'_>, known: &[Card], me: Option<&Identity>) -> Result<Opened> {
+    let fail = |reason: String| Error::file(path, reason);
+    let doc = Document::parse(text, "message", SCHEMA, true).map_err(|e| match e {
+        DocError::NotThisType { .. } | DocError::Empty => fail(format!("not a frostsign message: {e}")),
+        _ => fail(format!("malformed message: {e}"))
+            .with_help("the file was truncated or edited; ask the sender to send it again"),
+    })?;
+    let from = doc.get("from").unwrap_or_default();
+    let sender = Fingerprint::parse_compact(from)
+        .and_then(|fp| known.iter().position(|c| c.fingerprint() == fp))
+        .ok_or_else(|| {
+            fail(format!("signed by an unknown sender `{from}`, who is not a participant of this ceremony"))
+                .with_help("only files from the keyholders listed in the ceremony are accepted; remove this file")
+        })?;
+    let card = &known[sender];
+    if !card.verify(&text.as_bytes()[..doc.signed_len()], doc.signature().expect("signed")) {
+        return Err(fail(format!(
+            "the signature of {} does not verify: the file was altered after it was signed",
+            card.label()
+        ))
+        .with_help("ask the sender for a fresh copy of the file"));
+    }
+    let kind = doc.get("kind").unwrap_or_default();
+    if !KINDS.contains(&kind) {
+        return Err(fail(format!("unknown message kind `{kind}` (made by a newer frostsign?)")));
+    }
+    if kind != expect.kind {
+        return Err(fail(format!("is a `{kind}` message, expected `{}`", expect.kind)));
+    }
+    let ceremony = doc.hex::<32>("ceremony").map_err(|e| fail(e.to_string()))?;
+    if &ceremony != expect.ceremony {
+        return Err(fail(format!(
+            "belongs to another ceremony ({}), not this one ({})",
+            hex::encode(&ceremony[..8]),
+            hex::encode(&expect.ceremony[..8])
+        ))
+        .with_help("a file was copied from another ceremony folder, or the ceremony file changed; remove it"));
+    }
+    let round = doc.get("round").unwrap_or_default();
+    if round != expect.round {
+        return Err(fail(format!("is for round `{round}`, expected round `{}`", expect.round)));
+    }
+    let recipient = doc
+        .get("to")
+        .map(|t| Fingerprint::parse_compact(t).ok_or_else(|| fail("malformed recipient".into())))
+        .transpose()?;
+    let encryption = doc.get("encryption").unwrap_or_default();
+    let payload = doc.block("payload").map_err(|e| fail(e.to_string()))?;
+    let payload = match (expect.private, recipient) {
+        (false, None) if encryption == "none" => SecretBytes::new(payload),
+        (true, Some(to)) if encryption == HPKE_SUITE => {
+            let me = me.ok_or_else(|| fail("is a private message; only its recipient can open it".into()))?;
+            if to != me.card().fingerprint() {
+                let name =
+                    known.iter().find(|c| c.fingerprint() == to).map(|c| c.label()).unwrap_or_else(|| to.to_string());
+                return Err(fail(format!("is addressed to {name}, not to you ({})", me.card().label())));
+            }
+            let aad_end = text.find("payload:\n").ok_or_else(|| fail("no payload".into()))?;
+            hpke_open(me, card, &text.as_bytes()[..aad_end], &payload)
+                .ok_or_else(|| fail(format!("could not decrypt the message from {}", card.label())))?
+        }
+        _ => return Err(fail(format!("wrong recipient or encryption for a `{kind}` message"))),
+    };
+    Ok(Opened { sender, recipient, payload })
+}
+
+/// Read the recipient of a private message without opening it (for status displays). Returns the
+/// sender and recipient fingerprints if the file parses and the sender's signature verifies.
+pub fn peek(text: &str, known: &[Card]) -> Option<(usize, Option<Fingerprint>, String, String)> {
+    let doc = Document::parse(text, "message", SCHEMA, true).ok()?;
+    let fp = Fingerprint::parse_compact(doc.get("from")?)?;
+    let sender = known.iter().position(|c| c.fingerprint() == fp)?;
+    if !known[sender].verify(&text.as_bytes()[..doc.signed_len()], doc.signature()?) {
+        return None;
+    }
+    let to = doc.get("to").and_then(Fingerprint::parse_compact);
+    Some((sender, to, doc.get("kind")?.to_string(), doc.get("round")?.to_string()))
+}

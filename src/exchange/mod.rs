@@ -1,0 +1,5 @@
+//! What keyholders exchange: authenticated, optionally encrypted message files.
+
+pub mod message;
+
+pub use message::{open, seal, Expect, Opened};

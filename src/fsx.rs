@@ -1,0 +1,207 @@
+//! Filesystem primitives with the guarantees the rest of the tool relies on.
+//!
+//! - Writes are atomic: a temporary file in the same folder, fsync, rename, fsync of the folder. A reader
+//!   sees the old content or the new one, never half a file, even after a crash.
+//! - Reads are bounded: a file larger than the limit is refused after reading at most `limit + 1` bytes.
+//! - Removal of secrets is durable: the folder is fsynced after the unlink.
+
+use crate::error::{Error, Result};
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// Mode of every secret file.
+pub const PRIVATE_FILE: u32 = 0o600;
+/// Mode of the home folder and its subfolders.
+pub const PRIVATE_DIR: u32 = 0o700;
+/// Mode of public files written into ceremony folders.
+pub const PUBLIC_FILE: u32 = 0o644;
+
+/// Read a whole regular file of at most `limit` bytes.
+///
+/// Refuses directories and other non-regular files and anything larger than `limit`, with an error that
+/// names the file. Memory use is bounded by `limit + 1` whatever the file's size.
+pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    let file = File::open(path).map_err(|e| Error::io("read", path, e))?;
+    let meta = file.metadata().map_err(|e| Error::io("read", path, e))?;
+    if meta.is_dir() {
+        return Err(Error::file(path, "is a directory, not a file").with_help("give the path of the file inside it"));
+    }
+    if !meta.is_file() {
+        return Err(Error::file(path, "is not a regular file"));
+    }
+    let mut buf = Vec::new();
+    file.take(limit + 1).read_to_end(&mut buf).map_err(|e| Error::io("read", path, e))?;
+    if buf.len() as u64 > limit {
+        return Err(Error::file(path, format!("is too large (over {} bytes) for this kind of file", limit))
+            .with_help("check that you gave the right file; frostsign files are small text files"));
+    }
+    Ok(buf)
+}
+
+/// Read a small UTF-8 text file (see [`read_limited`]).
+pub fn read_text(path: &Path, limit: u64) -> Result<String> {
+    let bytes = read_limited(path, limit)?;
+    String::from_utf8(bytes).map_err(|e| {
+        Error::file(path, format!("is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
+            .with_help("this is not a frostsign file, or it was damaged in transit")
+    })
+}
+
+fn temp_path(path: &Path) -> PathBuf {
+    use rand_core::{OsRng, RngCore};
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp-{:016x}", OsRng.next_u64()))
+}
+
+fn parent_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// fsync a folder so that a rename or unlink inside it survives a crash.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir).and_then(|d| d.sync_all()).map_err(|e| Error::io("sync folder", dir, e))
+}
+
+fn write_temp(path: &Path, bytes: &[u8], mode: u32) -> Result<PathBuf> {
+    let tmp = temp_path(path);
+    let result = (|| {
+        let mut f = OpenOptions::new().write(true).create_new(true).mode(mode).open(&tmp)?;
+        // The mode given to open() is filtered by the umask; set it exactly.
+        f.set_permissions(fs::Permissions::from_mode(mode))?;
+        f.write_all(bytes)?;
+        f.sync_all()
+    })();
+    match result {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(Error::io("write", path, e))
+        }
+    }
+}
+
+/// Atomically replace (or create) `path` with `bytes`, file mode `mode`.
+pub fn atomic_write(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    let tmp = write_temp(path, bytes, mode)?;
+    if let Err(e) = fs::rename(&tmp, path) {
+        let _ = fs::remove_file(&tmp);
+        return Err(Error::io("write", path, e));
+    }
+    sync_dir(parent_of(path))
+}
+
+/// Atomically create `path` with `bytes`; fails with `AlreadyExists` semantics if it exists.
+///
+/// Returns `Ok(false)` (and writes nothing) if the file already exists.
+pub fn atomic_create(path: &Path, bytes: &[u8], mode: u32) -> Result<bool> {
+    let tmp = write_temp(path, bytes, mode)?;
+    // link() refuses to replace an existing file, which rename() would silently do.
+    let linked = fs::hard_link(&tmp, path);
+    let _ = fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => {
+            sync_dir(parent_of(path))?;
+            Ok(true)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(Error::io("write", path, e)),
+    }
+}
+
+/// Publish a public file into a ceremony folder: create it, or accept it if identical bytes are already
+/// there (a rerun). Different bytes under the same name are an error: nothing is overwritten.
+pub fn publish(path: &Path, bytes: &[u8]) -> Result<bool> {
+    if atomic_create(path, bytes, PUBLIC_FILE)? {
+        return Ok(true);
+    }
+    let existing =
+        read_limited(path, bytes.len() as u64 + 1).map_err(|e| e.context("a different file is already in the way"))?;
+    if existing == bytes {
+        Ok(false)
+    } else {
+        Err(Error::file(path, "already exists with different content; refusing to overwrite it").with_help(
+            "someone else wrote this file, or the folder was edited; move it away only if you know why it differs",
+        ))
+    }
+}
+
+/// Remove a file and fsync its folder, so the removal survives a crash. A missing file is fine.
+pub fn remove_durably(path: &Path) -> Result<()> {
+    match fs::remove_file(path) {
+        Ok(()) => sync_dir(parent_of(path)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io("remove", path, e)),
+    }
+}
+
+/// Create `dir` (and parents) if missing and make sure it is 0700.
+pub fn ensure_private_dir(dir: &Path) -> Result<()> {
+    if !dir.exists() {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(PRIVATE_DIR)
+            .create(dir)
+            .map_err(|e| Error::io("create folder", dir, e))?;
+    }
+    let meta = fs::metadata(dir).map_err(|e| Error::io("open folder", dir, e))?;
+    if !meta.is_dir() {
+        return Err(Error::file(dir, "is not a folder"));
+    }
+    if meta.permissions().mode() & 0o777 != PRIVATE_DIR {
+        fs::set_permissions(dir, fs::Permissions::from_mode(PRIVATE_DIR))
+            .map_err(|e| Error::io("set permissions of", dir, e))?;
+    }
+    Ok(())
+}
+
+/// Create a (public) folder if missing.
+pub fn ensure_dir(dir: &Path) -> Result<()> {
+    fs::create_dir_all(dir).map_err(|e| Error::io("create folder", dir, e))?;
+    if !dir.is_dir() {
+        return Err(Error::file(dir, "is not a folder"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_create_refuses_to_replace() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f");
+        assert!(atomic_create(&p, b"one", PRIVATE_FILE).unwrap());
+        assert!(!atomic_create(&p, b"two", PRIVATE_FILE).unwrap());
+        assert_eq!(fs::read(&p).unwrap(), b"one");
+        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        // no temporary files left behind
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn publish_is_idempotent_and_never_overwrites() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("m.txt");
+        assert!(publish(&p, b"x").unwrap());
+        assert!(!publish(&p, b"x").unwrap());
+        assert!(publish(&p, b"y").is_err());
+        assert_eq!(fs::read(&p).unwrap(), b"x");
+    }
+
+    #[test]
+    fn read_limited_bounds_and_names_problems() {
+        let d = tempfile::tempdir().unwrap();
+        let big = d.path().join("big");
+        fs::write(&big, vec![0u8; 1000]).unwrap();
+        let e = read_limited(&big, 100).unwrap_err();
+        assert!(e.to_string().contains("too large"), "{e}");
+        let e = read_limited(d.path(), 100).unwrap_err();
+        assert!(e.to_string().contains("is a directory"), "{e}");
+    }
+}

@@ -1,0 +1,25 @@
+//! frostsign: threshold release signing with FROST (RFC 9591) over Ed25519.
+//!
+//! n keyholders jointly hold one Ed25519 key; any t of them co-sign a release by exchanging small,
+//! authenticated text files; the result is one standard signature that stock tools verify with one
+//! public key. This library holds all logic; the `frostsign` binary only parses arguments.
+//!
+//! Modules, by what they are about:
+//! - [`card`], [`home`]: keyholder identities and the encrypted private store;
+//! - [`textdoc`], [`exchange`]: the file syntax and the authenticated exchanged messages;
+//! - [`fsx`], [`secret`], [`clock`], [`error`]: the small foundations everything else uses.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod card;
+pub mod cli;
+pub mod clock;
+pub mod error;
+pub mod exchange;
+pub mod fsx;
+pub mod home;
+pub mod secret;
+pub mod textdoc;
+
+pub use error::{Error, ExitKind, Result};

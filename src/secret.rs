@@ -1,0 +1,167 @@
+//! Secret byte strings: zeroized on drop, never printed.
+//!
+//! Everything secret that frostsign holds in memory (identity keys, the home key, passphrases, serialized
+//! FROST shares and nonces) lives in one of these types, so that `{:?}` can never leak it into a log and
+//! the bytes are wiped when the value goes out of scope.
+
+use std::fmt;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+/// A secret byte string of any length.
+#[derive(Clone, Default, Zeroize, ZeroizeOnDrop)]
+pub struct SecretBytes(Vec<u8>);
+
+impl SecretBytes {
+    /// Take ownership of `bytes`; they are wiped when this value drops.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        SecretBytes(bytes)
+    }
+
+    /// Borrow the secret bytes. Callers must not copy them into non-zeroizing storage.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Length in bytes (not secret).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<Zeroizing<Vec<u8>>> for SecretBytes {
+    fn from(mut z: Zeroizing<Vec<u8>>) -> Self {
+        SecretBytes(std::mem::take(&mut *z))
+    }
+}
+
+impl fmt::Debug for SecretBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretBytes(<{} bytes redacted>)", self.0.len())
+    }
+}
+
+/// A 32-byte secret key.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct SecretKey32([u8; 32]);
+
+impl SecretKey32 {
+    /// Wrap 32 secret bytes.
+    pub fn new(bytes: [u8; 32]) -> Self {
+        SecretKey32(bytes)
+    }
+
+    /// Fresh random key from the operating system's CSPRNG.
+    pub fn random() -> Self {
+        use rand_core::{OsRng, RngCore};
+        let mut k = [0u8; 32];
+        OsRng.fill_bytes(&mut k);
+        let key = SecretKey32(k);
+        k.zeroize();
+        key
+    }
+
+    /// Read exactly 32 bytes from a slice.
+    pub fn from_slice(bytes: &[u8]) -> Option<Self> {
+        let arr: [u8; 32] = bytes.try_into().ok()?;
+        Some(SecretKey32(arr))
+    }
+
+    /// Borrow the key bytes.
+    pub fn expose(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretKey32 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretKey32(<redacted>)")
+    }
+}
+
+/// A passphrase as typed or read from a file (without the trailing newline).
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct Passphrase(String);
+
+impl Passphrase {
+    /// Wrap a passphrase string.
+    pub fn new(s: String) -> Self {
+        Passphrase(s)
+    }
+
+    /// Borrow it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Passphrase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Passphrase(<redacted>)")
+    }
+}
+
+/// Pack several secret fields into one buffer: each field is a u32 big-endian length then the bytes.
+pub fn pack(fields: &[&[u8]]) -> SecretBytes {
+    let mut out = Vec::with_capacity(fields.iter().map(|f| f.len() + 4).sum());
+    for f in fields {
+        out.extend_from_slice(&(f.len() as u32).to_be_bytes());
+        out.extend_from_slice(f);
+    }
+    SecretBytes::new(out)
+}
+
+/// Inverse of [`pack`]: exactly `count` fields, or `None` if the layout does not match.
+pub fn unpack(bytes: &[u8], count: usize) -> Option<Vec<SecretBytes>> {
+    let mut rest = bytes;
+    let mut fields = Vec::with_capacity(count);
+    for _ in 0..count {
+        if rest.len() < 4 {
+            return None;
+        }
+        let len = u32::from_be_bytes(rest[..4].try_into().ok()?) as usize;
+        rest = &rest[4..];
+        if rest.len() < len {
+            return None;
+        }
+        fields.push(SecretBytes::new(rest[..len].to_vec()));
+        rest = &rest[len..];
+    }
+    rest.is_empty().then_some(fields)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_secret_bytes() {
+        let s = SecretBytes::new(b"hunter2-secret".to_vec());
+        let p = Passphrase::new("correct horse".into());
+        let k = SecretKey32::new([0x41; 32]);
+        let shown = format!("{s:?} {p:?} {k:?}");
+        assert!(!shown.contains("hunter2"));
+        assert!(!shown.contains("correct"));
+        assert!(!shown.contains("AAAA") && !shown.contains("65, 65"));
+    }
+
+    #[test]
+    fn pack_round_trips_and_rejects_wrong_layouts() {
+        let packed = pack(&[b"ab", b"", b"cde"]);
+        let fields = unpack(packed.expose(), 3).unwrap();
+        assert_eq!(fields[0].expose(), b"ab");
+        assert_eq!(fields[1].expose(), b"");
+        assert_eq!(fields[2].expose(), b"cde");
+        assert!(unpack(packed.expose(), 2).is_none());
+        assert!(unpack(&packed.expose()[..5], 3).is_none());
+    }
+}

@@ -1,0 +1,389 @@
+//! The one syntax of every file frostsign writes: small, versioned, line-oriented UTF-8 text.
+//!
+//! ```text
+//! frostsign-message: 1              <- magic line: "frostsign-<type>: <version>"
+//! kind: dkg-round1                  <- fields "key: value", in the order the type defines
+//! payload:                          <- a block field: empty value, then continuation lines,
+//!  eyJ2ZXJzaW9uIjoxLCJwYWNrYWdlIj      each starting with exactly one space
+//! signature: 3q2+7w...              <- optional, always last: Ed25519 over every byte above it
+//! ```
+//!
+//! Rules (docs/formats.md is the normative description): LF line ends only; no control characters; keys
+//! are `[a-z0-9-]+`; each key appears at most once and only where the type's schema allows; nothing may
+//! follow the signature line. Parsing is strict so that one byte changed anywhere is either rejected or
+//! caught by the signature.
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use std::fmt;
+
+/// Width of base64 continuation lines (without the leading space).
+const BLOCK_WIDTH: usize = 64;
+
+/// Why a document could not be parsed. Displayed after the file name by callers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(missing_docs)] // variant fields are named for what they hold
+pub enum DocError {
+    /// The file is empty.
+    Empty,
+    /// The first line is not the expected magic line.
+    NotThisType { expected: String, found: String },
+    /// The version number is not one this build reads.
+    UnsupportedVersion { kind: String, found: String },
+    /// A syntax problem on a given line (1-based).
+    Syntax { line: usize, reason: String },
+    /// A required field is missing.
+    Missing(String),
+    /// A field is present that the schema does not allow there.
+    Unexpected { line: usize, key: String },
+    /// A field's value is not valid for that field.
+    BadValue { key: String, reason: String },
+    /// Bytes follow the signature line.
+    TrailingData,
+    /// The file does not end with a newline (usually truncated).
+    Truncated,
+}
+
+impl fmt::Display for DocError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DocError::Empty => write!(f, "the file is empty"),
+            DocError::NotThisType { expected, found } => {
+                write!(f, "this is not a {expected} file (first line is `{found}`)")
+            }
+            DocError::UnsupportedVersion { kind, found } => {
+                write!(f, "unsupported {kind} format version `{found}` (this frostsign reads version 1)")
+            }
+            DocError::Syntax { line, reason } => write!(f, "line {line}: {reason}"),
+            DocError::Missing(key) => write!(f, "the required field `{key}` is missing (truncated or edited file?)"),
+            DocError::Unexpected { line, key } => write!(f, "line {line}: unexpected field `{key}`"),
+            DocError::BadValue { key, reason } => write!(f, "field `{key}`: {reason}"),
+            DocError::TrailingData => write!(f, "unexpected data after the signature line"),
+            DocError::Truncated => write!(f, "the file does not end with a newline (truncated?)"),
+        }
+    }
+}
+
+/// Whether a field must be present.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// Must be present.
+    Required,
+    /// May be absent.
+    Optional,
+    /// May appear any number of times (consecutively).
+    Repeated,
+}
+
+/// One field of a document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Field {
+    /// The key.
+    pub key: String,
+    /// One-line value, or the joined continuation lines of a block (without their leading spaces).
+    pub value: String,
+    /// True if written as a block.
+    pub block: bool,
+}
+
+/// A parsed document.
+#[derive(Clone, Debug)]
+pub struct Document {
+    fields: Vec<Field>,
+    signature: Option<[u8; 64]>,
+    signed_len: usize,
+}
+
+/// Writes a document in canonical form.
+pub struct DocWriter {
+    out: String,
+}
+
+fn check_line_value(v: &str) -> bool {
+    !v.is_empty() && !v.chars().any(|c| c.is_control()) && v.trim() == v
+}
+
+impl DocWriter {
+    /// Start a document of the given type and version.
+    pub fn new(doc_type: &str, version: u32) -> Self {
+        DocWriter { out: format!("frostsign-{doc_type}: {version}\n") }
+    }
+
+    /// Add a one-line field. Panics only on a programming error (a value with a newline).
+    pub fn field(mut self, key: &str, value: impl fmt::Display) -> Self {
+        let v = value.to_string();
+        assert!(check_line_value(&v), "field {key} has a value that cannot be written on one line");
+        self.out.push_str(&format!("{key}: {v}\n"));
+        self
+    }
+
+    /// Add binary data as a base64 block.
+    pub fn block(mut self, key: &str, data: &[u8]) -> Self {
+        self.out.push_str(&format!("{key}:\n"));
+        let enc = B64.encode(data);
+        for chunk in enc.as_bytes().chunks(BLOCK_WIDTH) {
+            self.out.push(' ');
+            self.out.push_str(std::str::from_utf8(chunk).expect("base64 is ASCII"));
+            self.out.push('\n');
+        }
+        self
+    }
+
+    /// The text so far (what a signature covers).
+    pub fn as_str(&self) -> &str {
+        &self.out
+    }
+
+    /// Finish without a signature.
+    pub fn finish(self) -> String {
+        self.out
+    }
+
+    /// Finish with a signature over every byte written so far.
+    pub fn sign(mut self, sign: impl FnOnce(&[u8]) -> [u8; 64]) -> String {
+        let sig = sign(self.out.as_bytes());
+        self.out.push_str(&format!("signature: {}\n", B64.encode(sig)));
+        self.out
+    }
+}
+
+fn is_key(k: &str) -> bool {
+    !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+impl Document {
+    /// Parse `text` as a document of `doc_type`, version 1, whose fields follow `schema` in order.
+    ///
+    /// `signed`: whether a final `signature:` line is required (true) or forbidden (false).
+    pub fn parse(text: &str, doc_type: &str, schema: &[(&str, Need)], signed: bool) -> Result<Document, DocError> {
+        if text.is_empty() {
+            return Err(DocError::Empty);
+        }
+        if let Some(pos) = text.find(|c: char| c.is_control() && c != '\n') {
+            let line = text[..pos].matches('\n').count() + 1;
+            let reason = if text.as_bytes()[pos] == b'\r' {
+                "carriage return (CR) found; frostsign files use LF line ends only (convert with dos2unix)".to_string()
+            } else {
+                "control character found".to_string()
+            };
+            return Err(DocError::Syntax { line, reason });
+        }
+        if !text.ends_with('\n') {
+            return Err(DocError::Truncated);
+        }
+        let lines: Vec<&str> = text[..text.len() - 1].split('\n').collect();
+        let magic = format!("frostsign-{doc_type}: ");
+        let first = lines[0];
+        let Some(version) = first.strip_prefix(&magic) else {
+            let shown: String = first.chars().take(60).collect();
+            return Err(DocError::NotThisType { expected: format!("frostsign {doc_type}"), found: shown });
+        };
+        if version != "1" {
+            return Err(DocError::UnsupportedVersion {
+                kind: doc_type.into(),
+                found: version.chars().take(20).collect(),
+            });
+        }
+
+        let mut fields: Vec<(usize, Field)> = Vec::new();
+        let mut signature = None;
+        let mut signed_len = text.len();
+        let mut offset = first.len() + 1;
+        let mut i = 1;
+        while i < lines.len() {
+            let line = lines[i];
+            let line_no = i + 1;
+            if let Some(sig) = line.strip_prefix("signature: ") {
+                if !signed {
+                    return Err(DocError::Unexpected { line: line_no, key: "signature".into() });
+                }
+                if i != lines.len() - 1 {
+                    return Err(DocError::TrailingData);
+                }
+                let bytes = B64.decode(sig).ok().and_then(|b| <[u8; 64]>::try_from(b).ok()).ok_or_else(|| {
+                    DocError::BadValue { key: "signature".into(), reason: "not a base64 Ed25519 signature".into() }
+                })?;
+                signature = Some(bytes);
+                signed_len = offset;
+                break;
+            }
+            let Some((key, value)) = line.split_once(':') else {
+                return Err(DocError::Syntax { line: line_no, reason: "expected `key: value`".into() });
+            };
+            if !is_key(key) {
+                return Err(DocError::Syntax {
+                    line: line_no,
+                    reason: format!("invalid field name `{}`", key.chars().take(40).collect::<String>()),
+                });
+            }
+            offset += line.len() + 1;
+            i += 1;
+            if value.is_empty() {
+                // A block: continuation lines, each starting with exactly one space.
+                let mut joined = String::new();
+                while i < lines.len() {
+                    let Some(cont) = lines[i].strip_prefix(' ') else { break };
+                    if cont.is_empty() || cont.starts_with(' ') {
+                        return Err(DocError::Syntax { line: i + 1, reason: "malformed continuation line".into() });
+                    }
+                    joined.push_str(cont);
+                    offset += lines[i].len() + 1;
+                    i += 1;
+                }
+                if joined.is_empty() {
+                    return Err(DocError::Syntax { line: line_no, reason: format!("field `{key}` has no value") });
+                }
+                fields.push((line_no, Field { key: key.into(), value: joined, block: true }));
+            } else {
+                let Some(v) = value.strip_prefix(' ').filter(|v| check_line_value(v)) else {
+                    return Err(DocError::Syntax {
+                        line: line_no,
+                        reason: format!("field `{key}` must be written `{key}: value`"),
+                    });
+                };
+                fields.push((line_no, Field { key: key.into(), value: v.into(), block: false }));
+            }
+        }
+        if signed && signature.is_none() {
+            return Err(DocError::Missing("signature".into()));
+        }
+        check_schema(&fields, schema)?;
+        Ok(Document { fields: fields.into_iter().map(|(_, f)| f).collect(), signature, signed_len })
+    }
+
+    /// The signature, if the document is signed.
+    pub fn signature(&self) -> Option<&[u8; 64]> {
+        self.signature.as_ref()
+    }
+
+    /// The byte length of the signed part (everything before the signature line).
+    pub fn signed_len(&self) -> usize {
+        self.signed_len
+    }
+
+    /// The one-line value of `key` (schema guarantees presence for required keys).
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.fields.iter().find(|f| f.key == key).map(|f| f.value.as_str())
+    }
+
+    /// All values of a repeated key, in order.
+    pub fn get_all(&self, key: &str) -> Vec<&str> {
+        self.fields.iter().filter(|f| f.key == key).map(|f| f.value.as_str()).collect()
+    }
+
+    /// The value of a required key.
+    pub fn require(&self, key: &str) -> Result<&str, DocError> {
+        self.get(key).ok_or_else(|| DocError::Missing(key.into()))
+    }
+
+    /// A required block field decoded from base64.
+    pub fn block(&self, key: &str) -> Result<Vec<u8>, DocError> {
+        let f = self.fields.iter().find(|f| f.key == key).ok_or_else(|| DocError::Missing(key.into()))?;
+        if !f.block {
+            return Err(DocError::BadValue { key: key.into(), reason: "expected a base64 block".into() });
+        }
+        B64.decode(&f.value).map_err(|_| DocError::BadValue { key: key.into(), reason: "invalid base64".into() })
+    }
+
+    /// A required field holding exactly `N` bytes of lowercase hex.
+    pub fn hex<const N: usize>(&self, key: &str) -> Result<[u8; N], DocError> {
+        parse_hex(self.require(key)?).ok_or_else(|| DocError::BadValue {
+            key: key.into(),
+            reason: format!("expected {} lowercase hex digits", 2 * N),
+        })
+    }
+}
+
+/// Parse exactly `N` bytes of lowercase hex.
+pub fn parse_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    if s.len() != 2 * N || s.bytes().any(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    let v = hex::decode(s).ok()?;
+    v.try_into().ok()
+}
+
+fn check_schema(fields: &[(usize, Field)], schema: &[(&str, Need)]) -> Result<(), DocError> {
+    let mut s = 0;
+    let mut seen_current = false;
+    for (line, f) in fields {
+        loop {
+            let Some(&(key, need)) = schema.get(s) else {
+                return Err(DocError::Unexpected { line: *line, key: f.key.clone() });
+            };
+            if key == f.key {
+                if seen_current && need != Need::Repeated {
+                    return Err(DocError::Unexpected { line: *line, key: f.key.clone() });
+                }
+                seen_current = true;
+                break;
+            }
+            if !seen_current && need == Need::Required {
+                // The required key is absent; decide between "missing" and "unexpected".
+                return Err(if schema.iter().any(|(k, _)| *k == f.key) {
+                    DocError::Missing(key.into())
+                } else {
+                    DocError::Unexpected { line: *line, key: f.key.clone() }
+                });
+            }
+            s += 1;
+            seen_current = false;
+        }
+    }
+    let remaining = if seen_current { s + 1 } else { s };
+    if let Some((key, _)) = schema[remaining.min(schema.len())..].iter().find(|(_, n)| *n == Need::Required) {
+        return Err(DocError::Missing((*key).into()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Need::*;
+
+    const SCHEMA: &[(&str, Need)] = &[("kind", Required), ("to", Optional), ("item", Repeated), ("payload", Required)];
+
+    fn sample() -> String {
+        DocWriter::new("test", 1)
+            .field("kind", "demo")
+            .field("item", "a")
+            .field("item", "b")
+            .block("payload", &[7u8; 100])
+            .sign(|_| [9u8; 64])
+    }
+
+    #[test]
+    fn round_trip() {
+        let text = sample();
+        let d = Document::parse(&text, "test", SCHEMA, true).unwrap();
+        assert_eq!(d.get("kind"), Some("demo"));
+        assert_eq!(d.get("to"), None);
+        assert_eq!(d.get_all("item"), vec!["a", "b"]);
+        assert_eq!(d.block("payload").unwrap(), vec![7u8; 100]);
+        assert_eq!(d.signature(), Some(&[9u8; 64]));
+        assert!(text[..d.signed_len()].ends_with(" \n") || text[..d.signed_len()].ends_with('\n'));
+        assert!(!text[..d.signed_len()].contains("signature:"));
+    }
+
+    #[test]
+    fn rejects_what_it_must() {
+        let text = sample();
+        let p = |t: &str| Document::parse(t, "test", SCHEMA, true).unwrap_err();
+        assert_eq!(p(""), DocError::Empty);
+        assert!(matches!(
+            p(&text.replace("frostsign-test: 1", "frostsign-test: 2")),
+            DocError::UnsupportedVersion { .. }
+        ));
+        assert!(matches!(p(&text.replace("frostsign-test", "frostsign-other")), DocError::NotThisType { .. }));
+        assert_eq!(p(&format!("{text}junk\n")), DocError::TrailingData);
+        assert_eq!(p(&text[..text.len() - 1]), DocError::Truncated);
+        assert!(matches!(p(&text.replace('\n', "\r\n")), DocError::Syntax { .. }));
+        assert!(matches!(p(&text.replace("kind: demo\n", "kind: demo\nextra: 1\n")), DocError::Unexpected { .. }));
+        assert!(matches!(p(&text.replace("kind: demo\n", "")), DocError::Missing(_)));
+        assert!(matches!(p(&text.replace("kind: demo\n", "kind: demo\nkind: demo\n")), DocError::Unexpected { .. }));
+        // truncated before the signature line
+        let cut = &text[..text.find("signature").unwrap()];
+        assert_eq!(p(cut), DocError::Missing("signature".into()));
+    }
+}
