@@ -13,11 +13,14 @@
 #![warn(missing_docs)]
 
 pub mod card;
+pub mod ceremony;
 pub mod cli;
 pub mod clock;
 pub mod error;
 pub mod exchange;
+pub mod formats;
 pub mod fsx;
+pub mod group;
 pub mod home;
 pub mod secret;
 pub mod textdoc;

@@ -33,6 +33,12 @@ enum Command {
     /// Your keyholder identity: create, export, show
     #[command(subcommand)]
     Holder(HolderCmd),
+    /// Distributed key generation: n keyholders make one t-of-n group key
+    #[command(subcommand)]
+    Dkg(DkgCmd),
+    /// A group's public key: show, list, export
+    #[command(subcommand)]
+    Group(GroupCmd),
     /// Print shell completions for SHELL (bash, zsh, fish, elvish, powershell)
     Completions {
         /// The shell
@@ -58,6 +64,61 @@ enum HolderCmd {
     Show,
 }
 
+#[derive(Subcommand, Debug)]
+enum DkgCmd {
+    /// Start a key generation ceremony in DIR with the keyholders' cards
+    #[command(
+        after_help = "Example:\n  frostsign dkg init --dir ceremony --threshold 2 --label \"ACME releases\" alice.card bob.card carol.card"
+    )]
+    Init {
+        /// The ceremony folder (created if missing; must not hold a ceremony yet)
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// How many keyholders must co-sign (t); 2 <= t <= number of cards
+        #[arg(long, value_name = "T")]
+        threshold: u16,
+        /// A label for the group, e.g. the project name
+        #[arg(long)]
+        label: Option<String>,
+        /// The participants' cards, in order (each keyholder's `holder export`)
+        #[arg(required = true, value_name = "CARD")]
+        cards: Vec<PathBuf>,
+    },
+    /// As the --home keyholder: do every round that is possible now
+    #[command(after_help = "Example:\n  frostsign --home ~/.frostsign dkg step --dir /shared/ceremony")]
+    Step {
+        /// The ceremony folder
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// Join without asking (for scripts); check the fingerprints first
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Who has done what, whom we wait for; exit 0 complete, 3 in progress, 2 failed
+    #[command(after_help = "Example:\n  frostsign dkg status --dir /shared/ceremony --json")]
+    Status {
+        /// The ceremony folder
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum GroupCmd {
+    /// Print t-of-n, members, fingerprint and public key lines of a group
+    #[command(after_help = "Example:\n  frostsign group show --key group.pub")]
+    Show {
+        /// The group's public file
+        #[arg(long, value_name = "GROUP.pub")]
+        key: PathBuf,
+    },
+    /// The groups this --home holds a share of
+    List,
+}
+
 #[derive(Args, Debug)]
 struct HolderNew {
     /// Your name as co-keyholders know it
@@ -77,21 +138,29 @@ fn main() {
         home: cli.home.clone().unwrap_or_else(frostsign::home::default_home),
         passphrase: PassphraseSource::new(cli.passphrase_file.clone()),
     };
+    let ok = |r: frostsign::Result<()>| r.map(|()| 0);
     let result = match cli.command {
-        Command::Holder(HolderCmd::New(a)) => cli::holder::new(
+        Command::Holder(HolderCmd::New(a)) => ok(cli::holder::new(
             &global,
             &a.name,
             CreateOptions { insecure_fast_kdf: a.insecure_fast_kdf, insecure_no_passphrase: a.insecure_no_passphrase },
-        ),
-        Command::Holder(HolderCmd::Export { out }) => cli::holder::export(&global, out.as_deref()),
-        Command::Holder(HolderCmd::Show) => cli::holder::show(&global),
+        )),
+        Command::Holder(HolderCmd::Export { out }) => ok(cli::holder::export(&global, out.as_deref())),
+        Command::Holder(HolderCmd::Show) => ok(cli::holder::show(&global)),
+        Command::Dkg(DkgCmd::Init { dir, threshold, label, cards }) => {
+            ok(cli::dkg::init(&dir, threshold, label.as_deref(), &cards))
+        }
+        Command::Dkg(DkgCmd::Step { dir, yes }) => ok(cli::dkg::step(&global, &dir, yes)),
+        Command::Dkg(DkgCmd::Status { dir, json }) => cli::dkg::status(&dir, json),
+        Command::Group(GroupCmd::Show { key }) => ok(cli::group::show(&key)),
+        Command::Group(GroupCmd::List) => ok(cli::group::list(&global)),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "frostsign", &mut std::io::stdout());
-            Ok(())
+            Ok(0)
         }
-        Command::Man => clap_mangen::Man::new(Cli::command())
+        Command::Man => ok(clap_mangen::Man::new(Cli::command())
             .render(&mut std::io::stdout())
-            .map_err(|e| frostsign::Error::new(format!("could not write the man page: {e}"))),
+            .map_err(|e| frostsign::Error::new(format!("could not write the man page: {e}")))),
     };
     std::process::exit(cli::report(result));
 }

@@ -139,6 +139,25 @@ pub fn unpack(bytes: &[u8], count: usize) -> Option<Vec<SecretBytes>> {
     rest.is_empty().then_some(fields)
 }
 
+/// Like [`unpack`], but reads as many fields as there are.
+pub fn unpack_all(bytes: &[u8]) -> Option<Vec<SecretBytes>> {
+    let mut rest = bytes;
+    let mut fields = Vec::new();
+    while !rest.is_empty() {
+        if rest.len() < 4 {
+            return None;
+        }
+        let len = u32::from_be_bytes(rest[..4].try_into().ok()?) as usize;
+        rest = &rest[4..];
+        if rest.len() < len {
+            return None;
+        }
+        fields.push(SecretBytes::new(rest[..len].to_vec()));
+        rest = &rest[len..];
+    }
+    Some(fields)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,8 @@
 //! Command implementations: what each subcommand does and prints. The binary's `main.rs` parses the
 //! arguments and calls into here; everything below works on typed options, not on argv.
 
+pub mod dkg;
+pub mod group;
 pub mod holder;
 
 use crate::home::PassphraseSource;
@@ -41,13 +43,11 @@ pub fn confirm(question: &str, assume_yes: bool) -> crate::Result<()> {
 }
 
 /// Print an error the way cargo does and turn a result into the process exit code.
-pub fn report(result: crate::Result<()>) -> i32 {
+pub fn report(result: crate::Result<i32>) -> i32 {
     match result {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(e) => {
-            if e.kind() != crate::ExitKind::InProgress || !e.message().is_empty() {
-                eprintln!("error: {e}");
-            }
+            eprintln!("error: {e}");
             e.kind().code()
         }
     }

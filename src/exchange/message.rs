@@ -21,7 +21,7 @@ use std::path::Path;
 pub const MAX_MESSAGE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// The message kinds this version knows. Anything else is rejected as unknown.
-pub const KINDS: &[&str] = &["dkg-round1", "dkg-round2", "dkg-confirm", "sign-commit", "sign-share"];
+pub const KINDS: &[&str] = &["dkg-round1", "dkg-round2", "dkg-confirm", "dkg-complaint", "sign-commit", "sign-share"];
 
 /// The HPKE suite name written in the `encryption` field.
 pub const HPKE_SUITE: &str = "hpke-auth-x25519-sha256-chacha20poly1305";

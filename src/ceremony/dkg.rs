@@ -1,0 +1,1047 @@
+//! Distributed key generation over files (FROST DKG, RFC 9591 companion, frost-ed25519 `keys::dkg`).
+//!
+//! Rounds, each a set of files in the ceremony folder:
+//! 1. `round1-<FPR>.txt` (public): the keyholder's commitment and proof of knowledge.
+//! 2. `round2-<FROM>-to-<TO>.txt` (encrypted to TO): FROM's secret share for TO, plus the SHA-256 of every
+//!    round-1 file as FROM saw it. A keyholder who showed different round-1 files to different people is
+//!    caught when these lists are compared, and named.
+//! 3. `confirm-<FPR>.txt` (public): the group key, the hash of the public key package and the transcript
+//!    hash the keyholder ended with. The ceremony is complete only when all n agree.
+//!
+//! A keyholder's secret state between rounds is encrypted in its home, keyed by the ceremony id and bound
+//! to the digest of the ceremony file it joined. `step` is idempotent: it republishes its own earlier
+//! output byte for byte and never runs a round twice.
+
+use crate::card::{Card, Fingerprint};
+use crate::error::{Error, Result};
+use crate::exchange::folder::{Folder, Received};
+use crate::exchange::message::{self, Expect};
+use crate::group::{identifier, index_of, Group, MAX_MEMBERS};
+use crate::home::Unlocked;
+use crate::secret::{pack, unpack_all, SecretBytes};
+use crate::textdoc::{DocError, DocWriter, Document, Need};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use frost_ed25519 as frost;
+use frost_ed25519::keys::dkg;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::Path;
+use zeroize::Zeroizing;
+
+/// The ceremony description file in the folder.
+pub const CEREMONY_FILE: &str = "ceremony.txt";
+/// The group's public file, written when the ceremony is complete.
+pub const GROUP_FILE: &str = "group.pub";
+
+/// A key generation ceremony, as described by `ceremony.txt`.
+#[derive(Clone, Debug)]
+pub struct DkgCeremony {
+    id: [u8; 16],
+    label: Option<String>,
+    threshold: u16,
+    created: String,
+    cards: Vec<Card>,
+    digest: [u8; 32],
+}
+
+const CEREMONY_SCHEMA: &[(&str, Need)] = &[
+    ("id", Need::Required),
+    ("label", Need::Optional),
+    ("threshold", Need::Required),
+    ("participants", Need::Required),
+    ("created", Need::Required),
+    ("participant", Need::Repeated),
+    ("card", Need::Repeated),
+];
+
+fn sha256(parts: &[&[u8]]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize().into()
+}
+
+/// Check a group label: one line, at most 100 characters.
+pub fn check_label(label: &str) -> Result<()> {
+    if label.is_empty() || label.chars().count() > 100 || label.chars().any(char::is_control) || label.trim() != label {
+        return Err(Error::new("invalid label: use 1 to 100 printable characters on one line"));
+    }
+    Ok(())
+}
+
+impl DkgCeremony {
+    /// Describe a new ceremony. Checks 2 <= t <= n <= 255 and that no keyholder appears twice.
+    pub fn create(label: Option<&str>, threshold: u16, cards: Vec<Card>) -> Result<(DkgCeremony, String)> {
+        let n = cards.len();
+        if let Some(l) = label {
+            check_label(l)?;
+        }
+        if !(2..=MAX_MEMBERS).contains(&n) {
+            return Err(Error::new(format!("a group needs 2 to {MAX_MEMBERS} keyholders, {n} cards were given")));
+        }
+        if threshold < 2 || threshold as usize > n {
+            return Err(Error::new(format!(
+                "the threshold must be between 2 and the number of keyholders ({n}), got {threshold}"
+            ))
+            .with_help("with t = 1 any single keyholder could sign alone, which is what frostsign exists to prevent"));
+        }
+        for (i, a) in cards.iter().enumerate() {
+            for b in &cards[..i] {
+                if a.fingerprint() == b.fingerprint() {
+                    return Err(Error::new(format!("{} is listed twice", a.label()))
+                        .with_help("give each keyholder's card once"));
+                }
+                if a.name() == b.name() {
+                    return Err(Error::new(format!("two different keyholders are both named `{}`", a.name()))
+                        .with_help("names must be unique in a group so people can tell keyholders apart"));
+                }
+            }
+        }
+        use rand_core::{OsRng, RngCore};
+        let mut id = [0u8; 16];
+        OsRng.fill_bytes(&mut id);
+        let mut w = DocWriter::new("dkg", 1).field("id", hex::encode(id));
+        if let Some(l) = label {
+            w = w.field("label", l);
+        }
+        w = w
+            .field("threshold", threshold)
+            .field("participants", n)
+            .field("created", crate::clock::format(crate::clock::now()));
+        for (i, c) in cards.iter().enumerate() {
+            w = w.field("participant", format!("{} {} {}", i + 1, c.fingerprint().compact(), c.name()));
+        }
+        for c in &cards {
+            w = w.block("card", c.text().as_bytes());
+        }
+        let text = w.finish();
+        let parsed = DkgCeremony::parse(&text).map_err(|e| Error::new(format!("internal error: {e}")))?;
+        Ok((parsed, text))
+    }
+
+    /// Parse and check a ceremony file.
+    pub fn parse(text: &str) -> std::result::Result<DkgCeremony, DocError> {
+        let doc = Document::parse(text, "dkg", CEREMONY_SCHEMA, false)?;
+        let bad = |key: &str, reason: String| DocError::BadValue { key: key.into(), reason };
+        let id: [u8; 16] = doc.hex("id")?;
+        let threshold: u16 = doc.require("threshold")?.parse().map_err(|_| bad("threshold", "not a number".into()))?;
+        let n: usize = doc.require("participants")?.parse().map_err(|_| bad("participants", "not a number".into()))?;
+        if !(2..=MAX_MEMBERS).contains(&n) || threshold < 2 || threshold as usize > n {
+            return Err(bad("threshold", "need 2 <= threshold <= participants <= 255".into()));
+        }
+        let lines = doc.get_all("participant");
+        let blocks = doc.get_all("card");
+        if lines.len() != n || blocks.len() != n {
+            return Err(bad(
+                "participant",
+                "the number of participants and cards does not match `participants`".into(),
+            ));
+        }
+        let mut cards: Vec<Card> = Vec::with_capacity(n);
+        for (i, (line, b64)) in lines.iter().zip(&blocks).enumerate() {
+            let raw = B64.decode(b64).map_err(|_| bad("card", "invalid base64".into()))?;
+            let t = String::from_utf8(raw).map_err(|_| bad("card", "not UTF-8".into()))?;
+            let card = Card::parse(&t).map_err(|e| bad("card", format!("participant {}: {e}", i + 1)))?;
+            if *line != format!("{} {} {}", i + 1, card.fingerprint().compact(), card.name()) {
+                return Err(bad("participant", format!("line {} does not match its card", i + 1)));
+            }
+            if cards.iter().any(|c| c.fingerprint() == card.fingerprint()) {
+                return Err(bad("participant", format!("{} is listed twice", card.label())));
+            }
+            cards.push(card);
+        }
+        Ok(DkgCeremony {
+            id,
+            label: doc.get("label").map(str::to_string),
+            threshold,
+            created: doc.require("created")?.to_string(),
+            cards,
+            digest: sha256(&[text.as_bytes()]),
+        })
+    }
+
+    /// Load `DIR/ceremony.txt`.
+    pub fn load(folder: &Folder) -> Result<DkgCeremony> {
+        let path = folder.path(CEREMONY_FILE);
+        let text = folder.read(CEREMONY_FILE, crate::group::MAX_GROUP_BYTES)?.ok_or_else(|| {
+            Error::new(format!(
+                "no key generation ceremony in `{}` ({CEREMONY_FILE} is missing)",
+                folder.dir().display()
+            ))
+            .with_help("start one with `frostsign dkg init --dir DIR --threshold T CARD...`")
+        })?;
+        DkgCeremony::parse(&text).map_err(|e| Error::file(&path, format!("not a valid ceremony file: {e}")))
+    }
+
+    /// The ceremony id (random, chosen at `init`).
+    pub fn id(&self) -> &[u8; 16] {
+        &self.id
+    }
+    /// SHA-256 of the ceremony file: the `ceremony` field of every message.
+    pub fn digest(&self) -> &[u8; 32] {
+        &self.digest
+    }
+    /// The label.
+    pub fn label(&self) -> Option<&str> {
+        self.label.as_deref()
+    }
+    /// t.
+    pub fn threshold(&self) -> u16 {
+        self.threshold
+    }
+    /// When the ceremony was started.
+    pub fn created(&self) -> &str {
+        &self.created
+    }
+    /// The participants' cards in identifier order.
+    pub fn cards(&self) -> &[Card] {
+        &self.cards
+    }
+    /// Position of a keyholder.
+    pub fn index_of(&self, fp: Fingerprint) -> Option<usize> {
+        self.cards.iter().position(|c| c.fingerprint() == fp)
+    }
+    /// Human summary, shown before a keyholder joins.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "Key generation ceremony {}{}\n  {}-of-{}: any {} of these {} keyholders will be able to sign\n",
+            hex::encode(self.id),
+            self.label.as_ref().map(|l| format!(" \"{l}\"")).unwrap_or_default(),
+            self.threshold,
+            self.cards.len(),
+            self.threshold,
+            self.cards.len()
+        );
+        for (i, c) in self.cards.iter().enumerate() {
+            s.push_str(&format!("  {:>3}. {:<24} {}\n", i + 1, c.name(), c.fingerprint()));
+        }
+        s
+    }
+}
+
+/// File names in the folder.
+pub mod names {
+    use crate::card::Card;
+    /// Round-1 file of a keyholder.
+    pub fn round1(c: &Card) -> String {
+        format!("round1-{}.txt", c.fingerprint().compact())
+    }
+    /// Round-2 file from one keyholder to another.
+    pub fn round2(from: &Card, to: &Card) -> String {
+        format!("round2-{}-to-{}.txt", from.fingerprint().compact(), to.fingerprint().compact())
+    }
+    /// Confirmation of a keyholder.
+    pub fn confirm(c: &Card) -> String {
+        format!("confirm-{}.txt", c.fingerprint().compact())
+    }
+    /// Prefix of a keyholder's complaint files.
+    pub fn complaint_prefix(c: &Card) -> String {
+        format!("complaint-{}-", c.fingerprint().compact())
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Round1Payload {
+    package: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Round2Payload {
+    package: Zeroizing<String>,
+    round1: Vec<String>,
+}
+
+/// What a keyholder publishes when it has its share.
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Debug)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ConfirmPayload {
+    /// Hex of the group's Ed25519 key.
+    pub group_key: String,
+    /// Hex SHA-256 of the serialized FROST public key package.
+    pub public_key_package: String,
+    /// Hex transcript hash of all round-1 files.
+    pub transcript: String,
+}
+
+/// A signed complaint naming a culprit.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct ComplaintPayload {
+    /// Fingerprint of the keyholder blamed, if one could be named.
+    pub culprit: Option<String>,
+    /// The file that showed the problem.
+    pub file: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+const KIND_R1: &str = "dkg-round1";
+const KIND_R2: &str = "dkg-round2";
+const KIND_CONFIRM: &str = "dkg-confirm";
+const KIND_COMPLAINT: &str = "dkg-complaint";
+
+fn expect<'a>(c: &'a DkgCeremony, kind: &'a str, round: &'a str, private: bool) -> Expect<'a> {
+    Expect { kind, ceremony: &c.digest, round, private }
+}
+
+/// The per-keyholder secret state between rounds.
+enum Phase {
+    Round1 { secret: SecretBytes, message: String },
+    Round2 { secret: SecretBytes, round1: Vec<Vec<u8>>, digests: Vec<[u8; 32]>, outbox: Vec<String> },
+    Round3 { key_package: SecretBytes, public: Vec<u8>, message: String },
+    Done { group: String },
+}
+
+struct State {
+    ceremony: [u8; 32],
+    phase: Phase,
+}
+
+fn state_rel(c: &DkgCeremony) -> String {
+    format!("state/dkg-{}.txt", hex::encode(c.id))
+}
+
+fn join(list: &[impl AsRef<[u8]>]) -> SecretBytes {
+    let refs: Vec<&[u8]> = list.iter().map(|x| x.as_ref()).collect();
+    pack(&refs)
+}
+
+fn utf8(b: &SecretBytes) -> Option<String> {
+    String::from_utf8(b.expose().to_vec()).ok()
+}
+
+impl State {
+    fn encode(&self) -> SecretBytes {
+        match &self.phase {
+            Phase::Round1 { secret, message } => pack(&[b"r1", &self.ceremony, secret.expose(), message.as_bytes()]),
+            Phase::Round2 { secret, round1, digests, outbox } => pack(&[
+                b"r2",
+                &self.ceremony,
+                secret.expose(),
+                join(round1).expose(),
+                &digests.concat(),
+                join(outbox).expose(),
+            ]),
+            Phase::Round3 { key_package, public, message } => {
+                pack(&[b"r3", &self.ceremony, key_package.expose(), public, message.as_bytes()])
+            }
+            Phase::Done { group } => pack(&[b"done", &self.ceremony, group.as_bytes()]),
+        }
+    }
+
+    fn decode(bytes: &SecretBytes) -> Option<State> {
+        let f = unpack_all(bytes.expose())?;
+        let ceremony: [u8; 32] = f.get(1)?.expose().try_into().ok()?;
+        let phase = match (f[0].expose(), f.len()) {
+            (b"r1", 4) => Phase::Round1 { secret: f[2].clone(), message: utf8(&f[3])? },
+            (b"r2", 6) => Phase::Round2 {
+                secret: f[2].clone(),
+                round1: unpack_all(f[3].expose())?.iter().map(|x| x.expose().to_vec()).collect(),
+                digests: f[4].expose().chunks(32).map(|c| c.try_into().ok()).collect::<Option<_>>()?,
+                outbox: unpack_all(f[5].expose())?.iter().map(utf8).collect::<Option<_>>()?,
+            },
+            (b"r3", 5) => {
+                Phase::Round3 { key_package: f[2].clone(), public: f[3].expose().to_vec(), message: utf8(&f[4])? }
+            }
+            (b"done", 3) => Phase::Done { group: utf8(&f[2])? },
+            _ => return None,
+        };
+        Some(State { ceremony, phase })
+    }
+}
+
+fn load_state(u: &Unlocked, c: &DkgCeremony) -> Result<Option<State>> {
+    let rel = state_rel(c);
+    let Some(bytes) = u.read_secret(&rel, "dkg-state", &hex::encode(c.id))? else { return Ok(None) };
+    let state = State::decode(&bytes).ok_or_else(|| {
+        Error::file(&u.home().path(&rel), "damaged key generation state").with_help("restore the home from backup")
+    })?;
+    if state.ceremony != c.digest {
+        return Err(Error::new(format!(
+            "the ceremony file `{CEREMONY_FILE}` changed after you joined this ceremony (its SHA-256 was {}, it is now {})",
+            hex::encode(&state.ceremony[..8]),
+            hex::encode(&c.digest[..8])
+        ))
+        .with_help("someone edited the ceremony description after round 1; restore the original file, or abandon this ceremony and start a new one"));
+    }
+    Ok(Some(state))
+}
+
+fn save_state(u: &Unlocked, c: &DkgCeremony, state: &State) -> Result<()> {
+    u.write_secret(&state_rel(c), "dkg-state", &hex::encode(c.id), &state.encode())
+}
+
+/// What one `dkg step` did.
+#[derive(Debug, Default)]
+pub struct StepReport {
+    /// Actions taken, in plain words.
+    pub did: Vec<String>,
+    /// Who we are waiting for, if anyone.
+    pub waiting: Option<String>,
+    /// The finished group, once complete.
+    pub group: Option<Group>,
+}
+
+fn names_of(c: &DkgCeremony, idx: &[usize]) -> String {
+    idx.iter().map(|&i| c.cards[i].name().to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// A failure whose culprit can be named: published as a signed complaint, then returned as an error.
+fn complain(
+    u: &Unlocked,
+    folder: &Folder,
+    c: &DkgCeremony,
+    culprit: Option<usize>,
+    file: &Path,
+    reason: String,
+) -> Error {
+    let file_name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let payload = ComplaintPayload {
+        culprit: culprit.map(|i| c.cards[i].fingerprint().compact()),
+        file: file_name,
+        reason: reason.clone(),
+    };
+    let body = serde_json::to_vec(&payload).expect("serializable");
+    let me = u.identity().card();
+    let name = format!("{}{}.txt", names::complaint_prefix(me), hex::encode(&sha256(&[&body])[..4]));
+    if let Ok(text) = message::seal(u.identity(), KIND_COMPLAINT, &c.digest, "complaint", None, &body) {
+        let _ = folder.publish(&name, &text);
+    }
+    let who = culprit.map(|i| format!("culprit: {}", c.cards[i].label())).unwrap_or_else(|| "culprit unknown".into());
+    Error::file(file, reason).with_note(who).with_note(format!("a signed complaint was published as {name}")).with_help(
+        "the ceremony cannot complete with this file; if it was damaged in transit ask the sender for a fresh copy, \
+         otherwise abandon this ceremony and start a new one without the culprit",
+    )
+}
+
+/// Run every round this keyholder can run now. See the module documentation.
+///
+/// Before: `u` is the unlocked home of a participant. `confirm` is called once, before the first round,
+/// with the ceremony summary; returning an error aborts without changing anything.
+/// After: every file this keyholder owes for the rounds it has reached is in the folder; its secret
+/// state is in its home; on completion its key share is in its home and `group.pub` in the folder.
+pub fn step(u: &Unlocked, folder: &Folder, confirm: impl FnOnce(&DkgCeremony) -> Result<()>) -> Result<StepReport> {
+    let c = DkgCeremony::load(folder)?;
+    let me_card = u.identity().card().clone();
+    let me = c.index_of(me_card.fingerprint()).ok_or_else(|| {
+        Error::new(format!("you ({}) are not a participant of this ceremony", me_card.label())).with_help(
+            "check --home (is it the right keyholder?) and the participant list shown by `frostsign dkg status`",
+        )
+    })?;
+    let mut report = StepReport::default();
+    let mut state = load_state(u, &c)?;
+    if state.is_none() {
+        confirm(&c)?;
+    }
+    loop {
+        state = match state {
+            None => Some(start(u, folder, &c, me, &mut report)?),
+            Some(s) => match s.phase {
+                Phase::Round1 { .. } => match round2(u, folder, &c, me, s, &mut report)? {
+                    Progress::Advanced(s) => Some(s),
+                    Progress::Waiting(w) => {
+                        report.waiting = Some(w);
+                        break;
+                    }
+                },
+                Phase::Round2 { .. } => match round3(u, folder, &c, me, s, &mut report)? {
+                    Progress::Advanced(s) => Some(s),
+                    Progress::Waiting(w) => {
+                        report.waiting = Some(w);
+                        break;
+                    }
+                },
+                Phase::Round3 { .. } => match finish(u, folder, &c, me, s, &mut report)? {
+                    Progress::Advanced(s) => Some(s),
+                    Progress::Waiting(w) => {
+                        report.waiting = Some(w);
+                        break;
+                    }
+                },
+                Phase::Done { group } => {
+                    let g = stored_group(u, &group)?;
+                    if folder.publish(GROUP_FILE, g.text())? {
+                        report.did.push(format!("wrote {GROUP_FILE}"));
+                    }
+                    report.group = Some(g);
+                    break;
+                }
+            },
+        };
+    }
+    Ok(report)
+}
+
+enum Progress {
+    Advanced(State),
+    Waiting(String),
+}
+
+fn start(u: &Unlocked, folder: &Folder, c: &DkgCeremony, me: usize, report: &mut StepReport) -> Result<State> {
+    let n = c.cards.len() as u16;
+    let (secret, package) = dkg::part1(identifier(me), n, c.threshold, rand_core::OsRng)
+        .map_err(|e| Error::new(format!("key generation round 1 failed: {e}")))?;
+    let secret = SecretBytes::from(Zeroizing::new(secret.serialize().map_err(|e| Error::new(e.to_string()))?));
+    let payload = Round1Payload { package: hex::encode(package.serialize().map_err(|e| Error::new(e.to_string()))?) };
+    let body = serde_json::to_vec(&payload).expect("serializable");
+    let message = message::seal(u.identity(), KIND_R1, &c.digest, "1", None, &body)?;
+    let state = State { ceremony: c.digest, phase: Phase::Round1 { secret, message: message.clone() } };
+    // State first: a crash after this point republishes the same file; a crash before it leaves nothing.
+    save_state(u, c, &state)?;
+    folder.publish(&names::round1(&c.cards[me]), &message)?;
+    report.did.push("joined the ceremony and published your round-1 package".into());
+    Ok(state)
+}
+
+/// Read every other participant's round-1 file; `None` entries are missing.
+fn read_round1(folder: &Folder, c: &DkgCeremony) -> Result<Vec<Option<Received>>> {
+    let e = expect(c, KIND_R1, "1", false);
+    (0..c.cards.len()).map(|j| folder.receive(&names::round1(&c.cards[j]), &e, &c.cards, j, None)).collect()
+}
+
+fn round2(
+    u: &Unlocked,
+    folder: &Folder,
+    c: &DkgCeremony,
+    me: usize,
+    s: State,
+    report: &mut StepReport,
+) -> Result<Progress> {
+    let Phase::Round1 { secret, message } = s.phase else { unreachable!("called in round 1") };
+    if folder.publish(&names::round1(&c.cards[me]), &message)? {
+        report.did.push("published your round-1 package again (it was missing)".into());
+    }
+    let received = read_round1(folder, c)?;
+    let missing: Vec<usize> = (0..c.cards.len()).filter(|j| received[*j].is_none()).collect();
+    if !missing.is_empty() {
+        return Ok(Progress::Waiting(format!("round 1 from {}", names_of(c, &missing))));
+    }
+    let received: Vec<Received> = received.into_iter().map(|r| r.expect("all present")).collect();
+    if received[me].text != message {
+        return Err(Error::file(&received[me].path, "is not the round-1 file you published (it was replaced)")
+            .with_help("restore your original file: run `dkg step` after removing this one"));
+    }
+    let mut packages = BTreeMap::new();
+    let mut round1_bytes = Vec::new();
+    for (j, r) in received.iter().enumerate() {
+        let p: Round1Payload = serde_json::from_slice(r.opened.payload.expose())
+            .map_err(|e| complain(u, folder, c, Some(j), &r.path, format!("malformed round-1 payload: {e}")))?;
+        let bytes = hex::decode(&p.package)
+            .map_err(|_| complain(u, folder, c, Some(j), &r.path, "malformed round-1 package".into()))?;
+        let pkg = dkg::round1::Package::deserialize(&bytes)
+            .map_err(|_| complain(u, folder, c, Some(j), &r.path, "malformed FROST round-1 package".into()))?;
+        let degree = pkg.commitment().serialize().map(|v| v.len()).unwrap_or(0);
+        if degree != c.threshold as usize {
+            return Err(complain(
+                u,
+                folder,
+                c,
+                Some(j),
+                &r.path,
+                format!("round-1 package is for a threshold of {degree}, not {}", c.threshold),
+            ));
+        }
+        if j != me {
+            packages.insert(identifier(j), pkg);
+        }
+        round1_bytes.push(bytes);
+    }
+    let digests: Vec<[u8; 32]> = received.iter().map(|r| sha256(&[r.text.as_bytes()])).collect();
+    let r1_secret = dkg::round1::SecretPackage::deserialize(secret.expose())
+        .map_err(|_| Error::new("damaged key generation state (round 1)"))?;
+    let (r2_secret, outgoing) = dkg::part2(r1_secret, &packages).map_err(|e| match e {
+        frost::Error::InvalidProofOfKnowledge { culprit } => {
+            let j = index_of(&culprit, c.cards.len()).expect("identifier from our map");
+            complain(
+                u,
+                folder,
+                c,
+                Some(j),
+                &received[j].path,
+                format!("the round-1 package of {} has an invalid proof of knowledge", c.cards[j].name()),
+            )
+        }
+        other => Error::new(format!("key generation round 2 failed: {other}")),
+    })?;
+    let digest_hex: Vec<String> = digests.iter().map(hex::encode).collect();
+    let mut outbox = Vec::new();
+    for (j, card) in c.cards.iter().enumerate() {
+        if j == me {
+            continue;
+        }
+        let pkg = outgoing.get(&identifier(j)).ok_or_else(|| Error::new("internal error: no round-2 package"))?;
+        let pkg_hex =
+            Zeroizing::new(hex::encode(Zeroizing::new(pkg.serialize().map_err(|e| Error::new(e.to_string()))?)));
+        let payload = Round2Payload { package: pkg_hex, round1: digest_hex.clone() };
+        let mut body = Zeroizing::new(Vec::with_capacity(payload.package.len() + 70 * digest_hex.len() + 64));
+        serde_json::to_writer(&mut *body, &payload).expect("serializable");
+        outbox.push(message::seal(u.identity(), KIND_R2, &c.digest, "2", Some(card), &body)?);
+    }
+    let secret = SecretBytes::from(Zeroizing::new(r2_secret.serialize().map_err(|e| Error::new(e.to_string()))?));
+    let state = State { ceremony: c.digest, phase: Phase::Round2 { secret, round1: round1_bytes, digests, outbox } };
+    save_state(u, c, &state)?;
+    publish_outbox(folder, c, me, &state)?;
+    report.did.push(format!(
+        "checked all {} round-1 packages and published an encrypted round-2 share for each co-keyholder",
+        c.cards.len()
+    ));
+    Ok(Progress::Advanced(state))
+}
+
+fn publish_outbox(folder: &Folder, c: &DkgCeremony, me: usize, state: &State) -> Result<bool> {
+    let Phase::Round2 { outbox, .. } = &state.phase else { return Ok(false) };
+    let mut any = false;
+    let others = (0..c.cards.len()).filter(|j| *j != me);
+    for (j, text) in others.zip(outbox) {
+        any |= folder.publish(&names::round2(&c.cards[me], &c.cards[j]), text)?;
+    }
+    Ok(any)
+}
+
+fn transcript(digests: &[[u8; 32]]) -> [u8; 32] {
+    let mut parts: Vec<&[u8]> = vec![b"frostsign dkg transcript v1\0"];
+    parts.extend(digests.iter().map(|d| d.as_slice()));
+    sha256(&parts)
+}
+
+fn round3(
+    u: &Unlocked,
+    folder: &Folder,
+    c: &DkgCeremony,
+    me: usize,
+    s: State,
+    report: &mut StepReport,
+) -> Result<Progress> {
+    if publish_outbox(folder, c, me, &s)? {
+        report.did.push("published your round-2 shares again (some were missing)".into());
+    }
+    let Phase::Round2 { secret, round1, digests, .. } = &s.phase else { unreachable!("called in round 2") };
+    let e = expect(c, KIND_R2, "2", true);
+    let mut missing = Vec::new();
+    let mut incoming = BTreeMap::new();
+    for j in (0..c.cards.len()).filter(|j| *j != me) {
+        let name = names::round2(&c.cards[j], &c.cards[me]);
+        let Some(r) = folder.receive(&name, &e, &c.cards, j, Some(u.identity()))? else {
+            missing.push(j);
+            continue;
+        };
+        let p: Round2Payload = serde_json::from_slice(r.opened.payload.expose())
+            .map_err(|_| complain(u, folder, c, Some(j), &r.path, "malformed round-2 payload".into()))?;
+        // The transcript check: did the sender see exactly the round-1 files we saw?
+        if p.round1.len() != digests.len() {
+            return Err(complain(
+                u,
+                folder,
+                c,
+                Some(j),
+                &r.path,
+                "malformed round-2 payload (wrong transcript length)".into(),
+            ));
+        }
+        for (k, (theirs, ours)) in p.round1.iter().zip(digests).enumerate() {
+            if *theirs != hex::encode(ours) {
+                let reason = format!(
+                    "{} saw a different round-1 file of {} than you did: {} showed different round-1 packages to different keyholders (equivocation), or a folder copy was altered",
+                    c.cards[j].name(),
+                    c.cards[k].name(),
+                    c.cards[k].name()
+                );
+                return Err(complain(u, folder, c, Some(k), &r.path, reason));
+            }
+        }
+        let bytes = Zeroizing::new(
+            hex::decode(p.package.as_bytes())
+                .map_err(|_| complain(u, folder, c, Some(j), &r.path, "malformed round-2 package".into()))?,
+        );
+        let pkg = dkg::round2::Package::deserialize(&bytes)
+            .map_err(|_| complain(u, folder, c, Some(j), &r.path, "malformed FROST round-2 package".into()))?;
+        incoming.insert(identifier(j), (pkg, r.path));
+    }
+    if !missing.is_empty() {
+        return Ok(Progress::Waiting(format!("round 2 from {}", names_of(c, &missing))));
+    }
+    let mut r1 = BTreeMap::new();
+    for (j, bytes) in round1.iter().enumerate().filter(|(j, _)| *j != me) {
+        r1.insert(
+            identifier(j),
+            dkg::round1::Package::deserialize(bytes).map_err(|_| Error::new("damaged key generation state"))?,
+        );
+    }
+    let r2_secret = dkg::round2::SecretPackage::deserialize(secret.expose())
+        .map_err(|_| Error::new("damaged key generation state (round 2)"))?;
+    let r2: BTreeMap<_, _> = incoming.iter().map(|(id, (p, _))| (*id, p.clone())).collect();
+    let (key_package, public) = dkg::part3(&r2_secret, &r1, &r2).map_err(|e| match e {
+        frost::Error::InvalidSecretShare { culprit: Some(id) } => {
+            let j = index_of(&id, c.cards.len()).expect("identifier from our map");
+            let path = &incoming[&id].1;
+            complain(
+                u,
+                folder,
+                c,
+                Some(j),
+                path,
+                format!(
+                    "the secret share {} sent you does not match {}'s round-1 commitment",
+                    c.cards[j].name(),
+                    c.cards[j].name()
+                ),
+            )
+        }
+        other => Error::new(format!("key generation round 3 failed: {other}")),
+    })?;
+    let public_bytes = public.serialize().map_err(|e| Error::new(e.to_string()))?;
+    let confirm = ConfirmPayload {
+        group_key: hex::encode(public.verifying_key().serialize().map_err(|e| Error::new(e.to_string()))?),
+        public_key_package: hex::encode(sha256(&[&public_bytes])),
+        transcript: hex::encode(transcript(digests)),
+    };
+    let body = serde_json::to_vec(&confirm).expect("serializable");
+    let message = message::seal(u.identity(), KIND_CONFIRM, &c.digest, "3", None, &body)?;
+    let key_package =
+        SecretBytes::from(Zeroizing::new(key_package.serialize().map_err(|e| Error::new(e.to_string()))?));
+    let state = State {
+        ceremony: c.digest,
+        phase: Phase::Round3 { key_package, public: public_bytes, message: message.clone() },
+    };
+    save_state(u, c, &state)?;
+    folder.publish(&names::confirm(&c.cards[me]), &message)?;
+    report.did.push("verified the shares sent to you, computed your key share and published your confirmation".into());
+    Ok(Progress::Advanced(state))
+}
+
+/// All confirmations, or the indices of keyholders who have not confirmed yet.
+pub type Confirmations = std::result::Result<Vec<(ConfirmPayload, Received)>, Vec<usize>>;
+
+/// Read all confirmations; `Ok(Err(missing))` lists who has not confirmed yet.
+pub fn read_confirmations(folder: &Folder, c: &DkgCeremony) -> Result<Confirmations> {
+    let e = expect(c, KIND_CONFIRM, "3", false);
+    let mut missing = Vec::new();
+    let mut found = Vec::new();
+    for j in 0..c.cards.len() {
+        match folder.receive(&names::confirm(&c.cards[j]), &e, &c.cards, j, None)? {
+            None => missing.push(j),
+            Some(r) => {
+                let p: ConfirmPayload = serde_json::from_slice(r.opened.payload.expose())
+                    .map_err(|e| Error::file(&r.path, format!("malformed confirmation: {e}")))?;
+                found.push((p, r));
+            }
+        }
+    }
+    Ok(if missing.is_empty() { Ok(found) } else { Err(missing) })
+}
+
+fn finish(
+    u: &Unlocked,
+    folder: &Folder,
+    c: &DkgCeremony,
+    me: usize,
+    s: State,
+    report: &mut StepReport,
+) -> Result<Progress> {
+    let Phase::Round3 { key_package, public, message } = &s.phase else { unreachable!("called in round 3") };
+    if folder.publish(&names::confirm(&c.cards[me]), message)? {
+        report.did.push("published your confirmation again (it was missing)".into());
+    }
+    let confirmations = match read_confirmations(folder, c)? {
+        Ok(found) => found,
+        Err(missing) => return Ok(Progress::Waiting(format!("confirmations from {}", names_of(c, &missing)))),
+    };
+    let mine = confirmations[me].0.clone();
+    for (j, (p, r)) in confirmations.iter().enumerate() {
+        if *p != mine {
+            let what = if p.transcript != mine.transcript { "round-1 transcript" } else { "group key" };
+            return Err(complain(
+                u,
+                folder,
+                c,
+                Some(j),
+                &r.path,
+                format!("{} ended with a different {what} than you did", c.cards[j].name()),
+            ));
+        }
+    }
+    let package = frost::keys::PublicKeyPackage::deserialize(public)
+        .map_err(|_| Error::new("damaged key generation state (round 3)"))?;
+    let group = Group::build(c.label(), &c.digest, c.threshold, &c.cards, &package)?;
+    let gfp = group.fingerprint().compact();
+    store_share(u, &group, key_package)?;
+    let state = State { ceremony: c.digest, phase: Phase::Done { group: gfp } };
+    // The DKG secrets are replaced by a marker that only remembers which group this ceremony made.
+    save_state(u, c, &state)?;
+    report.did.push(format!(
+        "all {} keyholders confirmed the same group key; your share is stored in your home",
+        c.cards.len()
+    ));
+    Ok(Progress::Advanced(state))
+}
+
+/// Relative path of a group's share in the home.
+pub fn share_rel(gfp: &str) -> String {
+    format!("groups/{gfp}.share")
+}
+
+/// Relative path of a group's public file copy in the home.
+pub fn group_rel(gfp: &str) -> String {
+    format!("groups/{gfp}.pub")
+}
+
+fn store_share(u: &Unlocked, group: &Group, key_package: &SecretBytes) -> Result<()> {
+    let gfp = group.fingerprint().compact();
+    let pub_path = u.home().path(&group_rel(&gfp));
+    crate::fsx::ensure_private_dir(pub_path.parent().expect("groups/"))?;
+    crate::fsx::atomic_write(&pub_path, group.text().as_bytes(), crate::fsx::PRIVATE_FILE)?;
+    u.write_secret(&share_rel(&gfp), "key-share", &gfp, key_package)
+}
+
+fn stored_group(u: &Unlocked, gfp: &str) -> Result<Group> {
+    Group::load(&u.home().path(&group_rel(gfp)))
+}
+
+/// Load this keyholder's FROST key package for a group.
+pub fn load_share(u: &Unlocked, group: &Group) -> Result<frost::keys::KeyPackage> {
+    let gfp = group.fingerprint().compact();
+    let bytes = u.read_secret(&share_rel(&gfp), "key-share", &gfp)?.ok_or_else(|| {
+        Error::new(format!("your home holds no share of the group {} ({})", group.display_name(), group.fingerprint()))
+            .with_help("check --home; `frostsign group list` shows the groups this home holds a share of")
+    })?;
+    let kp = frost::keys::KeyPackage::deserialize(bytes.expose())
+        .map_err(|_| Error::new("damaged key share in the home"))?;
+    if kp.verifying_key() != group.package().verifying_key() {
+        return Err(Error::new("the key share in the home does not belong to this group"));
+    }
+    Ok(kp)
+}
+
+/// Public view of a ceremony folder, for `dkg status`. Needs no home and no secret.
+#[derive(Debug, Serialize)]
+pub struct Status {
+    /// Ceremony id (hex).
+    pub ceremony: String,
+    /// Label.
+    pub label: Option<String>,
+    /// t.
+    pub threshold: u16,
+    /// Per participant.
+    pub participants: Vec<ParticipantStatus>,
+    /// True when all n confirmations agree.
+    pub complete: bool,
+    /// Group fingerprint when complete.
+    pub group_fingerprint: Option<String>,
+    /// Names of keyholders who have something left to do.
+    pub waiting_for: Vec<String>,
+    /// Problems found, each naming the file and, where known, the culprit.
+    pub problems: Vec<Problem>,
+}
+
+/// One participant's progress.
+#[derive(Debug, Serialize)]
+pub struct ParticipantStatus {
+    /// Name.
+    pub name: String,
+    /// Fingerprint.
+    pub fingerprint: String,
+    /// Round-1 file present and valid.
+    pub round1: bool,
+    /// Number of valid round-2 files sent (out of n-1).
+    pub round2_sent: usize,
+    /// Confirmation present and valid.
+    pub confirmed: bool,
+}
+
+/// A problem in the folder.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    /// The file.
+    pub file: String,
+    /// The culprit's name, if known.
+    pub culprit: Option<String>,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// Compute the public status of a ceremony folder.
+#[allow(clippy::needless_range_loop)] // j indexes cards, parts and file names alike
+pub fn status(folder: &Folder) -> Result<Status> {
+    let c = DkgCeremony::load(folder)?;
+    let n = c.cards.len();
+    let mut problems = Vec::new();
+    fn note_in(problems: &mut Vec<Problem>, path: &Path, culprit: Option<String>, e: &Error) {
+        let file = path.file_name().map(|x| x.to_string_lossy().into_owned()).unwrap_or_default();
+        problems.push(Problem { file, culprit, reason: e.message().to_string() })
+    }
+    macro_rules! note {
+        ($path:expr, $culprit:expr, $e:expr) => {
+            note_in(&mut problems, $path, $culprit, $e)
+        };
+    }
+    let mut parts: Vec<ParticipantStatus> = c
+        .cards
+        .iter()
+        .map(|k| ParticipantStatus {
+            name: k.name().into(),
+            fingerprint: k.fingerprint().to_string(),
+            round1: false,
+            round2_sent: 0,
+            confirmed: false,
+        })
+        .collect();
+    let e1 = expect(&c, KIND_R1, "1", false);
+    let e3 = expect(&c, KIND_CONFIRM, "3", false);
+    let mut confirms = Vec::new();
+    for j in 0..n {
+        let name = names::round1(&c.cards[j]);
+        match folder.receive(&name, &e1, &c.cards, j, None) {
+            Ok(r) => parts[j].round1 = r.is_some(),
+            Err(e) => note!(&folder.path(&name), None, &e),
+        }
+        for k in (0..n).filter(|k| *k != j) {
+            let name = names::round2(&c.cards[j], &c.cards[k]);
+            if let Some(text) = folder.read(&name, message::MAX_MESSAGE_BYTES).ok().flatten() {
+                match message::peek(&text, &c.cards) {
+                    Some((s, Some(to), kind, round))
+                        if s == j && to == c.cards[k].fingerprint() && kind == KIND_R2 && round == "2" =>
+                    {
+                        parts[j].round2_sent += 1
+                    }
+                    _ => note!(&folder.path(&name), None, &Error::new("not a valid round-2 file for this name")),
+                }
+            }
+        }
+        let name = names::confirm(&c.cards[j]);
+        match folder.receive(&name, &e3, &c.cards, j, None) {
+            Ok(Some(r)) => match serde_json::from_slice::<ConfirmPayload>(r.opened.payload.expose()) {
+                Ok(p) => {
+                    parts[j].confirmed = true;
+                    confirms.push((j, p));
+                }
+                Err(_) => note!(&r.path, Some(c.cards[j].name().into()), &Error::new("malformed confirmation")),
+            },
+            Ok(None) => {}
+            Err(e) => note!(&folder.path(&name), None, &e),
+        }
+    }
+    // Complaints published by keyholders who caught a culprit.
+    let ec = expect(&c, KIND_COMPLAINT, "complaint", false);
+    for j in 0..n {
+        let prefix = names::complaint_prefix(&c.cards[j]);
+        for name in list_with_prefix(folder, &prefix)? {
+            match folder.receive(&name, &ec, &c.cards, j, None) {
+                Ok(Some(r)) => {
+                    if let Ok(p) = serde_json::from_slice::<ComplaintPayload>(r.opened.payload.expose()) {
+                        let culprit = p
+                            .culprit
+                            .as_deref()
+                            .and_then(Fingerprint::parse)
+                            .and_then(|fp| c.index_of(fp))
+                            .map(|i| c.cards[i].name().to_string());
+                        problems.push(Problem {
+                            file: p.file,
+                            culprit,
+                            reason: format!("{} reports: {}", c.cards[j].name(), p.reason),
+                        });
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => note!(&folder.path(&name), None, &e),
+            }
+        }
+    }
+    let agree = confirms.len() == n && confirms.iter().all(|(_, p)| *p == confirms[0].1);
+    if confirms.len() == n && !agree {
+        for (j, p) in &confirms {
+            if *p != confirms[0].1 {
+                problems.push(Problem {
+                    file: names::confirm(&c.cards[*j]),
+                    culprit: Some(c.cards[*j].name().into()),
+                    reason: format!(
+                        "{} confirmed a different result than {}",
+                        c.cards[*j].name(),
+                        c.cards[confirms[0].0].name()
+                    ),
+                });
+            }
+        }
+    }
+    let complete = agree;
+    let group_fingerprint = if complete {
+        hex::decode(&confirms[0].1.group_key)
+            .ok()
+            .and_then(|k| <[u8; 32]>::try_from(k).ok())
+            .map(|k| crate::group::GroupFingerprint::of(&k).to_string())
+    } else {
+        None
+    };
+    let waiting_for = if complete {
+        Vec::new()
+    } else {
+        parts
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !p.round1 || (parts.iter().all(|q| q.round1) && p.round2_sent < n - 1) || !p.confirmed)
+            .map(|(i, _)| c.cards[i].name().to_string())
+            .collect()
+    };
+    Ok(Status {
+        ceremony: hex::encode(c.id),
+        label: c.label.clone(),
+        threshold: c.threshold,
+        participants: parts,
+        complete,
+        group_fingerprint,
+        waiting_for,
+        problems,
+    })
+}
+
+fn list_with_prefix(folder: &Folder, prefix: &str) -> Result<Vec<String>> {
+    let rd = std::fs::read_dir(folder.dir()).map_err(|e| Error::io("list", folder.dir(), e))?;
+    let mut v: Vec<String> = rd
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.starts_with(prefix) && n.ends_with(".txt"))
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+/// Start a ceremony: write `DIR/ceremony.txt`. Refuses if the folder already holds one.
+pub fn init(dir: &Path, label: Option<&str>, threshold: u16, cards: Vec<Card>) -> Result<DkgCeremony> {
+    let (c, text) = DkgCeremony::create(label, threshold, cards)?;
+    crate::fsx::ensure_dir(dir)?;
+    let path = dir.join(CEREMONY_FILE);
+    if !crate::fsx::atomic_create(&path, text.as_bytes(), crate::fsx::PUBLIC_FILE)? {
+        return Err(Error::file(&path, "already exists: this folder already holds a ceremony")
+            .with_help("use a new, empty folder for each ceremony"));
+    }
+    Ok(c)
+}
+
+/// Sanity check used by tests: the unpack helper must accept what State::encode writes.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_round_trips() {
+        let s = State {
+            ceremony: [3; 32],
+            phase: Phase::Round2 {
+                secret: SecretBytes::new(vec![1, 2, 3]),
+                round1: vec![vec![4; 10], vec![5; 11]],
+                digests: vec![[6; 32], [7; 32]],
+                outbox: vec!["a".into()],
+            },
+        };
+        let back = State::decode(&s.encode()).unwrap();
+        let Phase::Round2 { round1, digests, outbox, .. } = back.phase else { panic!() };
+        assert_eq!(round1, vec![vec![4; 10], vec![5; 11]]);
+        assert_eq!(digests, vec![[6; 32], [7; 32]]);
+        assert_eq!(outbox, vec!["a".to_string()]);
+        assert!(crate::secret::unpack(b"\0\0\0\x05ab", 1).is_none());
+    }
+}

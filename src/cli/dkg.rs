@@ -1,0 +1,117 @@
+//! `frostsign dkg ...`: start, run and watch a key generation ceremony.
+
+use super::Global;
+use crate::card::Card;
+use crate::ceremony::dkg::{self, GROUP_FILE};
+use crate::error::Result;
+use crate::exchange::folder::Folder;
+use crate::home::Home;
+use std::path::{Path, PathBuf};
+
+/// `dkg init --dir DIR --threshold T [--label L] CARD...`.
+pub fn init(dir: &Path, threshold: u16, label: Option<&str>, cards: &[PathBuf]) -> Result<()> {
+    let cards = cards.iter().map(|p| Card::load(p)).collect::<Result<Vec<_>>>()?;
+    let c = dkg::init(dir, label, threshold, cards)?;
+    println!("Started in {}:", dir.display());
+    print!("{}", c.summary());
+    println!("Next: each keyholder checks the fingerprints above by voice, then runs");
+    println!("  frostsign dkg step --dir {}", dir.display());
+    println!(
+        "as often as needed (each run does what is possible now); `frostsign dkg status --dir {}` shows progress.",
+        dir.display()
+    );
+    Ok(())
+}
+
+/// `dkg step --dir DIR [--yes]`.
+pub fn step(g: &Global, dir: &Path, yes: bool) -> Result<()> {
+    let home = Home::open(&g.home)?;
+    let _lock = home.lock()?;
+    let folder = Folder::open(dir)?;
+    let u = home.unlock(&g.passphrase)?;
+    let me = u.identity().card().label();
+    let report = dkg::step(&u, &folder, |c| {
+        print!("{}", c.summary());
+        println!("You are {me}.");
+        println!("Check every name and fingerprint with its keyholder (by voice) before you join.");
+        super::confirm("Join this ceremony and run round 1?", yes)
+    })?;
+    for line in &report.did {
+        println!("- {line}");
+    }
+    match (&report.group, &report.waiting) {
+        (Some(g), _) => {
+            println!(
+                "Key generation is complete: {}-of-{} group {}",
+                g.threshold(),
+                g.members().len(),
+                g.fingerprint()
+            );
+            println!("The group's public key is in {}:", folder.path(GROUP_FILE).display());
+            println!("  {}", crate::formats::minisign::public_key_line(g.key()));
+        }
+        (None, Some(w)) => {
+            if report.did.is_empty() {
+                println!("Nothing new to do: waiting for {w}.");
+            } else {
+                println!(
+                    "Waiting for {w}. Run `frostsign dkg step --dir {}` again once their files are in the folder.",
+                    dir.display()
+                );
+            }
+        }
+        (None, None) => {}
+    }
+    Ok(())
+}
+
+/// `dkg status --dir DIR [--json]`; returns the exit code (0 complete, 3 in progress, 2 failed).
+pub fn status(dir: &Path, json: bool) -> Result<i32> {
+    let folder = Folder::open(dir)?;
+    let s = dkg::status(&folder)?;
+    let code = if !s.problems.is_empty() && !s.complete {
+        2
+    } else if s.complete {
+        0
+    } else {
+        3
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&s).expect("serializable"));
+        return Ok(code);
+    }
+    println!(
+        "Key generation ceremony {}{}: {}-of-{}",
+        s.ceremony,
+        s.label.as_ref().map(|l| format!(" \"{l}\"")).unwrap_or_default(),
+        s.threshold,
+        s.participants.len()
+    );
+    println!("  {:<24} {:<40} {:<8} {:<8} confirmed", "keyholder", "fingerprint", "round 1", "round 2");
+    let n = s.participants.len();
+    for p in &s.participants {
+        let yn = |b: bool| if b { "yes" } else { "-" };
+        println!(
+            "  {:<24} {:<40} {:<8} {:<8} {}",
+            p.name,
+            p.fingerprint,
+            yn(p.round1),
+            format!("{}/{}", p.round2_sent, n - 1),
+            yn(p.confirmed)
+        );
+    }
+    for p in &s.problems {
+        let culprit = p.culprit.as_ref().map(|c| format!(" (culprit: {c})")).unwrap_or_default();
+        println!("problem: {}: {}{culprit}", p.file, p.reason);
+    }
+    match code {
+        0 => println!(
+            "Complete: group {} ({})",
+            s.group_fingerprint.as_deref().unwrap_or("?"),
+            folder.path(GROUP_FILE).display()
+        ),
+        2 => println!("Failed: see the problems above."),
+        _ => println!("In progress: waiting for {}.", s.waiting_for.join(", ")),
+    }
+    Ok(code)
+}
