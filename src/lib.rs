@@ -16,6 +16,7 @@ pub mod card;
 pub mod ceremony;
 pub mod cli;
 pub mod clock;
+pub mod digest;
 pub mod error;
 pub mod exchange;
 pub mod formats;
@@ -24,5 +25,6 @@ pub mod group;
 pub mod home;
 pub mod secret;
 pub mod textdoc;
+pub mod verify;
 
 pub use error::{Error, ExitKind, Result};

@@ -39,6 +39,26 @@ enum Command {
     /// A group's public key: show, list, export
     #[command(subcommand)]
     Group(GroupCmd),
+    /// Threshold signing of release artifacts: init, step, collect, status
+    #[command(subcommand)]
+    Sign(SignCmd),
+    /// Verify a signature with the group's public key (exit 0 valid, 1 invalid, 2 bad input)
+    #[command(
+        after_help = "Examples:\n  frostsign verify --key group.pub release.tar.gz\n  frostsign verify --key minisign.pub release.tar.gz --sig release.tar.gz.minisig --json"
+    )]
+    Verify {
+        /// group.pub, a minisign public key file, or a minisign public key line
+        #[arg(long, value_name = "KEY")]
+        key: String,
+        /// The file to check
+        artifact: PathBuf,
+        /// The signature file [default: ARTIFACT.minisig]
+        #[arg(long, value_name = "FILE")]
+        sig: Option<PathBuf>,
+        /// Machine-readable output: {valid, key_id, trusted_comment, file, error}
+        #[arg(long)]
+        json: bool,
+    },
     /// Print shell completions for SHELL (bash, zsh, fish, elvish, powershell)
     Completions {
         /// The shell
@@ -119,6 +139,79 @@ enum GroupCmd {
     List,
 }
 
+#[derive(Subcommand, Debug)]
+enum SignCmd {
+    /// Open a signing session in DIR for one or more artifacts
+    #[command(
+        after_help = "Example:\n  frostsign sign init --dir sign-1.4.0 --group group.pub --file dist/app-1.4.0.tar.gz --comment \"release 1.4.0\""
+    )]
+    Init {
+        /// The session folder (created if missing; must not hold a session yet)
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// The group's public file
+        #[arg(long, value_name = "GROUP.pub")]
+        group: PathBuf,
+        /// An artifact to sign (repeat for a release with several files)
+        #[arg(long = "file", value_name = "ARTIFACT", required = true)]
+        files: Vec<PathBuf>,
+        /// Text added to each signature's trusted comment
+        #[arg(long)]
+        comment: Option<String>,
+        /// Output formats, comma-separated [default: minisign]
+        #[arg(long = "format", value_name = "F,...")]
+        formats: Vec<String>,
+        /// Hours until the request expires [default: 168, one week]
+        #[arg(long, value_name = "HOURS")]
+        expires_in: Option<u32>,
+    },
+    /// As the --home keyholder: hash your own copies, commit, and later sign, if every check passes
+    #[command(
+        after_help = "Examples:\n  frostsign sign step --dir sign-1.4.0 --file ~/build/app-1.4.0.tar.gz\n  frostsign sign step --dir sign-1.4.0 --artifacts ~/build/dist --yes"
+    )]
+    Step {
+        /// The session folder
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// Your own copy of an artifact (repeat for each)
+        #[arg(long = "file", value_name = "MY_COPY")]
+        files: Vec<PathBuf>,
+        /// A folder holding your own copies of all artifacts (by name)
+        #[arg(long, value_name = "DIR")]
+        artifacts: Option<PathBuf>,
+        /// Commit without asking (for scripts); the digests are still checked
+        #[arg(long)]
+        yes: bool,
+    },
+    /// As coordinator (anyone, no secrets): build packages, check shares, write signatures
+    #[command(
+        after_help = "Examples:\n  frostsign sign collect --dir sign-1.4.0\n  frostsign sign collect --dir sign-1.4.0 --restart --without Bob"
+    )]
+    Collect {
+        /// The session folder
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// Where to write the signature files [default: DIR]
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Open a fresh attempt with new nonces (e.g. a chosen signer never answered)
+        #[arg(long)]
+        restart: bool,
+        /// With --restart: leave out this keyholder (name or fingerprint; repeatable)
+        #[arg(long, value_name = "NAME")]
+        without: Vec<String>,
+    },
+    /// Who committed (and attested which digests), who signed, what is missing; exit 0 done, 3 in progress, 2 failed
+    Status {
+        /// The session folder
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 #[derive(Args, Debug)]
 struct HolderNew {
     /// Your name as co-keyholders know it
@@ -154,6 +247,17 @@ fn main() {
         Command::Dkg(DkgCmd::Status { dir, json }) => cli::dkg::status(&dir, json),
         Command::Group(GroupCmd::Show { key }) => ok(cli::group::show(&key)),
         Command::Group(GroupCmd::List) => ok(cli::group::list(&global)),
+        Command::Sign(SignCmd::Init { dir, group, files, comment, formats, expires_in }) => {
+            ok(cli::sign::init(&dir, &group, &files, comment.as_deref(), &formats, expires_in))
+        }
+        Command::Sign(SignCmd::Step { dir, files, artifacts, yes }) => {
+            ok(cli::sign::step(&global, &dir, &files, artifacts.as_deref(), yes))
+        }
+        Command::Sign(SignCmd::Collect { dir, out, restart, without }) => {
+            cli::sign::collect(&dir, out.as_deref(), restart, &without)
+        }
+        Command::Sign(SignCmd::Status { dir, json }) => cli::sign::status(&dir, json),
+        Command::Verify { key, artifact, sig, json } => cli::verify::verify(&key, &artifact, sig.as_deref(), json),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "frostsign", &mut std::io::stdout());
             Ok(0)

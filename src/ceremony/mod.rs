@@ -6,3 +6,4 @@
 //! are idempotent; `status` reads only public files.
 
 pub mod dkg;
+pub mod signing;

@@ -4,6 +4,8 @@
 pub mod dkg;
 pub mod group;
 pub mod holder;
+pub mod sign;
+pub mod verify;
 
 use crate::home::PassphraseSource;
 use std::path::PathBuf;

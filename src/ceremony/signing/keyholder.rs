@@ -1,0 +1,497 @@
+//! `sign step`: what a keyholder does in a signing session.
+//!
+//! Invariants this module keeps (docs/security.md lists the tests that prove them):
+//! - The keyholder hashes its own copy of every artifact at every step and builds every message itself
+//!   from those digests; bytes in the folder are only compared against, never signed as given.
+//! - Nonces are generated once per attempt, stored encrypted in the home, and used for exactly one
+//!   package per phase: before a share leaves, a journal entry (package digest and share) is written and
+//!   the nonce file is removed durably. A rerun republishes the journaled share; a different package for
+//!   the same attempt and phase is refused, whatever the folder holds.
+
+use super::{
+    current_attempt, excluded, names, AttestedArtifact, CommitPayload, FileDigests, PackageFile, Request, SharePayload,
+    KIND_COMMIT, KIND_SHARE, REQUEST_FILE,
+};
+use crate::ceremony::dkg::{group_rel, load_share};
+use crate::error::{Error, Result};
+use crate::exchange::message;
+use crate::group::{identifier, Group};
+use crate::home::Unlocked;
+use crate::secret::{pack, unpack_all, SecretBytes};
+use ed25519_dalek::{Signature, VerifyingKey};
+use frost_ed25519 as frost;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
+
+/// Where the keyholder's own copies of the artifacts are.
+#[derive(Clone, Debug)]
+pub enum Copies {
+    /// Explicit files, matched to the request by file name.
+    Files(Vec<PathBuf>),
+    /// A folder of build outputs: `DIR/NAME` for each artifact.
+    Folder(PathBuf),
+}
+
+impl Copies {
+    fn locate(&self, req: &Request) -> Result<Vec<PathBuf>> {
+        match self {
+            Copies::Folder(dir) => Ok(req.artifacts().iter().map(|a| dir.join(&a.name)).collect()),
+            Copies::Files(files) => {
+                let mut by_name: BTreeMap<String, &PathBuf> = BTreeMap::new();
+                for f in files {
+                    let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    if !req.artifacts().iter().any(|a| a.name == name) {
+                        return Err(Error::new(format!("`{}` is not an artifact of this request", f.display()))
+                            .with_help(
+                                "the request lists: ".to_string()
+                                    + &req.artifacts().iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", "),
+                            ));
+                    }
+                    if by_name.insert(name.clone(), f).is_some() {
+                        return Err(Error::new(format!("two files named `{name}` were given")));
+                    }
+                }
+                req.artifacts()
+                    .iter()
+                    .map(|a| {
+                        by_name.get(&a.name).map(|p| (*p).clone()).ok_or_else(|| {
+                            Error::new(format!("no copy of the artifact `{}` was given", a.name))
+                                .with_help("give your own copy of every artifact with --file, or a folder holding them with --artifacts")
+                        })
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+/// Hash the keyholder's own copies and compare them with the request. Refuses on any difference.
+pub fn hash_own_copies(req: &Request, copies: &Copies) -> Result<Vec<FileDigests>> {
+    let paths = copies.locate(req)?;
+    let mut out = Vec::new();
+    for (a, path) in req.artifacts().iter().zip(&paths) {
+        let d = crate::digest::hash_file(path)?;
+        if d != a.digests {
+            let what = if d.size != a.digests.size {
+                format!("sizes differ: yours is {} bytes, the request says {}", d.size, a.digests.size)
+            } else {
+                "digests differ".to_string()
+            };
+            return Err(Error::new(format!("your copy `{}` of `{}` is not the file in the request: {what}", path.display(), a.name))
+                .with_note(format!("your SHA-256:    {}", hex::encode(d.sha256)))
+                .with_note(format!("request SHA-256: {}", hex::encode(a.digests.sha256)))
+                .with_help("do not sign: rebuild or re-download the artifact and compare with your co-keyholders; nothing was signed"));
+        }
+        out.push(d);
+    }
+    Ok(out)
+}
+
+/// The keyholder's journal for one session (encrypted in the home).
+struct Journal {
+    request: [u8; 32],
+    attempt: u32,
+    commit: String,
+    /// Per phase (index 0 = phase 1): package digest and the share message sent for it.
+    signed: [Option<([u8; 32], String)>; 2],
+}
+
+fn journal_rel(req: &Request) -> String {
+    format!("state/sign-{}.txt", hex::encode(req.session()))
+}
+
+fn nonces_rel(req: &Request, attempt: u32, phase: u8) -> String {
+    format!("state/sign-{}-a{attempt}-p{phase}.nonces", hex::encode(req.session()))
+}
+
+fn nonces_id(req: &Request, attempt: u32, phase: u8) -> String {
+    format!("{}-a{attempt}-p{phase}", hex::encode(req.session()))
+}
+
+impl Journal {
+    fn encode(&self) -> SecretBytes {
+        let (d1, t1) = self.signed[0].as_ref().map(|(d, t)| (d.to_vec(), t.as_str())).unwrap_or_default();
+        let (d2, t2) = self.signed[1].as_ref().map(|(d, t)| (d.to_vec(), t.as_str())).unwrap_or_default();
+        pack(&[
+            b"sign",
+            &self.request,
+            &self.attempt.to_be_bytes(),
+            self.commit.as_bytes(),
+            &d1,
+            t1.as_bytes(),
+            &d2,
+            t2.as_bytes(),
+        ])
+    }
+
+    fn decode(b: &SecretBytes) -> Option<Journal> {
+        let f = unpack_all(b.expose())?;
+        if f.len() != 8 || f[0].expose() != b"sign" {
+            return None;
+        }
+        let text = |x: &SecretBytes| String::from_utf8(x.expose().to_vec()).ok();
+        let entry = |d: &SecretBytes, t: &SecretBytes| -> Option<Option<([u8; 32], String)>> {
+            if d.is_empty() {
+                return Some(None);
+            }
+            Some(Some((d.expose().try_into().ok()?, text(t)?)))
+        };
+        Some(Journal {
+            request: f[1].expose().try_into().ok()?,
+            attempt: u32::from_be_bytes(f[2].expose().try_into().ok()?),
+            commit: text(&f[3])?,
+            signed: [entry(&f[4], &f[5])?, entry(&f[6], &f[7])?],
+        })
+    }
+}
+
+fn load_journal(u: &Unlocked, req: &Request) -> Result<Option<Journal>> {
+    let rel = journal_rel(req);
+    let Some(b) = u.read_secret(&rel, "sign-state", &hex::encode(req.session()))? else { return Ok(None) };
+    let j = Journal::decode(&b).ok_or_else(|| Error::file(&u.home().path(&rel), "damaged signing state"))?;
+    if j.request != *req.digest() {
+        return Err(Error::new(format!("the signing request `{REQUEST_FILE}` changed after you committed to it"))
+            .with_help(
+                "someone edited the request; restore the original, or have the release manager open a new session",
+            ));
+    }
+    Ok(Some(j))
+}
+
+fn save_journal(u: &Unlocked, req: &Request, j: &Journal) -> Result<()> {
+    u.write_secret(&journal_rel(req), "sign-state", &hex::encode(req.session()), &j.encode())
+}
+
+fn save_nonces(
+    u: &Unlocked,
+    req: &Request,
+    attempt: u32,
+    phase: u8,
+    nonces: &[frost::round1::SigningNonces],
+) -> Result<()> {
+    let mut ser: Vec<Zeroizing<Vec<u8>>> = Vec::new();
+    for n in nonces {
+        ser.push(Zeroizing::new(n.serialize().map_err(|e| Error::new(e.to_string()))?));
+    }
+    let refs: Vec<&[u8]> = ser.iter().map(|v| v.as_slice()).collect();
+    u.write_secret(&nonces_rel(req, attempt, phase), "sign-nonces", &nonces_id(req, attempt, phase), &pack(&refs))
+}
+
+fn load_nonces(
+    u: &Unlocked,
+    req: &Request,
+    attempt: u32,
+    phase: u8,
+) -> Result<Option<Vec<frost::round1::SigningNonces>>> {
+    let Some(b) = u.read_secret(&nonces_rel(req, attempt, phase), "sign-nonces", &nonces_id(req, attempt, phase))?
+    else {
+        return Ok(None);
+    };
+    let fields = unpack_all(b.expose()).ok_or_else(|| Error::new("damaged nonce file in the home"))?;
+    fields
+        .iter()
+        .map(|f| {
+            frost::round1::SigningNonces::deserialize(f.expose())
+                .map_err(|_| Error::new("damaged nonce file in the home"))
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
+}
+
+fn remove_nonces(u: &Unlocked, req: &Request, attempt: u32) -> Result<()> {
+    for p in [1, 2] {
+        u.remove_secret(&nonces_rel(req, attempt, p))?;
+    }
+    Ok(())
+}
+
+/// What one `sign step` did.
+#[derive(Debug, Default)]
+pub struct StepReport {
+    /// Actions, in plain words.
+    pub did: Vec<String>,
+    /// What we wait for.
+    pub waiting: Option<String>,
+    /// True when this keyholder has nothing left to do in the session.
+    pub finished: bool,
+}
+
+/// The group as this keyholder knows it (its own copy from key generation, not the folder's).
+pub fn own_group(u: &Unlocked, req: &Request) -> Result<Group> {
+    let path = u.home().path(&group_rel(&req.group().compact()));
+    if !path.exists() {
+        return Err(Error::new(format!(
+            "your home holds no share of the group this request is for ({}{})",
+            req.label().map(|l| format!("{l}, ")).unwrap_or_default(),
+            req.group()
+        ))
+        .with_help("check --home; `frostsign group list` shows the groups you hold a share of"));
+    }
+    let g = Group::load(&path)?;
+    req.check_group(&g)?;
+    Ok(g)
+}
+
+/// Run every action this keyholder can take now. See the module documentation.
+///
+/// `confirm` is called with the request summary before the keyholder commits for the first time.
+pub fn step(u: &Unlocked, dir: &Path, copies: &Copies, confirm: impl FnOnce(&str) -> Result<()>) -> Result<StepReport> {
+    let req = Request::load(dir)?;
+    let group = own_group(u, &req)?;
+    let me_card = u.identity().card();
+    let me =
+        group.member_index(me_card.fingerprint()).ok_or_else(|| Error::new("you are not a member of this group"))?;
+    let now = crate::clock::now();
+    if now > req.expires() {
+        return Err(Error::new(format!("the signing request expired at {}", crate::clock::format(req.expires())))
+            .with_help("ask the release manager to open a new signing session; nothing was signed"));
+    }
+    let own = hash_own_copies(&req, copies)?;
+    let attempt = current_attempt(dir)?;
+    let mut report = StepReport::default();
+    if excluded(dir, attempt, &group)?.contains(&me) {
+        report.did.push(format!("the coordinator left you out of attempt {attempt}; nothing to do"));
+        report.finished = true;
+        return Ok(report);
+    }
+    let mut journal = match load_journal(u, &req)? {
+        Some(j) if j.attempt == attempt => {
+            if crate::fsx::publish(&dir.join(names::commit(attempt, me_card)), j.commit.as_bytes())? {
+                report.did.push("published your commitment again (it was missing)".into());
+            }
+            j
+        }
+        Some(j) if j.attempt > attempt => {
+            return Err(Error::new(format!(
+                "you already committed to attempt {}, but the folder only shows attempt {attempt} (restart files were removed?)",
+                j.attempt
+            )))
+        }
+        previous => {
+            if previous.is_none() {
+                confirm(&req.summary(&group))?;
+            }
+            if let Some(old) = &previous {
+                // Nonces of an abandoned attempt are never used again.
+                remove_nonces(u, &req, old.attempt)?;
+            }
+            let j = commit(u, dir, &req, &group, attempt, &own)?;
+            report.did.push(format!(
+                "hashed your copies, checked them against the request and committed (attempt {attempt})"
+            ));
+            j
+        }
+    };
+    for phase in [1u8, 2] {
+        let count = if phase == 1 { req.phase1_count() } else { req.phase2_count() };
+        if count == 0 {
+            continue;
+        }
+        match sign_phase(u, dir, &req, &group, me, &own, &mut journal, phase)? {
+            PhaseOutcome::Signed => report
+                .did
+                .push(format!("checked the phase-{phase} signing package and published your signature shares")),
+            PhaseOutcome::AlreadySigned => {}
+            PhaseOutcome::NotChosen => {
+                report.did.push(format!(
+                    "the coordinator did not choose you as a signer in attempt {attempt}; nothing to do"
+                ));
+                report.finished = true;
+                return Ok(report);
+            }
+            PhaseOutcome::Waiting => {
+                report.waiting = Some(format!(
+                    "the phase-{phase} signing package (`frostsign sign collect --dir {}`)",
+                    dir.display()
+                ));
+                return Ok(report);
+            }
+        }
+    }
+    report.finished = true;
+    Ok(report)
+}
+
+fn commit(
+    u: &Unlocked,
+    dir: &Path,
+    req: &Request,
+    group: &Group,
+    attempt: u32,
+    own: &[FileDigests],
+) -> Result<Journal> {
+    let key_package = load_share(u, group)?;
+    let mut rng = rand_core::OsRng;
+    let mut make = |count: usize| -> Vec<frost::round1::SigningNonces> {
+        (0..count).map(|_| frost::round1::commit(key_package.signing_share(), &mut rng).0).collect()
+    };
+    let n1 = make(req.phase1_count());
+    let n2 = make(req.phase2_count());
+    let hex_commitments = |ns: &[frost::round1::SigningNonces]| -> Result<Vec<String>> {
+        ns.iter().map(|n| n.commitments().serialize().map(hex::encode).map_err(|e| Error::new(e.to_string()))).collect()
+    };
+    let payload = CommitPayload {
+        attempt,
+        artifacts: req.artifacts().iter().zip(own).map(|(a, d)| AttestedArtifact::new(&a.name, d)).collect(),
+        phase1: hex_commitments(&n1)?,
+        phase2: hex_commitments(&n2)?,
+    };
+    let body = serde_json::to_vec(&payload).expect("serializable");
+    let text = message::seal(u.identity(), KIND_COMMIT, req.digest(), &names::commit_round(attempt), None, &body)?;
+    // Nonces first, then the journal that refers to them, then the public commitment.
+    save_nonces(u, req, attempt, 1, &n1)?;
+    save_nonces(u, req, attempt, 2, &n2)?;
+    let journal = Journal { request: *req.digest(), attempt, commit: text.clone(), signed: [None, None] };
+    save_journal(u, req, &journal)?;
+    crate::fsx::publish(&dir.join(names::commit(attempt, u.identity().card())), text.as_bytes())?;
+    Ok(journal)
+}
+
+enum PhaseOutcome {
+    Signed,
+    AlreadySigned,
+    NotChosen,
+    Waiting,
+}
+
+fn refuse(phase: u8, reason: impl std::fmt::Display) -> Error {
+    Error::new(format!("refusing to sign the phase-{phase} package: {reason}")).with_help(
+        "nothing was signed and your nonces are kept; tell the coordinator, and check the folder for tampering",
+    )
+}
+
+/// Check a package against what this keyholder computed itself; returns the messages it expects.
+fn check_package(
+    req: &Request,
+    group: &Group,
+    me: usize,
+    own: &[FileDigests],
+    pkg: &PackageFile,
+    phase: u8,
+    nonces: &[frost::round1::SigningNonces],
+) -> Result<()> {
+    let count = if phase == 1 { req.phase1_count() } else { req.phase2_count() };
+    if pkg.session != *req.digest() || pkg.phase != phase {
+        return Err(refuse(phase, "it belongs to another session or phase"));
+    }
+    if pkg.signers.len() < group.threshold() as usize {
+        return Err(refuse(
+            phase,
+            format!("it has {} signers, fewer than the threshold {}", pkg.signers.len(), group.threshold()),
+        ));
+    }
+    if pkg.packages.len() != count || nonces.len() != count {
+        return Err(refuse(phase, format!("it has {} messages, the request needs {count}", pkg.packages.len())));
+    }
+    let ids: Vec<frost::Identifier> = pkg.signers.iter().map(|&i| identifier(i)).collect();
+    let expected1 = req.phase1_messages(own);
+    for (k, p) in pkg.packages.iter().enumerate() {
+        let keys: Vec<frost::Identifier> = p.signing_commitments().keys().copied().collect();
+        if keys != ids {
+            return Err(refuse(phase, format!("message {} lists other signers than the package header", k + 1)));
+        }
+        if p.signing_commitments().get(&identifier(me)) != Some(nonces[k].commitments()) {
+            return Err(refuse(phase, format!("your own commitment for message {} is missing or was modified", k + 1)));
+        }
+        let expected = if phase == 1 {
+            expected1[k].clone()
+        } else {
+            let m = p.message();
+            let sig1: [u8; 64] =
+                m.get(..64).and_then(|s| s.try_into().ok()).ok_or_else(|| refuse(phase, "malformed message"))?;
+            let vk = VerifyingKey::from_bytes(req.group_key()).map_err(|_| refuse(phase, "bad group key"))?;
+            if vk.verify_strict(&expected1[k], &Signature::from_bytes(&sig1)).is_err() {
+                return Err(refuse(
+                    phase,
+                    format!(
+                        "the phase-1 signature inside message {} is not the group's signature of your copy of `{}`",
+                        k + 1,
+                        req.artifacts()[k].name
+                    ),
+                ));
+            }
+            req.phase2_message(k, &sig1)
+        };
+        if p.message() != expected.as_slice() {
+            return Err(refuse(
+                phase,
+                format!(
+                    "message {} is not what you computed from your own copy of `{}`",
+                    k + 1,
+                    req.artifacts()[k % req.artifacts().len()].name
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn sign_phase(
+    u: &Unlocked,
+    dir: &Path,
+    req: &Request,
+    group: &Group,
+    me: usize,
+    own: &[FileDigests],
+    journal: &mut Journal,
+    phase: u8,
+) -> Result<PhaseOutcome> {
+    let attempt = journal.attempt;
+    let me_card = u.identity().card();
+    let share_path = dir.join(names::share(attempt, phase, me_card));
+    let pkg_path = dir.join(names::package(attempt, phase));
+    let pkg_text = if pkg_path.exists() { Some(crate::fsx::read_text(&pkg_path, 64 * 1024 * 1024)?) } else { None };
+    let pkg = pkg_text
+        .as_deref()
+        .map(|t| {
+            PackageFile::parse(t, group)
+                .map_err(|e| Error::file(&pkg_path, format!("not a valid signing package: {e}")))
+        })
+        .transpose()?;
+    if let Some((digest, share)) = &journal.signed[phase as usize - 1] {
+        if let Some(p) = &pkg {
+            if p.digest != *digest {
+                return Err(Error::new(format!(
+                    "refusing to sign: `{}` is a different signing package than the one you already signed in attempt {attempt}, phase {phase}",
+                    pkg_path.display()
+                ))
+                .with_note("signing a second package with the same nonces would reveal your key share")
+                .with_help("your earlier share stands; if the coordinator needs a new signer set, it must run `frostsign sign collect --restart`"));
+            }
+        }
+        // Finish an interrupted step: nonces gone, share republished byte for byte.
+        u.remove_secret(&nonces_rel(req, attempt, phase))?;
+        crate::fsx::publish(&share_path, share.as_bytes())?;
+        return Ok(PhaseOutcome::AlreadySigned);
+    }
+    let Some(pkg) = pkg else { return Ok(PhaseOutcome::Waiting) };
+    if pkg.attempt != attempt {
+        return Err(refuse(phase, format!("it is for attempt {}, the session is at attempt {attempt}", pkg.attempt)));
+    }
+    if !pkg.signers.contains(&me) {
+        return Ok(PhaseOutcome::NotChosen);
+    }
+    let nonces = load_nonces(u, req, attempt, phase)?.ok_or_else(|| {
+        Error::new(format!("your nonces for attempt {attempt}, phase {phase} are gone (used, or lost in a crash)"))
+            .with_help("ask the coordinator to open a fresh attempt: `frostsign sign collect --dir DIR --restart`")
+    })?;
+    check_package(req, group, me, own, &pkg, phase, &nonces)?;
+    let key_package = load_share(u, group)?;
+    let mut shares = Vec::new();
+    for (p, n) in pkg.packages.iter().zip(&nonces) {
+        let s = frost::round2::sign(p, n, &key_package).map_err(|e| refuse(phase, e))?;
+        shares.push(hex::encode(s.serialize()));
+    }
+    drop(nonces);
+    let payload = SharePayload { attempt, phase, package: hex::encode(pkg.digest), shares };
+    let body = serde_json::to_vec(&payload).expect("serializable");
+    let text = message::seal(u.identity(), KIND_SHARE, req.digest(), &names::share_round(attempt, phase), None, &body)?;
+    // Journal, then destroy the nonces durably, and only then let the share leave.
+    journal.signed[phase as usize - 1] = Some((pkg.digest, text.clone()));
+    save_journal(u, req, journal)?;
+    u.remove_secret(&nonces_rel(req, attempt, phase))?;
+    crate::fsx::publish(&share_path, text.as_bytes())?;
+    Ok(PhaseOutcome::Signed)
+}

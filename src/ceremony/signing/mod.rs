@@ -1,0 +1,609 @@
+//! Threshold release signing over files: t keyholders co-sign one or many artifacts in one session.
+//!
+//! Files in the session folder:
+//! - `request.txt`: what is to be signed (artifact names, sizes, digests; group; expiry) and `group.pub`;
+//! - `commit-a<A>-<FPR>.txt` (signed by the keyholder): the digests it computed from its own copy (the
+//!   release's audit trail) and FROST commitments for every message of attempt A;
+//! - `package-a<A>-p<P>.txt` (written by the coordinator, signed by nobody): the FROST signing packages of
+//!   phase P; every signer checks it against what it computed itself;
+//! - `share-a<A>-p<P>-<FPR>.txt` (signed by the keyholder): its signature shares for phase P;
+//! - `restart-a<A>.txt`: the coordinator opened attempt A with fresh nonces;
+//! - `NAME.minisig` next to the request once done.
+//!
+//! Phase 1 signs what each format needs from the artifact's digests (minisign: BLAKE2b-512 of the file);
+//! phase 2 signs minisign's global signature (phase-1 signature || trusted comment).
+
+pub mod coordinator;
+pub mod keyholder;
+pub mod status;
+
+use crate::error::{Error, Result};
+use crate::group::{Group, GroupFingerprint};
+use crate::textdoc::{parse_hex, DocError, DocWriter, Document, Need};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+pub use crate::digest::FileDigests;
+
+/// The request file in the session folder.
+pub const REQUEST_FILE: &str = "request.txt";
+/// The copy of the group's public file in the session folder.
+pub const GROUP_COPY: &str = "group.pub";
+/// Default lifetime of a request.
+pub const DEFAULT_VALIDITY_SECS: i64 = 7 * 24 * 3600;
+/// Most artifacts in one session.
+pub const MAX_ARTIFACTS: usize = 1000;
+
+/// Output formats a session can produce.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// minisign prehashed signature (`NAME.minisig`).
+    Minisign,
+}
+
+impl Format {
+    /// The name used in files and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Minisign => "minisign",
+        }
+    }
+
+    /// Parse a format name.
+    pub fn parse(s: &str) -> Option<Format> {
+        match s {
+            "minisign" => Some(Format::Minisign),
+            _ => None,
+        }
+    }
+}
+
+/// One artifact of a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Artifact {
+    /// File name (no folder part).
+    pub name: String,
+    /// What the request says its digests are.
+    pub digests: FileDigests,
+}
+
+/// A parsed signing request.
+#[derive(Clone, Debug)]
+pub struct Request {
+    session: [u8; 16],
+    group: GroupFingerprint,
+    group_key: [u8; 32],
+    label: Option<String>,
+    threshold: u16,
+    members: usize,
+    created: i64,
+    expires: i64,
+    comment: Option<String>,
+    formats: Vec<Format>,
+    artifacts: Vec<Artifact>,
+    digest: [u8; 32],
+}
+
+const SCHEMA: &[(&str, Need)] = &[
+    ("session", Need::Required),
+    ("group", Need::Required),
+    ("group-key", Need::Required),
+    ("label", Need::Optional),
+    ("threshold", Need::Required),
+    ("members", Need::Required),
+    ("created", Need::Required),
+    ("expires", Need::Required),
+    ("comment", Need::Optional),
+    ("format", Need::Repeated),
+    ("artifact", Need::Repeated),
+];
+
+/// Check an artifact name: a plain file name that minisign's trusted comment can hold.
+pub fn check_artifact_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 255
+        && name != "."
+        && name != ".."
+        && !name.contains('/')
+        && !name.chars().any(char::is_control)
+        && name.trim() == name;
+    if !ok {
+        return Err(Error::new(format!(
+            "the artifact name {name:?} cannot be signed: use a plain file name without `/` or control characters"
+        )));
+    }
+    Ok(())
+}
+
+/// Check a `--comment`: one line, no tabs (the trusted comment uses tabs as separators).
+pub fn check_comment(comment: &str) -> Result<()> {
+    if comment.is_empty() || comment.len() > 1000 || comment.chars().any(char::is_control) || comment.trim() != comment
+    {
+        return Err(Error::new("invalid --comment: 1 to 1000 bytes on one line, no tabs or control characters"));
+    }
+    Ok(())
+}
+
+fn sha256(b: &[u8]) -> [u8; 32] {
+    Sha256::digest(b).into()
+}
+
+impl Request {
+    /// Write a new request for `artifacts` (already hashed) signed by `group`.
+    pub fn create(
+        group: &Group,
+        artifacts: Vec<Artifact>,
+        comment: Option<&str>,
+        formats: &[Format],
+        created: i64,
+        validity_secs: i64,
+    ) -> Result<(Request, String)> {
+        if artifacts.is_empty() || artifacts.len() > MAX_ARTIFACTS {
+            return Err(Error::new(format!("a session signs 1 to {MAX_ARTIFACTS} artifacts")));
+        }
+        for (i, a) in artifacts.iter().enumerate() {
+            check_artifact_name(&a.name)?;
+            if artifacts[..i].iter().any(|b| b.name == a.name) {
+                return Err(Error::new(format!(
+                    "two artifacts are named `{}`; names must be unique in a session",
+                    a.name
+                )));
+            }
+        }
+        if let Some(c) = comment {
+            check_comment(c)?;
+        }
+        if formats.is_empty() {
+            return Err(Error::new("choose at least one output format"));
+        }
+        if validity_secs <= 0 {
+            return Err(Error::new("the request's validity must be positive"));
+        }
+        use rand_core::{OsRng, RngCore};
+        let mut session = [0u8; 16];
+        OsRng.fill_bytes(&mut session);
+        let mut w = DocWriter::new("sign-request", 1)
+            .field("session", hex::encode(session))
+            .field("group", group.fingerprint().compact())
+            .field("group-key", hex::encode(group.key()));
+        if let Some(l) = group.label() {
+            w = w.field("label", l);
+        }
+        w = w
+            .field("threshold", group.threshold())
+            .field("members", group.members().len())
+            .field("created", crate::clock::format(created))
+            .field("expires", crate::clock::format(created + validity_secs));
+        if let Some(c) = comment {
+            w = w.field("comment", c);
+        }
+        for f in formats {
+            w = w.field("format", f.name());
+        }
+        for a in &artifacts {
+            w = w.field(
+                "artifact",
+                format!(
+                    "{} {} {} {}",
+                    a.digests.size,
+                    hex::encode(a.digests.blake2b),
+                    hex::encode(a.digests.sha256),
+                    a.name
+                ),
+            );
+        }
+        let text = w.finish();
+        let r = Request::parse(&text)
+            .map_err(|e| Error::new(format!("internal error: new request does not parse: {e}")))?;
+        for a in &r.artifacts {
+            crate::formats::minisign::check_trusted_comment(&r.trusted_comment(a))?;
+        }
+        Ok((r, text))
+    }
+
+    /// Parse and check a request.
+    pub fn parse(text: &str) -> std::result::Result<Request, DocError> {
+        let doc = Document::parse(text, "sign-request", SCHEMA, false)?;
+        let bad = |k: &str, r: &str| DocError::BadValue { key: k.into(), reason: r.into() };
+        let group =
+            GroupFingerprint::parse(doc.require("group")?).ok_or_else(|| bad("group", "not a group fingerprint"))?;
+        let group_key: [u8; 32] = doc.hex("group-key")?;
+        if GroupFingerprint::of(&group_key) != group {
+            return Err(bad("group-key", "does not match the group fingerprint"));
+        }
+        let time = |k: &str| doc.require(k).ok().and_then(crate::clock::parse).ok_or_else(|| bad(k, "not a UTC time"));
+        let mut formats = Vec::new();
+        for f in doc.get_all("format") {
+            let f = Format::parse(f).ok_or_else(|| bad("format", "unknown format (made by a newer frostsign?)"))?;
+            if formats.contains(&f) {
+                return Err(bad("format", "listed twice"));
+            }
+            formats.push(f);
+        }
+        if formats.is_empty() {
+            return Err(DocError::Missing("format".into()));
+        }
+        let mut artifacts: Vec<Artifact> = Vec::new();
+        for line in doc.get_all("artifact") {
+            let mut parts = line.splitn(4, ' ');
+            let (Some(size), Some(b2), Some(s2), Some(name)) = (parts.next(), parts.next(), parts.next(), parts.next())
+            else {
+                return Err(bad("artifact", "expected `SIZE BLAKE2B SHA256 NAME`"));
+            };
+            let digests = FileDigests {
+                size: size.parse().map_err(|_| bad("artifact", "size is not a number"))?,
+                blake2b: parse_hex(b2).ok_or_else(|| bad("artifact", "bad BLAKE2b-512 digest"))?,
+                sha256: parse_hex(s2).ok_or_else(|| bad("artifact", "bad SHA-256 digest"))?,
+            };
+            check_artifact_name(name).map_err(|e| bad("artifact", e.message()))?;
+            if artifacts.iter().any(|a| a.name == name) {
+                return Err(bad("artifact", "two artifacts have the same name"));
+            }
+            artifacts.push(Artifact { name: name.to_string(), digests });
+        }
+        if artifacts.is_empty() || artifacts.len() > MAX_ARTIFACTS {
+            return Err(bad("artifact", "a request lists 1 to 1000 artifacts"));
+        }
+        let comment = doc.get("comment").map(str::to_string);
+        if let Some(c) = &comment {
+            check_comment(c).map_err(|e| bad("comment", e.message()))?;
+        }
+        Ok(Request {
+            session: doc.hex("session")?,
+            group,
+            group_key,
+            label: doc.get("label").map(str::to_string),
+            threshold: doc.require("threshold")?.parse().map_err(|_| bad("threshold", "not a number"))?,
+            members: doc.require("members")?.parse().map_err(|_| bad("members", "not a number"))?,
+            created: time("created")?,
+            expires: time("expires")?,
+            comment,
+            formats,
+            artifacts,
+            digest: sha256(text.as_bytes()),
+        })
+    }
+
+    /// Load `DIR/request.txt`.
+    pub fn load(dir: &Path) -> Result<Request> {
+        let path = dir.join(REQUEST_FILE);
+        if !path.exists() {
+            return Err(Error::new(format!("no signing request in `{}` ({REQUEST_FILE} is missing)", dir.display()))
+                .with_help("open one with `frostsign sign init --dir DIR --group group.pub --file ARTIFACT`"));
+        }
+        let text = crate::fsx::read_text(&path, 4 * 1024 * 1024)?;
+        Request::parse(&text).map_err(|e| Error::file(&path, format!("not a valid signing request: {e}")))
+    }
+
+    /// Random session id.
+    pub fn session(&self) -> &[u8; 16] {
+        &self.session
+    }
+    /// SHA-256 of the request file: the `ceremony` field of every message of this session.
+    pub fn digest(&self) -> &[u8; 32] {
+        &self.digest
+    }
+    /// The group's fingerprint.
+    pub fn group(&self) -> GroupFingerprint {
+        self.group
+    }
+    /// The group key.
+    pub fn group_key(&self) -> &[u8; 32] {
+        &self.group_key
+    }
+    /// Group label as written in the request.
+    pub fn label(&self) -> Option<&str> {
+        self.label.as_deref()
+    }
+    /// Unix time of creation.
+    pub fn created(&self) -> i64 {
+        self.created
+    }
+    /// Unix time of expiry.
+    pub fn expires(&self) -> i64 {
+        self.expires
+    }
+    /// The `--comment`.
+    pub fn comment(&self) -> Option<&str> {
+        self.comment.as_deref()
+    }
+    /// Output formats.
+    pub fn formats(&self) -> &[Format] {
+        &self.formats
+    }
+    /// The artifacts.
+    pub fn artifacts(&self) -> &[Artifact] {
+        &self.artifacts
+    }
+
+    /// minisign's trusted comment for an artifact. Built by every party from the request's fields, never
+    /// taken as free text, so a signer knows exactly what the second signature covers.
+    pub fn trusted_comment(&self, a: &Artifact) -> String {
+        let mut tc = format!("timestamp:{}\tfile:{}\thashed\tgroup:{}", self.created, a.name, self.group.compact());
+        if let Some(c) = &self.comment {
+            tc.push_str(&format!("\tcomment:{c}"));
+        }
+        tc
+    }
+
+    /// Check that `group` is the request's group.
+    pub fn check_group(&self, group: &Group) -> Result<()> {
+        if group.fingerprint() != self.group || group.key() != &self.group_key {
+            return Err(Error::new(format!(
+                "the request is for group {}, but the group file is for group {}",
+                self.group,
+                group.fingerprint()
+            )));
+        }
+        if group.threshold() != self.threshold || group.members().len() != self.members {
+            return Err(Error::new("the request's threshold or member count differs from the group's"));
+        }
+        Ok(())
+    }
+
+    /// Number of messages signed in phase 1 (one per artifact and format that signs in phase 1).
+    pub fn phase1_count(&self) -> usize {
+        self.artifacts.len()
+    }
+
+    /// Number of messages signed in phase 2 (minisign's global signatures).
+    pub fn phase2_count(&self) -> usize {
+        if self.formats.contains(&Format::Minisign) {
+            self.artifacts.len()
+        } else {
+            0
+        }
+    }
+
+    /// The phase-1 messages, built from `digests` (the caller's own, or for the coordinator the request's).
+    pub fn phase1_messages(&self, digests: &[FileDigests]) -> Vec<Vec<u8>> {
+        digests.iter().map(|d| d.blake2b.to_vec()).collect()
+    }
+
+    /// The phase-2 message of artifact `k`, given its phase-1 signature.
+    pub fn phase2_message(&self, k: usize, sig1: &[u8; 64]) -> Vec<u8> {
+        crate::formats::minisign::global_message(sig1, &self.trusted_comment(&self.artifacts[k]))
+    }
+
+    /// Human summary shown to a signer before it commits.
+    pub fn summary(&self, group: &Group) -> String {
+        let mut s = format!(
+            "Signing request {} for group {} ({}-of-{}, fingerprint {})\n",
+            hex::encode(self.session),
+            group.display_name(),
+            group.threshold(),
+            group.members().len(),
+            group.fingerprint()
+        );
+        s.push_str(&format!(
+            "  created {}, expires {}\n",
+            crate::clock::format(self.created),
+            crate::clock::format(self.expires)
+        ));
+        if let Some(c) = &self.comment {
+            s.push_str(&format!("  comment: {c}\n"));
+        }
+        s.push_str(&format!("  formats: {}\n", self.formats.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")));
+        for a in &self.artifacts {
+            s.push_str(&format!("  {}  {} bytes  SHA-256 {}\n", a.name, a.digests.size, hex::encode(a.digests.sha256)));
+        }
+        s
+    }
+}
+
+/// File names in a session folder.
+pub mod names {
+    use crate::card::Card;
+    /// A keyholder's commitment for attempt `a`.
+    pub fn commit(a: u32, c: &Card) -> String {
+        format!("commit-a{a}-{}.txt", c.fingerprint().compact())
+    }
+    /// The coordinator's signing package for attempt `a`, phase `p`.
+    pub fn package(a: u32, p: u8) -> String {
+        format!("package-a{a}-p{p}.txt")
+    }
+    /// A keyholder's signature shares.
+    pub fn share(a: u32, p: u8, c: &Card) -> String {
+        format!("share-a{a}-p{p}-{}.txt", c.fingerprint().compact())
+    }
+    /// Marker of attempt `a` (a >= 2).
+    pub fn restart(a: u32) -> String {
+        format!("restart-a{a}.txt")
+    }
+    /// Round token of a commitment.
+    pub fn commit_round(a: u32) -> String {
+        format!("a{a}-commit")
+    }
+    /// Round token of shares.
+    pub fn share_round(a: u32, p: u8) -> String {
+        format!("a{a}-p{p}")
+    }
+}
+
+/// Message kinds of a signing session.
+pub const KIND_COMMIT: &str = "sign-commit";
+/// Message kinds of a signing session.
+pub const KIND_SHARE: &str = "sign-share";
+
+/// The digests a keyholder attests it computed from its own copy.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AttestedArtifact {
+    /// File name.
+    pub name: String,
+    /// Size.
+    pub size: u64,
+    /// BLAKE2b-512 hex.
+    pub blake2b: String,
+    /// SHA-256 hex.
+    pub sha256: String,
+}
+
+impl AttestedArtifact {
+    /// From a name and digests.
+    pub fn new(name: &str, d: &FileDigests) -> Self {
+        AttestedArtifact {
+            name: name.into(),
+            size: d.size,
+            blake2b: hex::encode(d.blake2b),
+            sha256: hex::encode(d.sha256),
+        }
+    }
+}
+
+/// Payload of `commit-a<A>-<FPR>.txt`.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct CommitPayload {
+    /// Attempt number.
+    pub attempt: u32,
+    /// The signer's own digests of each artifact, in request order.
+    pub artifacts: Vec<AttestedArtifact>,
+    /// Hex FROST SigningCommitments for each phase-1 message.
+    pub phase1: Vec<String>,
+    /// Hex FROST SigningCommitments for each phase-2 message.
+    pub phase2: Vec<String>,
+}
+
+/// Payload of `share-a<A>-p<P>-<FPR>.txt`.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct SharePayload {
+    /// Attempt.
+    pub attempt: u32,
+    /// Phase.
+    pub phase: u8,
+    /// Hex SHA-256 of the package file the shares answer.
+    pub package: String,
+    /// Hex FROST SignatureShare per message.
+    pub shares: Vec<String>,
+}
+
+/// A phase's signing packages (`package-a<A>-p<P>.txt`), built by the coordinator.
+#[derive(Clone, Debug)]
+pub struct PackageFile {
+    /// Request digest.
+    pub session: [u8; 32],
+    /// Attempt.
+    pub attempt: u32,
+    /// Phase (1 or 2).
+    pub phase: u8,
+    /// The chosen signers (member indices, sorted).
+    pub signers: Vec<usize>,
+    /// One FROST signing package per message.
+    pub packages: Vec<frost_ed25519::SigningPackage>,
+    /// SHA-256 of the file text.
+    pub digest: [u8; 32],
+}
+
+const PACKAGE_SCHEMA: &[(&str, Need)] = &[
+    ("session", Need::Required),
+    ("attempt", Need::Required),
+    ("phase", Need::Required),
+    ("signer", Need::Repeated),
+    ("package", Need::Repeated),
+];
+
+impl PackageFile {
+    /// Encode.
+    pub fn encode(
+        session: &[u8; 32],
+        attempt: u32,
+        phase: u8,
+        signers: &[usize],
+        group: &Group,
+        packages: &[frost_ed25519::SigningPackage],
+    ) -> Result<String> {
+        let mut w = DocWriter::new("sign-package", 1)
+            .field("session", hex::encode(session))
+            .field("attempt", attempt)
+            .field("phase", phase);
+        for &i in signers {
+            w = w.field(
+                "signer",
+                format!("{} {}", group.members()[i].fingerprint().compact(), group.members()[i].name()),
+            );
+        }
+        for p in packages {
+            w = w.block("package", &p.serialize().map_err(|e| Error::new(format!("internal error: {e}")))?);
+        }
+        Ok(w.finish())
+    }
+
+    /// Parse and check against the group: signers are members, unique; counts.
+    pub fn parse(text: &str, group: &Group) -> std::result::Result<PackageFile, DocError> {
+        let doc = Document::parse(text, "sign-package", PACKAGE_SCHEMA, false)?;
+        let bad = |k: &str, r: String| DocError::BadValue { key: k.into(), reason: r };
+        let attempt: u32 = doc.require("attempt")?.parse().map_err(|_| bad("attempt", "not a number".into()))?;
+        let phase: u8 = doc.require("phase")?.parse().map_err(|_| bad("phase", "not a number".into()))?;
+        let mut signers = Vec::new();
+        for line in doc.get_all("signer") {
+            let fp = line.split(' ').next().and_then(crate::card::Fingerprint::parse_compact);
+            let idx = fp
+                .and_then(|fp| group.member_index(fp))
+                .ok_or_else(|| bad("signer", format!("`{line}` is not a member of the group")))?;
+            if signers.contains(&idx) {
+                return Err(bad("signer", format!("`{line}` is listed twice")));
+            }
+            signers.push(idx);
+        }
+        signers.sort_unstable();
+        let mut packages = Vec::new();
+        use base64::Engine;
+        for b64 in doc.get_all("package") {
+            let raw = base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .map_err(|_| bad("package", "invalid base64".into()))?;
+            packages.push(
+                frost_ed25519::SigningPackage::deserialize(&raw)
+                    .map_err(|_| bad("package", "not a FROST signing package".into()))?,
+            );
+        }
+        Ok(PackageFile {
+            session: doc.hex("session")?,
+            attempt,
+            phase,
+            signers,
+            packages,
+            digest: sha256(text.as_bytes()),
+        })
+    }
+}
+
+/// The current attempt: the highest `restart-a<A>.txt` present, or 1.
+pub fn current_attempt(dir: &Path) -> Result<u32> {
+    let mut a = 1;
+    while dir.join(names::restart(a + 1)).exists() {
+        a += 1;
+    }
+    Ok(a)
+}
+
+/// Members excluded from attempt `a` by `collect --restart --without`.
+pub fn excluded(dir: &Path, a: u32, group: &Group) -> Result<Vec<usize>> {
+    if a < 2 {
+        return Ok(Vec::new());
+    }
+    let path = dir.join(names::restart(a));
+    let text = crate::fsx::read_text(&path, 64 * 1024)?;
+    let doc =
+        Document::parse(&text, "sign-restart", &[("attempt", Need::Required), ("without", Need::Repeated)], false)
+            .map_err(|e| Error::file(&path, format!("not a valid restart file: {e}")))?;
+    doc.get_all("without")
+        .iter()
+        .map(|line| {
+            line.split(' ')
+                .next()
+                .and_then(crate::card::Fingerprint::parse_compact)
+                .and_then(|fp| group.member_index(fp))
+                .ok_or_else(|| Error::file(&path, format!("`{line}` is not a member of the group")))
+        })
+        .collect()
+}
+
+/// Hex-decode a list of fixed-size items.
+pub(crate) fn decode_hex_list(list: &[String]) -> Option<Vec<Vec<u8>>> {
+    list.iter().map(|h| hex::decode(h).ok()).collect()
+}

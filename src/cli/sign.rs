@@ -1,0 +1,162 @@
+//! `frostsign sign ...`: open a signing session, co-sign as a keyholder, collect, watch.
+
+use super::Global;
+use crate::ceremony::signing::coordinator::{self, CollectOptions};
+use crate::ceremony::signing::keyholder::{self, Copies};
+use crate::ceremony::signing::{status, Format, DEFAULT_VALIDITY_SECS};
+use crate::error::{Error, Result};
+use crate::home::Home;
+use std::path::{Path, PathBuf};
+
+/// Parse `--format a,b`.
+pub fn parse_formats(list: &[String]) -> Result<Vec<Format>> {
+    if list.is_empty() {
+        return Ok(vec![Format::Minisign]);
+    }
+    let mut out = Vec::new();
+    for item in list.iter().flat_map(|s| s.split(',')) {
+        let f = Format::parse(item.trim())
+            .ok_or_else(|| Error::new(format!("unknown format `{item}`")).with_help("known formats: minisign"))?;
+        if !out.contains(&f) {
+            out.push(f);
+        }
+    }
+    Ok(out)
+}
+
+/// `sign init`.
+pub fn init(
+    dir: &Path,
+    group: &Path,
+    files: &[PathBuf],
+    comment: Option<&str>,
+    formats: &[String],
+    expires_in_hours: Option<u32>,
+) -> Result<()> {
+    let formats = parse_formats(formats)?;
+    let validity = expires_in_hours.map(|h| h as i64 * 3600).unwrap_or(DEFAULT_VALIDITY_SECS);
+    let req = coordinator::init(dir, group, files, comment, &formats, validity)?;
+    let g = crate::group::Group::load(group)?;
+    println!("Opened signing session in {}:", dir.display());
+    print!("{}", req.summary(&g));
+    println!("Next: any {} keyholders run, each with their OWN copy of the artifacts,", g.threshold());
+    println!("  frostsign sign step --dir {} --file ARTIFACT...", dir.display());
+    println!("and anyone runs `frostsign sign collect --dir {}` between their steps.", dir.display());
+    Ok(())
+}
+
+/// `sign step`.
+pub fn step(g: &Global, dir: &Path, files: &[PathBuf], artifacts: Option<&Path>, yes: bool) -> Result<()> {
+    let copies = match (artifacts, files.is_empty()) {
+        (Some(d), true) => Copies::Folder(d.to_path_buf()),
+        (None, false) => Copies::Files(files.to_vec()),
+        (Some(_), false) => return Err(Error::new("give either --file or --artifacts, not both")),
+        (None, true) => {
+            return Err(Error::new("no copy of the artifacts was given").with_help(
+                "a keyholder signs only what it hashed itself: give your own copies with --file or --artifacts",
+            ))
+        }
+    };
+    let home = Home::open(&g.home)?;
+    let _lock = home.lock()?;
+    let u = home.unlock(&g.passphrase)?;
+    let report = keyholder::step(&u, dir, &copies, |summary| {
+        print!("{summary}");
+        println!("Your copies match the request. You are {}.", u.identity().card().label());
+        super::confirm("Co-sign these artifacts for the group?", yes)
+    })?;
+    for line in &report.did {
+        println!("- {line}");
+    }
+    if let Some(w) = &report.waiting {
+        if report.did.is_empty() {
+            println!("Nothing new to do: waiting for {w}.");
+        } else {
+            println!("Waiting for {w}; then run this step again.");
+        }
+    } else if report.finished {
+        println!("Your part of this session is done.");
+    }
+    Ok(())
+}
+
+/// `sign collect`.
+pub fn collect(dir: &Path, out: Option<&Path>, restart: bool, without: &[String]) -> Result<i32> {
+    if !without.is_empty() && !restart {
+        return Err(Error::new("--without only makes sense with --restart"));
+    }
+    let opts = CollectOptions { out: out.map(Path::to_path_buf), restart_without: restart.then(|| without.to_vec()) };
+    let report = coordinator::collect(dir, &opts)?;
+    for line in &report.did {
+        println!("- {line}");
+    }
+    if let Some(w) = &report.waiting {
+        println!("Waiting for {w}.");
+        return Ok(3);
+    }
+    for p in &report.outputs {
+        println!("Wrote {}", p.display());
+    }
+    Ok(0)
+}
+
+/// `sign status`; returns the exit code (0 done, 3 in progress, 2 failed).
+pub fn status(dir: &Path, json: bool) -> Result<i32> {
+    let s = status::status(dir)?;
+    let code = if s.done {
+        0
+    } else if !s.problems.is_empty() {
+        2
+    } else {
+        3
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&s).expect("serializable"));
+        return Ok(code);
+    }
+    println!(
+        "Signing session {} for group {}{} ({}-of-{}), attempt {}, expires {}",
+        s.session,
+        s.group,
+        s.label.as_ref().map(|l| format!(" \"{l}\"")).unwrap_or_default(),
+        s.threshold,
+        s.members.len(),
+        s.attempt,
+        s.expires
+    );
+    println!(
+        "  {:<24} {:<10} {:<18} {:<8} {:<8} phase 2",
+        "keyholder", "committed", "attested digests", "signer", "phase 1"
+    );
+    for m in &s.members {
+        let yn = |b: bool| if b { "yes" } else { "-" };
+        let att = match m.attested_match {
+            Some(true) => "match request",
+            Some(false) => "DIFFER",
+            None => "-",
+        };
+        println!(
+            "  {:<24} {:<10} {:<18} {:<8} {:<8} {}",
+            m.name,
+            yn(m.committed),
+            att,
+            yn(m.chosen),
+            yn(m.phase1),
+            yn(m.phase2)
+        );
+    }
+    for a in &s.artifacts {
+        println!("  {}  SHA-256 {}  {}: {}", a.name, a.sha256, a.signature, if a.valid { "valid" } else { "not yet" });
+    }
+    for p in &s.problems {
+        println!("problem: {p}");
+    }
+    match code {
+        0 => println!(
+            "Done: every signature verifies with the group key; the attestations above are signed by each keyholder."
+        ),
+        2 => println!("Failed: see the problems above."),
+        _ => println!("In progress: waiting for {}.", s.waiting_for.join(", ")),
+    }
+    Ok(code)
+}

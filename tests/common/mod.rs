@@ -1,0 +1,217 @@
+//! Shared helpers for end-to-end tests: they drive the real `frostsign` binary with std::process.
+//!
+//! Every keyholder home made here uses `--insecure-fast-kdf` so that hundreds of ceremony steps stay
+//! fast; one test in tests/identity.rs covers the default (slow, secure) KDF.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The binary under test.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_frostsign")
+}
+
+/// The result of one run.
+#[derive(Debug)]
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    fn from(o: Output) -> Out {
+        Out {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+    /// stdout and stderr together.
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+    /// Panic with the whole output unless the exit code is `code`.
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Out {
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}, got {}\nstdout:\n{}\nstderr:\n{}",
+            self.code, self.stdout, self.stderr
+        );
+        self
+    }
+    #[track_caller]
+    pub fn ok(&self) -> &Out {
+        self.expect_code(0)
+    }
+    /// Assert exit 2 and that the output mentions `needle` (case-insensitive).
+    #[track_caller]
+    pub fn refused_with(&self, needle: &str) -> &Out {
+        self.expect_code(2);
+        assert!(self.all().to_lowercase().contains(&needle.to_lowercase()), "expected {needle:?} in:\n{}", self.all());
+        self
+    }
+    #[track_caller]
+    pub fn contains(&self, needle: &str) -> &Out {
+        assert!(self.all().contains(needle), "expected {needle:?} in:\n{}", self.all());
+        self
+    }
+}
+
+/// Run the binary with `args`, no stdin, and no FROSTSIGN_* variables from the outer environment.
+pub fn run_in(cwd: &Path, args: &[&str]) -> Out {
+    run_env(cwd, args, &[])
+}
+
+/// Like [`run_in`] with extra environment variables.
+pub fn run_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
+    let mut cmd = Command::new(bin());
+    cmd.current_dir(cwd).args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("FROSTSIGN_") {
+            cmd.env_remove(k);
+        }
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    Out::from(cmd.output().expect("run frostsign"))
+}
+
+/// A temporary workspace.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+/// A simulated keyholder.
+#[derive(Clone, Debug)]
+pub struct Holder {
+    pub name: String,
+    pub home: PathBuf,
+    pub pass: PathBuf,
+    pub card: PathBuf,
+    cwd: PathBuf,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        Env { dir: tempfile::tempdir().expect("tempdir") }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// Run the binary in this workspace.
+    pub fn run(&self, args: &[&str]) -> Out {
+        run_in(self.dir.path(), args)
+    }
+
+    /// Create a keyholder with a passphrase file and an exported card.
+    pub fn holder(&self, name: &str) -> Holder {
+        let stem = name.to_lowercase().replace(' ', "-");
+        let home = self.path(&format!("home-{stem}"));
+        let pass = self.path(&format!("pass-{stem}"));
+        let card = self.path(&format!("{stem}.card"));
+        std::fs::write(&pass, format!("passphrase of {name}\n")).unwrap();
+        let h = Holder { name: name.into(), home, pass, card, cwd: self.dir.path().to_path_buf() };
+        h.run(&["holder", "new", "--name", name, "--insecure-fast-kdf"]).ok();
+        h.run(&["holder", "export", "--out", h.card.to_str().unwrap()]).ok();
+        h
+    }
+
+    /// Make `n` keyholders named after the first letters of the alphabet.
+    pub fn holders(&self, n: usize) -> Vec<Holder> {
+        const NAMES: [&str; 8] = ["Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi"];
+        NAMES[..n].iter().map(|name| self.holder(name)).collect()
+    }
+
+    /// `dkg init` in `dir` with these holders' cards.
+    pub fn dkg_init(&self, dir: &str, t: usize, holders: &[Holder]) -> Out {
+        let t = t.to_string();
+        let mut args = vec!["dkg", "init", "--dir", dir, "--threshold", &t, "--label", "Test group"];
+        let cards: Vec<String> = holders.iter().map(|h| h.card.to_str().unwrap().to_string()).collect();
+        args.extend(cards.iter().map(String::as_str));
+        self.run(&args)
+    }
+
+    /// Run a whole DKG in `dir` (round-robin steps until complete) and return the group.pub path.
+    pub fn dkg(&self, dir: &str, t: usize, holders: &[Holder]) -> PathBuf {
+        self.dkg_init(dir, t, holders).ok();
+        let d = self.path(dir);
+        for _ in 0..3 {
+            for h in holders {
+                h.dkg_step(&d).ok();
+            }
+        }
+        self.run(&["dkg", "status", "--dir", dir]).ok();
+        d.join("group.pub")
+    }
+}
+
+impl Holder {
+    /// Run the binary as this keyholder (its --home and --passphrase-file).
+    pub fn run(&self, args: &[&str]) -> Out {
+        let mut full = vec!["--home", self.home.to_str().unwrap(), "--passphrase-file", self.pass.to_str().unwrap()];
+        full.extend_from_slice(args);
+        run_in(&self.cwd, &full)
+    }
+
+    pub fn dkg_step(&self, dir: &Path) -> Out {
+        self.run(&["dkg", "step", "--dir", dir.to_str().unwrap(), "--yes"])
+    }
+}
+
+/// Every regular file under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(files_under(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Snapshot of a folder: every file's path and bytes (to prove "nothing changed").
+pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    files_under(dir)
+        .into_iter()
+        .filter(|p| !p.ends_with("lock"))
+        .map(|p| {
+            let b = std::fs::read(&p).unwrap();
+            (p, b)
+        })
+        .collect()
+}
+
+/// Whether stock tools must be present (CI) or may be skipped loudly (developer machine).
+pub fn require_tool(tool: &str, install: &str) -> bool {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if found {
+        return true;
+    }
+    if std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false) {
+        panic!("stock tool `{tool}` is missing and CI=true: interop tests must not skip (install with: {install})");
+    }
+    eprintln!(
+        "\n*** SKIPPED interop check: `{tool}` is not installed. Install the stock tools with:\n***   {install}\n"
+    );
+    false
+}
+
+/// The one command that installs every stock tool the interop tests use.
+pub const INSTALL_TOOLS: &str = "sudo apt-get install -y minisign signify-openbsd openssh-client gnupg";
