@@ -28,3 +28,17 @@ pub mod textdoc;
 pub mod verify;
 
 pub use error::{Error, ExitKind, Result};
+
+/// Crash-test hook. In debug builds (the ones `cargo test` drives), abort the process at the named point
+/// when `FROSTSIGN_CRASH_AT` equals `name`, to prove that a crash there leaves a state from which a rerun
+/// is safe. Compiled out of release builds.
+#[inline]
+pub fn failpoint(name: &str) {
+    #[cfg(debug_assertions)]
+    if std::env::var("FROSTSIGN_CRASH_AT").is_ok_and(|v| v == name) {
+        eprintln!("FROSTSIGN_CRASH_AT={name}: simulated crash");
+        std::process::abort();
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = name;
+}

@@ -342,6 +342,7 @@ fn commit(
     // Nonces first, then the journal that refers to them, then the public commitment.
     save_nonces(u, req, attempt, 1, &n1)?;
     save_nonces(u, req, attempt, 2, &n2)?;
+    crate::failpoint("sign-after-nonces-saved");
     let journal = Journal { request: *req.digest(), attempt, commit: text.clone(), signed: [None, None] };
     save_journal(u, req, &journal)?;
     crate::fsx::publish(&dir.join(names::commit(attempt, u.identity().card())), text.as_bytes())?;
@@ -489,9 +490,12 @@ fn sign_phase(
     let body = serde_json::to_vec(&payload).expect("serializable");
     let text = message::seal(u.identity(), KIND_SHARE, req.digest(), &names::share_round(attempt, phase), None, &body)?;
     // Journal, then destroy the nonces durably, and only then let the share leave.
+    crate::failpoint("sign-before-journal");
     journal.signed[phase as usize - 1] = Some((pkg.digest, text.clone()));
     save_journal(u, req, journal)?;
+    crate::failpoint("sign-after-journal");
     u.remove_secret(&nonces_rel(req, attempt, phase))?;
+    crate::failpoint("sign-after-nonce-removal");
     crate::fsx::publish(&share_path, text.as_bytes())?;
     Ok(PhaseOutcome::Signed)
 }
