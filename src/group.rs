@@ -1,11 +1,14 @@
-//! `group.pub`: everything public about a FROST group, and what users verify with.
+//! `group.pub`: everything public about a FROST group, and what users verify with. Self-authenticating:
+//! it embeds the ceremony description and every member's signed confirmation of the key.
 //!
 //! Written by key generation, byte-identical for every keyholder (it holds nothing that differs between
 //! them: no local time, no local path). Holds the FROST public key package, t and n, the members' cards in
 //! identifier order, the ceremony that made it, the group fingerprint and the minisign public key line.
 
 use crate::card::Card;
+use crate::ceremony::dkg::{ConfirmPayload, DkgCeremony, KIND_CONFIRM};
 use crate::error::{Error, Result};
+use crate::exchange::message::{self, Expect};
 use crate::formats::minisign;
 use crate::textdoc::{DocError, DocWriter, Document, Need};
 use base64::engine::general_purpose::STANDARD as B64;
@@ -76,8 +79,9 @@ const SCHEMA: &[(&str, Need)] = &[
     ("minisign-public-key", Need::Required),
     ("ceremony", Need::Required),
     ("member", Need::Repeated),
-    ("card", Need::Repeated),
     ("public-key-package", Need::Required),
+    ("ceremony-file", Need::Required),
+    ("confirmation", Need::Repeated),
 ];
 
 /// The FROST identifier of the member at 0-based position `index`.
@@ -90,45 +94,57 @@ pub fn index_of(id: &frost::Identifier, n: usize) -> Option<usize> {
     (0..n).find(|i| identifier(*i) == *id)
 }
 
+fn sha256(b: &[u8]) -> [u8; 32] {
+    Sha256::digest(b).into()
+}
+
 impl Group {
     /// Build the group file after key generation. Deterministic in its inputs.
+    ///
+    /// Before: `confirmations` are the n confirmation files of `ceremony`, in member order, all agreeing
+    /// on `package`. After: the file embeds the ceremony description and those signed confirmations, so
+    /// anyone can check that every member vouched for this exact key, package, label and member list.
     pub fn build(
-        label: Option<&str>,
-        ceremony: &[u8; 32],
-        threshold: u16,
-        members: &[Card],
+        ceremony: &DkgCeremony,
+        confirmations: &[&str],
         package: &frost::keys::PublicKeyPackage,
     ) -> Result<Group> {
+        let internal = |e: &dyn fmt::Display| Error::new(format!("internal error: {e}"));
         let key: [u8; 32] = package
             .verifying_key()
             .serialize()
             .ok()
             .and_then(|k| k.try_into().ok())
-            .ok_or_else(|| Error::new("internal error: group key does not serialize"))?;
+            .ok_or_else(|| internal(&"group key"))?;
         let mut w = DocWriter::new("group", 1);
-        if let Some(l) = label {
+        if let Some(l) = ceremony.label() {
             w = w.field("label", l);
         }
         w = w
             .field("fingerprint", GroupFingerprint::of(&key))
-            .field("threshold", threshold)
-            .field("members", members.len())
+            .field("threshold", ceremony.threshold())
+            .field("members", ceremony.cards().len())
             .field("group-key", hex::encode(key))
             .field("minisign-key-id", minisign::key_id_display(&minisign::key_id(&key)))
             .field("minisign-public-key", minisign::public_key_line(&key))
-            .field("ceremony", hex::encode(ceremony));
-        for (i, c) in members.iter().enumerate() {
+            .field("ceremony", hex::encode(ceremony.digest()));
+        for (i, c) in ceremony.cards().iter().enumerate() {
             w = w.field("member", format!("{} {} {}", i + 1, c.fingerprint().compact(), c.name()));
         }
-        for c in members {
-            w = w.block("card", c.text().as_bytes());
+        let pkp = package.serialize().map_err(|e| internal(&e))?;
+        w = w.block("public-key-package", &pkp).block("ceremony-file", ceremony.text().as_bytes());
+        for c in confirmations {
+            w = w.block("confirmation", c.as_bytes());
         }
-        let pkp = package.serialize().map_err(|e| Error::new(format!("internal error: {e}")))?;
-        let text = w.block("public-key-package", &pkp).finish();
-        Group::parse(&text).map_err(|e| Error::new(format!("internal error: new group file does not parse: {e}")))
+        let text = w.finish();
+        Group::parse(&text).map_err(|e| internal(&format!("new group file does not parse: {e}")))
     }
 
-    /// Parse and check a group file: every card verifies, the package matches the key, t and n.
+    /// Parse and check a group file.
+    ///
+    /// Checks: the key package matches the key, t and n; the embedded ceremony file hashes to `ceremony`
+    /// and agrees with label, threshold and members; and each of the n embedded confirmations is signed by
+    /// its member and vouches for this group key and this exact public key package.
     pub fn parse(text: &str) -> std::result::Result<Group, DocError> {
         let doc = Document::parse(text, "group", SCHEMA, false)?;
         let bad = |key: &str, reason: &str| DocError::BadValue { key: key.into(), reason: reason.into() };
@@ -139,7 +155,7 @@ impl Group {
             return Err(bad("threshold", "need 2 <= threshold <= members <= 255"));
         }
         let key: [u8; 32] = doc.hex("group-key")?;
-        let ceremony: [u8; 32] = doc.hex("ceremony")?;
+        let ceremony_digest: [u8; 32] = doc.hex("ceremony")?;
         if doc.require("fingerprint")? != GroupFingerprint::of(&key).to_string() {
             return Err(bad("fingerprint", "does not match the group key"));
         }
@@ -148,20 +164,26 @@ impl Group {
         {
             return Err(bad("minisign-public-key", "does not match the group key"));
         }
-        let member_lines = doc.get_all("member");
-        let cards_b64: Vec<&str> = doc.get_all("card");
-        if member_lines.len() != n || cards_b64.len() != n {
-            return Err(bad("member", "the number of members and cards does not match `members`"));
+        // The ceremony that made the key: its hash, label, threshold and member list.
+        let ceremony_bytes = doc.block("ceremony-file")?;
+        if sha256(&ceremony_bytes) != ceremony_digest {
+            return Err(bad("ceremony-file", "does not hash to the `ceremony` field"));
         }
-        let mut members = Vec::with_capacity(n);
-        for (i, (line, b64)) in member_lines.iter().zip(&cards_b64).enumerate() {
-            let raw = B64.decode(b64).map_err(|_| bad("card", "invalid base64"))?;
-            let card_text = String::from_utf8(raw).map_err(|_| bad("card", "not UTF-8"))?;
-            let card = Card::parse(&card_text).map_err(|e| bad("card", &format!("member {}: {e}", i + 1)))?;
-            if *line != format!("{} {} {}", i + 1, card.fingerprint().compact(), card.name()) {
-                return Err(bad("member", &format!("line for member {} does not match its card", i + 1)));
-            }
-            members.push(card);
+        let ceremony_text = String::from_utf8(ceremony_bytes).map_err(|_| bad("ceremony-file", "not UTF-8"))?;
+        let ceremony = DkgCeremony::parse(&ceremony_text).map_err(|e| bad("ceremony-file", &e.to_string()))?;
+        if ceremony.label() != label.as_deref() || ceremony.threshold() != threshold || ceremony.cards().len() != n {
+            return Err(bad("label", "label, threshold or member count differ from the ceremony that made the key"));
+        }
+        let members = ceremony.cards().to_vec();
+        let member_lines = doc.get_all("member");
+        if member_lines.len() != n
+            || member_lines
+                .iter()
+                .zip(&members)
+                .enumerate()
+                .any(|(i, (line, c))| *line != format!("{} {} {}", i + 1, c.fingerprint().compact(), c.name()))
+        {
+            return Err(bad("member", "the member lines differ from the ceremony's participants"));
         }
         let pkp_bytes = doc.block("public-key-package")?;
         let package = frost::keys::PublicKeyPackage::deserialize(&pkp_bytes)
@@ -176,7 +198,8 @@ impl Group {
         if (0..n).any(|i| !package.verifying_shares().contains_key(&identifier(i))) {
             return Err(bad("public-key-package", "member identifiers are not 1..n"));
         }
-        Ok(Group { label, ceremony, threshold, members, package, key, text: text.to_string() })
+        check_confirmations(&doc, &ceremony, &key, &sha256(&pkp_bytes))?;
+        Ok(Group { label, ceremony: ceremony_digest, threshold, members, package, key, text: text.to_string() })
     }
 
     /// Load and check a group file.
@@ -237,4 +260,39 @@ impl Group {
     pub fn member_index(&self, fp: crate::card::Fingerprint) -> Option<usize> {
         self.members.iter().position(|c| c.fingerprint() == fp)
     }
+}
+
+/// Every member's signed confirmation must vouch for this key and package, with one common transcript.
+fn check_confirmations(
+    doc: &Document,
+    ceremony: &DkgCeremony,
+    key: &[u8; 32],
+    pkp_hash: &[u8; 32],
+) -> std::result::Result<(), DocError> {
+    let bad = |reason: String| DocError::BadValue { key: "confirmation".into(), reason };
+    let blocks = doc.get_all("confirmation");
+    if blocks.len() != ceremony.cards().len() {
+        return Err(bad(format!("{} confirmations for {} members", blocks.len(), ceremony.cards().len())));
+    }
+    let expect = Expect { kind: KIND_CONFIRM, ceremony: ceremony.digest(), round: "3", private: false };
+    let mut transcript = None;
+    for (i, b64) in blocks.iter().enumerate() {
+        let raw = B64.decode(b64).map_err(|_| bad("invalid base64".into()))?;
+        let text = String::from_utf8(raw).map_err(|_| bad("not UTF-8".into()))?;
+        let who = ceremony.cards()[i].name();
+        let opened = message::open(&text, Path::new("confirmation"), &expect, ceremony.cards(), None)
+            .map_err(|e| bad(format!("{who}'s confirmation: {}", e.message())))?;
+        if opened.sender != i {
+            return Err(bad(format!("confirmation {} is not signed by {who}", i + 1)));
+        }
+        let p: ConfirmPayload = serde_json::from_slice(opened.payload.expose())
+            .map_err(|_| bad(format!("{who}'s confirmation is malformed")))?;
+        if p.group_key != hex::encode(key) || p.public_key_package != hex::encode(pkp_hash) {
+            return Err(bad(format!("{who} did not confirm this group key and public key package")));
+        }
+        if *transcript.get_or_insert_with(|| p.transcript.clone()) != p.transcript {
+            return Err(bad(format!("{who} confirmed a different transcript")));
+        }
+    }
+    Ok(())
 }

@@ -137,6 +137,19 @@ enum GroupCmd {
     },
     /// The groups this --home holds a share of
     List,
+    /// Write the group's public key in a stock tool's format (byte-identical from any copy of group.pub)
+    #[command(after_help = "Example:\n  frostsign group export --key group.pub --format minisign --out minisign.pub")]
+    Export {
+        /// The group's public file
+        #[arg(long, value_name = "GROUP.pub")]
+        key: PathBuf,
+        /// Output format
+        #[arg(long, value_name = "FORMAT", default_value = "minisign")]
+        format: String,
+        /// Write to FILE instead of stdout
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -247,6 +260,7 @@ fn main() {
         Command::Dkg(DkgCmd::Status { dir, json }) => cli::dkg::status(&dir, json),
         Command::Group(GroupCmd::Show { key }) => ok(cli::group::show(&key)),
         Command::Group(GroupCmd::List) => ok(cli::group::list(&global)),
+        Command::Group(GroupCmd::Export { key, format, out }) => ok(cli::group::export(&key, &format, out.as_deref())),
         Command::Sign(SignCmd::Init { dir, group, files, comment, formats, expires_in }) => {
             ok(cli::sign::init(&dir, &group, &files, comment.as_deref(), &formats, expires_in))
         }

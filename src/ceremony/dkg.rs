@@ -44,6 +44,7 @@ pub struct DkgCeremony {
     created: String,
     cards: Vec<Card>,
     digest: [u8; 32],
+    text: String,
 }
 
 const CEREMONY_SCHEMA: &[(&str, Need)] = &[
@@ -160,6 +161,7 @@ impl DkgCeremony {
             created: doc.require("created")?.to_string(),
             cards,
             digest: sha256(&[text.as_bytes()]),
+            text: text.to_string(),
         })
     }
 
@@ -195,6 +197,10 @@ impl DkgCeremony {
     /// When the ceremony was started.
     pub fn created(&self) -> &str {
         &self.created
+    }
+    /// The exact file text.
+    pub fn text(&self) -> &str {
+        &self.text
     }
     /// The participants' cards in identifier order.
     pub fn cards(&self) -> &[Card] {
@@ -282,7 +288,8 @@ pub struct ComplaintPayload {
 
 const KIND_R1: &str = "dkg-round1";
 const KIND_R2: &str = "dkg-round2";
-const KIND_CONFIRM: &str = "dkg-confirm";
+/// Kind of the confirmation messages.
+pub const KIND_CONFIRM: &str = "dkg-confirm";
 const KIND_COMPLAINT: &str = "dkg-complaint";
 
 fn expect<'a>(c: &'a DkgCeremony, kind: &'a str, round: &'a str, private: bool) -> Expect<'a> {
@@ -767,7 +774,8 @@ fn finish(
     }
     let package = frost::keys::PublicKeyPackage::deserialize(public)
         .map_err(|_| Error::new("damaged key generation state (round 3)"))?;
-    let group = Group::build(c.label(), &c.digest, c.threshold, &c.cards, &package)?;
+    let confirm_texts: Vec<&str> = confirmations.iter().map(|(_, r)| r.text.as_str()).collect();
+    let group = Group::build(c, &confirm_texts, &package)?;
     let gfp = group.fingerprint().compact();
     store_share(u, &group, key_package)?;
     let state = State { ceremony: c.digest, phase: Phase::Done { group: gfp } };
@@ -872,7 +880,9 @@ pub fn status(folder: &Folder) -> Result<Status> {
     let mut problems = Vec::new();
     fn note_in(problems: &mut Vec<Problem>, path: &Path, culprit: Option<String>, e: &Error) {
         let file = path.file_name().map(|x| x.to_string_lossy().into_owned()).unwrap_or_default();
-        problems.push(Problem { file, culprit, reason: e.message().to_string() })
+        let prefix = format!("{}: ", path.display());
+        let reason = e.message().strip_prefix(&prefix).unwrap_or(e.message()).to_string();
+        problems.push(Problem { file, culprit, reason })
     }
     macro_rules! note {
         ($path:expr, $culprit:expr, $e:expr) => {
@@ -979,11 +989,21 @@ pub fn status(folder: &Folder) -> Result<Status> {
     let waiting_for = if complete {
         Vec::new()
     } else {
+        // The earliest unfinished round decides whom we wait for.
+        let all_r1 = parts.iter().all(|p| p.round1);
+        let all_r2 = parts.iter().all(|p| p.round2_sent == n - 1);
         parts
             .iter()
-            .enumerate()
-            .filter(|(_, p)| !p.round1 || (parts.iter().all(|q| q.round1) && p.round2_sent < n - 1) || !p.confirmed)
-            .map(|(i, _)| c.cards[i].name().to_string())
+            .filter(|p| {
+                if !all_r1 {
+                    !p.round1
+                } else if !all_r2 {
+                    p.round2_sent < n - 1
+                } else {
+                    !p.confirmed
+                }
+            })
+            .map(|p| p.name.clone())
             .collect()
     };
     Ok(Status {

@@ -67,3 +67,23 @@ pub fn list(g: &Global) -> Result<()> {
     }
     Ok(())
 }
+
+/// `group export --key GROUP.pub --format F [--out FILE]`: what users paste or import. Deterministic.
+pub fn export(key: &Path, format: &str, out: Option<&Path>) -> Result<()> {
+    let g = Group::load(key)?;
+    let text = match format {
+        "minisign" => minisign::public_key_file(g.key()).replacen(
+            "untrusted comment: minisign public key",
+            &format!("untrusted comment: frostsign group {} minisign public key", g.fingerprint().compact()),
+            1,
+        ),
+        other => {
+            return Err(Error::new(format!("unknown export format `{other}`")).with_help("known formats: minisign"));
+        }
+    };
+    match out {
+        Some(path) => crate::fsx::atomic_write(path, text.as_bytes(), crate::fsx::PUBLIC_FILE)?,
+        None => print!("{text}"),
+    }
+    Ok(())
+}

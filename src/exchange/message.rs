@@ -165,16 +165,17 @@ pub fn open(text: &str, path: &Path, expect: &Expect<'_>, known: &[Card], me: Op
         .with_help("ask the sender for a fresh copy of the file"));
     }
     let kind = doc.get("kind").unwrap_or_default();
+    let from = card.label();
     if !KINDS.contains(&kind) {
-        return Err(fail(format!("unknown message kind `{kind}` (made by a newer frostsign?)")));
+        return Err(fail(format!("unknown message kind `{kind}` from {from} (made by a newer frostsign?)")));
     }
     if kind != expect.kind {
-        return Err(fail(format!("is a `{kind}` message, expected `{}`", expect.kind)));
+        return Err(fail(format!("is a `{kind}` message from {from}, expected `{}`", expect.kind)));
     }
     let ceremony = doc.hex::<32>("ceremony").map_err(|e| fail(e.to_string()))?;
     if &ceremony != expect.ceremony {
         return Err(fail(format!(
-            "belongs to another ceremony ({}), not this one ({})",
+            "from {from}, belongs to another ceremony ({}), not this one ({})",
             hex::encode(&ceremony[..8]),
             hex::encode(&expect.ceremony[..8])
         ))
@@ -182,7 +183,7 @@ pub fn open(text: &str, path: &Path, expect: &Expect<'_>, known: &[Card], me: Op
     }
     let round = doc.get("round").unwrap_or_default();
     if round != expect.round {
-        return Err(fail(format!("is for round `{round}`, expected round `{}`", expect.round)));
+        return Err(fail(format!("from {from}, is for round `{round}`, expected round `{}`", expect.round)));
     }
     let recipient = doc
         .get("to")
