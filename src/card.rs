@@ -93,7 +93,7 @@ const SCHEMA: &[(&str, Need)] = &[
 /// Check a keyholder name: 1 to 64 characters, no control characters, no leading/trailing space.
 pub fn check_name(name: &str) -> Result<()> {
     let n = name.chars().count();
-    if n == 0 || n > MAX_NAME_CHARS || name.chars().any(|c| c.is_control()) || name.trim() != name {
+    if n == 0 || n > MAX_NAME_CHARS || !crate::textdoc::is_plain_text(name) || name.trim() != name {
         return Err(Error::new(format!(
             "invalid keyholder name {name:?}: use 1 to {MAX_NAME_CHARS} printable characters, without leading or trailing spaces"
         )));

@@ -149,8 +149,8 @@ impl Group {
         let doc = Document::parse(text, "group", SCHEMA, false)?;
         let bad = |key: &str, reason: &str| DocError::BadValue { key: key.into(), reason: reason.into() };
         let label = doc.get("label").map(str::to_string);
-        let threshold: u16 = doc.require("threshold")?.parse().map_err(|_| bad("threshold", "not a number"))?;
-        let n: usize = doc.require("members")?.parse().map_err(|_| bad("members", "not a number"))?;
+        let threshold: u16 = doc.number("threshold")?;
+        let n: usize = doc.number("members")?;
         if !(2..=MAX_MEMBERS).contains(&n) || threshold < 2 || threshold as usize > n {
             return Err(bad("threshold", "need 2 <= threshold <= members <= 255"));
         }

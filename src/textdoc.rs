@@ -103,6 +103,41 @@ fn check_line_value(v: &str) -> bool {
     !v.is_empty() && !v.chars().any(|c| c.is_control()) && v.trim() == v
 }
 
+#[cfg(test)]
+mod strict_tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_text_are_canonical() {
+        assert_eq!(parse_decimal::<u32>("0"), Some(0));
+        assert_eq!(parse_decimal::<u32>("12"), Some(12));
+        for bad in ["", "+2", "03", "-1", " 2", "2 ", "1e3"] {
+            assert_eq!(parse_decimal::<u32>(bad), None, "{bad:?}");
+        }
+        assert!(is_plain_text("Zoë Ünal"));
+        assert!(!is_plain_text("Mallory\u{202E}ecilA"));
+        assert!(!is_plain_text("Al\u{200B}ice"));
+    }
+
+    #[test]
+    fn blocks_must_be_wrapped_canonically() {
+        let text = DocWriter::new("t", 1).block("b", &[1u8; 100]).finish();
+        let schema = [("b", Need::Required)];
+        assert!(Document::parse(&text, "t", &schema, false).is_ok());
+        let lines: Vec<&str> = text.lines().collect();
+        // Re-wrap the same base64 at 32 columns: same data, not canonical.
+        let joined: String = lines[2..].iter().map(|l| &l[1..]).collect();
+        let mut rewrapped = format!("{}\n{}\n", lines[0], lines[1]);
+        for chunk in joined.as_bytes().chunks(32) {
+            rewrapped.push_str(&format!(" {}\n", std::str::from_utf8(chunk).unwrap()));
+        }
+        assert!(Document::parse(&rewrapped, "t", &schema, false).is_err());
+        // A one-line field is not accepted where a block is expected, nor a block where a value is.
+        let line = "frostsign-t: 1\nb: AQID\n";
+        assert!(Document::parse(line, "t", &schema, false).unwrap().block("b").is_err());
+    }
+}
+
 impl DocWriter {
     /// Start a document of the given type and version.
     pub fn new(doc_type: &str, version: u32) -> Self {
@@ -221,11 +256,15 @@ impl Document {
             if value.is_empty() {
                 // A block: continuation lines, each starting with exactly one space.
                 let mut joined = String::new();
+                let mut last_width = BLOCK_WIDTH;
                 while i < lines.len() {
                     let Some(cont) = lines[i].strip_prefix(' ') else { break };
-                    if cont.is_empty() || cont.starts_with(' ') {
+                    // Canonical wrapping: every line but the last holds exactly BLOCK_WIDTH characters.
+                    if cont.is_empty() || cont.starts_with(' ') || cont.len() > BLOCK_WIDTH || last_width != BLOCK_WIDTH
+                    {
                         return Err(DocError::Syntax { line: i + 1, reason: "malformed continuation line".into() });
                     }
+                    last_width = cont.len();
                     joined.push_str(cont);
                     offset += lines[i].len() + 1;
                     i += 1;
@@ -261,14 +300,20 @@ impl Document {
         self.signed_len
     }
 
-    /// The one-line value of `key` (schema guarantees presence for required keys).
+    /// The one-line value of `key` (schema guarantees presence for required keys). A block is not a value.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.fields.iter().find(|f| f.key == key).map(|f| f.value.as_str())
+        self.fields.iter().find(|f| f.key == key && !f.block).map(|f| f.value.as_str())
     }
 
-    /// All values of a repeated key, in order.
+    /// All values of a repeated key, in order (one-line values, or the base64 text of blocks).
     pub fn get_all(&self, key: &str) -> Vec<&str> {
         self.fields.iter().filter(|f| f.key == key).map(|f| f.value.as_str()).collect()
+    }
+
+    /// A required one-line field holding a canonical decimal number.
+    pub fn number<T: std::str::FromStr>(&self, key: &str) -> Result<T, DocError> {
+        parse_decimal(self.require(key)?)
+            .ok_or_else(|| DocError::BadValue { key: key.into(), reason: "not a number (digits only)".into() })
     }
 
     /// The value of a required key.
@@ -292,6 +337,26 @@ impl Document {
             reason: format!("expected {} lowercase hex digits", 2 * N),
         })
     }
+}
+
+/// Parse a decimal number written canonically: digits only, no sign, no leading zero (except "0").
+pub fn parse_decimal<T: std::str::FromStr>(s: &str) -> Option<T> {
+    let canonical = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
+    if canonical {
+        s.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// True for text a person can read unambiguously: no control characters and no invisible formatting
+/// characters (bidi overrides, zero-width characters) that could make one name look like another.
+pub fn is_plain_text(s: &str) -> bool {
+    !s.chars().any(|c| {
+        c.is_control()
+            || matches!(c, '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
+    })
 }
 
 /// Parse exactly `N` bytes of lowercase hex.

@@ -67,7 +67,8 @@ fn sha256(parts: &[&[u8]]) -> [u8; 32] {
 
 /// Check a group label: one line, at most 100 characters.
 pub fn check_label(label: &str) -> Result<()> {
-    if label.is_empty() || label.chars().count() > 100 || label.chars().any(char::is_control) || label.trim() != label {
+    if label.is_empty() || label.chars().count() > 100 || !crate::textdoc::is_plain_text(label) || label.trim() != label
+    {
         return Err(Error::new("invalid label: use 1 to 100 printable characters on one line"));
     }
     Ok(())
@@ -128,8 +129,8 @@ impl DkgCeremony {
         let doc = Document::parse(text, "dkg", CEREMONY_SCHEMA, false)?;
         let bad = |key: &str, reason: String| DocError::BadValue { key: key.into(), reason };
         let id: [u8; 16] = doc.hex("id")?;
-        let threshold: u16 = doc.require("threshold")?.parse().map_err(|_| bad("threshold", "not a number".into()))?;
-        let n: usize = doc.require("participants")?.parse().map_err(|_| bad("participants", "not a number".into()))?;
+        let threshold: u16 = doc.number("threshold")?;
+        let n: usize = doc.number("participants")?;
         if !(2..=MAX_MEMBERS).contains(&n) || threshold < 2 || threshold as usize > n {
             return Err(bad("threshold", "need 2 <= threshold <= participants <= 255".into()));
         }
@@ -149,10 +150,16 @@ impl DkgCeremony {
             if *line != format!("{} {} {}", i + 1, card.fingerprint().compact(), card.name()) {
                 return Err(bad("participant", format!("line {} does not match its card", i + 1)));
             }
-            if cards.iter().any(|c| c.fingerprint() == card.fingerprint()) {
-                return Err(bad("participant", format!("{} is listed twice", card.label())));
+            if cards.iter().any(|c| c.fingerprint() == card.fingerprint() || c.name() == card.name()) {
+                return Err(bad("participant", format!("{} is listed twice, or shares a name", card.label())));
             }
             cards.push(card);
+        }
+        if let Some(l) = doc.get("label") {
+            check_label(l).map_err(|e| bad("label", e.message().to_string()))?;
+        }
+        if crate::clock::parse(doc.require("created")?).is_none() {
+            return Err(bad("created", "not a UTC time".into()));
         }
         Ok(DkgCeremony {
             id,
@@ -432,7 +439,14 @@ fn complain(
 /// with the ceremony summary; returning an error aborts without changing anything.
 /// After: every file this keyholder owes for the rounds it has reached is in the folder; its secret
 /// state is in its home; on completion its key share is in its home and `group.pub` in the folder.
-pub fn step(u: &Unlocked, folder: &Folder, confirm: impl FnOnce(&DkgCeremony) -> Result<()>) -> Result<StepReport> {
+///
+/// `report` collects what was done, also when an error stops the step half-way.
+pub fn step(
+    u: &Unlocked,
+    folder: &Folder,
+    report: &mut StepReport,
+    confirm: impl FnOnce(&DkgCeremony) -> Result<()>,
+) -> Result<()> {
     let c = DkgCeremony::load(folder)?;
     let me_card = u.identity().card().clone();
     let me = c.index_of(me_card.fingerprint()).ok_or_else(|| {
@@ -440,30 +454,29 @@ pub fn step(u: &Unlocked, folder: &Folder, confirm: impl FnOnce(&DkgCeremony) ->
             "check --home (is it the right keyholder?) and the participant list shown by `frostsign dkg status`",
         )
     })?;
-    let mut report = StepReport::default();
     let mut state = load_state(u, &c)?;
     if state.is_none() {
         confirm(&c)?;
     }
     loop {
         state = match state {
-            None => Some(start(u, folder, &c, me, &mut report)?),
+            None => Some(start(u, folder, &c, me, report)?),
             Some(s) => match s.phase {
-                Phase::Round1 { .. } => match round2(u, folder, &c, me, s, &mut report)? {
+                Phase::Round1 { .. } => match round2(u, folder, &c, me, s, report)? {
                     Progress::Advanced(s) => Some(s),
                     Progress::Waiting(w) => {
                         report.waiting = Some(w);
                         break;
                     }
                 },
-                Phase::Round2 { .. } => match round3(u, folder, &c, me, s, &mut report)? {
+                Phase::Round2 { .. } => match round3(u, folder, &c, me, s, report)? {
                     Progress::Advanced(s) => Some(s),
                     Progress::Waiting(w) => {
                         report.waiting = Some(w);
                         break;
                     }
                 },
-                Phase::Round3 { .. } => match finish(u, folder, &c, me, s, &mut report)? {
+                Phase::Round3 { .. } => match finish(u, folder, &c, me, s, report)? {
                     Progress::Advanced(s) => Some(s),
                     Progress::Waiting(w) => {
                         report.waiting = Some(w);
@@ -481,7 +494,7 @@ pub fn step(u: &Unlocked, folder: &Folder, confirm: impl FnOnce(&DkgCeremony) ->
             },
         };
     }
-    Ok(report)
+    Ok(())
 }
 
 enum Progress {
@@ -653,9 +666,10 @@ fn round3(
         for (k, (theirs, ours)) in p.round1.iter().zip(digests).enumerate() {
             if *theirs != hex::encode(ours) {
                 let reason = format!(
-                    "{} saw a different round-1 file of {} than you did: {} showed different round-1 packages to different keyholders (equivocation), or a folder copy was altered",
+                    "{} saw a different round-1 file of {} than {} did: {} showed different round-1 packages to different keyholders (equivocation), or a folder copy was altered",
                     c.cards[j].name(),
                     c.cards[k].name(),
+                    c.cards[me].name(),
                     c.cards[k].name()
                 );
                 return Err(complain(u, folder, c, Some(k), &r.path, reason));
@@ -693,8 +707,9 @@ fn round3(
                 Some(j),
                 path,
                 format!(
-                    "the secret share {} sent you does not match {}'s round-1 commitment",
+                    "the secret share {} sent {} does not match {}'s round-1 commitment",
                     c.cards[j].name(),
+                    c.cards[me].name(),
                     c.cards[j].name()
                 ),
             )
@@ -768,7 +783,7 @@ fn finish(
                 c,
                 Some(j),
                 &r.path,
-                format!("{} ended with a different {what} than you did", c.cards[j].name()),
+                format!("{} ended with a different {what} than {} did", c.cards[j].name(), c.cards[me].name()),
             ));
         }
     }
@@ -912,7 +927,7 @@ pub fn status(folder: &Folder) -> Result<Status> {
         for k in (0..n).filter(|k| *k != j) {
             let name = names::round2(&c.cards[j], &c.cards[k]);
             if let Some(text) = folder.read(&name, message::MAX_MESSAGE_BYTES).ok().flatten() {
-                match message::peek(&text, &c.cards) {
+                match message::peek(&text, &c.cards, &c.digest) {
                     Some((s, Some(to), kind, round))
                         if s == j && to == c.cards[k].fingerprint() && kind == KIND_R2 && round == "2" =>
                     {
@@ -963,16 +978,21 @@ pub fn status(folder: &Folder) -> Result<Status> {
     }
     let agree = confirms.len() == n && confirms.iter().all(|(_, p)| *p == confirms[0].1);
     if confirms.len() == n && !agree {
+        // Without a secret we cannot tell who is right; name those who differ from the most common result.
+        let count = |p: &ConfirmPayload| confirms.iter().filter(|(_, q)| q == p).count();
+        let majority = confirms.iter().map(|(_, p)| p).max_by_key(|p| count(p)).expect("n >= 2").clone();
+        let tie = confirms.iter().any(|(_, p)| *p != majority && count(p) == count(&majority));
         for (j, p) in &confirms {
-            if *p != confirms[0].1 {
+            if *p != majority || tie {
+                let name = c.cards[*j].name();
                 problems.push(Problem {
                     file: names::confirm(&c.cards[*j]),
-                    culprit: Some(c.cards[*j].name().into()),
-                    reason: format!(
-                        "{} confirmed a different result than {}",
-                        c.cards[*j].name(),
-                        c.cards[confirms[0].0].name()
-                    ),
+                    culprit: (!tie).then(|| name.to_string()),
+                    reason: if tie {
+                        format!("the confirmations disagree and no result has a majority ({name} is in one camp)")
+                    } else {
+                        format!("{name} confirmed a different result than the other keyholders")
+                    },
                 });
             }
         }

@@ -30,15 +30,18 @@ pub fn step(g: &Global, dir: &Path, yes: bool) -> Result<()> {
     let folder = Folder::open(dir)?;
     let u = home.unlock(&g.passphrase)?;
     let me = u.identity().card().label();
-    let report = dkg::step(&u, &folder, |c| {
+    let mut report = dkg::StepReport::default();
+    let result = dkg::step(&u, &folder, &mut report, |c| {
         print!("{}", c.summary());
         println!("You are {me}.");
         println!("Check every name and fingerprint with its keyholder (by voice) before you join.");
         super::confirm("Join this ceremony and run round 1?", yes)
-    })?;
+    });
+    // What was done before an error is still reported: it is in the folder and the home now.
     for line in &report.did {
         println!("- {line}");
     }
+    result?;
     match (&report.group, &report.waiting) {
         (Some(g), _) => {
             println!(

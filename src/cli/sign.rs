@@ -60,14 +60,16 @@ pub fn step(g: &Global, dir: &Path, files: &[PathBuf], artifacts: Option<&Path>,
     let home = Home::open(&g.home)?;
     let _lock = home.lock()?;
     let u = home.unlock(&g.passphrase)?;
-    let report = keyholder::step(&u, dir, &copies, |summary| {
+    let mut report = keyholder::StepReport::default();
+    let result = keyholder::step(&u, dir, &copies, &mut report, |summary| {
         print!("{summary}");
         println!("Your copies match the request. You are {}.", u.identity().card().label());
         super::confirm("Co-sign these artifacts for the group?", yes)
-    })?;
+    });
     for line in &report.did {
         println!("- {line}");
     }
+    result?;
     if let Some(w) = &report.waiting {
         if report.did.is_empty() {
             println!("Nothing new to do: waiting for {w}.");

@@ -210,9 +210,13 @@ pub fn open(text: &str, path: &Path, expect: &Expect<'_>, known: &[Card], me: Op
 }
 
 /// Read the recipient of a private message without opening it (for status displays). Returns the
-/// sender and recipient fingerprints if the file parses and the sender's signature verifies.
-pub fn peek(text: &str, known: &[Card]) -> Option<(usize, Option<Fingerprint>, String, String)> {
+/// sender and recipient fingerprints if the file parses, belongs to `ceremony` and the sender's signature
+/// verifies.
+pub fn peek(text: &str, known: &[Card], ceremony: &[u8; 32]) -> Option<(usize, Option<Fingerprint>, String, String)> {
     let doc = Document::parse(text, "message", SCHEMA, true).ok()?;
+    if doc.hex::<32>("ceremony").ok()? != *ceremony {
+        return None;
+    }
     let fp = Fingerprint::parse_compact(doc.get("from")?)?;
     let sender = known.iter().position(|c| c.fingerprint() == fp)?;
     if !known[sender].verify(&text.as_bytes()[..doc.signed_len()], doc.signature()?) {

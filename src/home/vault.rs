@@ -139,9 +139,7 @@ impl HomeKeyFile {
             Error::file(path, format!("damaged home key file: {reason}")).with_help("restore the home from your backup")
         };
         let doc = Document::parse(text, "home-key", HOME_KEY_SCHEMA, false).map_err(|e| bad(e.to_string()))?;
-        let num = |k: &str| -> Result<u32> {
-            doc.get(k).and_then(|v| v.parse().ok()).ok_or_else(|| bad(format!("`{k}` is not a number")))
-        };
+        let num = |k: &str| -> Result<u32> { doc.number(k).map_err(|e| bad(e.to_string())) };
         if doc.get("kdf") != Some("argon2id") || doc.get("cipher") != Some(CIPHER) {
             return Err(bad("unknown kdf or cipher".into()));
         }

@@ -183,6 +183,7 @@ fn names_of(group: &Group, idx: &[usize]) -> String {
 
 /// Build the signing packages of a phase from the signers' commitments.
 fn build_packages(
+    s: &Session,
     signers: &[usize],
     commits: &BTreeMap<usize, CommitPayload>,
     phase: u8,
@@ -192,7 +193,17 @@ fn build_packages(
     for (k, m) in messages.iter().enumerate() {
         let mut map = BTreeMap::new();
         for &i in signers {
-            let list = if phase == 1 { &commits[&i].phase1 } else { &commits[&i].phase2 };
+            let commit = commits.get(&i).ok_or_else(|| {
+                let card = &s.group.members()[i];
+                Error::new(format!(
+                    "the commitment of {} (`{}`) is missing from the folder, but {} is a chosen signer",
+                    card.label(),
+                    names::commit(current_attempt(s.folder.dir()).unwrap_or(1), card),
+                    card.name()
+                ))
+                .with_help("restore the file, or open a fresh attempt with `frostsign sign collect --restart`")
+            })?;
+            let list = if phase == 1 { &commit.phase1 } else { &commit.phase2 };
             let bytes = hex::decode(&list[k]).map_err(|_| Error::new("malformed commitment"))?;
             let c = frost::round1::SigningCommitments::deserialize(&bytes)
                 .map_err(|_| Error::new("malformed commitment"))?;
@@ -260,7 +271,7 @@ fn run_phase(
             phase,
             signers_hint,
             &s.group,
-            &build_packages(signers_hint, commits, phase, messages)?,
+            &build_packages(s, signers_hint, commits, phase, messages)?,
         )?;
         s.folder.publish(&name, &text)?;
         report.did.push(format!("built the phase-{phase} signing package for {}", names_of(&s.group, signers_hint)));

@@ -236,7 +236,14 @@ pub fn own_group(u: &Unlocked, req: &Request) -> Result<Group> {
 /// Run every action this keyholder can take now. See the module documentation.
 ///
 /// `confirm` is called with the request summary before the keyholder commits for the first time.
-pub fn step(u: &Unlocked, dir: &Path, copies: &Copies, confirm: impl FnOnce(&str) -> Result<()>) -> Result<StepReport> {
+/// `report` collects what was done, also when an error stops the step half-way.
+pub fn step(
+    u: &Unlocked,
+    dir: &Path,
+    copies: &Copies,
+    report: &mut StepReport,
+    confirm: impl FnOnce(&str) -> Result<()>,
+) -> Result<()> {
     let req = Request::load(dir)?;
     let group = own_group(u, &req)?;
     let me_card = u.identity().card();
@@ -249,11 +256,10 @@ pub fn step(u: &Unlocked, dir: &Path, copies: &Copies, confirm: impl FnOnce(&str
     }
     let own = hash_own_copies(&req, copies)?;
     let attempt = current_attempt(dir)?;
-    let mut report = StepReport::default();
     if excluded(dir, attempt, &group)?.contains(&me) {
         report.did.push(format!("the coordinator left you out of attempt {attempt}; nothing to do"));
         report.finished = true;
-        return Ok(report);
+        return Ok(());
     }
     let mut journal = match load_journal(u, &req)? {
         Some(j) if j.attempt == attempt => {
@@ -298,19 +304,19 @@ pub fn step(u: &Unlocked, dir: &Path, copies: &Copies, confirm: impl FnOnce(&str
                     "the coordinator did not choose you as a signer in attempt {attempt}; nothing to do"
                 ));
                 report.finished = true;
-                return Ok(report);
+                return Ok(());
             }
             PhaseOutcome::Waiting => {
                 report.waiting = Some(format!(
                     "the phase-{phase} signing package (`frostsign sign collect --dir {}`)",
                     dir.display()
                 ));
-                return Ok(report);
+                return Ok(());
             }
         }
     }
     report.finished = true;
-    Ok(report)
+    Ok(())
 }
 
 fn commit(

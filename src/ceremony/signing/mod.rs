@@ -107,7 +107,7 @@ pub fn check_artifact_name(name: &str) -> Result<()> {
         && name != "."
         && name != ".."
         && !name.contains('/')
-        && !name.chars().any(char::is_control)
+        && crate::textdoc::is_plain_text(name)
         && name.trim() == name;
     if !ok {
         return Err(Error::new(format!(
@@ -233,7 +233,7 @@ impl Request {
                 return Err(bad("artifact", "expected `SIZE BLAKE2B SHA256 NAME`"));
             };
             let digests = FileDigests {
-                size: size.parse().map_err(|_| bad("artifact", "size is not a number"))?,
+                size: crate::textdoc::parse_decimal(size).ok_or_else(|| bad("artifact", "size is not a number"))?,
                 blake2b: parse_hex(b2).ok_or_else(|| bad("artifact", "bad BLAKE2b-512 digest"))?,
                 sha256: parse_hex(s2).ok_or_else(|| bad("artifact", "bad SHA-256 digest"))?,
             };
@@ -255,8 +255,8 @@ impl Request {
             group,
             group_key,
             label: doc.get("label").map(str::to_string),
-            threshold: doc.require("threshold")?.parse().map_err(|_| bad("threshold", "not a number"))?,
-            members: doc.require("members")?.parse().map_err(|_| bad("members", "not a number"))?,
+            threshold: doc.number("threshold")?,
+            members: doc.number("members")?,
             created: time("created")?,
             expires: time("expires")?,
             comment,
@@ -536,8 +536,8 @@ impl PackageFile {
     pub fn parse(text: &str, group: &Group) -> std::result::Result<PackageFile, DocError> {
         let doc = Document::parse(text, "sign-package", PACKAGE_SCHEMA, false)?;
         let bad = |k: &str, r: String| DocError::BadValue { key: k.into(), reason: r };
-        let attempt: u32 = doc.require("attempt")?.parse().map_err(|_| bad("attempt", "not a number".into()))?;
-        let phase: u8 = doc.require("phase")?.parse().map_err(|_| bad("phase", "not a number".into()))?;
+        let attempt: u32 = doc.number("attempt")?;
+        let phase: u8 = doc.number("phase")?;
         let mut signers = Vec::new();
         for line in doc.get_all("signer") {
             let fp = line.split(' ').next().and_then(crate::card::Fingerprint::parse_compact);
