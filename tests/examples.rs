@@ -12,7 +12,8 @@ fn root() -> &'static Path {
 fn keys_example_signature_verifies_with_frostsign() {
     let out = run_in(root(), &["verify", "--key", "keys-example/group.pub", "keys-example/hello-frostsign.txt"]);
     out.ok().contains("Signature and comment signature verified").contains("file:hello-frostsign.txt");
-    let out = run_in(root(), &["verify", "--key", "keys-example/minisign.pub", "keys-example/hello-frostsign.txt", "--json"]);
+    let out =
+        run_in(root(), &["verify", "--key", "keys-example/minisign.pub", "keys-example/hello-frostsign.txt", "--json"]);
     out.ok();
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(v["valid"], true);

@@ -141,13 +141,16 @@ impl Env {
     pub fn dkg(&self, dir: &str, t: usize, holders: &[Holder]) -> PathBuf {
         self.dkg_init(dir, t, holders).ok();
         let d = self.path(dir);
-        for _ in 0..3 {
-            for h in holders {
-                h.dkg_step(&d).ok();
+        // Round-robin until every keyholder reports completion (n = 5 needs a fourth pass for some).
+        for _ in 0..6 {
+            let outs: Vec<Out> = holders.iter().map(|h| h.dkg_step(&d)).collect();
+            let done = outs.iter().all(|o| o.ok().stdout.contains("Key generation is complete"));
+            if done {
+                self.run(&["dkg", "status", "--dir", dir]).ok();
+                return d.join("group.pub");
             }
         }
-        self.run(&["dkg", "status", "--dir", dir]).ok();
-        d.join("group.pub")
+        panic!("key generation in {dir} did not complete");
     }
 }
 

@@ -301,6 +301,15 @@ pub fn collect(dir: &Path, opts: &CollectOptions) -> Result<CollectReport> {
     let a = current_attempt(dir)?;
     if let Some(without) = &opts.restart_without {
         let out: Vec<usize> = without.iter().map(|w| s.member(w)).collect::<Result<_>>()?;
+        let left = s.group.members().len() - out.iter().collect::<std::collections::BTreeSet<_>>().len();
+        if left < s.group.threshold() as usize {
+            return Err(Error::new(format!(
+                "leaving out {} would leave {left} keyholders, fewer than the threshold {}: nobody could sign",
+                names_of(&s.group, &out),
+                s.group.threshold()
+            ))
+            .with_help("leave out fewer keyholders; nothing was written"));
+        }
         let mut w = DocWriter::new("sign-restart", 1).field("attempt", a + 1);
         for &i in &out {
             w = w.field(

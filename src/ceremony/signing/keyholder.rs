@@ -300,6 +300,8 @@ pub fn step(
                 .push(format!("checked the phase-{phase} signing package and published your signature shares")),
             PhaseOutcome::AlreadySigned => {}
             PhaseOutcome::NotChosen => {
+                // This attempt's packages exist without us: our nonces can never be used, destroy them.
+                remove_nonces(u, &req, attempt)?;
                 report.did.push(format!(
                     "the coordinator did not choose you as a signer in attempt {attempt}; nothing to do"
                 ));

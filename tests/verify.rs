@@ -1,0 +1,374 @@
+//! Acceptance tests for issue 4, the end user's side: `frostsign verify` (and the stock tools) on a
+//! signature made by a threshold signing session.
+//!
+//! Exit codes are part of the contract: 0 valid, 1 invalid or wrong key, 2 usage or malformed input.
+
+mod common;
+use common::*;
+
+use std::fs;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+// ---------------------------------------------------------------------------------------------------------
+// Local helpers
+// ---------------------------------------------------------------------------------------------------------
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Run a whole DKG in `dir` and make sure every keyholder stored its share.
+fn dkg(env: &Env, dir: &str, t: usize, holders: &[Holder]) -> PathBuf {
+    let group = env.dkg(dir, t, holders);
+    for h in holders {
+        h.dkg_step(&env.path(dir)).ok();
+    }
+    assert!(group.exists());
+    group
+}
+
+/// Sign `artifact` in session folder `dir` with `signers` (each uses the file itself as its copy);
+/// returns the .minisig path.
+fn sign(env: &Env, group: &Path, artifact: &Path, dir: &str, signers: &[&Holder]) -> PathBuf {
+    let d = env.path(dir);
+    env.run(&["sign", "init", "--dir", s(&d), "--group", s(group), "--file", s(artifact), "--comment", "v1.0"]).ok();
+    for _ in 0..3 {
+        for h in signers {
+            h.run(&["sign", "step", "--dir", s(&d), "--file", s(artifact), "--yes"]).ok();
+        }
+        if env.run(&["sign", "collect", "--dir", s(&d)]).code == 0 {
+            let sig = d.join(format!("{}.minisig", artifact.file_name().unwrap().to_string_lossy()));
+            assert!(sig.exists());
+            return sig;
+        }
+    }
+    panic!("the signing session did not complete");
+}
+
+/// A 2-of-3 group and one signed artifact.
+struct Signed {
+    env: Env,
+    holders: Vec<Holder>,
+    group: PathBuf,
+    artifact: PathBuf,
+    sig: PathBuf,
+}
+
+impl Signed {
+    fn new() -> Signed {
+        let env = Env::new();
+        let holders = env.holders(3);
+        let group = dkg(&env, "dkg", 2, &holders);
+        let artifact = env.path("app-1.0.tar.gz");
+        fs::write(&artifact, b"the release, byte for byte\n".repeat(100)).unwrap();
+        let sig = sign(&env, &group, &artifact, "session", &[&holders[0], &holders[2]]);
+        Signed { env, holders, group, artifact, sig }
+    }
+
+    fn verify(&self, key: &str, artifact: &Path, sig: &Path, json: bool) -> Out {
+        let mut args = vec!["verify", "--key", key, s(artifact), "--sig", s(sig)];
+        if json {
+            args.push("--json");
+        }
+        self.env.run(&args)
+    }
+
+    fn group_field(&self, key: &str) -> String {
+        group_field(&self.group, key)
+    }
+
+    /// A minisign public key file made from group.pub's line, as a user would publish it.
+    fn minisign_pub(&self) -> PathBuf {
+        let p = self.env.path("minisign.pub");
+        let id = self.group_field("minisign-key-id");
+        let line = self.group_field("minisign-public-key");
+        fs::write(&p, format!("untrusted comment: minisign public key {id}\n{line}\n")).unwrap();
+        p
+    }
+
+    /// The trusted comment as written in the .minisig.
+    fn trusted_comment(&self) -> String {
+        let text = fs::read_to_string(&self.sig).unwrap();
+        text.lines().nth(2).unwrap().strip_prefix("trusted comment: ").unwrap().to_string()
+    }
+
+    /// Write a copy of the .minisig with line `line` (0-based) transformed.
+    fn sig_with(&self, name: &str, line: usize, f: impl Fn(&str) -> String) -> PathBuf {
+        let text = fs::read_to_string(&self.sig).unwrap();
+        let lines: Vec<String> =
+            text.lines().enumerate().map(|(i, l)| if i == line { f(l) } else { l.to_string() }).collect();
+        let p = self.env.path(name);
+        fs::write(&p, lines.join("\n") + "\n").unwrap();
+        p
+    }
+}
+
+fn group_field(group: &Path, key: &str) -> String {
+    let prefix = format!("{key}: ");
+    fs::read_to_string(group)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix.as_str()).map(str::to_string))
+        .unwrap_or_else(|| panic!("group.pub has no {key}"))
+}
+
+/// Change the base64 character at `i` into another one (still valid base64, so the change is a
+/// changed byte, not a parse error).
+fn change_b64_char(line: &str, i: usize) -> String {
+    let mut b = line.as_bytes().to_vec();
+    b[i] = if b[i] == b'A' { b'B' } else { b'A' };
+    String::from_utf8(b).unwrap()
+}
+
+fn json(out: &Out) -> serde_json::Value {
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("--json output is not JSON ({e}):\n{}", out.all()))
+}
+
+/// Run stock minisign (if installed): Some(success, output).
+fn stock_minisign(env: &Env, pubfile: &Path, artifact: &Path, sig: &Path) -> Option<(bool, String)> {
+    if !require_tool("minisign", INSTALL_TOOLS) {
+        return None;
+    }
+    let o = Command::new("minisign")
+        .current_dir(env.dir.path())
+        .args(["-Vm", s(artifact), "-x", s(sig), "-p", s(pubfile)])
+        .output()
+        .expect("run minisign");
+    Some((o.status.success(), String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)))
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Valid signatures
+// ---------------------------------------------------------------------------------------------------------
+
+#[test]
+fn a_valid_signature_verifies_with_group_pub_minisign_pub_file_and_bare_key_line() {
+    let x = Signed::new();
+    let tc = x.trusted_comment();
+    assert!(tc.starts_with("timestamp:") && tc.contains("\tfile:app-1.0.tar.gz\t") && tc.ends_with("\tcomment:v1.0"));
+    let key_id = x.group_field("minisign-key-id");
+    let line = x.group_field("minisign-public-key");
+    let pubfile = x.minisign_pub();
+
+    // group.pub: also says which group signed.
+    x.verify(s(&x.group), &x.artifact, &x.sig, false)
+        .ok()
+        .contains("Signature and comment signature verified")
+        .contains(&format!("Trusted comment: {tc}"))
+        .contains("Signed by group Test group (2-of-3");
+    // A plain minisign public key file, and the bare key line.
+    for key in [s(&pubfile), line.as_str()] {
+        let out = x.verify(key, &x.artifact, &x.sig, false);
+        out.ok().contains("Signature and comment signature verified").contains(&format!("Trusted comment: {tc}"));
+        let v = json(x.verify(key, &x.artifact, &x.sig, true).ok());
+        assert_eq!(v["valid"], true);
+        assert_eq!(v["key_id"], key_id.as_str());
+        assert_eq!(v["trusted_comment"], tc.as_str());
+        assert_eq!(v["file"], s(&x.artifact));
+    }
+    let v = json(x.verify(s(&x.group), &x.artifact, &x.sig, true).ok());
+    assert_eq!((v["valid"].clone(), v["key_id"].clone()), (true.into(), key_id.as_str().into()));
+
+    // Default signature path: ARTIFACT.minisig next to the artifact.
+    fs::copy(&x.sig, x.env.path("app-1.0.tar.gz.minisig")).unwrap();
+    x.env.run(&["verify", "--key", s(&x.group), s(&x.artifact)]).ok().contains(&tc);
+
+    // The minisign-verify crate, with the line exactly as group.pub holds it.
+    let pk = minisign_verify::PublicKey::from_base64(&line).unwrap();
+    let sig = minisign_verify::Signature::decode(&fs::read_to_string(&x.sig).unwrap()).unwrap();
+    pk.verify(&fs::read(&x.artifact).unwrap(), &sig, false).unwrap();
+    assert_eq!(sig.trusted_comment(), tc);
+
+    // Stock minisign with the public key file (group.pub's line unchanged).
+    if let Some((ok, out)) = stock_minisign(&x.env, &pubfile, &x.artifact, &x.sig) {
+        assert!(ok && out.contains("Signature and comment signature verified") && out.contains(&tc), "{out}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Invalid signatures: exit 1
+// ---------------------------------------------------------------------------------------------------------
+
+#[test]
+fn a_one_byte_change_anywhere_or_another_groups_key_is_invalid() {
+    let x = Signed::new();
+    let group = s(&x.group);
+    let pubfile = x.minisign_pub();
+
+    // Tampered copies. Each differs from the genuine file in exactly one byte.
+    let mut bytes = fs::read(&x.artifact).unwrap();
+    bytes[1234] ^= 0x20;
+    let bad_artifact = x.env.path("tampered.tar.gz");
+    fs::write(&bad_artifact, &bytes).unwrap();
+    let bad_sig_line = x.sig_with("sig-line.minisig", 1, |l| change_b64_char(l, 40));
+    let bad_tc = x.sig_with("tc.minisig", 2, |l| l.replace("file:app-1.0.tar.gz", "file:app-1.1.tar.gz"));
+    let bad_global = x.sig_with("global.minisig", 3, |l| change_b64_char(l, 10));
+    let cases: [(&str, &Path, &Path, &str); 4] = [
+        ("artifact", &bad_artifact, &x.sig, "signature verification failed"),
+        ("signature line", &x.artifact, &bad_sig_line, "signature verification failed"),
+        ("trusted comment", &x.artifact, &bad_tc, "trusted comment"),
+        ("global signature", &x.artifact, &bad_global, "trusted comment"),
+    ];
+    for (what, artifact, sig, needle) in cases {
+        let out = x.verify(group, artifact, sig, false);
+        out.expect_code(1).contains(needle);
+        assert!(!out.stdout.contains("verified"), "{what}: claims success:\n{}", out.all());
+        let out = x.verify(group, artifact, sig, true);
+        assert_eq!(out.code, 1, "{what}");
+        let v = json(&out);
+        assert_eq!(v["valid"], false, "{what}");
+        assert!(v["trusted_comment"].is_null(), "{what}: an unverified comment must not be reported");
+        if let Some((ok, out)) = stock_minisign(&x.env, &pubfile, artifact, sig) {
+            assert!(!ok, "stock minisign accepted the tampered {what}:\n{out}");
+        }
+    }
+
+    // The untrusted comment is not signed (as in minisign): changing it changes nothing.
+    let uc = x.sig_with("uc.minisig", 0, |_| "untrusted comment: edited".into());
+    x.verify(group, &x.artifact, &uc, false).ok();
+
+    // Another group (same keyholders, new DKG): wrong key.
+    let other = dkg(&x.env, "dkg-other", 2, &x.holders);
+    x.verify(s(&other), &x.artifact, &x.sig, false).expect_code(1).contains("another key");
+    let v = json(&x.verify(s(&other), &x.artifact, &x.sig, true));
+    assert_eq!(v["valid"], false);
+    // Another group's key carrying this group's key id: the signatures themselves fail.
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mine = b64.decode(x.group_field("minisign-public-key")).unwrap();
+    let mut theirs = b64.decode(group_field(&other, "minisign-public-key")).unwrap();
+    theirs[2..10].copy_from_slice(&mine[2..10]);
+    x.verify(&b64.encode(&theirs), &x.artifact, &x.sig, false).expect_code(1).contains("verification failed");
+    if require_tool("minisign", INSTALL_TOOLS) {
+        let p = x.env.path("other.pub");
+        fs::write(&p, format!("untrusted comment: other\n{}\n", group_field(&other, "minisign-public-key"))).unwrap();
+        let (ok, out) = stock_minisign(&x.env, &p, &x.artifact, &x.sig).unwrap();
+        assert!(!ok, "stock minisign accepted another group's key:\n{out}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Malformed input: exit 2
+// ---------------------------------------------------------------------------------------------------------
+
+#[test]
+fn malformed_or_missing_input_is_exit_2() {
+    let x = Signed::new();
+    let group = s(&x.group);
+    let write = |name: &str, text: &str| {
+        let p = x.env.path(name);
+        fs::write(&p, text).unwrap();
+        p
+    };
+    let garbage = write("garbage.minisig", "this is not a signature\n");
+    x.verify(group, &x.artifact, &garbage, false).refused_with("not a valid minisign signature");
+    let v = json(&x.verify(group, &x.artifact, &garbage, true));
+    assert_eq!((v["valid"].clone(), v["file"].clone()), (false.into(), s(&x.artifact).into()));
+    let empty = write("empty.minisig", "");
+    x.verify(group, &x.artifact, &empty, false).expect_code(2);
+    let text = fs::read_to_string(&x.sig).unwrap();
+    let truncated = write("truncated.minisig", &text.lines().take(2).collect::<Vec<_>>().join("\n"));
+    x.verify(group, &x.artifact, &truncated, false).refused_with("not a valid minisign signature");
+    let not_b64 = x.sig_with("notb64.minisig", 1, |l| format!("!{}", &l[1..]));
+    x.verify(group, &x.artifact, &not_b64, false).refused_with("base64");
+    let binary = x.env.path("binary.minisig");
+    fs::write(&binary, [0xffu8, 0xfe, 0, 1, 2, 3]).unwrap();
+    x.verify(group, &x.artifact, &binary, false).expect_code(2);
+
+    // Missing artifact, missing signature, missing or unusable key.
+    let missing = x.env.path("no-such-file.tar.gz");
+    x.verify(group, &missing, &x.sig, false).expect_code(2).contains("no-such-file.tar.gz");
+    x.verify(group, &x.artifact, &x.env.path("no-such.minisig"), false).expect_code(2).contains("no-such.minisig");
+    x.verify(s(&x.env.path("no-such.pub")), &x.artifact, &x.sig, false).expect_code(2);
+    let bad_key = write("bad.pub", "untrusted comment: x\nnot a key\n");
+    x.verify(s(&bad_key), &x.artifact, &x.sig, false).refused_with("neither a frostsign group.pub nor a minisign");
+    // Usage errors.
+    x.env.run(&["verify", s(&x.artifact)]).expect_code(2);
+    x.env.run(&["verify", "--key", group]).expect_code(2);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// No home, no secret
+// ---------------------------------------------------------------------------------------------------------
+
+#[test]
+fn verify_needs_no_home_and_no_secret() {
+    let x = Signed::new();
+    let empty_home = x.env.path("empty-home");
+    fs::create_dir_all(&empty_home).unwrap();
+    let elsewhere = x.env.path("elsewhere");
+    fs::create_dir_all(&elsewhere).unwrap();
+    let args = ["verify", "--key", s(&x.group), s(&x.artifact), "--sig", s(&x.sig)];
+    // run_env removes every FROSTSIGN_* variable; HOME points at an empty folder.
+    run_env(&elsewhere, &args, &[("HOME", s(&empty_home))]).ok().contains("Signature and comment signature verified");
+    // Even a FROSTSIGN_HOME that does not exist is irrelevant.
+    let nowhere = x.env.path("nowhere");
+    run_env(&elsewhere, &args, &[("HOME", s(&empty_home)), ("FROSTSIGN_HOME", s(&nowhere))]).ok();
+    assert!(files_under(&empty_home).is_empty(), "verify wrote into HOME: {:?}", files_under(&empty_home));
+    assert!(!nowhere.exists(), "verify created a home");
+    assert!(!empty_home.join(".frostsign").exists());
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Large artifacts: streaming, constant memory
+// ---------------------------------------------------------------------------------------------------------
+
+/// Run the binary and return (exit code, stdout, peak RSS of the child in KiB) using wait4's rusage.
+// The child is reaped by libc::wait4 (which std's wait cannot do while returning the rusage).
+#[allow(clippy::zombie_processes)]
+fn run_measured(args: &[&str]) -> (i32, String, i64) {
+    let mut cmd = Command::new(bin());
+    cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("FROSTSIGN_") {
+            cmd.env_remove(k);
+        }
+    }
+    let mut child = cmd.spawn().expect("spawn frostsign");
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: rusage is plain data; wait4 fills it and the status for our own child process.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid, "wait4 failed: {}", std::io::Error::last_os_error());
+    let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
+    let mut stdout = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
+    // ru_maxrss is in KiB on Linux.
+    (code, stdout, usage.ru_maxrss)
+}
+
+#[test]
+fn a_300_mb_artifact_verifies_in_constant_memory() {
+    const SIZE: u64 = 300 << 20;
+    let env = Env::new();
+    let holders = env.holders(2);
+    let group = dkg(&env, "dkg", 2, &holders);
+    // Sparse, so the test costs no disk space; a marker at the very end proves the file is read fully.
+    let big = env.path("big-release.img");
+    let mut f = fs::File::create(&big).unwrap();
+    f.set_len(SIZE).unwrap();
+    f.seek(SeekFrom::Start(SIZE - 4)).unwrap();
+    f.write_all(b"END\n").unwrap();
+    drop(f);
+    let sig = sign(&env, &group, &big, "session", &[&holders[0], &holders[1]]);
+
+    let args = ["verify", "--key", s(&group), s(&big), "--sig", s(&sig)];
+    let (code, stdout, rss_kib) = run_measured(&args);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("Signature and comment signature verified") && stdout.contains("file:big-release.img"));
+    assert!(rss_kib > 0, "no RSS measured");
+    assert!(rss_kib < 64 * 1024, "verify of a 300 MB file peaked at {} MiB of RSS (limit 64 MiB)", rss_kib / 1024);
+    eprintln!("verify of 300 MB: peak RSS {} KiB", rss_kib);
+
+    // The last byte counts: change it and the signature no longer verifies.
+    let mut f = fs::OpenOptions::new().write(true).open(&big).unwrap();
+    f.seek(SeekFrom::Start(SIZE - 1)).unwrap();
+    f.write_all(b"!").unwrap();
+    drop(f);
+    let (code, _, rss_kib) = run_measured(&args);
+    assert_eq!(code, 1);
+    assert!(rss_kib < 64 * 1024);
+}
