@@ -24,8 +24,12 @@ pub struct FileDigests {
 const CHUNK: usize = 1 << 20;
 const PROGRESS_FROM: u64 = 64 << 20;
 
-/// Hash `path` in one pass.
+/// Hash `path` in one pass (BLAKE2b-512 and SHA-256).
 pub fn hash_file(path: &Path) -> Result<FileDigests> {
+    hash(path, true)
+}
+
+fn hash(path: &Path, with_sha256: bool) -> Result<FileDigests> {
     let mut file = File::open(path).map_err(|e| Error::io("read", path, e))?;
     let meta = file.metadata().map_err(|e| Error::io("read", path, e))?;
     if meta.is_dir() {
@@ -46,7 +50,9 @@ pub fn hash_file(path: &Path) -> Result<FileDigests> {
             Err(e) => return Err(Error::io("read", path, e)),
         };
         b2.update(&buf[..n]);
-        s256.update(&buf[..n]);
+        if with_sha256 {
+            s256.update(&buf[..n]);
+        }
         size += n as u64;
         if show {
             let pct = size * 100 / total.max(1);
@@ -64,9 +70,9 @@ pub fn hash_file(path: &Path) -> Result<FileDigests> {
     Ok(FileDigests { size, blake2b: b2.finalize().into(), sha256: s256.finalize().into() })
 }
 
-/// BLAKE2b-512 only (what `verify` needs for minisign).
+/// BLAKE2b-512 only (what `verify` needs for minisign): no time spent on a digest nobody checks.
 pub fn blake2b_file(path: &Path) -> Result<[u8; 64]> {
-    hash_file(path).map(|d| d.blake2b)
+    hash(path, false).map(|d| d.blake2b)
 }
 
 #[cfg(test)]
