@@ -2,3 +2,6 @@
 //! stock verifier. Each format only builds messages from digests the signer computed itself.
 
 pub mod minisign;
+pub mod openpgp;
+pub mod signify;
+pub mod ssh;
