@@ -26,10 +26,15 @@ const PROGRESS_FROM: u64 = 64 << 20;
 
 /// Hash `path` in one pass (BLAKE2b-512 and SHA-256).
 pub fn hash_file(path: &Path) -> Result<FileDigests> {
-    hash(path, true)
+    hash(path, true, None).map(|(d, _)| d)
 }
 
-fn hash(path: &Path, with_sha256: bool) -> Result<FileDigests> {
+/// Like [`hash_file`], and also SHA-256(file || `trailer`) in the same pass (OpenPGP signs that).
+pub fn hash_file_with_trailer(path: &Path, trailer: Option<&[u8]>) -> Result<(FileDigests, Option<[u8; 32]>)> {
+    hash(path, true, trailer)
+}
+
+fn hash(path: &Path, with_sha256: bool, trailer: Option<&[u8]>) -> Result<(FileDigests, Option<[u8; 32]>)> {
     let mut file = File::open(path).map_err(|e| Error::io("read", path, e))?;
     let meta = file.metadata().map_err(|e| Error::io("read", path, e))?;
     if meta.is_dir() {
@@ -67,12 +72,49 @@ fn hash(path: &Path, with_sha256: bool) -> Result<FileDigests> {
     if show {
         eprintln!();
     }
-    Ok(FileDigests { size, blake2b: b2.finalize().into(), sha256: s256.finalize().into() })
+    // The OpenPGP digest continues the file's SHA-256 state with the signature trailer.
+    let openpgp = trailer.map(|t| {
+        let mut h = s256.clone();
+        h.update(t);
+        h.finalize().into()
+    });
+    Ok((FileDigests { size, blake2b: b2.finalize().into(), sha256: s256.finalize().into() }, openpgp))
 }
 
 /// BLAKE2b-512 only (what `verify` needs for minisign): no time spent on a digest nobody checks.
 pub fn blake2b_file(path: &Path) -> Result<[u8; 64]> {
-    hash(path, false).map(|d| d.blake2b)
+    hash(path, false, None).map(|(d, _)| d.blake2b)
+}
+
+/// SHA-256 of a file, and SHA-512 if asked (SSHSIG may use either), streaming.
+pub fn sha2_file(path: &Path, sha512: bool) -> Result<Vec<u8>> {
+    use sha2::Sha512;
+    let mut file = File::open(path).map_err(|e| Error::io("read", path, e))?;
+    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        return Err(Error::file(path, "is a directory, not a file"));
+    }
+    let mut buf = vec![0u8; CHUNK];
+    let mut a = Sha256::new();
+    let mut b = Sha512::new();
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::io("read", path, e)),
+        };
+        if sha512 {
+            b.update(&buf[..n]);
+        } else {
+            a.update(&buf[..n]);
+        }
+    }
+    Ok(if sha512 { b.finalize().to_vec() } else { a.finalize().to_vec() })
+}
+
+/// SHA-256(file || trailer), streaming (to verify an OpenPGP signature).
+pub fn sha256_with_trailer(path: &Path, trailer: &[u8]) -> Result<[u8; 32]> {
+    hash_file_with_trailer(path, Some(trailer)).map(|(_, d)| d.expect("trailer given"))
 }
 
 #[cfg(test)]

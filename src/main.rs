@@ -138,17 +138,41 @@ enum GroupCmd {
     /// The groups this --home holds a share of
     List,
     /// Write the group's public key in a stock tool's format (byte-identical from any copy of group.pub)
-    #[command(after_help = "Example:\n  frostsign group export --key group.pub --format minisign --out minisign.pub")]
+    #[command(
+        after_help = "Examples:\n  frostsign group export --key group.pub --format minisign --out minisign.pub\n  frostsign group export --key group.pub --format allowed-signers --principal releases@example.org\n  frostsign group export --key group.pub --format openpgp --out group.asc   # needs group.openpgp beside group.pub"
+    )]
     Export {
         /// The group's public file
         #[arg(long, value_name = "GROUP.pub")]
         key: PathBuf,
-        /// Output format
+        /// minisign, ssh, allowed-signers, openpgp or signify
         #[arg(long, value_name = "FORMAT", default_value = "minisign")]
         format: String,
         /// Write to FILE instead of stdout
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// The principal of the allowed-signers line [default: the group label]
+        #[arg(long, value_name = "NAME")]
+        principal: Option<String>,
+    },
+    /// Enable OpenPGP once: open the session in which the group certifies its OpenPGP key
+    #[command(
+        name = "openpgp-init",
+        after_help = "Example:\n  frostsign group openpgp-init --key group.pub --uid \"ACME releases <releases@example.org>\" --dir openpgp-init"
+    )]
+    OpenpgpInit {
+        /// The group's public file
+        #[arg(long, value_name = "GROUP.pub")]
+        key: PathBuf,
+        /// The OpenPGP user id, "Name <email>"
+        #[arg(long)]
+        uid: String,
+        /// The session folder
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// Hours until the request expires [default: 168]
+        #[arg(long, value_name = "HOURS")]
+        expires_in: Option<u32>,
     },
 }
 
@@ -166,17 +190,32 @@ enum SignCmd {
         #[arg(long, value_name = "GROUP.pub")]
         group: PathBuf,
         /// An artifact to sign (repeat for a release with several files)
-        #[arg(long = "file", value_name = "ARTIFACT", required = true)]
+        #[arg(long = "file", value_name = "ARTIFACT", required_unless_present = "git_tag")]
         files: Vec<PathBuf>,
         /// Text added to each signature's trusted comment
         #[arg(long)]
         comment: Option<String>,
-        /// Output formats, comma-separated [default: minisign]
+        /// Output formats, comma-separated: minisign, ssh, openpgp, signify-manifest [default: minisign]
         #[arg(long = "format", value_name = "F,...")]
         formats: Vec<String>,
         /// Hours until the request expires [default: 168, one week]
         #[arg(long, value_name = "HOURS")]
         expires_in: Option<u32>,
+        /// Sign a git tag instead of files: the tag name (needs --repo)
+        #[arg(long, value_name = "TAG", requires = "repo", conflicts_with = "files")]
+        git_tag: Option<String>,
+        /// With --git-tag: the release manager's repository
+        #[arg(long, value_name = "PATH")]
+        repo: Option<PathBuf>,
+        /// With --git-tag: the ref to tag (each signer's clone must resolve it to the same commit)
+        #[arg(long, value_name = "REF", default_value = "HEAD")]
+        git_ref: String,
+        /// With --git-tag: the tag message [default: "Release TAG"]
+        #[arg(long, value_name = "TEXT")]
+        message: Option<String>,
+        /// With --git-tag: "Name <email>" of the tagger [default: git's committer identity]
+        #[arg(long, value_name = "IDENT")]
+        tagger: Option<String>,
     },
     /// As the --home keyholder: hash your own copies, commit, and later sign, if every check passes
     #[command(
@@ -192,6 +231,9 @@ enum SignCmd {
         /// A folder holding your own copies of all artifacts (by name)
         #[arg(long, value_name = "DIR")]
         artifacts: Option<PathBuf>,
+        /// For a git tag session: your own clone of the repository
+        #[arg(long, value_name = "PATH")]
+        repo: Option<PathBuf>,
         /// Commit without asking (for scripts); the digests are still checked
         #[arg(long)]
         yes: bool,
@@ -207,6 +249,9 @@ enum SignCmd {
         /// Where to write the signature files [default: DIR]
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// For a git tag session: store the signed tag in this repository
+        #[arg(long, value_name = "PATH")]
+        repo: Option<PathBuf>,
         /// Open a fresh attempt with new nonces (e.g. a chosen signer never answered)
         #[arg(long)]
         restart: bool,
@@ -260,15 +305,39 @@ fn main() {
         Command::Dkg(DkgCmd::Status { dir, json }) => cli::dkg::status(&dir, json),
         Command::Group(GroupCmd::Show { key }) => ok(cli::group::show(&key)),
         Command::Group(GroupCmd::List) => ok(cli::group::list(&global)),
-        Command::Group(GroupCmd::Export { key, format, out }) => ok(cli::group::export(&key, &format, out.as_deref())),
-        Command::Sign(SignCmd::Init { dir, group, files, comment, formats, expires_in }) => {
-            ok(cli::sign::init(&dir, &group, &files, comment.as_deref(), &formats, expires_in))
+        Command::Group(GroupCmd::Export { key, format, out, principal }) => {
+            ok(cli::group::export(&key, &format, out.as_deref(), principal.as_deref()))
         }
-        Command::Sign(SignCmd::Step { dir, files, artifacts, yes }) => {
-            ok(cli::sign::step(&global, &dir, &files, artifacts.as_deref(), yes))
+        Command::Group(GroupCmd::OpenpgpInit { key, uid, dir, expires_in }) => {
+            ok(cli::group::openpgp_init(&key, &uid, &dir, expires_in))
         }
-        Command::Sign(SignCmd::Collect { dir, out, restart, without }) => {
-            cli::sign::collect(&dir, out.as_deref(), restart, &without)
+        Command::Sign(SignCmd::Init {
+            dir,
+            group,
+            files,
+            comment,
+            formats,
+            expires_in,
+            git_tag,
+            repo,
+            git_ref,
+            message,
+            tagger,
+        }) => {
+            let git = git_tag.map(|tag| cli::sign::GitTagArgs {
+                tag,
+                repo: repo.unwrap_or_else(|| PathBuf::from(".")),
+                git_ref,
+                message,
+                tagger,
+            });
+            ok(cli::sign::init(&dir, &group, &files, comment.as_deref(), &formats, expires_in, git))
+        }
+        Command::Sign(SignCmd::Step { dir, files, artifacts, repo, yes }) => {
+            ok(cli::sign::step(&global, &dir, &files, artifacts.as_deref(), repo.as_deref(), yes))
+        }
+        Command::Sign(SignCmd::Collect { dir, out, repo, restart, without }) => {
+            cli::sign::collect(&dir, out.as_deref(), repo.as_deref(), restart, &without)
         }
         Command::Sign(SignCmd::Status { dir, json }) => cli::sign::status(&dir, json),
         Command::Verify { key, artifact, sig, json } => cli::verify::verify(&key, &artifact, sig.as_deref(), json),

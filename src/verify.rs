@@ -2,35 +2,50 @@
 //!
 //! Exit semantics (stable, for CI): a signature that does not verify, or was made by another key, is an
 //! [`ExitKind::Invalid`] error (exit 1); unreadable or malformed input is a refusal (exit 2).
+//!
+//! Key forms accepted: a frostsign `group.pub`, a minisign or signify public key (file or line), an
+//! `ssh-ed25519` key or allowed_signers line, an armored OpenPGP public key. Signature formats are detected
+//! from the signature file: minisign, SSHSIG (namespace `file`), OpenPGP detached, signify signed manifest.
 
 use crate::error::{Error, ExitKind, Result};
 use crate::formats::minisign::{self, MinisignSignature};
+use crate::formats::openpgp::{self, PgpSignature};
+use crate::formats::signify::{self, SignedManifest};
+use crate::formats::ssh::{self, SshSignature};
 use crate::group::Group;
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::Serialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A public key to verify with.
 #[derive(Clone, Debug)]
 pub struct TrustedKey {
     /// Ed25519 public key.
     pub key: [u8; 32],
-    /// minisign key id.
+    /// minisign / signify key id (derived from the key when the key form has none).
     pub key_id: [u8; 8],
     /// The group file, when the key came from one.
     pub group: Option<Group>,
 }
 
 /// Largest signature file read.
-const MAX_SIG_BYTES: u64 = 64 * 1024;
+const MAX_SIG_BYTES: u64 = 1024 * 1024;
 
-/// Load a key: a `group.pub`, a minisign public key file, or (if no such file exists) a minisign public key
-/// line given directly.
+fn key_from_text(text: &str) -> Option<([u8; 8], [u8; 32])> {
+    if let Some(x) = minisign::parse_public_key(text) {
+        return Some(x);
+    }
+    let pk = ssh::parse_public_key(text).or_else(|| openpgp::parse_public_key(text))?;
+    Some((minisign::key_id(&pk), pk))
+}
+
+/// Load a key (see the module documentation); a spec that is not an existing file may be the key line
+/// itself.
 pub fn load_key(spec: &str) -> Result<TrustedKey> {
     let path = Path::new(spec);
     let text = if path.exists() {
         crate::fsx::read_text(path, crate::group::MAX_GROUP_BYTES)?
-    } else if minisign::parse_public_key(spec).is_some() {
+    } else if key_from_text(spec).is_some() {
         spec.to_string()
     } else {
         return Err(Error::io("read", path, std::io::Error::from(std::io::ErrorKind::NotFound)));
@@ -40,12 +55,15 @@ pub fn load_key(spec: &str) -> Result<TrustedKey> {
             Group::parse(&text).map_err(|e| Error::file(path, format!("not a valid frostsign group file: {e}")))?;
         return Ok(TrustedKey { key: *group.key(), key_id: minisign::key_id(group.key()), group: Some(group) });
     }
-    let (key_id, key) = minisign::parse_public_key(&text).ok_or_else(|| {
-        Error::file(path, "is neither a frostsign group.pub nor a minisign public key").with_help(
-            "give the group's group.pub, or its minisign public key (`frostsign group show --key group.pub` prints it)",
-        )
+    let (key_id, key) = key_from_text(&text).ok_or_else(|| {
+        Error::file(path, "is not a public key frostsign knows (group.pub, minisign, signify, ssh-ed25519, OpenPGP)")
+            .with_help("give the group's group.pub, or a key made by `frostsign group export`")
     })?;
     Ok(TrustedKey { key, key_id, group: None })
+}
+
+fn ed25519_ok(key: &[u8; 32], message: &[u8], sig: &[u8; 64]) -> bool {
+    VerifyingKey::from_bytes(key).and_then(|vk| vk.verify_strict(message, &Signature::from_bytes(sig))).is_ok()
 }
 
 /// Check a minisign signature over a file whose BLAKE2b-512 is `blake2b`.
@@ -57,13 +75,56 @@ pub fn check_minisign(key: &[u8; 32], key_id: &[u8; 8], blake2b: &[u8; 64], sig:
             minisign::key_id_display(key_id)
         )));
     }
-    let vk = VerifyingKey::from_bytes(key).map_err(|_| Error::new("the public key is not a valid Ed25519 key"))?;
-    if vk.verify_strict(blake2b, &Signature::from_bytes(&sig.signature)).is_err() {
+    if !ed25519_ok(key, blake2b, &sig.signature) {
         return Err(Error::invalid("signature verification failed: the file or its signature was altered"));
     }
-    let global = minisign::global_message(&sig.signature, &sig.trusted_comment);
-    if vk.verify_strict(&global, &Signature::from_bytes(&sig.global_signature)).is_err() {
+    if !ed25519_ok(key, &minisign::global_message(&sig.signature, &sig.trusted_comment), &sig.global_signature) {
         return Err(Error::invalid("the trusted comment's signature does not verify: the comment was altered"));
+    }
+    Ok(())
+}
+
+/// Check an SSHSIG signature for `namespace` over a file with the given digest (under `sig.hash`).
+pub fn check_ssh(key: &[u8; 32], namespace: &str, digest: &[u8], sig: &SshSignature) -> Result<()> {
+    if sig.public_key != *key {
+        return Err(Error::invalid("the SSH signature was made by another key"));
+    }
+    if sig.namespace != namespace {
+        return Err(Error::invalid(format!(
+            "the SSH signature is for the namespace `{}`, not `{namespace}`",
+            sig.namespace
+        )));
+    }
+    if !ed25519_ok(key, &ssh::signed_data_for(sig, digest), &sig.signature) {
+        return Err(Error::invalid("signature verification failed: the file or its signature was altered"));
+    }
+    Ok(())
+}
+
+/// Check an OpenPGP binary-document signature whose hashed digest (SHA-256 of file || trailer) is `digest`.
+pub fn check_openpgp(key: &[u8; 32], digest: &[u8; 32], sig: &PgpSignature) -> Result<()> {
+    if sig.sig_type != 0 || sig.hash_algo != 8 {
+        return Err(Error::new("only binary-document OpenPGP signatures with SHA-256 are supported"));
+    }
+    if sig.left16 != digest[..2] || !ed25519_ok(key, digest, &sig.signature) {
+        return Err(Error::invalid(
+            "signature verification failed: the file or its signature was altered, or another key made it",
+        ));
+    }
+    Ok(())
+}
+
+/// Check a signify signed manifest's signature.
+pub fn check_manifest(key: &[u8; 32], key_id: &[u8; 8], sm: &SignedManifest) -> Result<()> {
+    if sm.key_id != *key_id {
+        return Err(Error::invalid(format!(
+            "the manifest was signed by another key (key number {}; this key is {})",
+            minisign::key_id_display(&sm.key_id),
+            minisign::key_id_display(key_id)
+        )));
+    }
+    if !ed25519_ok(key, sm.manifest.as_bytes(), &sm.signature) {
+        return Err(Error::invalid("the manifest's signature does not verify: the manifest was altered"));
     }
     Ok(())
 }
@@ -71,27 +132,120 @@ pub fn check_minisign(key: &[u8; 32], key_id: &[u8; 8], blake2b: &[u8; 64], sig:
 /// The outcome of verifying one file, for `--json`.
 #[derive(Clone, Debug, Serialize)]
 pub struct Verified {
-    /// True when both minisign signatures verify with the key.
+    /// True when the signature verifies with the key.
     pub valid: bool,
+    /// The signature format.
+    pub format: Option<&'static str>,
     /// The key id as minisign shows it.
     pub key_id: String,
-    /// The trusted comment (only when valid).
+    /// The trusted comment (minisign only, when valid).
     pub trusted_comment: Option<String>,
     /// The artifact.
     pub file: String,
+    /// The signature file.
+    pub signature: Option<String>,
     /// Why it is not valid, if not.
     pub error: Option<String>,
 }
 
-/// Verify `artifact` against the minisign signature in `sig_path` (streaming, constant memory).
-pub fn verify_minisign_file(key: &TrustedKey, artifact: &Path, sig_path: &Path) -> Result<String> {
+/// What a successful verification learned.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// Format name.
+    pub format: &'static str,
+    /// minisign's trusted comment.
+    pub trusted_comment: Option<String>,
+    /// A human line about what was checked.
+    pub detail: String,
+}
+
+/// The signature file to use when none is given: the first of ARTIFACT.minisig, .sig, .asc that exists,
+/// else SHA256.sig beside the artifact.
+pub fn default_signature(artifact: &Path) -> Result<PathBuf> {
+    let with = |ext: &str| {
+        let mut s = artifact.as_os_str().to_owned();
+        s.push(ext);
+        PathBuf::from(s)
+    };
+    let candidates = [with(".minisig"), with(".sig"), with(".asc"), artifact.with_file_name("SHA256.sig")];
+    candidates.iter().find(|p| p.is_file()).cloned().ok_or_else(|| {
+        Error::new(format!("no signature found for `{}`", artifact.display()))
+            .with_note(format!(
+                "looked for {}",
+                candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            ))
+            .with_help("give the signature file with --sig")
+    })
+}
+
+/// Verify `artifact` against the signature in `sig_path`, detecting its format (streaming, constant memory).
+pub fn verify_file(key: &TrustedKey, artifact: &Path, sig_path: &Path) -> Result<Outcome> {
     let text = crate::fsx::read_text(sig_path, MAX_SIG_BYTES)?;
-    let sig = MinisignSignature::parse(&text).map_err(|e| {
-        Error::file(sig_path, format!("not a valid minisign signature: {e}")).with_kind(ExitKind::Refused)
-    })?;
-    let digest = crate::digest::blake2b_file(artifact)?;
-    check_minisign(&key.key, &key.key_id, &digest, &sig).map_err(|e| e.context(artifact.display()))?;
-    Ok(sig.trusted_comment)
+    let malformed =
+        |what: &str, e: String| Error::file(sig_path, format!("not a valid {what}: {e}")).with_kind(ExitKind::Refused);
+    let ctx = |e: Error| e.context(artifact.display());
+    if ssh::looks_like(&text) {
+        let sig = ssh::parse_signature(&text).map_err(|e| malformed("SSH signature", e))?;
+        let digest = crate::digest::sha2_file(artifact, sig.hash == "sha512")?;
+        check_ssh(&key.key, "file", &digest, &sig).map_err(ctx)?;
+        return Ok(Outcome {
+            format: "ssh",
+            trusted_comment: None,
+            detail: format!("SSH signature (namespace file, {})", sig.hash),
+        });
+    }
+    if openpgp::looks_like(&text) {
+        let sig = openpgp::parse_signature(&text).map_err(|e| malformed("OpenPGP signature", e))?;
+        let digest = crate::digest::sha256_with_trailer(artifact, &sig.trailer())?;
+        check_openpgp(&key.key, &digest, &sig).map_err(ctx)?;
+        return Ok(Outcome { format: "openpgp", trusted_comment: None, detail: "OpenPGP signature (SHA-256)".into() });
+    }
+    if text.starts_with("untrusted comment:") && text.lines().nth(2).is_some_and(|l| l.starts_with("trusted comment: "))
+    {
+        let sig = MinisignSignature::parse(&text).map_err(|e| malformed("minisign signature", e))?;
+        let digest = crate::digest::blake2b_file(artifact)?;
+        check_minisign(&key.key, &key.key_id, &digest, &sig).map_err(ctx)?;
+        return Ok(Outcome {
+            format: "minisign",
+            detail: format!("Trusted comment: {}", sig.trusted_comment),
+            trusted_comment: Some(sig.trusted_comment),
+        });
+    }
+    if signify::looks_like(&text) {
+        let sm = signify::parse_signed_manifest(&text).map_err(|e| malformed("signify manifest", e))?;
+        check_manifest(&key.key, &key.key_id, &sm).map_err(|e| e.context(sig_path.display()))?;
+        let name = artifact.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let listed = signify::lookup(&sm.manifest, &name).ok_or_else(|| {
+            Error::invalid(format!("`{name}` is not listed in the signed manifest `{}`", sig_path.display()))
+        })?;
+        let digest = crate::digest::sha2_file(artifact, false)?;
+        if digest[..] != listed[..] {
+            return Err(Error::invalid(format!(
+                "{}: its SHA-256 differs from the signed manifest",
+                artifact.display()
+            )));
+        }
+        return Ok(Outcome {
+            format: "signify-manifest",
+            trusted_comment: None,
+            detail: format!("listed in the signed manifest as {}", hex::encode(listed)),
+        });
+    }
+    // Not recognisable by content: let the file name say what it should have been.
+    let name = sig_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if text.starts_with("untrusted comment:") || name.ends_with(".minisig") {
+        let e = MinisignSignature::parse(&text).err().unwrap_or_else(|| "unrecognised layout".into());
+        return Err(malformed("minisign signature", e));
+    }
+    if name.ends_with(".asc") {
+        return Err(malformed("OpenPGP signature", openpgp::parse_signature(&text).err().unwrap_or_default()));
+    }
+    Err(Error::file(sig_path, "is not a signature frostsign knows (minisign, SSH, OpenPGP, signify manifest)"))
+}
+
+/// Backwards-compatible helper: verify a minisign signature file and return its trusted comment.
+pub fn verify_minisign_file(key: &TrustedKey, artifact: &Path, sig_path: &Path) -> Result<String> {
+    verify_file(key, artifact, sig_path).map(|o| o.trusted_comment.unwrap_or_default())
 }
 
 #[cfg(test)]

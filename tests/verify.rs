@@ -283,7 +283,7 @@ fn malformed_or_missing_input_is_exit_2() {
     x.verify(group, &x.artifact, &x.env.path("no-such.minisig"), false).expect_code(2).contains("no-such.minisig");
     x.verify(s(&x.env.path("no-such.pub")), &x.artifact, &x.sig, false).expect_code(2);
     let bad_key = write("bad.pub", "untrusted comment: x\nnot a key\n");
-    x.verify(s(&bad_key), &x.artifact, &x.sig, false).refused_with("neither a frostsign group.pub nor a minisign");
+    x.verify(s(&bad_key), &x.artifact, &x.sig, false).refused_with("not a public key frostsign knows");
     // Usage errors.
     x.env.run(&["verify", s(&x.artifact)]).expect_code(2);
     x.env.run(&["verify", "--key", group]).expect_code(2);

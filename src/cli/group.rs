@@ -68,22 +68,83 @@ pub fn list(g: &Global) -> Result<()> {
     Ok(())
 }
 
-/// `group export --key GROUP.pub --format F [--out FILE]`: what users paste or import. Deterministic.
-pub fn export(key: &Path, format: &str, out: Option<&Path>) -> Result<()> {
+/// A principal for allowed_signers from free text: letters, digits and `._@+-`; anything else becomes `-`.
+pub fn principal_from(text: &str) -> String {
+    let p: String =
+        text.chars().map(|c| if c.is_ascii_alphanumeric() || "._@+-".contains(c) { c } else { '-' }).collect();
+    let p = p.trim_matches('-').to_string();
+    if p.is_empty() {
+        "frostsign-group".into()
+    } else {
+        p
+    }
+}
+
+/// `group export --key GROUP.pub --format F [--out FILE] [--principal P]`: what users paste or import.
+/// Deterministic: the same bytes from any keyholder's copy of group.pub.
+pub fn export(key: &Path, format: &str, out: Option<&Path>, principal: Option<&str>) -> Result<()> {
     let g = Group::load(key)?;
+    let fpr = g.fingerprint().compact();
     let text = match format {
         "minisign" => minisign::public_key_file(g.key()).replacen(
             "untrusted comment: minisign public key",
-            &format!("untrusted comment: frostsign group {} minisign public key", g.fingerprint().compact()),
+            &format!("untrusted comment: frostsign group {fpr} minisign public key"),
             1,
         ),
+        "signify" => crate::formats::signify::public_key_file(
+            g.key(),
+            &minisign::key_id(g.key()),
+            &format!("frostsign group {fpr} signify public key"),
+        ),
+        "ssh" => format!("{}\n", crate::formats::ssh::public_key_line(g.key(), &format!("frostsign-group-{fpr}"))),
+        "allowed-signers" => {
+            if let Some(p) = principal {
+                if p.is_empty() || p.contains(char::is_whitespace) || p.contains(char::is_control) {
+                    return Err(Error::new("invalid --principal: one word, e.g. releases@example.org"));
+                }
+            }
+            let p = principal.map(str::to_string).unwrap_or_else(|| principal_from(g.label().unwrap_or(&fpr)));
+            format!("{}\n", crate::formats::ssh::allowed_signers_line(&p, g.key()))
+        }
+        "openpgp" => crate::group::OpenPgpIdentity::load_beside(key, &g)?
+            .ok_or_else(|| {
+                Error::new(format!(
+                    "the group has no OpenPGP key yet (`{}` is missing)",
+                    crate::group::OpenPgpIdentity::path_for(key).display()
+                ))
+                .with_help("enable it once: `frostsign group openpgp-init --key GROUP.pub --uid \"Name <email>\" --dir DIR`, sign that session, and put the resulting group.openpgp beside group.pub")
+            })?
+            .armored_public_key(),
         other => {
-            return Err(Error::new(format!("unknown export format `{other}`")).with_help("known formats: minisign"));
+            return Err(Error::new(format!("unknown export format `{other}`"))
+                .with_help("known formats: minisign, ssh, allowed-signers, openpgp, signify"));
         }
     };
     match out {
         Some(path) => crate::fsx::atomic_write(path, text.as_bytes(), crate::fsx::PUBLIC_FILE)?,
         None => print!("{text}"),
     }
+    Ok(())
+}
+
+/// `group openpgp-init --key GROUP.pub --uid UID --dir DIR`: open the session that certifies the group's
+/// OpenPGP key.
+pub fn openpgp_init(key: &Path, uid: &str, dir: &Path, expires_in_hours: Option<u32>) -> Result<()> {
+    let validity = expires_in_hours.map(|h| h as i64 * 3600).unwrap_or(crate::ceremony::signing::DEFAULT_VALIDITY_SECS);
+    let req = crate::ceremony::signing::coordinator::init_openpgp(dir, key, uid, validity)?;
+    let g = Group::load(key)?;
+    println!("Opened the OpenPGP certification session in {}:", dir.display());
+    print!("{}", req.summary(&g));
+    println!(
+        "Next: any {} keyholders run `frostsign sign step --dir {}` (three times), with",
+        g.threshold(),
+        dir.display()
+    );
+    println!("`frostsign sign collect --dir {}` in between. Then copy {}/group.openpgp", dir.display(), dir.display());
+    println!(
+        "next to {} (as {}); every later `group export --format openpgp` is byte-identical.",
+        key.display(),
+        crate::group::OpenPgpIdentity::path_for(key).display()
+    );
     Ok(())
 }

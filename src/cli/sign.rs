@@ -15,13 +15,30 @@ pub fn parse_formats(list: &[String]) -> Result<Vec<Format>> {
     }
     let mut out = Vec::new();
     for item in list.iter().flat_map(|s| s.split(',')) {
-        let f = Format::parse(item.trim())
-            .ok_or_else(|| Error::new(format!("unknown format `{item}`")).with_help("known formats: minisign"))?;
+        let f = Format::parse(item.trim()).filter(|f| Format::RELEASE.contains(f)).ok_or_else(|| {
+            Error::new(format!("unknown format `{item}`"))
+                .with_help("release formats: minisign, ssh, openpgp, signify-manifest")
+        })?;
         if !out.contains(&f) {
             out.push(f);
         }
     }
     Ok(out)
+}
+
+/// The git options of `sign init --git-tag`.
+#[derive(Clone, Debug)]
+pub struct GitTagArgs {
+    /// Tag name.
+    pub tag: String,
+    /// The release manager's repository.
+    pub repo: PathBuf,
+    /// The ref to tag.
+    pub git_ref: String,
+    /// Tag message.
+    pub message: Option<String>,
+    /// `Name <email>` of the tagger.
+    pub tagger: Option<String>,
 }
 
 /// `sign init`.
@@ -32,39 +49,61 @@ pub fn init(
     comment: Option<&str>,
     formats: &[String],
     expires_in_hours: Option<u32>,
+    git: Option<GitTagArgs>,
 ) -> Result<()> {
-    let formats = parse_formats(formats)?;
     let validity = expires_in_hours.map(|h| h as i64 * 3600).unwrap_or(DEFAULT_VALIDITY_SECS);
-    let req = coordinator::init(dir, group, files, comment, &formats, validity)?;
+    let req = match git {
+        Some(g) => {
+            if !files.is_empty() || !formats.is_empty() {
+                return Err(Error::new("a git tag session signs the tag only: drop --file and --format"));
+            }
+            let message = g.message.unwrap_or_else(|| format!("Release {}", g.tag));
+            coordinator::init_git_tag(dir, group, &g.repo, &g.tag, &g.git_ref, &message, g.tagger.as_deref(), validity)?
+        }
+        None => coordinator::init(dir, group, files, comment, &parse_formats(formats)?, validity)?,
+    };
     let g = crate::group::Group::load(group)?;
     println!("Opened signing session in {}:", dir.display());
     print!("{}", req.summary(&g));
-    println!("Next: any {} keyholders run, each with their OWN copy of the artifacts,", g.threshold());
-    println!("  frostsign sign step --dir {} --file ARTIFACT...", dir.display());
-    println!("and anyone runs `frostsign sign collect --dir {}` between their steps.", dir.display());
+    println!("Next: any {} keyholders run, each with their OWN copy,", g.threshold());
+    if req.git().is_some() {
+        println!("  frostsign sign step --dir {} --repo THEIR_CLONE", dir.display());
+        println!("and anyone runs `frostsign sign collect --dir {} --repo REPO` between their steps.", dir.display());
+    } else {
+        println!("  frostsign sign step --dir {} --file ARTIFACT...", dir.display());
+        println!("and anyone runs `frostsign sign collect --dir {}` between their steps.", dir.display());
+    }
     Ok(())
 }
 
 /// `sign step`.
-pub fn step(g: &Global, dir: &Path, files: &[PathBuf], artifacts: Option<&Path>, yes: bool) -> Result<()> {
+pub fn step(
+    g: &Global,
+    dir: &Path,
+    files: &[PathBuf],
+    artifacts: Option<&Path>,
+    repo: Option<&Path>,
+    yes: bool,
+) -> Result<()> {
     let copies = match (artifacts, files.is_empty()) {
         (Some(d), true) => Copies::Folder(d.to_path_buf()),
-        (None, false) => Copies::Files(files.to_vec()),
+        (None, _) => Copies::Files(files.to_vec()),
         (Some(_), false) => return Err(Error::new("give either --file or --artifacts, not both")),
-        (None, true) => {
-            return Err(Error::new("no copy of the artifacts was given").with_help(
-                "a keyholder signs only what it hashed itself: give your own copies with --file or --artifacts",
-            ))
-        }
     };
+    let req = crate::ceremony::signing::Request::load(dir)?;
+    if !req.artifacts().is_empty() && matches!(&copies, Copies::Files(f) if f.is_empty()) {
+        return Err(Error::new("no copy of the artifacts was given").with_help(
+            "a keyholder signs only what it hashed itself: give your own copies with --file or --artifacts",
+        ));
+    }
     let home = Home::open(&g.home)?;
     let _lock = home.lock()?;
     let u = home.unlock(&g.passphrase)?;
     let mut report = keyholder::StepReport::default();
-    let result = keyholder::step(&u, dir, &copies, &mut report, |summary| {
+    let result = keyholder::step(&u, dir, &copies, repo, &mut report, |summary| {
         print!("{summary}");
-        println!("Your copies match the request. You are {}.", u.identity().card().label());
-        super::confirm("Co-sign these artifacts for the group?", yes)
+        println!("Everything matches what you computed yourself. You are {}.", u.identity().card().label());
+        super::confirm("Co-sign this for the group?", yes)
     });
     for line in &report.did {
         println!("- {line}");
@@ -83,11 +122,15 @@ pub fn step(g: &Global, dir: &Path, files: &[PathBuf], artifacts: Option<&Path>,
 }
 
 /// `sign collect`.
-pub fn collect(dir: &Path, out: Option<&Path>, restart: bool, without: &[String]) -> Result<i32> {
+pub fn collect(dir: &Path, out: Option<&Path>, repo: Option<&Path>, restart: bool, without: &[String]) -> Result<i32> {
     if !without.is_empty() && !restart {
         return Err(Error::new("--without only makes sense with --restart"));
     }
-    let opts = CollectOptions { out: out.map(Path::to_path_buf), restart_without: restart.then(|| without.to_vec()) };
+    let opts = CollectOptions {
+        out: out.map(Path::to_path_buf),
+        restart_without: restart.then(|| without.to_vec()),
+        repo: repo.map(Path::to_path_buf),
+    };
     let report = coordinator::collect(dir, &opts)?;
     for line in &report.did {
         println!("- {line}");

@@ -7,31 +7,37 @@ use std::path::Path;
 
 /// Verify and print; returns the exit code (0 valid, 1 invalid, 2 bad input).
 pub fn verify(key: &str, artifact: &Path, sig: Option<&Path>, json: bool) -> Result<i32> {
-    let default_sig = {
-        let mut s = artifact.as_os_str().to_owned();
-        s.push(".minisig");
-        std::path::PathBuf::from(s)
-    };
-    let sig_path = sig.unwrap_or(&default_sig);
-    let result = verify::load_key(key).and_then(|k| {
-        let tc = verify::verify_minisign_file(&k, artifact, sig_path)?;
-        Ok((k, tc))
-    });
     let file = artifact.display().to_string();
+    let sig_path = match sig {
+        Some(p) => Ok(p.to_path_buf()),
+        None => verify::default_signature(artifact),
+    };
+    let result = sig_path.clone().and_then(|sp| {
+        let k = verify::load_key(key)?;
+        let outcome = verify::verify_file(&k, artifact, &sp)?;
+        Ok((k, outcome))
+    });
+    let signature = sig_path.ok().map(|p| p.display().to_string());
     match result {
-        Ok((k, tc)) => {
+        Ok((k, o)) => {
             if json {
                 let v = Verified {
                     valid: true,
+                    format: Some(o.format),
                     key_id: minisign::key_id_display(&k.key_id),
-                    trusted_comment: Some(tc),
+                    trusted_comment: o.trusted_comment,
                     file,
+                    signature,
                     error: None,
                 };
                 println!("{}", serde_json::to_string_pretty(&v).expect("serializable"));
             } else {
-                println!("Signature and comment signature verified");
-                println!("Trusted comment: {tc}");
+                if o.format == "minisign" {
+                    println!("Signature and comment signature verified");
+                } else {
+                    println!("Signature verified");
+                }
+                println!("{}", o.detail);
                 if let Some(g) = &k.group {
                     println!(
                         "Signed by group {} ({}-of-{}, fingerprint {})",
@@ -48,9 +54,11 @@ pub fn verify(key: &str, artifact: &Path, sig: Option<&Path>, json: bool) -> Res
             if json {
                 let v = Verified {
                     valid: false,
+                    format: None,
                     key_id: String::new(),
                     trusted_comment: None,
                     file,
+                    signature,
                     error: Some(e.message().to_string()),
                 };
                 println!("{}", serde_json::to_string_pretty(&v).expect("serializable"));

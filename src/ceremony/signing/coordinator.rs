@@ -7,13 +7,15 @@
 
 use super::{
     current_attempt, decode_hex_list, excluded, names, Artifact, CommitPayload, Format, PackageFile, Request,
-    SharePayload, GROUP_COPY, KIND_COMMIT, KIND_SHARE, REQUEST_FILE,
+    RequestSpec, SharePayload, Slot, GROUP_COPY, KIND_COMMIT, KIND_SHARE, MANIFEST_FILE, REQUEST_FILE,
 };
 use crate::card::Card;
 use crate::error::{Error, Result};
 use crate::exchange::folder::Folder;
 use crate::exchange::message::Expect;
 use crate::formats::minisign::{self, MinisignSignature};
+use crate::formats::{signify, ssh};
+use crate::group::OpenPgpIdentity;
 use crate::group::{identifier, Group};
 use crate::textdoc::DocWriter;
 use ed25519_dalek::{Signature, VerifyingKey};
@@ -21,7 +23,10 @@ use frost_ed25519 as frost;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// `sign init`: hash the artifacts and write `DIR/request.txt` and `DIR/group.pub`.
+/// `sign init` for a release: hash the artifacts and write `DIR/request.txt` and `DIR/group.pub`.
+///
+/// With the `openpgp` format the group's OpenPGP key (`group.openpgp` beside the group file) is required:
+/// each artifact's OpenPGP digest covers the signature trailer, which names the key.
 pub fn init(
     dir: &Path,
     group_path: &Path,
@@ -31,15 +36,113 @@ pub fn init(
     validity_secs: i64,
 ) -> Result<Request> {
     let group = Group::load(group_path)?;
+    if formats.is_empty() || formats.iter().any(|f| !Format::RELEASE.contains(f)) {
+        return Err(Error::new("a release is signed in the formats minisign, ssh, openpgp and signify-manifest")
+            .with_help("the OpenPGP certification and git tags have their own commands: `group openpgp-init`, `sign init --git-tag`"));
+    }
+    if files.is_empty() {
+        return Err(Error::new("give at least one artifact with --file"));
+    }
+    let created = crate::clock::now();
+    let pgp = if formats.contains(&Format::Openpgp) {
+        let id = OpenPgpIdentity::load_beside(group_path, &group)?.ok_or_else(|| {
+            Error::new(format!(
+                "the group has no OpenPGP key yet (`{}` is missing)",
+                OpenPgpIdentity::path_for(group_path).display()
+            ))
+            .with_help("enable OpenPGP once with `frostsign group openpgp-init --key GROUP.pub --uid \"Name <email>\" --dir DIR`, and put the resulting group.openpgp beside group.pub")
+        })?;
+        if (id.key.created as i64) > created {
+            return Err(Error::new("the group's OpenPGP key is dated in the future; check this machine's clock"));
+        }
+        Some(id.key)
+    } else {
+        None
+    };
+    let trailer = pgp.map(|k| k.file_trailer(u32::try_from(created).unwrap_or(0)));
     let mut artifacts = Vec::new();
+    let mut openpgp_digests = Vec::new();
     for f in files {
         let name = f
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .ok_or_else(|| Error::file(f, "has no file name"))?;
-        artifacts.push(Artifact { name, digests: crate::digest::hash_file(f)? });
+        let (digests, pgp_digest) = crate::digest::hash_file_with_trailer(f, trailer.as_deref())?;
+        artifacts.push(Artifact { name, digests });
+        openpgp_digests.extend(pgp_digest);
     }
-    let (req, text) = Request::create(&group, artifacts, comment, formats, crate::clock::now(), validity_secs)?;
+    let spec = RequestSpec {
+        artifacts,
+        openpgp_digests,
+        comment: comment.map(str::to_string),
+        formats: formats.to_vec(),
+        created,
+        validity_secs,
+        openpgp_created: pgp.map(|k| k.created),
+        openpgp_uid: None,
+        git: None,
+    };
+    write_session(dir, &group, spec)
+}
+
+/// `group openpgp-init`: a session that certifies the group's OpenPGP key for `uid`. The key's creation
+/// time is the request's creation time and never changes afterwards.
+pub fn init_openpgp(dir: &Path, group_path: &Path, uid: &str, validity_secs: i64) -> Result<Request> {
+    let group = Group::load(group_path)?;
+    if let Some(existing) = OpenPgpIdentity::load_beside(group_path, &group)? {
+        return Err(Error::new(format!(
+            "the group already has an OpenPGP key ({}, user id \"{}\")",
+            hex::encode_upper(existing.key.fingerprint()),
+            existing.uid
+        ))
+        .with_help("its fingerprint covers its creation time, so it is made once; keep using it"));
+    }
+    let created = crate::clock::now();
+    let spec = RequestSpec {
+        artifacts: Vec::new(),
+        openpgp_digests: Vec::new(),
+        comment: None,
+        formats: vec![Format::OpenpgpCertification],
+        created,
+        validity_secs,
+        openpgp_created: Some(u32::try_from(created).map_err(|_| Error::new("the clock is out of OpenPGP's range"))?),
+        openpgp_uid: Some(uid.to_string()),
+        git: None,
+    };
+    write_session(dir, &group, spec)
+}
+
+/// `sign init --git-tag`: a session that signs the tag `name` on `ref_name` of `repo`.
+#[allow(clippy::too_many_arguments)]
+pub fn init_git_tag(
+    dir: &Path,
+    group_path: &Path,
+    repo: &Path,
+    name: &str,
+    ref_name: &str,
+    message: &str,
+    tagger: Option<&str>,
+    validity_secs: i64,
+) -> Result<Request> {
+    let group = Group::load(group_path)?;
+    let created = crate::clock::now();
+    let tag = super::git::prepare(repo, name, ref_name, message, tagger, created)?;
+    let spec = RequestSpec {
+        artifacts: Vec::new(),
+        openpgp_digests: Vec::new(),
+        comment: None,
+        formats: vec![Format::GitTag],
+        created,
+        validity_secs,
+        openpgp_created: None,
+        openpgp_uid: None,
+        git: Some(tag),
+    };
+    write_session(dir, &group, spec)
+}
+
+fn write_session(dir: &Path, group: &Group, spec: RequestSpec) -> Result<Request> {
+    let (req, text) = Request::create(group, spec)?;
     crate::fsx::ensure_dir(dir)?;
     let path = dir.join(REQUEST_FILE);
     if dir.join(GROUP_COPY).exists()
@@ -77,6 +180,8 @@ pub struct CollectOptions {
     pub out: Option<PathBuf>,
     /// Open a fresh attempt (new nonces), leaving out these keyholders (names or fingerprints).
     pub restart_without: Option<Vec<String>>,
+    /// For a git tag session: the repository to store the signed tag in.
+    pub repo: Option<PathBuf>,
 }
 
 /// The session as the coordinator sees it: request, group, folder.
@@ -363,7 +468,8 @@ pub fn collect(dir: &Path, opts: &CollectOptions) -> Result<CollectReport> {
         ));
         return Ok(report);
     }
-    let phase1 = s.req.phase1_messages(&s.req.artifacts().iter().map(|a| a.digests.clone()).collect::<Vec<_>>());
+    let evidence = s.req.evidence();
+    let phase1 = s.req.phase1_messages(&evidence);
     let sig1 = match run_phase(&s, a, 1, &phase1, &signers, &commits, &mut report)? {
         Phase::Signed(sigs) => sigs,
         Phase::Waiting(w) => {
@@ -375,7 +481,15 @@ pub fn collect(dir: &Path, opts: &CollectOptions) -> Result<CollectReport> {
     let pkg1 =
         PackageFile::parse(&crate::fsx::read_text(&s.folder.path(&names::package(a, 1)), 64 * 1024 * 1024)?, &s.group)
             .map_err(|e| Error::new(e.to_string()))?;
-    let phase2: Vec<Vec<u8>> = (0..s.req.phase2_count()).map(|k| s.req.phase2_message(k, &sig1[k])).collect();
+    let phase2: Vec<Vec<u8>> = s
+        .req
+        .phase2_slots()
+        .iter()
+        .map(|slot| {
+            let Slot::MinisignGlobal(a) = *slot else { unreachable!("phase 2 is minisign only") };
+            s.req.phase2_message(a, &sig1[s.req.phase1_index(Slot::Minisign(a)).expect("minisign slot")])
+        })
+        .collect();
     let sig2 = if phase2.is_empty() {
         Vec::new()
     } else {
@@ -387,12 +501,14 @@ pub fn collect(dir: &Path, opts: &CollectOptions) -> Result<CollectReport> {
             }
         }
     };
-    write_outputs(&s, opts.out.as_deref().unwrap_or(dir), &sig1, &sig2, &pkg1.signers, &mut report)?;
+    write_outputs(&s, opts, opts.out.as_deref().unwrap_or(dir), &sig1, &sig2, &pkg1.signers, &mut report)?;
     Ok(report)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn write_outputs(
     s: &Session,
+    opts: &CollectOptions,
     out_dir: &Path,
     sig1: &[[u8; 64]],
     sig2: &[[u8; 64]],
@@ -400,32 +516,81 @@ fn write_outputs(
     report: &mut CollectReport,
 ) -> Result<()> {
     crate::fsx::ensure_dir(out_dir)?;
-    let key_id = minisign::key_id(s.group.key());
-    for (k, a) in s.req.artifacts().iter().enumerate() {
-        if s.req.formats().contains(&Format::Minisign) {
-            let sig = MinisignSignature {
-                key_id,
-                signature: sig1[k],
-                trusted_comment: s.req.trusted_comment(a),
-                global_signature: sig2[k],
-            };
-            crate::verify::check_minisign(s.group.key(), &key_id, &a.digests.blake2b, &sig)
-                .map_err(|e| Error::new(format!("internal error: the finished signature does not verify: {e}")))?;
-            let untrusted = format!(
-                "signature from frostsign group {} ({}-of-{}, signed by {})",
-                s.group.fingerprint().compact(),
-                s.group.threshold(),
-                s.group.members().len(),
-                names_of(&s.group, signers)
-            );
-            let path = out_dir.join(format!("{}.minisig", a.name));
-            crate::fsx::atomic_write(&path, sig.encode(&untrusted).as_bytes(), crate::fsx::PUBLIC_FILE)?;
-            report.outputs.push(path);
+    let req = &s.req;
+    let key = s.group.key();
+    let key_id = minisign::key_id(key);
+    let who = format!(
+        "frostsign group {} ({}-of-{}, signed by {})",
+        s.group.fingerprint().compact(),
+        s.group.threshold(),
+        s.group.members().len(),
+        names_of(&s.group, signers)
+    );
+    let ev = req.evidence();
+    let mut write = |name: String, text: &str| -> Result<()> {
+        let path = out_dir.join(name);
+        crate::fsx::atomic_write(&path, text.as_bytes(), crate::fsx::PUBLIC_FILE)?;
+        report.outputs.push(path);
+        Ok(())
+    };
+    for (i, slot) in req.phase1_slots().into_iter().enumerate() {
+        let sig = &sig1[i];
+        match slot {
+            Slot::Minisign(k) => {
+                let a = &req.artifacts()[k];
+                let g = req.phase2_slots().iter().position(|x| *x == Slot::MinisignGlobal(k)).expect("phase 2 slot");
+                let m = MinisignSignature {
+                    key_id,
+                    signature: *sig,
+                    trusted_comment: req.trusted_comment(a),
+                    global_signature: sig2[g],
+                };
+                crate::verify::check_minisign(key, &key_id, &a.digests.blake2b, &m)
+                    .map_err(|e| Error::new(format!("internal error: the finished signature does not verify: {e}")))?;
+                write(format!("{}.minisig", a.name), &m.encode(&format!("signature from {who}")))?;
+            }
+            Slot::Ssh(k) => {
+                write(format!("{}.sig", req.artifacts()[k].name), &ssh::armored_signature(key, "file", sig))?
+            }
+            Slot::Openpgp(k) => {
+                let pgp = req.openpgp_key().expect("checked shape");
+                write(
+                    format!("{}.asc", req.artifacts()[k].name),
+                    &pgp.armored_signature(req.signature_time(), &ev.openpgp[k], sig),
+                )?
+            }
+            Slot::SignifyManifest => write(
+                MANIFEST_FILE.to_string(),
+                &signify::signed_manifest(
+                    &key_id,
+                    sig,
+                    &format!("verify with the signify key of {who}"),
+                    &req.manifest(&ev),
+                ),
+            )?,
+            Slot::OpenpgpCertification => {
+                let id = OpenPgpIdentity {
+                    key: req.openpgp_key().expect("checked shape"),
+                    uid: req.openpgp_uid().unwrap_or_default().to_string(),
+                    certification: *sig,
+                };
+                OpenPgpIdentity::parse(&id.encode(), &s.group)
+                    .map_err(|e| Error::new(format!("internal error: the certification does not verify: {e}")))?;
+                write("group.openpgp".into(), &id.encode())?;
+                write("group-openpgp.asc".into(), &id.armored_public_key())?;
+            }
+            Slot::GitTag => {
+                let tag = req.git().expect("checked shape");
+                let object = super::git::signed_object(tag, key, sig);
+                write(format!("{}.tag", tag.name), &object)?;
+                if let Some(repo) = &opts.repo {
+                    let id = super::git::import(repo, tag, &object)?;
+                    report.did.push(format!("stored the signed tag `{}` ({id}) in `{}`", tag.name, repo.display()));
+                }
+            }
+            Slot::MinisignGlobal(_) => unreachable!("phase 2 slot in phase 1"),
         }
     }
-    report.did.push(format!(
-        "aggregated and verified the group signatures; wrote {} signature file(s)",
-        report.outputs.len()
-    ));
+    report.did.push(format!("aggregated and verified the group signatures; wrote {} file(s)", report.outputs.len()));
     Ok(())
 }

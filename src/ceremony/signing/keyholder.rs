@@ -9,8 +9,8 @@
 //!   the same attempt and phase is refused, whatever the folder holds.
 
 use super::{
-    current_attempt, excluded, names, AttestedArtifact, CommitPayload, FileDigests, PackageFile, Request, SharePayload,
-    KIND_COMMIT, KIND_SHARE, REQUEST_FILE,
+    current_attempt, excluded, git, names, AttestedArtifact, CommitPayload, Evidence, PackageFile, Request,
+    SharePayload, Slot, KIND_COMMIT, KIND_SHARE, REQUEST_FILE,
 };
 use crate::ceremony::dkg::{group_rel, load_share};
 use crate::error::{Error, Result};
@@ -66,26 +66,50 @@ impl Copies {
     }
 }
 
-/// Hash the keyholder's own copies and compare them with the request. Refuses on any difference.
-pub fn hash_own_copies(req: &Request, copies: &Copies) -> Result<Vec<FileDigests>> {
-    let paths = copies.locate(req)?;
-    let mut out = Vec::new();
-    for (a, path) in req.artifacts().iter().zip(&paths) {
-        let d = crate::digest::hash_file(path)?;
-        if d != a.digests {
-            let what = if d.size != a.digests.size {
-                format!("sizes differ: yours is {} bytes, the request says {}", d.size, a.digests.size)
-            } else {
-                "digests differ".to_string()
-            };
-            return Err(Error::new(format!("your copy `{}` of `{}` is not the file in the request: {what}", path.display(), a.name))
+/// Gather this keyholder's own evidence: hash its own copies (and rebuild the git tag from its own clone),
+/// and compare with the request. Refuses on any difference, before anything is committed.
+pub fn own_evidence(req: &Request, copies: &Copies, repo: Option<&Path>) -> Result<Evidence> {
+    let mut ev = Evidence::default();
+    if !req.artifacts().is_empty() {
+        let paths = copies.locate(req)?;
+        let trailer = req.openpgp_file_trailer();
+        for (k, (a, path)) in req.artifacts().iter().zip(&paths).enumerate() {
+            let (d, pgp) = crate::digest::hash_file_with_trailer(path, trailer.as_deref())?;
+            if d != a.digests {
+                let what = if d.size != a.digests.size {
+                    format!("sizes differ: yours is {} bytes, the request says {}", d.size, a.digests.size)
+                } else {
+                    "digests differ".to_string()
+                };
+                return Err(Error::new(format!(
+                    "your copy `{}` of `{}` is not the file in the request: {what}",
+                    path.display(),
+                    a.name
+                ))
                 .with_note(format!("your SHA-256:    {}", hex::encode(d.sha256)))
                 .with_note(format!("request SHA-256: {}", hex::encode(a.digests.sha256)))
                 .with_help("do not sign: rebuild or re-download the artifact and compare with your co-keyholders; nothing was signed"));
+            }
+            if let Some(pgp) = pgp {
+                if req.evidence().openpgp.get(k) != Some(&pgp) {
+                    return Err(Error::new(format!(
+                        "the request's OpenPGP digest of `{}` is wrong (the request was edited?)",
+                        a.name
+                    ))
+                    .with_help("do not sign; ask the release manager to open a new session"));
+                }
+                ev.openpgp.push(pgp);
+            }
+            ev.files.push(d);
         }
-        out.push(d);
     }
-    Ok(out)
+    if let Some(tag) = req.git() {
+        let repo = repo.ok_or_else(|| {
+            Error::new(format!("this session signs the git tag `{}`: give your own clone with --repo", tag.name))
+        })?;
+        ev.git_payload = Some(git::rebuild_in_clone(tag, repo)?);
+    }
+    Ok(ev)
 }
 
 /// The keyholder's journal for one session (encrypted in the home).
@@ -241,6 +265,7 @@ pub fn step(
     u: &Unlocked,
     dir: &Path,
     copies: &Copies,
+    repo: Option<&Path>,
     report: &mut StepReport,
     confirm: impl FnOnce(&str) -> Result<()>,
 ) -> Result<()> {
@@ -254,7 +279,7 @@ pub fn step(
         return Err(Error::new(format!("the signing request expired at {}", crate::clock::format(req.expires())))
             .with_help("ask the release manager to open a new signing session; nothing was signed"));
     }
-    let own = hash_own_copies(&req, copies)?;
+    let own = own_evidence(&req, copies, repo)?;
     let attempt = current_attempt(dir)?;
     if excluded(dir, attempt, &group)?.contains(&me) {
         report.did.push(format!("the coordinator left you out of attempt {attempt}; nothing to do"));
@@ -321,14 +346,7 @@ pub fn step(
     Ok(())
 }
 
-fn commit(
-    u: &Unlocked,
-    dir: &Path,
-    req: &Request,
-    group: &Group,
-    attempt: u32,
-    own: &[FileDigests],
-) -> Result<Journal> {
+fn commit(u: &Unlocked, dir: &Path, req: &Request, group: &Group, attempt: u32, own: &Evidence) -> Result<Journal> {
     let key_package = load_share(u, group)?;
     let mut rng = rand_core::OsRng;
     let mut make = |count: usize| -> Vec<frost::round1::SigningNonces> {
@@ -341,7 +359,7 @@ fn commit(
     };
     let payload = CommitPayload {
         attempt,
-        artifacts: req.artifacts().iter().zip(own).map(|(a, d)| AttestedArtifact::new(&a.name, d)).collect(),
+        artifacts: req.artifacts().iter().zip(&own.files).map(|(a, d)| AttestedArtifact::new(&a.name, d)).collect(),
         phase1: hex_commitments(&n1)?,
         phase2: hex_commitments(&n2)?,
     };
@@ -375,7 +393,7 @@ fn check_package(
     req: &Request,
     group: &Group,
     me: usize,
-    own: &[FileDigests],
+    own: &Evidence,
     pkg: &PackageFile,
     phase: u8,
     nonces: &[frost::round1::SigningNonces],
@@ -395,6 +413,7 @@ fn check_package(
     }
     let ids: Vec<frost::Identifier> = pkg.signers.iter().map(|&i| identifier(i)).collect();
     let expected1 = req.phase1_messages(own);
+    let slots = if phase == 1 { req.phase1_slots() } else { req.phase2_slots() };
     for (k, p) in pkg.packages.iter().enumerate() {
         let keys: Vec<frost::Identifier> = p.signing_commitments().keys().copied().collect();
         if keys != ids {
@@ -406,31 +425,34 @@ fn check_package(
         let expected = if phase == 1 {
             expected1[k].clone()
         } else {
+            let Slot::MinisignGlobal(a) = req.phase2_slots()[k] else { unreachable!("phase 2 is minisign only") };
             let m = p.message();
             let sig1: [u8; 64] =
                 m.get(..64).and_then(|s| s.try_into().ok()).ok_or_else(|| refuse(phase, "malformed message"))?;
             let vk = VerifyingKey::from_bytes(req.group_key()).map_err(|_| refuse(phase, "bad group key"))?;
-            if vk.verify_strict(&expected1[k], &Signature::from_bytes(&sig1)).is_err() {
+            let m1 = &expected1[req.phase1_index(Slot::Minisign(a)).expect("minisign slot")];
+            if vk.verify_strict(m1, &Signature::from_bytes(&sig1)).is_err() {
                 return Err(refuse(
                     phase,
                     format!(
                         "the phase-1 signature inside message {} is not the group's signature of your copy of `{}`",
                         k + 1,
-                        req.artifacts()[k].name
+                        req.artifacts()[a].name
                     ),
                 ));
             }
-            req.phase2_message(k, &sig1)
+            req.phase2_message(a, &sig1)
         };
         if p.message() != expected.as_slice() {
-            return Err(refuse(
-                phase,
-                format!(
-                    "message {} is not what you computed from your own copy of `{}`",
-                    k + 1,
-                    req.artifacts()[k % req.artifacts().len()].name
-                ),
-            ));
+            let what = match slots[k] {
+                Slot::Minisign(a) | Slot::Ssh(a) | Slot::Openpgp(a) | Slot::MinisignGlobal(a) => {
+                    format!("your own copy of `{}`", req.artifacts()[a].name)
+                }
+                Slot::SignifyManifest => "your own digests (the manifest)".to_string(),
+                Slot::OpenpgpCertification => "the group key and the request's user id".to_string(),
+                Slot::GitTag => "the tag object rebuilt from your clone".to_string(),
+            };
+            return Err(refuse(phase, format!("message {} is not what you computed from {what}", k + 1)));
         }
     }
     Ok(())
@@ -443,7 +465,7 @@ fn sign_phase(
     req: &Request,
     group: &Group,
     me: usize,
-    own: &[FileDigests],
+    own: &Evidence,
     journal: &mut Journal,
     phase: u8,
 ) -> Result<PhaseOutcome> {

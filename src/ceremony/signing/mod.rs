@@ -1,23 +1,29 @@
 //! Threshold release signing over files: t keyholders co-sign one or many artifacts in one session.
 //!
 //! Files in the session folder:
-//! - `request.txt`: what is to be signed (artifact names, sizes, digests; group; expiry) and `group.pub`;
+//! - `request.txt`: what is to be signed (artifacts with sizes and digests, output formats, group, expiry)
+//!   and `group.pub`;
 //! - `commit-a<A>-<FPR>.txt` (signed by the keyholder): the digests it computed from its own copy (the
 //!   release's audit trail) and FROST commitments for every message of attempt A;
 //! - `package-a<A>-p<P>.txt` (written by the coordinator, signed by nobody): the FROST signing packages of
 //!   phase P; every signer checks it against what it computed itself;
 //! - `share-a<A>-p<P>-<FPR>.txt` (signed by the keyholder): its signature shares for phase P;
 //! - `restart-a<A>.txt`: the coordinator opened attempt A with fresh nonces;
-//! - `NAME.minisig` next to the request once done.
+//! - the finished signatures once done (`NAME.minisig`, `NAME.sig`, `NAME.asc`, `SHA256.sig`, ...).
 //!
-//! Phase 1 signs what each format needs from the artifact's digests (minisign: BLAKE2b-512 of the file);
-//! phase 2 signs minisign's global signature (phase-1 signature || trusted comment).
+//! Phase 1 signs, for every artifact and format, a message the signer builds itself from its own digests
+//! (see [`Slot`]); phase 2 signs minisign's global signatures (phase-1 signature || trusted comment).
+//! Whole-file formats are never offered: every message is a digest, a structure that starts with a
+//! format-specific prefix, or a manifest, so no message of one format can pass for another's.
 
 pub mod coordinator;
+pub mod git;
 pub mod keyholder;
 pub mod status;
 
 use crate::error::{Error, Result};
+use crate::formats::openpgp::PgpKey;
+use crate::formats::{minisign, signify, ssh};
 use crate::group::{Group, GroupFingerprint};
 use crate::textdoc::{parse_hex, DocError, DocWriter, Document, Need};
 use serde::{Deserialize, Serialize};
@@ -25,6 +31,7 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 
 pub use crate::digest::FileDigests;
+pub use git::GitTag;
 
 /// The request file in the session folder.
 pub const REQUEST_FILE: &str = "request.txt";
@@ -34,30 +41,75 @@ pub const GROUP_COPY: &str = "group.pub";
 pub const DEFAULT_VALIDITY_SECS: i64 = 7 * 24 * 3600;
 /// Most artifacts in one session.
 pub const MAX_ARTIFACTS: usize = 1000;
+/// The signify manifest written by a session with the `signify-manifest` format.
+pub const MANIFEST_FILE: &str = "SHA256.sig";
 
-/// Output formats a session can produce.
+/// What a session produces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
-    /// minisign prehashed signature (`NAME.minisig`).
+    /// minisign prehashed signature per artifact (`NAME.minisig`).
     Minisign,
+    /// OpenSSH SSHSIG per artifact, namespace `file` (`NAME.sig`).
+    Ssh,
+    /// OpenPGP detached, armored signature per artifact (`NAME.asc`); needs the group's OpenPGP key.
+    Openpgp,
+    /// One signify `-C` manifest of all artifacts (`SHA256.sig`).
+    SignifyManifest,
+    /// The self-certification of the group's OpenPGP key (a session of its own, no artifacts).
+    OpenpgpCertification,
+    /// A signed git tag (a session of its own, no artifacts).
+    GitTag,
 }
 
 impl Format {
+    /// Formats a release session may combine.
+    pub const RELEASE: [Format; 4] = [Format::Minisign, Format::Ssh, Format::Openpgp, Format::SignifyManifest];
+
     /// The name used in files and on the command line.
     pub fn name(self) -> &'static str {
         match self {
             Format::Minisign => "minisign",
+            Format::Ssh => "ssh",
+            Format::Openpgp => "openpgp",
+            Format::SignifyManifest => "signify-manifest",
+            Format::OpenpgpCertification => "openpgp-certification",
+            Format::GitTag => "git-tag",
         }
     }
 
     /// Parse a format name.
     pub fn parse(s: &str) -> Option<Format> {
-        match s {
-            "minisign" => Some(Format::Minisign),
-            _ => None,
-        }
+        [
+            Format::Minisign,
+            Format::Ssh,
+            Format::Openpgp,
+            Format::SignifyManifest,
+            Format::OpenpgpCertification,
+            Format::GitTag,
+        ]
+        .into_iter()
+        .find(|f| f.name() == s)
     }
+}
+
+/// One message the group signs in a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slot {
+    /// minisign's signature over BLAKE2b-512 of artifact k (phase 1).
+    Minisign(usize),
+    /// SSHSIG signed data (namespace `file`) of artifact k (phase 1).
+    Ssh(usize),
+    /// OpenPGP binary-document digest of artifact k (phase 1).
+    Openpgp(usize),
+    /// The signify manifest of all artifacts (phase 1).
+    SignifyManifest,
+    /// The OpenPGP self-certification digest (phase 1).
+    OpenpgpCertification,
+    /// SSHSIG signed data (namespace `git`) of the tag object (phase 1).
+    GitTag,
+    /// minisign's global signature of artifact k: phase-1 signature || trusted comment (phase 2).
+    MinisignGlobal(usize),
 }
 
 /// One artifact of a request.
@@ -67,6 +119,18 @@ pub struct Artifact {
     pub name: String,
     /// What the request says its digests are.
     pub digests: FileDigests,
+}
+
+/// What a party knows about the signed objects, from which it builds every message. A keyholder builds it
+/// from its own copies; the coordinator takes the request's.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Evidence {
+    /// Digests of each artifact, in request order.
+    pub files: Vec<FileDigests>,
+    /// OpenPGP digests (SHA-256 of file || signature trailer) of each artifact, when OpenPGP is a format.
+    pub openpgp: Vec<[u8; 32]>,
+    /// The git tag object to sign (without signature), for a git tag session.
+    pub git_payload: Option<Vec<u8>>,
 }
 
 /// A parsed signing request.
@@ -82,7 +146,11 @@ pub struct Request {
     expires: i64,
     comment: Option<String>,
     formats: Vec<Format>,
+    openpgp_created: Option<u32>,
+    openpgp_uid: Option<String>,
+    git: Option<GitTag>,
     artifacts: Vec<Artifact>,
+    openpgp_digests: Vec<[u8; 32]>,
     digest: [u8; 32],
 }
 
@@ -97,10 +165,19 @@ const SCHEMA: &[(&str, Need)] = &[
     ("expires", Need::Required),
     ("comment", Need::Optional),
     ("format", Need::Repeated),
+    ("openpgp-key-created", Need::Optional),
+    ("openpgp-uid", Need::Optional),
+    ("git-tag", Need::Optional),
+    ("git-ref", Need::Optional),
+    ("git-object", Need::Optional),
+    ("git-type", Need::Optional),
+    ("git-tagger", Need::Optional),
+    ("git-message", Need::Optional),
     ("artifact", Need::Repeated),
+    ("openpgp-digest", Need::Repeated),
 ];
 
-/// Check an artifact name: a plain file name that minisign's trusted comment can hold.
+/// Check an artifact name: a plain file name that every output format can carry.
 pub fn check_artifact_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 255
@@ -119,9 +196,20 @@ pub fn check_artifact_name(name: &str) -> Result<()> {
 
 /// Check a `--comment`: one line, no tabs (the trusted comment uses tabs as separators).
 pub fn check_comment(comment: &str) -> Result<()> {
-    if comment.is_empty() || comment.len() > 1000 || comment.chars().any(char::is_control) || comment.trim() != comment
+    if comment.is_empty()
+        || comment.len() > 1000
+        || !crate::textdoc::is_plain_text(comment)
+        || comment.trim() != comment
     {
         return Err(Error::new("invalid --comment: 1 to 1000 bytes on one line, no tabs or control characters"));
+    }
+    Ok(())
+}
+
+/// Check an OpenPGP user id: one line of plain text, like `Name <email>`.
+pub fn check_uid(uid: &str) -> Result<()> {
+    if uid.is_empty() || uid.len() > 200 || !crate::textdoc::is_plain_text(uid) || uid.trim() != uid {
+        return Err(Error::new("invalid --uid: use one line like `ACME releases <releases@example.org>`"));
     }
     Ok(())
 }
@@ -130,35 +218,52 @@ fn sha256(b: &[u8]) -> [u8; 32] {
     Sha256::digest(b).into()
 }
 
+/// Everything `sign init` decides, before the request is written.
+#[derive(Clone, Debug)]
+pub struct RequestSpec {
+    /// Artifacts with the release manager's digests.
+    pub artifacts: Vec<Artifact>,
+    /// OpenPGP digests of the artifacts (when OpenPGP is a format), in artifact order.
+    pub openpgp_digests: Vec<[u8; 32]>,
+    /// `--comment`.
+    pub comment: Option<String>,
+    /// Output formats.
+    pub formats: Vec<Format>,
+    /// Creation time (Unix seconds).
+    pub created: i64,
+    /// Lifetime in seconds.
+    pub validity_secs: i64,
+    /// The group's OpenPGP key creation time, when OpenPGP is involved.
+    pub openpgp_created: Option<u32>,
+    /// The user id to certify (certification sessions).
+    pub openpgp_uid: Option<String>,
+    /// The tag to sign (git tag sessions).
+    pub git: Option<GitTag>,
+}
+
+fn bad(key: &str, reason: impl Into<String>) -> DocError {
+    DocError::BadValue { key: key.into(), reason: reason.into() }
+}
+
 impl Request {
-    /// Write a new request for `artifacts` (already hashed) signed by `group`.
-    pub fn create(
-        group: &Group,
-        artifacts: Vec<Artifact>,
-        comment: Option<&str>,
-        formats: &[Format],
-        created: i64,
-        validity_secs: i64,
-    ) -> Result<(Request, String)> {
-        if artifacts.is_empty() || artifacts.len() > MAX_ARTIFACTS {
-            return Err(Error::new(format!("a session signs 1 to {MAX_ARTIFACTS} artifacts")));
-        }
-        for (i, a) in artifacts.iter().enumerate() {
+    /// Write a new request signed by `group`.
+    pub fn create(group: &Group, spec: RequestSpec) -> Result<(Request, String)> {
+        for (i, a) in spec.artifacts.iter().enumerate() {
             check_artifact_name(&a.name)?;
-            if artifacts[..i].iter().any(|b| b.name == a.name) {
+            if spec.artifacts[..i].iter().any(|b| b.name == a.name) {
                 return Err(Error::new(format!(
                     "two artifacts are named `{}`; names must be unique in a session",
                     a.name
                 )));
             }
         }
-        if let Some(c) = comment {
+        if let Some(c) = &spec.comment {
             check_comment(c)?;
         }
-        if formats.is_empty() {
-            return Err(Error::new("choose at least one output format"));
+        if let Some(u) = &spec.openpgp_uid {
+            check_uid(u)?;
         }
-        if validity_secs <= 0 {
+        if spec.validity_secs <= 0 {
             return Err(Error::new("the request's validity must be positive"));
         }
         use rand_core::{OsRng, RngCore};
@@ -174,15 +279,30 @@ impl Request {
         w = w
             .field("threshold", group.threshold())
             .field("members", group.members().len())
-            .field("created", crate::clock::format(created))
-            .field("expires", crate::clock::format(created + validity_secs));
-        if let Some(c) = comment {
+            .field("created", crate::clock::format(spec.created))
+            .field("expires", crate::clock::format(spec.created + spec.validity_secs));
+        if let Some(c) = &spec.comment {
             w = w.field("comment", c);
         }
-        for f in formats {
+        for f in &spec.formats {
             w = w.field("format", f.name());
         }
-        for a in &artifacts {
+        if let Some(t) = spec.openpgp_created {
+            w = w.field("openpgp-key-created", crate::clock::format(t as i64));
+        }
+        if let Some(u) = &spec.openpgp_uid {
+            w = w.field("openpgp-uid", u);
+        }
+        if let Some(g) = &spec.git {
+            w = w
+                .field("git-tag", &g.name)
+                .field("git-ref", &g.ref_name)
+                .field("git-object", &g.object)
+                .field("git-type", &g.kind)
+                .field("git-tagger", &g.tagger)
+                .block("git-message", g.message.as_bytes());
+        }
+        for a in &spec.artifacts {
             w = w.field(
                 "artifact",
                 format!(
@@ -194,11 +314,13 @@ impl Request {
                 ),
             );
         }
+        for d in &spec.openpgp_digests {
+            w = w.field("openpgp-digest", hex::encode(d));
+        }
         let text = w.finish();
-        let r = Request::parse(&text)
-            .map_err(|e| Error::new(format!("internal error: new request does not parse: {e}")))?;
+        let r = Request::parse(&text).map_err(|e| Error::new(format!("invalid signing request: {e}")))?;
         for a in &r.artifacts {
-            crate::formats::minisign::check_trusted_comment(&r.trusted_comment(a))?;
+            minisign::check_trusted_comment(&r.trusted_comment(a))?;
         }
         Ok((r, text))
     }
@@ -206,7 +328,6 @@ impl Request {
     /// Parse and check a request.
     pub fn parse(text: &str) -> std::result::Result<Request, DocError> {
         let doc = Document::parse(text, "sign-request", SCHEMA, false)?;
-        let bad = |k: &str, r: &str| DocError::BadValue { key: k.into(), reason: r.into() };
         let group =
             GroupFingerprint::parse(doc.require("group")?).ok_or_else(|| bad("group", "not a group fingerprint"))?;
         let group_key: [u8; 32] = doc.hex("group-key")?;
@@ -221,9 +342,6 @@ impl Request {
                 return Err(bad("format", "listed twice"));
             }
             formats.push(f);
-        }
-        if formats.is_empty() {
-            return Err(DocError::Missing("format".into()));
         }
         let mut artifacts: Vec<Artifact> = Vec::new();
         for line in doc.get_all("artifact") {
@@ -243,14 +361,29 @@ impl Request {
             }
             artifacts.push(Artifact { name: name.to_string(), digests });
         }
-        if artifacts.is_empty() || artifacts.len() > MAX_ARTIFACTS {
-            return Err(bad("artifact", "a request lists 1 to 1000 artifacts"));
-        }
+        let openpgp_digests = doc
+            .get_all("openpgp-digest")
+            .iter()
+            .map(|h| parse_hex(h).ok_or_else(|| bad("openpgp-digest", "bad SHA-256 digest")))
+            .collect::<std::result::Result<Vec<[u8; 32]>, _>>()?;
         let comment = doc.get("comment").map(str::to_string);
         if let Some(c) = &comment {
             check_comment(c).map_err(|e| bad("comment", e.message()))?;
         }
-        Ok(Request {
+        let openpgp_created = match doc.get("openpgp-key-created") {
+            Some(t) => Some(
+                crate::clock::parse(t)
+                    .and_then(|t| u32::try_from(t).ok())
+                    .ok_or_else(|| bad("openpgp-key-created", "not a UTC time"))?,
+            ),
+            None => None,
+        };
+        let openpgp_uid = doc.get("openpgp-uid").map(str::to_string);
+        if let Some(u) = &openpgp_uid {
+            check_uid(u).map_err(|e| bad("openpgp-uid", e.message()))?;
+        }
+        let git = GitTag::from_doc(&doc)?;
+        let r = Request {
             session: doc.hex("session")?,
             group,
             group_key,
@@ -261,9 +394,53 @@ impl Request {
             expires: time("expires")?,
             comment,
             formats,
+            openpgp_created,
+            openpgp_uid,
+            git,
             artifacts,
+            openpgp_digests,
             digest: sha256(text.as_bytes()),
-        })
+        };
+        r.check_shape()?;
+        Ok(r)
+    }
+
+    /// The combinations a request may have: a release (artifacts and release formats), an OpenPGP
+    /// certification, or a git tag.
+    fn check_shape(&self) -> std::result::Result<(), DocError> {
+        let only = |f: Format| self.formats == [f];
+        let n = self.artifacts.len();
+        let has_pgp = self.formats.contains(&Format::Openpgp) || self.formats.contains(&Format::OpenpgpCertification);
+        if self.formats.is_empty() {
+            return Err(DocError::Missing("format".into()));
+        }
+        if has_pgp != self.openpgp_created.is_some() {
+            return Err(bad("openpgp-key-created", "present exactly when an OpenPGP format is"));
+        }
+        if only(Format::OpenpgpCertification) {
+            if n != 0 || self.openpgp_uid.is_none() || self.git.is_some() || !self.openpgp_digests.is_empty() {
+                return Err(bad("format", "an OpenPGP certification has a user id and no artifacts"));
+            }
+        } else if only(Format::GitTag) {
+            if n != 0 || self.git.is_none() || self.openpgp_uid.is_some() || !self.openpgp_digests.is_empty() {
+                return Err(bad("format", "a git tag session has a tag and no artifacts"));
+            }
+        } else {
+            if !self.formats.iter().all(|f| Format::RELEASE.contains(f)) {
+                return Err(bad("format", "openpgp-certification and git-tag are sessions of their own"));
+            }
+            if n == 0 || n > MAX_ARTIFACTS {
+                return Err(bad("artifact", "a release lists 1 to 1000 artifacts"));
+            }
+            if self.openpgp_uid.is_some() || self.git.is_some() {
+                return Err(bad("format", "a release has no user id and no git tag"));
+            }
+            let want = if self.formats.contains(&Format::Openpgp) { n } else { 0 };
+            if self.openpgp_digests.len() != want {
+                return Err(bad("openpgp-digest", "one per artifact exactly when `openpgp` is a format"));
+            }
+        }
+        Ok(())
     }
 
     /// Load `DIR/request.txt`.
@@ -313,9 +490,45 @@ impl Request {
     pub fn formats(&self) -> &[Format] {
         &self.formats
     }
+    /// True if `f` is one of the formats.
+    pub fn has(&self, f: Format) -> bool {
+        self.formats.contains(&f)
+    }
     /// The artifacts.
     pub fn artifacts(&self) -> &[Artifact] {
         &self.artifacts
+    }
+    /// The git tag of a git tag session.
+    pub fn git(&self) -> Option<&GitTag> {
+        self.git.as_ref()
+    }
+    /// The OpenPGP user id of a certification session.
+    pub fn openpgp_uid(&self) -> Option<&str> {
+        self.openpgp_uid.as_deref()
+    }
+
+    /// The group's OpenPGP key as this request fixes it (group key and key creation time).
+    pub fn openpgp_key(&self) -> Option<PgpKey> {
+        self.openpgp_created.map(|created| PgpKey { pk: self.group_key, created })
+    }
+
+    /// The creation time as an OpenPGP signature time.
+    pub fn signature_time(&self) -> u32 {
+        u32::try_from(self.created).unwrap_or(0)
+    }
+
+    /// The trailer every OpenPGP file signature of this request hashes after the file.
+    pub fn openpgp_file_trailer(&self) -> Option<Vec<u8>> {
+        self.has(Format::Openpgp).then(|| self.openpgp_key().map(|k| k.file_trailer(self.signature_time()))).flatten()
+    }
+
+    /// What the request itself says (the coordinator builds the messages from this).
+    pub fn evidence(&self) -> Evidence {
+        Evidence {
+            files: self.artifacts.iter().map(|a| a.digests.clone()).collect(),
+            openpgp: self.openpgp_digests.clone(),
+            git_payload: self.git.as_ref().map(GitTag::payload),
+        }
     }
 
     /// minisign's trusted comment for an artifact. Built by every party from the request's fields, never
@@ -343,28 +556,85 @@ impl Request {
         Ok(())
     }
 
-    /// Number of messages signed in phase 1 (one per artifact and format that signs in phase 1).
-    pub fn phase1_count(&self) -> usize {
-        self.artifacts.len()
+    /// The messages of phase 1, in order.
+    pub fn phase1_slots(&self) -> Vec<Slot> {
+        let mut slots = Vec::new();
+        for k in 0..self.artifacts.len() {
+            if self.has(Format::Minisign) {
+                slots.push(Slot::Minisign(k));
+            }
+            if self.has(Format::Ssh) {
+                slots.push(Slot::Ssh(k));
+            }
+            if self.has(Format::Openpgp) {
+                slots.push(Slot::Openpgp(k));
+            }
+        }
+        if self.has(Format::SignifyManifest) {
+            slots.push(Slot::SignifyManifest);
+        }
+        if self.has(Format::OpenpgpCertification) {
+            slots.push(Slot::OpenpgpCertification);
+        }
+        if self.has(Format::GitTag) {
+            slots.push(Slot::GitTag);
+        }
+        slots
     }
 
-    /// Number of messages signed in phase 2 (minisign's global signatures).
-    pub fn phase2_count(&self) -> usize {
-        if self.formats.contains(&Format::Minisign) {
-            self.artifacts.len()
+    /// The messages of phase 2, in order.
+    pub fn phase2_slots(&self) -> Vec<Slot> {
+        if self.has(Format::Minisign) {
+            (0..self.artifacts.len()).map(Slot::MinisignGlobal).collect()
         } else {
-            0
+            Vec::new()
         }
     }
 
-    /// The phase-1 messages, built from `digests` (the caller's own, or for the coordinator the request's).
-    pub fn phase1_messages(&self, digests: &[FileDigests]) -> Vec<Vec<u8>> {
-        digests.iter().map(|d| d.blake2b.to_vec()).collect()
+    /// Number of messages in phase 1.
+    pub fn phase1_count(&self) -> usize {
+        self.phase1_slots().len()
     }
 
-    /// The phase-2 message of artifact `k`, given its phase-1 signature.
+    /// Number of messages in phase 2.
+    pub fn phase2_count(&self) -> usize {
+        self.phase2_slots().len()
+    }
+
+    /// Position of a phase-1 slot.
+    pub fn phase1_index(&self, slot: Slot) -> Option<usize> {
+        self.phase1_slots().iter().position(|s| *s == slot)
+    }
+
+    /// The manifest text built from `ev`.
+    pub fn manifest(&self, ev: &Evidence) -> String {
+        let entries: Vec<(&str, &[u8; 32])> =
+            self.artifacts.iter().zip(&ev.files).map(|(a, d)| (a.name.as_str(), &d.sha256)).collect();
+        signify::manifest(&entries)
+    }
+
+    /// The phase-1 messages, built from `ev` (the caller's own evidence, or for the coordinator the request's).
+    pub fn phase1_messages(&self, ev: &Evidence) -> Vec<Vec<u8>> {
+        self.phase1_slots()
+            .into_iter()
+            .map(|slot| match slot {
+                Slot::Minisign(k) => ev.files[k].blake2b.to_vec(),
+                Slot::Ssh(k) => ssh::signed_data("file", &ev.files[k].sha256),
+                Slot::Openpgp(k) => ev.openpgp[k].to_vec(),
+                Slot::SignifyManifest => self.manifest(ev).into_bytes(),
+                Slot::OpenpgpCertification => {
+                    let key = self.openpgp_key().expect("checked shape");
+                    key.certification_digest(self.openpgp_uid.as_deref().unwrap_or(""), self.signature_time()).to_vec()
+                }
+                Slot::GitTag => ssh::signed_data("git", &sha256(ev.git_payload.as_deref().unwrap_or_default())),
+                Slot::MinisignGlobal(_) => unreachable!("phase 2 slot"),
+            })
+            .collect()
+    }
+
+    /// The phase-2 message of artifact `k`, given its phase-1 minisign signature.
     pub fn phase2_message(&self, k: usize, sig1: &[u8; 64]) -> Vec<u8> {
-        crate::formats::minisign::global_message(sig1, &self.trusted_comment(&self.artifacts[k]))
+        minisign::global_message(sig1, &self.trusted_comment(&self.artifacts[k]))
     }
 
     /// Human summary shown to a signer before it commits.
@@ -386,6 +656,22 @@ impl Request {
             s.push_str(&format!("  comment: {c}\n"));
         }
         s.push_str(&format!("  formats: {}\n", self.formats.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")));
+        if let (Some(uid), Some(key)) = (&self.openpgp_uid, self.openpgp_key()) {
+            s.push_str(&format!(
+                "  certify the group's OpenPGP key {} (created {}) for the user id \"{uid}\"\n",
+                hex::encode_upper(key.fingerprint()),
+                crate::clock::format(key.created as i64)
+            ));
+        }
+        if let Some(g) = &self.git {
+            s.push_str(&format!(
+                "  git tag `{}` on {} {} (`{}` in the release manager's repository)\n  tagger {}\n",
+                g.name, g.kind, g.object, g.ref_name, g.tagger
+            ));
+            for line in g.message.lines() {
+                s.push_str(&format!("  | {line}\n"));
+            }
+        }
         for a in &self.artifacts {
             s.push_str(&format!("  {}  {} bytes  SHA-256 {}\n", a.name, a.digests.size, hex::encode(a.digests.sha256)));
         }

@@ -5,11 +5,14 @@
 //! against the request's digests and trusted comments.
 
 use super::coordinator::Session;
-use super::{current_attempt, excluded, names, AttestedArtifact, Format, PackageFile, KIND_SHARE};
+use super::{current_attempt, excluded, names, AttestedArtifact, PackageFile, Request, Slot, KIND_SHARE};
 use crate::error::Result;
 use crate::exchange::message::Expect;
 use crate::formats::minisign::{self, MinisignSignature};
+use crate::formats::{openpgp, signify, ssh};
+use crate::group::{Group, OpenPgpIdentity};
 use serde::Serialize;
+use sha2::Digest;
 use std::path::Path;
 
 /// The whole status.
@@ -31,6 +34,8 @@ pub struct SignStatus {
     pub members: Vec<MemberStatus>,
     /// Per artifact.
     pub artifacts: Vec<ArtifactStatus>,
+    /// Every file the session produces, and whether it is there and verifies.
+    pub outputs: Vec<OutputStatus>,
     /// True when every signature file exists and verifies.
     pub done: bool,
     /// Who has something left to do.
@@ -71,6 +76,87 @@ pub struct ArtifactStatus {
     pub signature: String,
     /// Signature present and valid.
     pub valid: bool,
+}
+
+/// One output file of the session.
+#[derive(Debug, Serialize)]
+pub struct OutputStatus {
+    /// File name in the session folder.
+    pub file: String,
+    /// Format.
+    pub format: &'static str,
+    /// Index of the artifact it signs, if it signs one.
+    #[serde(skip)]
+    pub artifact: Option<usize>,
+    /// Present and valid for this request and group.
+    pub valid: bool,
+}
+
+/// Check every output file against the request (its digests, not the artifacts) and the group key.
+pub fn check_outputs(req: &Request, group: &Group, dir: &Path) -> Vec<OutputStatus> {
+    let key = group.key();
+    let key_id = minisign::key_id(key);
+    let ev = req.evidence();
+    let read = |name: &str| crate::fsx::read_text(&dir.join(name), 1024 * 1024).ok();
+    let mut out = Vec::new();
+    for slot in req.phase1_slots() {
+        let (file, format, artifact, valid) = match slot {
+            Slot::Minisign(k) => {
+                let a = &req.artifacts()[k];
+                let f = format!("{}.minisig", a.name);
+                let ok = read(&f).and_then(|t| MinisignSignature::parse(&t).ok()).is_some_and(|sig| {
+                    sig.trusted_comment == req.trusted_comment(a)
+                        && crate::verify::check_minisign(key, &key_id, &a.digests.blake2b, &sig).is_ok()
+                });
+                (f, "minisign", Some(k), ok)
+            }
+            Slot::Ssh(k) => {
+                let a = &req.artifacts()[k];
+                let f = format!("{}.sig", a.name);
+                let ok = read(&f).and_then(|t| ssh::parse_signature(&t).ok()).is_some_and(|sig| {
+                    sig.hash == "sha256" && crate::verify::check_ssh(key, "file", &a.digests.sha256, &sig).is_ok()
+                });
+                (f, "ssh", Some(k), ok)
+            }
+            Slot::Openpgp(k) => {
+                let f = format!("{}.asc", req.artifacts()[k].name);
+                let ok = read(&f).and_then(|t| openpgp::parse_signature(&t).ok()).is_some_and(|sig| {
+                    Some(sig.trailer()) == req.openpgp_file_trailer()
+                        && crate::verify::check_openpgp(key, &ev.openpgp[k], &sig).is_ok()
+                });
+                (f, "openpgp", Some(k), ok)
+            }
+            Slot::SignifyManifest => {
+                let f = super::MANIFEST_FILE.to_string();
+                let ok = read(&f).and_then(|t| signify::parse_signed_manifest(&t).ok()).is_some_and(|sm| {
+                    sm.manifest == req.manifest(&ev) && crate::verify::check_manifest(key, &key_id, &sm).is_ok()
+                });
+                (f, "signify-manifest", None, ok)
+            }
+            Slot::OpenpgpCertification => {
+                let f = "group.openpgp".to_string();
+                let ok = read(&f)
+                    .and_then(|t| OpenPgpIdentity::parse(&t, group).ok())
+                    .is_some_and(|id| Some(id.key) == req.openpgp_key() && Some(id.uid.as_str()) == req.openpgp_uid());
+                (f, "openpgp-certification", None, ok)
+            }
+            Slot::GitTag => {
+                let tag = req.git().expect("checked shape");
+                let f = format!("{}.tag", tag.name);
+                let payload = String::from_utf8(tag.payload()).unwrap_or_default();
+                let ok = read(&f).is_some_and(|t| {
+                    t.strip_prefix(&payload).and_then(|sig| ssh::parse_signature(sig).ok()).is_some_and(|sig| {
+                        let digest: [u8; 32] = sha2::Sha256::digest(payload.as_bytes()).into();
+                        sig.hash == "sha256" && crate::verify::check_ssh(key, "git", &digest, &sig).is_ok()
+                    })
+                });
+                (f, "git-tag", None, ok)
+            }
+            Slot::MinisignGlobal(_) => continue,
+        };
+        out.push(OutputStatus { file, format, artifact, valid });
+    }
+    out
 }
 
 /// Compute the status of the session in `dir`.
@@ -127,31 +213,24 @@ pub fn status(dir: &Path) -> Result<SignStatus> {
             phase2: phase[1],
         });
     }
-    let key_id = minisign::key_id(s.group.key());
-    let mut artifacts = Vec::new();
-    for art in s.req.artifacts() {
-        let sig_name = format!("{}.minisig", art.name);
-        let valid = s.req.formats().contains(&Format::Minisign)
-            && crate::fsx::read_text(&dir.join(&sig_name), 64 * 1024)
-                .ok()
-                .and_then(|t| MinisignSignature::parse(&t).ok())
-                .map(|sig| {
-                    sig.trusted_comment == s.req.trusted_comment(art)
-                        && crate::verify::check_minisign(s.group.key(), &key_id, &art.digests.blake2b, &sig).is_ok()
-                })
-                .unwrap_or(false);
-        if dir.join(&sig_name).exists() && !valid {
-            problems.push(format!("{sig_name} does not verify against the request and the group key"));
+    let outputs = check_outputs(&s.req, &s.group, dir);
+    for o in &outputs {
+        if dir.join(&o.file).exists() && !o.valid {
+            problems.push(format!("{} does not verify against the request and the group key", o.file));
         }
+    }
+    let mut artifacts = Vec::new();
+    for (k, art) in s.req.artifacts().iter().enumerate() {
+        let mine: Vec<&OutputStatus> = outputs.iter().filter(|o| o.artifact == Some(k)).collect();
         artifacts.push(ArtifactStatus {
             name: art.name.clone(),
             size: art.digests.size,
             sha256: hex::encode(art.digests.sha256),
-            signature: sig_name,
-            valid,
+            signature: mine.iter().map(|o| o.file.as_str()).collect::<Vec<_>>().join(", "),
+            valid: mine.iter().all(|o| o.valid),
         });
     }
-    let done = artifacts.iter().all(|x| x.valid);
+    let done = outputs.iter().all(|o| o.valid);
     let waiting_for = if done {
         Vec::new()
     } else {
@@ -179,6 +258,7 @@ pub fn status(dir: &Path) -> Result<SignStatus> {
         expires: crate::clock::format(s.req.expires()),
         members,
         artifacts,
+        outputs,
         done,
         waiting_for,
         problems,

@@ -1,0 +1,204 @@
+//! Signed git tags: the group signs a tag object with SSHSIG (namespace `git`), as `git tag -s` does with
+//! `gpg.format=ssh`, so `git tag -v` verifies it with an allowed signers file.
+//!
+//! The request fixes the tag name, the ref it is about, the object (commit) id, the tagger line and the
+//! message. Each signer rebuilds the tag object from its own clone: the ref must resolve there to the same
+//! commit, otherwise it refuses.
+
+use super::bad;
+use crate::error::{Error, Result};
+use crate::textdoc::{DocError, Document};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// A tag to be signed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GitTag {
+    /// Tag name, e.g. `v1.4.0`.
+    pub name: String,
+    /// The ref the release manager tagged, e.g. `main` or `refs/heads/release-1.4`.
+    pub ref_name: String,
+    /// The tagged object id (hex).
+    pub object: String,
+    /// The tagged object's type (`commit`).
+    pub kind: String,
+    /// `Name <email> UNIX-TIME +0000`.
+    pub tagger: String,
+    /// The tag message, ending with a newline.
+    pub message: String,
+}
+
+fn check_ref_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 200
+        && !s.starts_with('-')
+        && !s.contains("..")
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./+".contains(&b))
+}
+
+impl GitTag {
+    /// The tag object without signature: what the group signs (through SSHSIG) and git stores.
+    pub fn payload(&self) -> Vec<u8> {
+        format!(
+            "object {}\ntype {}\ntag {}\ntagger {}\n\n{}",
+            self.object, self.kind, self.name, self.tagger, self.message
+        )
+        .into_bytes()
+    }
+
+    /// Check every field (also used on parse).
+    pub fn check(&self) -> std::result::Result<(), DocError> {
+        if !check_ref_name(&self.name) {
+            return Err(bad("git-tag", "not a plain tag name"));
+        }
+        if !check_ref_name(&self.ref_name) {
+            return Err(bad("git-ref", "not a plain ref name"));
+        }
+        let hexlen = self.object.len();
+        if !(hexlen == 40 || hexlen == 64)
+            || !self.object.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return Err(bad("git-object", "not a git object id"));
+        }
+        if self.kind != "commit" {
+            return Err(bad("git-type", "only commits can be tagged"));
+        }
+        let ok_tagger = crate::textdoc::is_plain_text(&self.tagger)
+            && self.tagger.contains(" <")
+            && self.tagger.rsplitn(3, ' ').count() == 3;
+        if !ok_tagger {
+            return Err(bad("git-tagger", "expected `Name <email> TIME +0000`"));
+        }
+        let msg_ok = !self.message.trim().is_empty()
+            && self.message.ends_with('\n')
+            && !self.message.contains("-----BEGIN")
+            && self.message.chars().all(|c| c == '\n' || !c.is_control());
+        if !msg_ok {
+            return Err(bad("git-message", "a non-empty text ending with a newline, without control characters"));
+        }
+        Ok(())
+    }
+
+    /// Read the git fields of a request document, if it has them.
+    pub fn from_doc(doc: &Document) -> std::result::Result<Option<GitTag>, DocError> {
+        let Some(name) = doc.get("git-tag") else {
+            if doc.get("git-object").is_some() || doc.get("git-ref").is_some() {
+                return Err(bad("git-tag", "missing"));
+            }
+            return Ok(None);
+        };
+        let message = String::from_utf8(doc.block("git-message")?).map_err(|_| bad("git-message", "not UTF-8"))?;
+        let tag = GitTag {
+            name: name.to_string(),
+            ref_name: doc.require("git-ref")?.to_string(),
+            object: doc.require("git-object")?.to_string(),
+            kind: doc.require("git-type")?.to_string(),
+            tagger: doc.require("git-tagger")?.to_string(),
+            message,
+        };
+        tag.check()?;
+        Ok(Some(tag))
+    }
+}
+
+/// Run git in `repo` and return its trimmed stdout.
+pub fn git(repo: &Path, args: &[&str], stdin: Option<&[u8]>) -> Result<String> {
+    use std::io::Write;
+    let mut cmd = Command::new("git");
+    cmd.arg("-C").arg(repo).args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    let mut child = cmd.spawn().map_err(|e| {
+        Error::new(format!("could not run git: {e}")).with_help("install git, or run this step where git is available")
+    })?;
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("piped")
+            .write_all(input)
+            .map_err(|e| Error::new(format!("could not talk to git: {e}")))?;
+    }
+    let out = child.wait_with_output().map_err(|e| Error::new(format!("could not run git: {e}")))?;
+    if !out.status.success() {
+        return Err(Error::new(format!(
+            "`git {}` failed in `{}`: {}",
+            args.join(" "),
+            repo.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// The commit a ref names in `repo`.
+pub fn resolve_commit(repo: &Path, ref_name: &str) -> Result<String> {
+    git(repo, &["rev-parse", "--verify", "--quiet", "--end-of-options", &format!("{ref_name}^{{commit}}")], None)
+        .map_err(|_| Error::new(format!("`{ref_name}` does not name a commit in the repository `{}`", repo.display())))
+}
+
+/// Build the tag a release manager asks for: resolve the ref, take the tagger from `tagger` or git's
+/// committer identity, stamp it with `time`.
+pub fn prepare(
+    repo: &Path,
+    name: &str,
+    ref_name: &str,
+    message: &str,
+    tagger: Option<&str>,
+    time: i64,
+) -> Result<GitTag> {
+    let object = resolve_commit(repo, ref_name)?;
+    if git(repo, &["rev-parse", "--verify", "--quiet", &format!("refs/tags/{name}")], None).is_ok() {
+        return Err(Error::new(format!("the tag `{name}` already exists in `{}`", repo.display()))
+            .with_help("choose another tag name, or delete the unsigned tag first"));
+    }
+    let who = match tagger {
+        Some(t) => t.to_string(),
+        None => {
+            let ident = git(repo, &["var", "GIT_COMMITTER_IDENT"], None)?;
+            // "Name <email> TIME TZ": keep the name and address, the time is the request's.
+            ident.rsplitn(3, ' ').nth(2).unwrap_or(&ident).to_string()
+        }
+    };
+    let mut message = message.trim_end_matches('\n').to_string();
+    message.push('\n');
+    let tag = GitTag {
+        name: name.into(),
+        ref_name: ref_name.into(),
+        object,
+        kind: "commit".into(),
+        tagger: format!("{who} {time} +0000"),
+        message,
+    };
+    tag.check().map_err(|e| Error::new(format!("cannot make this tag: {e}")))?;
+    Ok(tag)
+}
+
+/// A signer's check: `repo` must resolve the request's ref to the same commit.
+pub fn rebuild_in_clone(tag: &GitTag, repo: &Path) -> Result<Vec<u8>> {
+    let mine = resolve_commit(repo, &tag.ref_name)?;
+    if mine != tag.object {
+        return Err(Error::new(format!(
+            "your clone `{}` has {mine} for `{}`, but the request tags {}",
+            repo.display(),
+            tag.ref_name,
+            tag.object
+        ))
+        .with_help("fetch and compare with the release manager; do not sign a commit you have not checked"));
+    }
+    Ok(tag.payload())
+}
+
+/// The signed tag object: payload followed by the armored SSH signature.
+pub fn signed_object(tag: &GitTag, group_key: &[u8; 32], sig: &[u8; 64]) -> String {
+    let mut text = String::from_utf8(tag.payload()).expect("built from strings");
+    text.push_str(&crate::formats::ssh::armored_signature(group_key, "git", sig));
+    text
+}
+
+/// Store a signed tag object in `repo` (`git mktag`) and point `refs/tags/NAME` at it.
+pub fn import(repo: &Path, tag: &GitTag, object: &str) -> Result<String> {
+    let id = git(repo, &["mktag"], Some(object.as_bytes()))?;
+    git(repo, &["update-ref", &format!("refs/tags/{}", tag.name), &id, ""], None)
+        .map_err(|e| e.with_help("the tag may exist already; `git tag -d NAME` first if it is an unsigned one"))?;
+    Ok(id)
+}
