@@ -2,9 +2,11 @@
 # `make demo`: the main job of frostsign, end to end, with three simulated keyholders on this machine.
 #   1. three keyholders create their identities;
 #   2. they run a 2-of-3 distributed key generation by exchanging files in a folder;
-#   3. a release manager opens a signing request for an example artifact;
-#   4. two of the three (Alice and Carol) co-sign it; Bob is not needed;
-#   5. anyone verifies the result with the ONE group public key: frostsign, then stock minisign if present.
+#   3. the group enables OpenPGP once (it certifies its own OpenPGP key in a short session);
+#   4. a release manager opens a signing request for an example artifact, in every format;
+#   5. two of the three (Alice and Carol) co-sign it; Bob is not needed;
+#   6. anyone verifies the result with the ONE group public key: frostsign, then the stock tools present
+#      (minisign, ssh-keygen, gpg, signify).
 set -euo pipefail
 
 BIN=${1:-target/release/frostsign}
@@ -39,13 +41,23 @@ done
 fs dkg status --dir keygen
 fs group show --key keygen/group.pub
 
-say "3. The release manager opens a signing request (no secret needed)"
+say "3. The group enables OpenPGP once: Alice and Bob certify the group's OpenPGP key"
+fs group openpgp-init --key keygen/group.pub --uid "Demo project releases <releases@example.org>" --dir openpgp-init
+for pass in commit shares; do
+  echo "-- keyholders: $pass"
+  for who in alice bob; do as "$who" sign step --dir openpgp-init --yes; done
+  fs sign collect --dir openpgp-init || true
+done
+run cp openpgp-init/group.openpgp keygen/group.openpgp
+
+say "4. The release manager opens a signing request (no secret needed), in every output format"
 mkdir -p dist
 printf 'frostsign demo release %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > dist/demo-1.0.tar.gz
 head -c 200000 /dev/urandom >> dist/demo-1.0.tar.gz
-fs sign init --dir release-1.0 --group keygen/group.pub --file dist/demo-1.0.tar.gz --comment "demo 1.0"
+fs sign init --dir release-1.0 --group keygen/group.pub --file dist/demo-1.0.tar.gz --comment "demo 1.0" \
+   --format minisign,ssh,openpgp,signify-manifest
 
-say "4. Alice and Carol co-sign, each from their OWN copy of the artifact (Bob is not needed)"
+say "5. Alice and Carol co-sign, each from their OWN copy of the artifact (Bob is not needed)"
 for who in alice carol; do mkdir -p "build-$who"; cp dist/demo-1.0.tar.gz "build-$who/"; done
 for pass in commit "phase-1 shares" "phase-2 shares"; do
   echo "-- keyholders: $pass"
@@ -55,17 +67,32 @@ for pass in commit "phase-1 shares" "phase-2 shares"; do
 done
 fs sign status --dir release-1.0
 
-say "5. Anyone verifies the download with the ONE group public key"
-cp release-1.0/demo-1.0.tar.gz.minisig dist/
-fs verify --key keygen/group.pub dist/demo-1.0.tar.gz
+say "6. Anyone verifies the download with the ONE group public key"
+cp release-1.0/demo-1.0.tar.gz.* release-1.0/SHA256.sig dist/
+for sig in minisig sig asc; do fs verify --key keygen/group.pub dist/demo-1.0.tar.gz --sig "dist/demo-1.0.tar.gz.$sig"; done
+fs verify --key keygen/group.pub dist/demo-1.0.tar.gz --sig dist/SHA256.sig
 fs group export --key keygen/group.pub --format minisign --out minisign.pub
-if command -v minisign >/dev/null 2>&1; then
-  run minisign -Vm dist/demo-1.0.tar.gz -p minisign.pub
-else
-  echo "(stock minisign is not installed; install it with: sudo apt-get install -y minisign)"
+fs group export --key keygen/group.pub --format signify --out signify.pub
+fs group export --key keygen/group.pub --format allowed-signers --principal releases@example.org --out allowed_signers
+fs group export --key keygen/group.pub --format openpgp --out group.asc
+missing=()
+if command -v minisign >/dev/null 2>&1; then run minisign -Vm dist/demo-1.0.tar.gz -p minisign.pub; else missing+=(minisign); fi
+if command -v ssh-keygen >/dev/null 2>&1; then
+  run sh -c 'ssh-keygen -Y verify -f allowed_signers -I releases@example.org -n file -s dist/demo-1.0.tar.gz.sig < dist/demo-1.0.tar.gz'
+else missing+=(openssh-client); fi
+if command -v gpg >/dev/null 2>&1; then
+  mkdir -m 700 gnupg
+  run gpg --batch --quiet --homedir gnupg --import group.asc
+  run gpg --batch --homedir gnupg --verify dist/demo-1.0.tar.gz.asc dist/demo-1.0.tar.gz
+else missing+=(gnupg); fi
+if command -v signify-openbsd >/dev/null 2>&1; then
+  run sh -c 'cd dist && signify-openbsd -C -p ../signify.pub -x SHA256.sig'
+else missing+=(signify-openbsd); fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "(not installed, so not shown: ${missing[*]}; install them with: sudo apt-get install -y ${missing[*]})"
 fi
 
-say "6. A tampered download is rejected (exit 1)"
+say "7. A tampered download is rejected (exit 1)"
 cp dist/demo-1.0.tar.gz tampered.tar.gz; printf 'x' >> tampered.tar.gz
 set +e; fs verify --key keygen/group.pub tampered.tar.gz --sig dist/demo-1.0.tar.gz.minisig; code=$?; set -e
 echo "exit code: $code"
