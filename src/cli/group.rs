@@ -136,7 +136,7 @@ pub fn openpgp_init(key: &Path, uid: &str, dir: &Path, expires_in_hours: Option<
     println!("Opened the OpenPGP certification session in {}:", dir.display());
     print!("{}", req.summary(&g));
     println!(
-        "Next: any {} keyholders run `frostsign sign step --dir {}` (three times), with",
+        "Next: any {} keyholders run `frostsign sign step --dir {}` (twice: commit, then sign), with",
         g.threshold(),
         dir.display()
     );
