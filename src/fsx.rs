@@ -24,6 +24,31 @@ pub const PUBLIC_FILE: u32 = 0o644;
 /// names the file. Memory use is bounded by `limit + 1` whatever the file's size.
 pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>> {
     let file = File::open(path).map_err(|e| Error::io("read", path, e))?;
+    read_opened(file, path, limit)
+}
+
+/// Like [`read_limited`] for a file found in a ceremony folder, which anyone with access to the folder
+/// may have planted: a symbolic link is refused (it could point at a secret of the reader), and opening
+/// never blocks (a FIFO would hang the command while it holds the home's lock).
+pub fn read_limited_untrusted(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    let file =
+        OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path).map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                Error::file(path, "is a symbolic link; files in a ceremony folder must be plain files")
+                    .with_help("replace the link with a copy of the file it points to, if you trust it")
+            } else {
+                Error::io("read", path, e)
+            }
+        })?;
+    read_opened(file, path, limit)
+}
+
+/// Read a UTF-8 text file found in a ceremony folder (see [`read_limited_untrusted`]).
+pub fn read_text_untrusted(path: &Path, limit: u64) -> Result<String> {
+    utf8(read_limited_untrusted(path, limit)?, path)
+}
+
+fn read_opened(file: File, path: &Path, limit: u64) -> Result<Vec<u8>> {
     let meta = file.metadata().map_err(|e| Error::io("read", path, e))?;
     if meta.is_dir() {
         return Err(Error::file(path, "is a directory, not a file").with_help("give the path of the file inside it"));
@@ -42,7 +67,10 @@ pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>> {
 
 /// Read a small UTF-8 text file (see [`read_limited`]).
 pub fn read_text(path: &Path, limit: u64) -> Result<String> {
-    let bytes = read_limited(path, limit)?;
+    utf8(read_limited(path, limit)?, path)
+}
+
+fn utf8(bytes: Vec<u8>, path: &Path) -> Result<String> {
     String::from_utf8(bytes).map_err(|e| {
         Error::file(path, format!("is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
             .with_help("this is not a frostsign file, or it was damaged in transit")
@@ -192,6 +220,22 @@ mod tests {
         assert!(!publish(&p, b"x").unwrap());
         assert!(publish(&p, b"y").is_err());
         assert_eq!(fs::read(&p).unwrap(), b"x");
+    }
+
+    #[test]
+    fn untrusted_reads_refuse_links_and_fifos() {
+        let d = tempfile::tempdir().unwrap();
+        let secret = d.path().join("secret");
+        fs::write(&secret, b"token").unwrap();
+        let link = d.path().join("link.txt");
+        std::os::unix::fs::symlink(&secret, &link).unwrap();
+        let e = read_limited_untrusted(&link, 100).unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        assert!(!e.to_string().contains("token"));
+        let fifo = d.path().join("fifo.txt");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let e = read_limited_untrusted(&fifo, 100).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
     }
 
     #[test]

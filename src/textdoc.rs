@@ -48,9 +48,7 @@ impl fmt::Display for DocError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DocError::Empty => write!(f, "the file is empty"),
-            DocError::NotThisType { expected, found } => {
-                write!(f, "this is not a {expected} file (first line is `{found}`)")
-            }
+            DocError::NotThisType { expected, found } => write!(f, "this is not a {expected} file ({found})"),
             DocError::UnsupportedVersion { kind, found } => {
                 write!(f, "unsupported {kind} format version `{found}` (this frostsign reads version 1)")
             }
@@ -210,8 +208,17 @@ impl Document {
         let magic = format!("frostsign-{doc_type}: ");
         let first = lines[0];
         let Some(version) = first.strip_prefix(&magic) else {
-            let shown: String = first.chars().take(60).collect();
-            return Err(DocError::NotThisType { expected: format!("frostsign {doc_type}"), found: shown });
+            // Say what it is only if it is one of ours: never echo a stranger's content, which could be a
+            // secret the file was made to point at.
+            let found = match first.strip_prefix("frostsign-").and_then(|r| r.split_once(": ")) {
+                Some((t, _))
+                    if !t.is_empty() && t.len() <= 32 && t.bytes().all(|b| b.is_ascii_lowercase() || b == b'-') =>
+                {
+                    format!("it is a frostsign {t} file")
+                }
+                _ => "it does not start with a frostsign header".to_string(),
+            };
+            return Err(DocError::NotThisType { expected: format!("frostsign {doc_type}"), found });
         };
         if version != "1" {
             return Err(DocError::UnsupportedVersion {
@@ -357,6 +364,17 @@ pub fn is_plain_text(s: &str) -> bool {
             || matches!(c, '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
                 | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
     })
+}
+
+/// Make text from an untrusted file safe to print on a terminal: control and invisible formatting
+/// characters become U+FFFD, and it is cut at `max` characters.
+pub fn printable(s: &str, max: usize) -> String {
+    let mut out: String =
+        s.chars().take(max).map(|c| if is_plain_text(c.encode_utf8(&mut [0u8; 4])) { c } else { '\u{FFFD}' }).collect();
+    if s.chars().count() > max {
+        out.push('…');
+    }
+    out
 }
 
 /// Parse exactly `N` bytes of lowercase hex.

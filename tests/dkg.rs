@@ -634,17 +634,54 @@ fn adversarial_c_equivocation_is_caught_at_the_transcript_check() {
     carry(&b, &c_dir, &r2(1, 2));
     carry(&c_dir, &b, &r2(2, 1));
 
+    // Bob alone cannot tell whether Alice equivocated or Carol misreports: he names both as suspects and
+    // publishes his copy of Alice's round-1 file as evidence.
     let out = bob.dkg_step(&b);
-    assert_culprit(&out, &c.cards()[0], "equivocation");
-    out.contains(&r2(2, 1));
+    out.refused_with("equivocation").contains("suspects: Alice or Carol").contains(&r2(2, 1));
+    assert!(!out.stderr.contains("culprit: Alice"), "Bob has no proof yet:\n{}", out.all());
+    // Bob's complaint reaches Carol's folder copy, as a sync would; with it, Alice's two signed round-1
+    // files are proof, and Carol names Alice.
+    for p in round_files(&b, "complaint-") {
+        carry(&b, &c_dir, &p.file_name().unwrap().to_string_lossy());
+    }
     let out = carol.dkg_step(&c_dir);
     assert_culprit(&out, &c.cards()[0], "equivocation");
-    let out = status(&env, &b);
-    out.expect_code(2).contains("(culprit: Alice)").contains("equivocation");
+    let out = status(&env, &c_dir);
+    out.expect_code(2).contains("(culprit: Alice)").contains("proven equivocation");
+    assert!(!out.stdout.contains("(culprit: Bob)") && !out.stdout.contains("(culprit: Carol)"), "{}", out.all());
     for d in [&b, &c_dir] {
         assert!(files_under(d).iter().all(|p| !p.file_name().unwrap().to_str().unwrap().starts_with("confirm-")));
     }
     assert_nothing_finished(&[&x, &y, &b, &c_dir], &hs);
+}
+
+/// A malicious keyholder cannot get an honest one named: Carol lies, in her round-2 file to Alice, about
+/// Bob's round-1 file. Alice names both as suspects, and without proof nobody is called the culprit.
+#[test]
+fn a_false_transcript_report_does_not_frame_an_honest_keyholder() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let (alice, bob, carol) = (&hs[0], &hs[1], &hs[2]);
+    env.dkg_init("cer", 2, &hs).ok();
+    let dir = env.path("cer");
+    for h in &hs {
+        h.dkg_step(&dir).ok();
+    }
+    let c = ceremony(&dir);
+    let path = dir.join(names::round2(&c.cards()[2], &c.cards()[0]));
+    let mut payload = read_round2(&c, &path, unlock(alice).identity());
+    payload["round1"][1] = serde_json::Value::String("00".repeat(32));
+    let body = serde_json::to_vec(&payload).unwrap();
+    let text = seal(unlock(carol).identity(), "dkg-round2", c.digest(), "2", Some(&c.cards()[0]), &body).unwrap();
+    fs::write(&path, text).unwrap();
+    bob.dkg_step(&dir).ok();
+    let out = alice.dkg_step(&dir);
+    out.refused_with("misreports").contains("suspects: Bob or Carol");
+    assert!(!out.stderr.contains("culprit: Bob"), "Bob was framed:\n{}", out.all());
+    let out = status(&env, &dir);
+    out.expect_code(2);
+    assert!(!out.stdout.contains("(culprit: Bob)"), "status frames Bob:\n{}", out.all());
+    assert!(!out.stdout.contains("proven equivocation"), "{}", out.all());
 }
 
 /// (d) A round-1 file copied from another ceremony of the same keyholders is rejected, naming the file, the

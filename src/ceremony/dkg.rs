@@ -19,7 +19,7 @@ use crate::exchange::message::{self, Expect};
 use crate::group::{identifier, index_of, Group, MAX_MEMBERS};
 use crate::home::Unlocked;
 use crate::secret::{pack, unpack_all, SecretBytes};
-use crate::textdoc::{DocError, DocWriter, Document, Need};
+use crate::textdoc::{printable, DocError, DocWriter, Document, Need};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use frost_ed25519 as frost;
@@ -291,6 +291,10 @@ pub struct ComplaintPayload {
     pub file: String,
     /// What is wrong.
     pub reason: String,
+    /// For a transcript mismatch: the round-1 file of the suspect as the complainant saw it. Two complaints
+    /// carrying two different round-1 files validly signed by the same keyholder prove it equivocated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
 }
 
 const KIND_R1: &str = "dkg-round1";
@@ -305,10 +309,26 @@ fn expect<'a>(c: &'a DkgCeremony, kind: &'a str, round: &'a str, private: bool) 
 
 /// The per-keyholder secret state between rounds.
 enum Phase {
-    Round1 { secret: SecretBytes, message: String },
-    Round2 { secret: SecretBytes, round1: Vec<Vec<u8>>, digests: Vec<[u8; 32]>, outbox: Vec<String> },
-    Round3 { key_package: SecretBytes, public: Vec<u8>, message: String },
-    Done { group: String },
+    Round1 {
+        secret: SecretBytes,
+        message: String,
+    },
+    Round2 {
+        secret: SecretBytes,
+        round1: Vec<Vec<u8>>,
+        digests: Vec<[u8; 32]>,
+        outbox: Vec<String>,
+        /// The round-1 files as this keyholder saw them: evidence if someone equivocated.
+        texts: Vec<String>,
+    },
+    Round3 {
+        key_package: SecretBytes,
+        public: Vec<u8>,
+        message: String,
+    },
+    Done {
+        group: String,
+    },
 }
 
 struct State {
@@ -333,13 +353,14 @@ impl State {
     fn encode(&self) -> SecretBytes {
         match &self.phase {
             Phase::Round1 { secret, message } => pack(&[b"r1", &self.ceremony, secret.expose(), message.as_bytes()]),
-            Phase::Round2 { secret, round1, digests, outbox } => pack(&[
+            Phase::Round2 { secret, round1, digests, outbox, texts } => pack(&[
                 b"r2",
                 &self.ceremony,
                 secret.expose(),
                 join(round1).expose(),
                 &digests.concat(),
                 join(outbox).expose(),
+                join(texts).expose(),
             ]),
             Phase::Round3 { key_package, public, message } => {
                 pack(&[b"r3", &self.ceremony, key_package.expose(), public, message.as_bytes()])
@@ -353,11 +374,12 @@ impl State {
         let ceremony: [u8; 32] = f.get(1)?.expose().try_into().ok()?;
         let phase = match (f[0].expose(), f.len()) {
             (b"r1", 4) => Phase::Round1 { secret: f[2].clone(), message: utf8(&f[3])? },
-            (b"r2", 6) => Phase::Round2 {
+            (b"r2", 7) => Phase::Round2 {
                 secret: f[2].clone(),
                 round1: unpack_all(f[3].expose())?.iter().map(|x| x.expose().to_vec()).collect(),
                 digests: f[4].expose().chunks(32).map(|c| c.try_into().ok()).collect::<Option<_>>()?,
                 outbox: unpack_all(f[5].expose())?.iter().map(utf8).collect::<Option<_>>()?,
+                texts: unpack_all(f[6].expose())?.iter().map(utf8).collect::<Option<_>>()?,
             },
             (b"r3", 5) => {
                 Phase::Round3 { key_package: f[2].clone(), public: f[3].expose().to_vec(), message: utf8(&f[4])? }
@@ -414,11 +436,25 @@ fn complain(
     file: &Path,
     reason: String,
 ) -> Error {
+    complain_with(u, folder, c, culprit, file, reason, None)
+}
+
+/// [`complain`], with evidence attached to the published complaint.
+fn complain_with(
+    u: &Unlocked,
+    folder: &Folder,
+    c: &DkgCeremony,
+    culprit: Option<usize>,
+    file: &Path,
+    reason: String,
+    evidence: Option<String>,
+) -> Error {
     let file_name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let payload = ComplaintPayload {
         culprit: culprit.map(|i| c.cards[i].fingerprint().compact()),
         file: file_name,
         reason: reason.clone(),
+        evidence,
     };
     let body = serde_json::to_vec(&payload).expect("serializable");
     let me = u.identity().card();
@@ -603,7 +639,9 @@ fn round2(
         outbox.push(message::seal(u.identity(), KIND_R2, &c.digest, "2", Some(card), &body)?);
     }
     let secret = SecretBytes::from(Zeroizing::new(r2_secret.serialize().map_err(|e| Error::new(e.to_string()))?));
-    let state = State { ceremony: c.digest, phase: Phase::Round2 { secret, round1: round1_bytes, digests, outbox } };
+    let texts = received.iter().map(|r| r.text.clone()).collect();
+    let state =
+        State { ceremony: c.digest, phase: Phase::Round2 { secret, round1: round1_bytes, digests, outbox, texts } };
     save_state(u, c, &state)?;
     publish_outbox(folder, c, me, &state)?;
     report.did.push(format!(
@@ -623,6 +661,68 @@ fn publish_outbox(folder: &Folder, c: &DkgCeremony, me: usize, state: &State) ->
     Ok(any)
 }
 
+/// Sender `j` saw a round-1 file of `k` other than ours. Either `k` equivocated or `j` misreports; we can
+/// only tell with proof: a second round-1 file validly signed by `k`, published as evidence in another
+/// keyholder's complaint. Our own view goes into our complaint, so the next keyholder can prove it.
+#[allow(clippy::too_many_arguments)]
+fn transcript_mismatch(
+    u: &Unlocked,
+    folder: &Folder,
+    c: &DkgCeremony,
+    me: usize,
+    j: usize,
+    k: usize,
+    mine: &str,
+    path: &Path,
+) -> Error {
+    let (jn, kn, mn) = (c.cards[j].name(), c.cards[k].name(), c.cards[me].name());
+    let proof = equivocation_evidence(folder, c)
+        .into_iter()
+        .find(|(who, text, _)| *who == k && text != mine)
+        .map(|(_, _, complainant)| complainant);
+    let (culprit, reason) = match proof {
+        Some(by) => (
+            Some(k),
+            format!(
+                "{kn} signed two different round-1 files (equivocation): {mn} saw one, and {} published the other as evidence",
+                c.cards[by].name()
+            ),
+        ),
+        None => (
+            None,
+            format!(
+                "{jn} saw a different round-1 file of {kn} than {mn} did: either {kn} showed different round-1 files to different keyholders (equivocation), or {jn} misreports what it saw"
+            ),
+        ),
+    };
+    let mut e = complain_with(u, folder, c, culprit, path, reason, Some(mine.to_string()));
+    if culprit.is_none() {
+        e = e.with_note(format!(
+            "suspects: {kn} or {jn}; once {jn}'s complaint (with its copy of {kn}'s round-1 file) is in the folder, `frostsign dkg status` shows which"
+        ));
+    }
+    e
+}
+
+/// Every round-1 file carried as evidence in a complaint, validly signed by its sender for this ceremony:
+/// (sender, file text, complainant).
+fn equivocation_evidence(folder: &Folder, c: &DkgCeremony) -> Vec<(usize, String, usize)> {
+    let ec = expect(c, KIND_COMPLAINT, "complaint", false);
+    let e1 = expect(c, KIND_R1, "1", false);
+    let mut out = Vec::new();
+    for (i, card) in c.cards.iter().enumerate() {
+        for name in list_with_prefix(folder, &names::complaint_prefix(card)).unwrap_or_default() {
+            let Ok(Some(r)) = folder.receive(&name, &ec, &c.cards, i, None) else { continue };
+            let Ok(p) = serde_json::from_slice::<ComplaintPayload>(r.opened.payload.expose()) else { continue };
+            let Some(text) = p.evidence else { continue };
+            if let Ok(opened) = message::open(&text, Path::new("evidence"), &e1, &c.cards, None) {
+                out.push((opened.sender, text, i));
+            }
+        }
+    }
+    out
+}
+
 fn transcript(digests: &[[u8; 32]]) -> [u8; 32] {
     let mut parts: Vec<&[u8]> = vec![b"frostsign dkg transcript v1\0"];
     parts.extend(digests.iter().map(|d| d.as_slice()));
@@ -640,7 +740,7 @@ fn round3(
     if publish_outbox(folder, c, me, &s)? {
         report.did.push("published your round-2 shares again (some were missing)".into());
     }
-    let Phase::Round2 { secret, round1, digests, .. } = &s.phase else { unreachable!("called in round 2") };
+    let Phase::Round2 { secret, round1, digests, texts, .. } = &s.phase else { unreachable!("called in round 2") };
     let e = expect(c, KIND_R2, "2", true);
     let mut missing = Vec::new();
     let mut incoming = BTreeMap::new();
@@ -665,14 +765,7 @@ fn round3(
         }
         for (k, (theirs, ours)) in p.round1.iter().zip(digests).enumerate() {
             if *theirs != hex::encode(ours) {
-                let reason = format!(
-                    "{} saw a different round-1 file of {} than {} did: {} showed different round-1 packages to different keyholders (equivocation), or a folder copy was altered",
-                    c.cards[j].name(),
-                    c.cards[k].name(),
-                    c.cards[me].name(),
-                    c.cards[k].name()
-                );
-                return Err(complain(u, folder, c, Some(k), &r.path, reason));
+                return Err(transcript_mismatch(u, folder, c, me, j, k, &texts[k], &r.path));
             }
         }
         let bytes = Zeroizing::new(
@@ -965,15 +1058,38 @@ pub fn status(folder: &Folder) -> Result<Status> {
                             .and_then(|fp| c.index_of(fp))
                             .map(|i| c.cards[i].name().to_string());
                         problems.push(Problem {
-                            file: p.file,
+                            file: printable(&p.file, 100),
                             culprit,
-                            reason: format!("{} reports: {}", c.cards[j].name(), p.reason),
+                            reason: format!("{} reports: {}", c.cards[j].name(), printable(&p.reason, 500)),
                         });
                     }
                 }
                 Ok(None) => {}
                 Err(e) => note!(&folder.path(&name), None, &e),
             }
+        }
+    }
+    // Proof of equivocation: two different round-1 files, each validly signed by the same keyholder.
+    let evidence = equivocation_evidence(folder, &c);
+    for k in 0..n {
+        let mut seen: Vec<(&String, usize)> = Vec::new();
+        for (who, text, by) in &evidence {
+            if *who == k && !seen.iter().any(|(t, _)| *t == text) {
+                seen.push((text, *by));
+            }
+        }
+        if seen.len() >= 2 {
+            let by: Vec<&str> = seen.iter().map(|(_, b)| c.cards[*b].name()).collect();
+            problems.push(Problem {
+                file: names::round1(&c.cards[k]),
+                culprit: Some(c.cards[k].name().to_string()),
+                reason: format!(
+                    "proven equivocation: {} signed {} different round-1 files (evidence published by {})",
+                    c.cards[k].name(),
+                    seen.len(),
+                    by.join(" and ")
+                ),
+            });
         }
     }
     let agree = confirms.len() == n && confirms.iter().all(|(_, p)| *p == confirms[0].1);

@@ -59,7 +59,7 @@ impl Folder {
         if !path.exists() {
             return Ok(None);
         }
-        fsx::read_text(&path, limit).map(Some)
+        fsx::read_text_untrusted(&path, limit).map(Some)
     }
 
     /// Read and open a message file, or `None` if it does not exist. The sender must be `expected_sender`.

@@ -146,7 +146,8 @@ fn write_session(dir: &Path, group: &Group, spec: RequestSpec) -> Result<Request
     crate::fsx::ensure_dir(dir)?;
     let path = dir.join(REQUEST_FILE);
     if dir.join(GROUP_COPY).exists()
-        && crate::fsx::read_limited(&dir.join(GROUP_COPY), crate::group::MAX_GROUP_BYTES)? != group.text().as_bytes()
+        && crate::fsx::read_limited_untrusted(&dir.join(GROUP_COPY), crate::group::MAX_GROUP_BYTES)?
+            != group.text().as_bytes()
     {
         return Err(Error::file(&dir.join(GROUP_COPY), "already exists and is another group's file")
             .with_help("use a new, empty folder for each signing session"));
@@ -204,7 +205,9 @@ impl Session {
             return Err(Error::new(format!("`{}` is missing from the session folder", gpath.display()))
                 .with_help("copy the group's group.pub into the folder"));
         }
-        let group = Group::load(&gpath)?;
+        let text = crate::fsx::read_text_untrusted(&gpath, crate::group::MAX_GROUP_BYTES)?;
+        let group =
+            Group::parse(&text).map_err(|e| Error::file(&gpath, format!("not a valid frostsign group file: {e}")))?;
         req.check_group(&group).map_err(|e| e.context(gpath.display()))?;
         Ok(Session { req, group, folder })
     }
@@ -381,7 +384,7 @@ fn run_phase(
         s.folder.publish(&name, &text)?;
         report.did.push(format!("built the phase-{phase} signing package for {}", names_of(&s.group, signers_hint)));
     }
-    let text = crate::fsx::read_text(&path, 64 * 1024 * 1024)?;
+    let text = crate::fsx::read_text_untrusted(&path, 64 * 1024 * 1024)?;
     let pkg = PackageFile::parse(&text, &s.group)
         .map_err(|e| Error::file(&path, format!("not a valid signing package: {e}")))?;
     if pkg.session != *s.req.digest() || pkg.attempt != a || pkg.phase != phase || pkg.packages.len() != messages.len()
@@ -478,9 +481,11 @@ pub fn collect(dir: &Path, opts: &CollectOptions) -> Result<CollectReport> {
         }
     };
     // Phase 2 uses the signers of phase 1 (their phase-2 nonces were committed together).
-    let pkg1 =
-        PackageFile::parse(&crate::fsx::read_text(&s.folder.path(&names::package(a, 1)), 64 * 1024 * 1024)?, &s.group)
-            .map_err(|e| Error::new(e.to_string()))?;
+    let pkg1 = PackageFile::parse(
+        &crate::fsx::read_text_untrusted(&s.folder.path(&names::package(a, 1)), 64 * 1024 * 1024)?,
+        &s.group,
+    )
+    .map_err(|e| Error::new(e.to_string()))?;
     let phase2: Vec<Vec<u8>> = s
         .req
         .phase2_slots()

@@ -473,7 +473,8 @@ fn sign_phase(
     let me_card = u.identity().card();
     let share_path = dir.join(names::share(attempt, phase, me_card));
     let pkg_path = dir.join(names::package(attempt, phase));
-    let pkg_text = if pkg_path.exists() { Some(crate::fsx::read_text(&pkg_path, 64 * 1024 * 1024)?) } else { None };
+    let pkg_text =
+        if pkg_path.exists() { Some(crate::fsx::read_text_untrusted(&pkg_path, 64 * 1024 * 1024)?) } else { None };
     let pkg = pkg_text
         .as_deref()
         .map(|t| {

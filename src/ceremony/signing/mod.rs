@@ -450,7 +450,7 @@ impl Request {
             return Err(Error::new(format!("no signing request in `{}` ({REQUEST_FILE} is missing)", dir.display()))
                 .with_help("open one with `frostsign sign init --dir DIR --group group.pub --file ARTIFACT`"));
         }
-        let text = crate::fsx::read_text(&path, 4 * 1024 * 1024)?;
+        let text = crate::fsx::read_text_untrusted(&path, 4 * 1024 * 1024)?;
         Request::parse(&text).map_err(|e| Error::file(&path, format!("not a valid signing request: {e}")))
     }
 
@@ -873,7 +873,7 @@ pub fn excluded(dir: &Path, a: u32, group: &Group) -> Result<Vec<usize>> {
         return Ok(Vec::new());
     }
     let path = dir.join(names::restart(a));
-    let text = crate::fsx::read_text(&path, 64 * 1024)?;
+    let text = crate::fsx::read_text_untrusted(&path, 64 * 1024)?;
     let doc =
         Document::parse(&text, "sign-restart", &[("attempt", Need::Required), ("without", Need::Repeated)], false)
             .map_err(|e| Error::file(&path, format!("not a valid restart file: {e}")))?;
