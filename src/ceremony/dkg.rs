@@ -1191,6 +1191,7 @@ mod tests {
                 round1: vec![vec![4; 10], vec![5; 11]],
                 digests: vec![[6; 32], [7; 32]],
                 outbox: vec!["a".into()],
+                texts: vec!["t1".into(), "t2".into()],
             },
         };
         let back = State::decode(&s.encode()).unwrap();
