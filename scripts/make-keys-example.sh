@@ -16,12 +16,25 @@ done
 "$BIN" dkg init --dir keygen --threshold 2 --label "frostsign example group (NOT FOR REAL USE)" cards/alice.card cards/bob.card cards/carol.card >/dev/null
 for _ in 1 2 3; do for who in alice bob carol; do as "$who" dkg step --dir keygen --yes >/dev/null 2>&1; done; done
 cp keygen/group.pub group.pub
+"$BIN" group openpgp-init --key group.pub --uid "frostsign example group (NOT FOR REAL USE) <example@invalid>" --dir openpgp-init >/dev/null
+for _ in 1 2; do
+  for who in alice bob; do as "$who" sign step --dir openpgp-init --yes >/dev/null 2>&1; done
+  "$BIN" sign collect --dir openpgp-init >/dev/null || true
+done
+cp openpgp-init/group.openpgp group.openpgp
 "$BIN" group export --key group.pub --format minisign --out minisign.pub
+"$BIN" group export --key group.pub --format signify --out signify.pub
+"$BIN" group export --key group.pub --format ssh --out group.ssh.pub
+"$BIN" group export --key group.pub --format allowed-signers --principal example@invalid --out allowed_signers
+"$BIN" group export --key group.pub --format openpgp --out group.asc
 printf 'Hello from frostsign: this file was signed 2-of-3 by the example group.\n' > hello-frostsign.txt
-"$BIN" sign init --dir sign-hello --group group.pub --file hello-frostsign.txt --comment "example signature" >/dev/null
+"$BIN" sign init --dir sign-hello --group group.pub --file hello-frostsign.txt --comment "example signature" \
+  --format minisign,ssh,openpgp,signify-manifest >/dev/null
 for _ in 1 2 3; do
   for who in alice carol; do as "$who" sign step --dir sign-hello --file hello-frostsign.txt --yes >/dev/null 2>&1; done
   "$BIN" sign collect --dir sign-hello >/dev/null || true
 done
-cp sign-hello/hello-frostsign.txt.minisig .
-"$BIN" verify --key group.pub hello-frostsign.txt
+cp sign-hello/hello-frostsign.txt.minisig sign-hello/hello-frostsign.txt.sig sign-hello/hello-frostsign.txt.asc sign-hello/SHA256.sig .
+for sig in hello-frostsign.txt.minisig hello-frostsign.txt.sig hello-frostsign.txt.asc SHA256.sig; do
+  "$BIN" verify --key group.pub hello-frostsign.txt --sig "$sig" | head -1
+done

@@ -4,9 +4,11 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Seconds since the Unix epoch, now. Honours `SOURCE_DATE_EPOCH`-style override `FROSTSIGN_NOW` for tests
-/// and reproducible examples.
+/// Seconds since the Unix epoch, now. Debug builds (the ones `cargo test` drives) honour an override in
+/// `FROSTSIGN_NOW`, so tests can make expired requests; release builds always use the system clock, so an
+/// environment variable can never move a signer's expiry check.
 pub fn now() -> i64 {
+    #[cfg(debug_assertions)]
     if let Some(t) = std::env::var("FROSTSIGN_NOW").ok().and_then(|v| v.parse::<i64>().ok()) {
         return t;
     }

@@ -28,11 +28,14 @@ pub const MAX_MEMBERS: usize = 255;
 pub struct GroupFingerprint([u8; 16]);
 
 impl GroupFingerprint {
-    /// SHA-256 over a domain string and the group key, first 16 bytes.
-    pub fn of(group_key: &[u8; 32]) -> Self {
+    /// SHA-256 over a domain string, the group key and the digest of the ceremony that made it, first 16
+    /// bytes. Covering the ceremony binds the fingerprint to the members, threshold and label too: a
+    /// group file that reuses the real key with invented members has another fingerprint.
+    pub fn of(group_key: &[u8; 32], ceremony: &[u8; 32]) -> Self {
         let mut h = Sha256::new();
-        h.update(b"frostsign group fingerprint v1\0");
+        h.update(b"frostsign group fingerprint v2\0");
         h.update(group_key);
+        h.update(ceremony);
         GroupFingerprint(h.finalize()[..16].try_into().expect("16"))
     }
 
@@ -121,7 +124,7 @@ impl Group {
             w = w.field("label", l);
         }
         w = w
-            .field("fingerprint", GroupFingerprint::of(&key))
+            .field("fingerprint", GroupFingerprint::of(&key, ceremony.digest()))
             .field("threshold", ceremony.threshold())
             .field("members", ceremony.cards().len())
             .field("group-key", hex::encode(key))
@@ -156,8 +159,8 @@ impl Group {
         }
         let key: [u8; 32] = doc.hex("group-key")?;
         let ceremony_digest: [u8; 32] = doc.hex("ceremony")?;
-        if doc.require("fingerprint")? != GroupFingerprint::of(&key).to_string() {
-            return Err(bad("fingerprint", "does not match the group key"));
+        if doc.require("fingerprint")? != GroupFingerprint::of(&key, &ceremony_digest).to_string() {
+            return Err(bad("fingerprint", "does not match the group key and ceremony"));
         }
         if doc.require("minisign-public-key")? != minisign::public_key_line(&key)
             || doc.require("minisign-key-id")? != minisign::key_id_display(&minisign::key_id(&key))
@@ -175,6 +178,7 @@ impl Group {
             return Err(bad("label", "label, threshold or member count differ from the ceremony that made the key"));
         }
         let members = ceremony.cards().to_vec();
+        doc.require_lines(&["member"])?;
         let member_lines = doc.get_all("member");
         if member_lines.len() != n
             || member_lines
@@ -248,7 +252,7 @@ impl Group {
 
     /// The group fingerprint.
     pub fn fingerprint(&self) -> GroupFingerprint {
-        GroupFingerprint::of(&self.key)
+        GroupFingerprint::of(&self.key, &self.ceremony)
     }
 
     /// The exact file text.
@@ -270,7 +274,7 @@ fn check_confirmations(
     pkp_hash: &[u8; 32],
 ) -> std::result::Result<(), DocError> {
     let bad = |reason: String| DocError::BadValue { key: "confirmation".into(), reason };
-    let blocks = doc.get_all("confirmation");
+    let blocks = doc.blocks("confirmation")?;
     if blocks.len() != ceremony.cards().len() {
         return Err(bad(format!("{} confirmations for {} members", blocks.len(), ceremony.cards().len())));
     }
@@ -302,6 +306,8 @@ fn check_confirmations(
 /// export of the OpenPGP key is byte-identical.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpenPgpIdentity {
+    /// The group it belongs to.
+    pub group: GroupFingerprint,
     /// The key (group key and creation time).
     pub key: crate::formats::openpgp::PgpKey,
     /// The certified user id.
@@ -328,7 +334,7 @@ impl OpenPgpIdentity {
     /// Encode as a `frostsign-openpgp-key` document.
     pub fn encode(&self) -> String {
         DocWriter::new("openpgp-key", 1)
-            .field("group", GroupFingerprint::of(&self.key.pk).compact())
+            .field("group", self.group.compact())
             .field("group-key", hex::encode(self.key.pk))
             .field("key-created", crate::clock::format(self.key.created as i64))
             .field("fingerprint", hex::encode_upper(self.key.fingerprint()))
@@ -365,7 +371,7 @@ impl OpenPgpIdentity {
         if !ok {
             return Err(bad("certification", "is not the group's signature of this key and user id"));
         }
-        Ok(OpenPgpIdentity { key, uid, certification })
+        Ok(OpenPgpIdentity { group: group.fingerprint(), key, uid, certification })
     }
 
     /// Load `group.openpgp` beside `group_path`, if present.

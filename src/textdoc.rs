@@ -312,9 +312,27 @@ impl Document {
         self.fields.iter().find(|f| f.key == key && !f.block).map(|f| f.value.as_str())
     }
 
-    /// All values of a repeated key, in order (one-line values, or the base64 text of blocks).
+    /// All one-line values of a repeated key, in order. A block written under that key is an error when
+    /// the caller checks with [`Document::require_lines`]; here it is simply not a value.
     pub fn get_all(&self, key: &str) -> Vec<&str> {
-        self.fields.iter().filter(|f| f.key == key).map(|f| f.value.as_str()).collect()
+        self.fields.iter().filter(|f| f.key == key && !f.block).map(|f| f.value.as_str()).collect()
+    }
+
+    /// The base64 text of every block written under a repeated key, in order. A one-line value under that
+    /// key is refused, so each document has one byte form.
+    pub fn blocks(&self, key: &str) -> Result<Vec<&str>, DocError> {
+        if self.fields.iter().any(|f| f.key == key && !f.block) {
+            return Err(DocError::BadValue { key: key.into(), reason: "expected base64 blocks".into() });
+        }
+        Ok(self.fields.iter().filter(|f| f.key == key).map(|f| f.value.as_str()).collect())
+    }
+
+    /// Refuse blocks under one-line keys: call with every repeated one-line key of the schema.
+    pub fn require_lines(&self, keys: &[&str]) -> Result<(), DocError> {
+        match self.fields.iter().find(|f| f.block && keys.contains(&f.key.as_str())) {
+            Some(f) => Err(DocError::BadValue { key: f.key.clone(), reason: "expected a one-line value".into() }),
+            None => Ok(()),
+        }
     }
 
     /// A required one-line field holding a canonical decimal number.

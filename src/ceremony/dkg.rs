@@ -135,7 +135,8 @@ impl DkgCeremony {
             return Err(bad("threshold", "need 2 <= threshold <= participants <= 255".into()));
         }
         let lines = doc.get_all("participant");
-        let blocks = doc.get_all("card");
+        doc.require_lines(&["participant"])?;
+        let blocks = doc.blocks("card")?;
         if lines.len() != n || blocks.len() != n {
             return Err(bad(
                 "participant",
@@ -395,7 +396,8 @@ fn load_state(u: &Unlocked, c: &DkgCeremony) -> Result<Option<State>> {
     let rel = state_rel(c);
     let Some(bytes) = u.read_secret(&rel, "dkg-state", &hex::encode(c.id))? else { return Ok(None) };
     let state = State::decode(&bytes).ok_or_else(|| {
-        Error::file(&u.home().path(&rel), "damaged key generation state").with_help("restore the home from backup")
+        Error::file(&u.home().path(&rel), "damaged key generation state")
+            .with_help("this keyholder cannot continue this ceremony: abandon it and start a new one")
     })?;
     if state.ceremony != c.digest {
         return Err(Error::new(format!(
@@ -1118,7 +1120,7 @@ pub fn status(folder: &Folder) -> Result<Status> {
         hex::decode(&confirms[0].1.group_key)
             .ok()
             .and_then(|k| <[u8; 32]>::try_from(k).ok())
-            .map(|k| crate::group::GroupFingerprint::of(&k).to_string())
+            .map(|k| crate::group::GroupFingerprint::of(&k, &c.digest).to_string())
     } else {
         None
     };

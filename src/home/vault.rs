@@ -207,7 +207,10 @@ pub fn seal_secret(home_key: &SecretKey32, purpose: &str, id: &str, plaintext: &
 /// Decrypt a secret file made by [`seal_secret`], checking it is the expected purpose and id.
 pub fn open_secret(home_key: &SecretKey32, purpose: &str, id: &str, text: &str, path: &Path) -> Result<SecretBytes> {
     let damaged = |reason: String| {
-        Error::file(path, format!("damaged secret file: {reason}")).with_help("restore the home from your backup")
+        Error::file(path, format!("damaged secret file: {reason}")).with_help(
+            "restore it from your backup; but never restore files under state/ during a ceremony or signing \
+             session (an old nonce file could make you sign twice with one nonce): abandon that session instead",
+        )
     };
     let doc = Document::parse(text, "secret", SECRET_SCHEMA, false).map_err(|e| damaged(e.to_string()))?;
     if doc.get("purpose") != Some(purpose) || doc.get("id") != Some(id) {

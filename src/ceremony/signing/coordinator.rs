@@ -575,6 +575,7 @@ fn write_outputs(
             )?,
             Slot::OpenpgpCertification => {
                 let id = OpenPgpIdentity {
+                    group: s.group.fingerprint(),
                     key: req.openpgp_key().expect("checked shape"),
                     uid: req.openpgp_uid().unwrap_or_default().to_string(),
                     certification: *sig,

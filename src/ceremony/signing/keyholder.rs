@@ -282,6 +282,12 @@ pub fn step(
     let own = own_evidence(&req, copies, repo)?;
     let attempt = current_attempt(dir)?;
     if excluded(dir, attempt, &group)?.contains(&me) {
+        if let Some(j) = load_journal(u, &req)? {
+            if j.attempt < attempt {
+                // Nonces of an abandoned attempt are never used again.
+                remove_nonces(u, &req, j.attempt)?;
+            }
+        }
         report.did.push(format!("the coordinator left you out of attempt {attempt}; nothing to do"));
         report.finished = true;
         return Ok(());
@@ -320,9 +326,9 @@ pub fn step(
             continue;
         }
         match sign_phase(u, dir, &req, &group, me, &own, &mut journal, phase)? {
-            PhaseOutcome::Signed => report
-                .did
-                .push(format!("checked the phase-{phase} signing package and published your signature shares")),
+            PhaseOutcome::Signed(with) => report.did.push(format!(
+                "checked the phase-{phase} signing package and published your signature shares (co-signers: {with})"
+            )),
             PhaseOutcome::AlreadySigned => {}
             PhaseOutcome::NotChosen => {
                 // This attempt's packages exist without us: our nonces can never be used, destroy them.
@@ -376,7 +382,8 @@ fn commit(u: &Unlocked, dir: &Path, req: &Request, group: &Group, attempt: u32, 
 }
 
 enum PhaseOutcome {
-    Signed,
+    /// Signed, together with these co-signers.
+    Signed(String),
     AlreadySigned,
     NotChosen,
     Waiting,
@@ -528,5 +535,6 @@ fn sign_phase(
     u.remove_secret(&nonces_rel(req, attempt, phase))?;
     crate::failpoint("sign-after-nonce-removal");
     crate::fsx::publish(&share_path, text.as_bytes())?;
-    Ok(PhaseOutcome::Signed)
+    let with: Vec<&str> = pkg.signers.iter().filter(|&&i| i != me).map(|&i| group.members()[i].name()).collect();
+    Ok(PhaseOutcome::Signed(with.join(", ")))
 }

@@ -331,11 +331,9 @@ impl Request {
         let group =
             GroupFingerprint::parse(doc.require("group")?).ok_or_else(|| bad("group", "not a group fingerprint"))?;
         let group_key: [u8; 32] = doc.hex("group-key")?;
-        if GroupFingerprint::of(&group_key) != group {
-            return Err(bad("group-key", "does not match the group fingerprint"));
-        }
         let time = |k: &str| doc.require(k).ok().and_then(crate::clock::parse).ok_or_else(|| bad(k, "not a UTC time"));
         let mut formats = Vec::new();
+        doc.require_lines(&["format", "artifact", "openpgp-digest"])?;
         for f in doc.get_all("format") {
             let f = Format::parse(f).ok_or_else(|| bad("format", "unknown format (made by a newer frostsign?)"))?;
             if formats.contains(&f) {
@@ -838,7 +836,8 @@ impl PackageFile {
         signers.sort_unstable();
         let mut packages = Vec::new();
         use base64::Engine;
-        for b64 in doc.get_all("package") {
+        doc.require_lines(&["signer"])?;
+        for b64 in doc.blocks("package")? {
             let raw = base64::engine::general_purpose::STANDARD
                 .decode(b64)
                 .map_err(|_| bad("package", "invalid base64".into()))?;
@@ -877,6 +876,10 @@ pub fn excluded(dir: &Path, a: u32, group: &Group) -> Result<Vec<usize>> {
     let doc =
         Document::parse(&text, "sign-restart", &[("attempt", Need::Required), ("without", Need::Repeated)], false)
             .map_err(|e| Error::file(&path, format!("not a valid restart file: {e}")))?;
+    if doc.number::<u32>("attempt").ok() != Some(a) {
+        return Err(Error::file(&path, format!("does not open attempt {a} (renamed file?)")));
+    }
+    doc.require_lines(&["without"]).map_err(|e| Error::file(&path, format!("not a valid restart file: {e}")))?;
     doc.get_all("without")
         .iter()
         .map(|line| {
