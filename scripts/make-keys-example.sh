@@ -5,7 +5,8 @@
 set -euo pipefail
 BIN=$(cd "$(dirname "${1:-target/release/frostsign}")" && pwd)/$(basename "${1:-target/release/frostsign}")
 cd "$(dirname "$0")/.."
-rm -rf keys-example && mkdir -p keys-example/homes keys-example/cards
+find keys-example -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} + 2>/dev/null || true
+mkdir -p keys-example/homes keys-example/cards
 cd keys-example
 as() { local who=$1; shift; "$BIN" --home "homes/$who" --passphrase-file "homes/$who.passphrase-EXAMPLE-ONLY" "$@"; }
 for who in alice bob carol; do
