@@ -373,7 +373,9 @@ fn commit(u: &Unlocked, dir: &Path, req: &Request, group: &Group, attempt: u32, 
     let text = message::seal(u.identity(), KIND_COMMIT, req.digest(), &names::commit_round(attempt), None, &body)?;
     // Nonces first, then the journal that refers to them, then the public commitment.
     save_nonces(u, req, attempt, 1, &n1)?;
-    save_nonces(u, req, attempt, 2, &n2)?;
+    if !n2.is_empty() {
+        save_nonces(u, req, attempt, 2, &n2)?;
+    }
     crate::failpoint("sign-after-nonces-saved");
     let journal = Journal { request: *req.digest(), attempt, commit: text.clone(), signed: [None, None] };
     save_journal(u, req, &journal)?;

@@ -257,6 +257,15 @@ impl Request {
                 )));
             }
         }
+        if spec.formats.contains(&Format::SignifyManifest) {
+            if let Some(a) = spec.artifacts.iter().find(|a| a.name.contains(')')) {
+                return Err(Error::new(format!(
+                    "the artifact name `{}` contains `)`, which stock signify cannot read in a manifest line",
+                    a.name
+                ))
+                .with_help("rename the file, or leave signify-manifest out of --format"));
+            }
+        }
         if let Some(c) = &spec.comment {
             check_comment(c)?;
         }
@@ -432,6 +441,9 @@ impl Request {
             }
             if self.openpgp_uid.is_some() || self.git.is_some() {
                 return Err(bad("format", "a release has no user id and no git tag"));
+            }
+            if self.has(Format::SignifyManifest) && self.artifacts.iter().any(|a| a.name.contains(')')) {
+                return Err(bad("artifact", "a name with `)` cannot go into a signify manifest"));
             }
             let want = if self.formats.contains(&Format::Openpgp) { n } else { 0 };
             if self.openpgp_digests.len() != want {
