@@ -985,7 +985,12 @@ fn status_shows_progress_and_audits_the_finished_session() {
         let m = member(&v, name);
         assert_eq!((m["committed"].clone(), m["attested_match"].clone()), (true.into(), true.into()));
         assert_eq!((m["phase1"].clone(), m["phase2"].clone()), (true.into(), true.into()));
+        // The audit trail: the digests each signer attests it computed from its own copy.
+        let att = &m["attested"][0];
+        assert_eq!(att["name"], "app.tar");
+        assert_eq!(att["sha256"], sha256_hex(b"the release"));
     }
+    assert!(member(&v, "Bob")["attested"].as_array().unwrap().is_empty());
 
     // The audit re-verifies the finished signature: a tampered .minisig makes the session "failed".
     let sig = d.join("app.tar.minisig");

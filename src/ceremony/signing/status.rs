@@ -55,6 +55,8 @@ pub struct MemberStatus {
     pub committed: bool,
     /// The attested digests equal the request's (None if not committed).
     pub attested_match: Option<bool>,
+    /// The digests this keyholder attests it computed from its own copy, signed with its identity key.
+    pub attested: Vec<AttestedArtifact>,
     /// Chosen as a signer in the current attempt.
     pub chosen: bool,
     /// Phase-1 shares present.
@@ -207,6 +209,7 @@ pub fn status(dir: &Path) -> Result<SignStatus> {
             name: card.name().into(),
             fingerprint: card.fingerprint().to_string(),
             committed: commits.contains_key(&i),
+            attested: commits.get(&i).map(|p| p.artifacts.clone()).unwrap_or_default(),
             attested_match,
             chosen: pkgs[0].as_ref().map(|p| p.signers.contains(&i)).unwrap_or(false),
             phase1: phase[0],
