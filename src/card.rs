@@ -56,12 +56,16 @@ impl Fingerprint {
     }
 }
 
+/// Uppercase hex in groups of four digits, for reading aloud: `3F2A 9C1B 77E0 4D21 ...`.
+pub fn grouped_hex(bytes: &[u8]) -> String {
+    let hexs = hex::encode_upper(bytes);
+    hexs.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).expect("hex is ASCII")).collect::<Vec<_>>().join(" ")
+}
+
 /// Grouped for reading aloud: `3F2A 9C1B 77E0 4D21 8A0B 11CD 92EF 0A1B`.
 impl fmt::Display for Fingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let hexs = self.compact();
-        let groups: Vec<&str> = (0..8).map(|i| &hexs[i * 4..i * 4 + 4]).collect();
-        f.write_str(&groups.join(" "))
+        f.write_str(&grouped_hex(&self.0))
     }
 }
 

@@ -5,7 +5,7 @@
 
 use crate::error::{Error, Result};
 use blake2::Blake2b512;
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha512};
 use std::fs::File;
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
@@ -24,17 +24,8 @@ pub struct FileDigests {
 const CHUNK: usize = 1 << 20;
 const PROGRESS_FROM: u64 = 64 << 20;
 
-/// Hash `path` in one pass (BLAKE2b-512 and SHA-256).
-pub fn hash_file(path: &Path) -> Result<FileDigests> {
-    hash(path, true, None).map(|(d, _)| d)
-}
-
-/// Like [`hash_file`], and also SHA-256(file || `trailer`) in the same pass (OpenPGP signs that).
-pub fn hash_file_with_trailer(path: &Path, trailer: Option<&[u8]>) -> Result<(FileDigests, Option<[u8; 32]>)> {
-    hash(path, true, trailer)
-}
-
-fn hash(path: &Path, with_sha256: bool, trailer: Option<&[u8]>) -> Result<(FileDigests, Option<[u8; 32]>)> {
+/// Read `path` once, in 1 MiB chunks, handing each chunk to `update`; returns the size read.
+fn stream(path: &Path, mut update: impl FnMut(&[u8])) -> Result<u64> {
     let mut file = File::open(path).map_err(|e| Error::io("read", path, e))?;
     let meta = file.metadata().map_err(|e| Error::io("read", path, e))?;
     if meta.is_dir() {
@@ -42,11 +33,9 @@ fn hash(path: &Path, with_sha256: bool, trailer: Option<&[u8]>) -> Result<(FileD
     }
     let total = meta.len();
     let show = total >= PROGRESS_FROM && std::io::stderr().is_terminal();
-    let mut b2 = Blake2b512::new();
-    let mut s256 = Sha256::new();
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let mut buf = vec![0u8; CHUNK];
-    let mut size = 0u64;
-    let mut last_pct = u64::MAX;
+    let (mut size, mut last_pct) = (0u64, u64::MAX);
     loop {
         let n = match file.read(&mut buf) {
             Ok(0) => break,
@@ -54,24 +43,33 @@ fn hash(path: &Path, with_sha256: bool, trailer: Option<&[u8]>) -> Result<(FileD
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(Error::io("read", path, e)),
         };
-        b2.update(&buf[..n]);
-        if with_sha256 {
-            s256.update(&buf[..n]);
-        }
+        update(&buf[..n]);
         size += n as u64;
-        if show {
-            let pct = size * 100 / total.max(1);
-            if pct != last_pct {
-                last_pct = pct;
-                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                eprint!("\rhashing {name}: {pct:>3}% of {} MiB", total >> 20);
-                let _ = std::io::stderr().flush();
-            }
+        let pct = size * 100 / total.max(1);
+        if show && pct != last_pct {
+            last_pct = pct;
+            eprint!("\rhashing {name}: {pct:>3}% of {} MiB", total >> 20);
+            let _ = std::io::stderr().flush();
         }
     }
     if show {
         eprintln!();
     }
+    Ok(size)
+}
+
+/// Hash `path` in one pass (BLAKE2b-512 and SHA-256).
+pub fn hash_file(path: &Path) -> Result<FileDigests> {
+    hash_file_with_trailer(path, None).map(|(d, _)| d)
+}
+
+/// Like [`hash_file`], and also SHA-256(file || `trailer`) in the same pass (OpenPGP signs that).
+pub fn hash_file_with_trailer(path: &Path, trailer: Option<&[u8]>) -> Result<(FileDigests, Option<[u8; 32]>)> {
+    let (mut b2, mut s256) = (Blake2b512::new(), Sha256::new());
+    let size = stream(path, |chunk| {
+        b2.update(chunk);
+        s256.update(chunk);
+    })?;
     // The OpenPGP digest continues the file's SHA-256 state with the signature trailer.
     let openpgp = trailer.map(|t| {
         let mut h = s256.clone();
@@ -83,38 +81,30 @@ fn hash(path: &Path, with_sha256: bool, trailer: Option<&[u8]>) -> Result<(FileD
 
 /// BLAKE2b-512 only (what `verify` needs for minisign): no time spent on a digest nobody checks.
 pub fn blake2b_file(path: &Path) -> Result<[u8; 64]> {
-    hash(path, false, None).map(|(d, _)| d.blake2b)
+    let mut b2 = Blake2b512::new();
+    stream(path, |chunk| b2.update(chunk))?;
+    Ok(b2.finalize().into())
 }
 
-/// SHA-256 of a file, and SHA-512 if asked (SSHSIG may use either), streaming.
+/// SHA-256 of a file, or SHA-512 if asked (SSHSIG may use either).
 pub fn sha2_file(path: &Path, sha512: bool) -> Result<Vec<u8>> {
-    use sha2::Sha512;
-    let mut file = File::open(path).map_err(|e| Error::io("read", path, e))?;
-    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-        return Err(Error::file(path, "is a directory, not a file"));
+    if sha512 {
+        let mut h = Sha512::new();
+        stream(path, |chunk| h.update(chunk))?;
+        Ok(h.finalize().to_vec())
+    } else {
+        let mut h = Sha256::new();
+        stream(path, |chunk| h.update(chunk))?;
+        Ok(h.finalize().to_vec())
     }
-    let mut buf = vec![0u8; CHUNK];
-    let mut a = Sha256::new();
-    let mut b = Sha512::new();
-    loop {
-        let n = match file.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Error::io("read", path, e)),
-        };
-        if sha512 {
-            b.update(&buf[..n]);
-        } else {
-            a.update(&buf[..n]);
-        }
-    }
-    Ok(if sha512 { b.finalize().to_vec() } else { a.finalize().to_vec() })
 }
 
-/// SHA-256(file || trailer), streaming (to verify an OpenPGP signature).
+/// SHA-256(file || trailer) (to verify an OpenPGP signature).
 pub fn sha256_with_trailer(path: &Path, trailer: &[u8]) -> Result<[u8; 32]> {
-    hash_file_with_trailer(path, Some(trailer)).map(|(_, d)| d.expect("trailer given"))
+    let mut h = Sha256::new();
+    stream(path, |chunk| h.update(chunk))?;
+    h.update(trailer);
+    Ok(h.finalize().into())
 }
 
 #[cfg(test)]
@@ -130,5 +120,10 @@ mod tests {
         assert_eq!(h.size, 3);
         assert_eq!(hex::encode(h.sha256), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         assert!(hex::encode(h.blake2b).starts_with("ba80a53f981c4d0d6a2797b69f12f6e94c212f14685ac4b74b12bb6fdbffa2d1"));
+        assert_eq!(blake2b_file(&p).unwrap(), h.blake2b);
+        assert_eq!(sha2_file(&p, false).unwrap(), h.sha256.to_vec());
+        let (_, pgp) = hash_file_with_trailer(&p, Some(b"T")).unwrap();
+        assert_eq!(pgp.unwrap(), sha256_with_trailer(&p, b"T").unwrap());
+        assert_eq!(pgp.unwrap().to_vec(), Sha256::digest(b"abcT").to_vec());
     }
 }

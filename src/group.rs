@@ -54,9 +54,7 @@ impl GroupFingerprint {
 
 impl fmt::Display for GroupFingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let h = self.compact();
-        let groups: Vec<&str> = (0..8).map(|i| &h[i * 4..i * 4 + 4]).collect();
-        f.write_str(&groups.join(" "))
+        f.write_str(&crate::card::grouped_hex(&self.0))
     }
 }
 

@@ -122,21 +122,7 @@ pub fn pack(fields: &[&[u8]]) -> SecretBytes {
 
 /// Inverse of [`pack`]: exactly `count` fields, or `None` if the layout does not match.
 pub fn unpack(bytes: &[u8], count: usize) -> Option<Vec<SecretBytes>> {
-    let mut rest = bytes;
-    let mut fields = Vec::with_capacity(count);
-    for _ in 0..count {
-        if rest.len() < 4 {
-            return None;
-        }
-        let len = u32::from_be_bytes(rest[..4].try_into().ok()?) as usize;
-        rest = &rest[4..];
-        if rest.len() < len {
-            return None;
-        }
-        fields.push(SecretBytes::new(rest[..len].to_vec()));
-        rest = &rest[len..];
-    }
-    rest.is_empty().then_some(fields)
+    unpack_all(bytes).filter(|fields| fields.len() == count)
 }
 
 /// Like [`unpack`], but reads as many fields as there are.
