@@ -213,8 +213,15 @@ pub fn require_tool(tool: &str, install: &str) -> bool {
     eprintln!(
         "\n*** SKIPPED interop check: `{tool}` is not installed. Install the stock tools with:\n***   {install}\n"
     );
+    // cargo test hides a passing test's output, so also record the skip where `make test` prints it loudly.
+    let test = std::thread::current().name().unwrap_or("?").to_string();
+    let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join("interop-skipped.txt");
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(log) {
+        use std::io::Write;
+        let _ = writeln!(f, "{test}: needs `{tool}`");
+    }
     false
 }
 
 /// The one command that installs every stock tool the interop tests use.
-pub const INSTALL_TOOLS: &str = "sudo apt-get install -y minisign signify-openbsd openssh-client gnupg";
+pub const INSTALL_TOOLS: &str = "sudo apt-get install -y minisign signify-openbsd openssh-client gnupg git";
