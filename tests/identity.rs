@@ -12,26 +12,6 @@ use frostsign::home::{Home, PassphraseSource};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
-
-/// The binary never panics, whatever the input.
-#[track_caller]
-fn no_panic(o: &Out) {
-    assert!(o.code != 101 && !o.all().contains("panicked"), "the binary panicked:\n{}", o.all());
-}
-
-/// Exit 2, every needle in the output (case-insensitive), no panic.
-#[track_caller]
-fn refused(o: &Out, needles: &[&str]) {
-    no_panic(o);
-    o.expect_code(2);
-    let all = o.all().to_lowercase();
-    for n in needles {
-        assert!(all.contains(&n.to_lowercase()), "expected {n:?} in:\n{}", o.all());
-    }
-}
 
 #[track_caller]
 fn ok(o: &Out) {
