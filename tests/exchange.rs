@@ -15,7 +15,6 @@ use frostsign::home::{Home, Identity, PassphraseSource, Unlocked};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-
 /// A keyholder made through the CLI, then unlocked through the library.
 struct Party {
     holder: Holder,

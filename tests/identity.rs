@@ -12,7 +12,6 @@ use frostsign::home::{Home, PassphraseSource};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-
 #[track_caller]
 fn ok(o: &Out) {
     no_panic(o);
