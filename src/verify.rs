@@ -243,11 +243,6 @@ pub fn verify_file(key: &TrustedKey, artifact: &Path, sig_path: &Path) -> Result
     Err(Error::file(sig_path, "is not a signature frostsign knows (minisign, SSH, OpenPGP, signify manifest)"))
 }
 
-/// Backwards-compatible helper: verify a minisign signature file and return its trusted comment.
-pub fn verify_minisign_file(key: &TrustedKey, artifact: &Path, sig_path: &Path) -> Result<String> {
-    verify_file(key, artifact, sig_path).map(|o| o.trusted_comment.unwrap_or_default())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

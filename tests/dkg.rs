@@ -551,13 +551,14 @@ fn adversarial_a_bad_proof_of_knowledge_names_the_sender() {
     status(&env, &dir).ok().contains("Complete");
 }
 
-/// (b) Carol's round-2 share for Alice does not match Carol's round-1 commitment (re-encrypted and
-/// re-signed by Carol): Alice's step names Carol; nobody stores a share; the real file completes it.
-#[test]
-fn adversarial_b_bad_round2_share_names_the_sender() {
+/// A 2-of-3 ceremony through round 2, where Carol, with her own keys, re-seals the round-2 file she sent
+/// Alice after `edit` changed its payload. Returns the workspace, keyholders, folder, ceremony, the file's
+/// path and its original bytes.
+fn carol_reseals_her_round2_to_alice(
+    edit: impl FnOnce(&mut serde_json::Value),
+) -> (Env, Vec<Holder>, PathBuf, DkgCeremony, PathBuf, Vec<u8>) {
     let env = Env::new();
     let hs = env.holders(3);
-    let (alice, bob, carol) = (&hs[0], &hs[1], &hs[2]);
     env.dkg_init("cer", 2, &hs).ok();
     let dir = env.path("cer");
     for h in &hs {
@@ -566,15 +567,25 @@ fn adversarial_b_bad_round2_share_names_the_sender() {
     let c = ceremony(&dir);
     let path = dir.join(names::round2(&c.cards()[2], &c.cards()[0]));
     let original = fs::read(&path).unwrap();
-    let alice_u = unlock(alice);
-    let mut payload = read_round2(&c, &path, alice_u.identity());
-    let mut share = round2_share(&payload).serialize();
-    share[0] ^= 1;
-    let bad = frost::keys::dkg::round2::Package::new(frost::keys::SigningShare::deserialize(&share).unwrap());
-    payload["package"] = serde_json::Value::String(hex::encode(bad.serialize().unwrap()));
+    let mut payload = read_round2(&c, &path, unlock(&hs[0]).identity());
+    edit(&mut payload);
     let body = serde_json::to_vec(&payload).unwrap();
-    let text = seal(unlock(carol).identity(), "dkg-round2", c.digest(), "2", Some(&c.cards()[0]), &body).unwrap();
+    let text = seal(unlock(&hs[2]).identity(), "dkg-round2", c.digest(), "2", Some(&c.cards()[0]), &body).unwrap();
     fs::write(&path, text).unwrap();
+    (env, hs, dir, c, path, original)
+}
+
+/// (b) Carol's round-2 share for Alice does not match Carol's round-1 commitment (re-encrypted and
+/// re-signed by Carol): Alice's step names Carol; nobody stores a share; the real file completes it.
+#[test]
+fn adversarial_b_bad_round2_share_names_the_sender() {
+    let (env, hs, dir, c, path, original) = carol_reseals_her_round2_to_alice(|payload| {
+        let mut share = round2_share(payload).serialize();
+        share[0] ^= 1;
+        let bad = frost::keys::dkg::round2::Package::new(frost::keys::SigningShare::deserialize(&share).unwrap());
+        payload["package"] = serde_json::Value::String(hex::encode(bad.serialize().unwrap()));
+    });
+    let (alice, bob, carol) = (&hs[0], &hs[1], &hs[2]);
 
     alice.dkg_step(&dir).ok(); // round 2; Bob's share not there yet
     bob.dkg_step(&dir).ok().contains("published your confirmation");
@@ -659,21 +670,10 @@ fn adversarial_c_equivocation_is_caught_at_the_transcript_check() {
 /// Bob's round-1 file. Alice names both as suspects, and without proof nobody is called the culprit.
 #[test]
 fn a_false_transcript_report_does_not_frame_an_honest_keyholder() {
-    let env = Env::new();
-    let hs = env.holders(3);
-    let (alice, bob, carol) = (&hs[0], &hs[1], &hs[2]);
-    env.dkg_init("cer", 2, &hs).ok();
-    let dir = env.path("cer");
-    for h in &hs {
-        h.dkg_step(&dir).ok();
-    }
-    let c = ceremony(&dir);
-    let path = dir.join(names::round2(&c.cards()[2], &c.cards()[0]));
-    let mut payload = read_round2(&c, &path, unlock(alice).identity());
-    payload["round1"][1] = serde_json::Value::String("00".repeat(32));
-    let body = serde_json::to_vec(&payload).unwrap();
-    let text = seal(unlock(carol).identity(), "dkg-round2", c.digest(), "2", Some(&c.cards()[0]), &body).unwrap();
-    fs::write(&path, text).unwrap();
+    let (env, hs, dir, ..) = carol_reseals_her_round2_to_alice(|payload| {
+        payload["round1"][1] = serde_json::Value::String("00".repeat(32));
+    });
+    let (alice, bob) = (&hs[0], &hs[1]);
     bob.dkg_step(&dir).ok();
     let out = alice.dkg_step(&dir);
     out.refused_with("misreports").contains("suspects: Bob or Carol");

@@ -519,20 +519,6 @@ fn armored_b64_offsets(text: &str) -> Vec<usize> {
     out
 }
 
-fn crc24(data: &[u8]) -> u32 {
-    let mut crc: u32 = 0xB704CE;
-    for &b in data {
-        crc ^= (b as u32) << 16;
-        for _ in 0..8 {
-            crc <<= 1;
-            if crc & 0x100_0000 != 0 {
-                crc ^= 0x186_4CFB;
-            }
-        }
-    }
-    crc & 0xFF_FFFF
-}
-
 /// An OpenPGP signature with one bit of the signature value flipped, re-armored with a correct checksum:
 /// only the signature check itself can catch it.
 fn pgp_flip_signature_bit(asc: &str) -> String {
@@ -545,14 +531,7 @@ fn pgp_flip_signature_bit(asc: &str) -> String {
     let mut bytes = b64.decode(body).unwrap();
     let last = bytes.len() - 2; // inside the MPI s, away from its leading bits
     bytes[last] ^= 0x01;
-    let enc = b64.encode(&bytes);
-    let mut out = String::from("-----BEGIN PGP SIGNATURE-----\n\n");
-    for chunk in enc.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(chunk).unwrap());
-        out.push('\n');
-    }
-    out.push_str(&format!("={}\n-----END PGP SIGNATURE-----\n", b64.encode(&crc24(&bytes).to_be_bytes()[1..])));
-    out
+    frostsign::formats::openpgp::armor("PGP SIGNATURE", &bytes)
 }
 
 #[test]

@@ -173,7 +173,8 @@ fn crc24(data: &[u8]) -> u32 {
     crc & 0xFFFFFF
 }
 
-fn armor(kind: &str, bytes: &[u8]) -> String {
+/// ASCII armor (RFC 4880 section 6): header, base64 in lines of 64, CRC-24 checksum line, footer.
+pub fn armor(kind: &str, bytes: &[u8]) -> String {
     let mut out = format!("-----BEGIN {kind}-----\n\n");
     let b64 = B64.encode(bytes);
     for chunk in b64.as_bytes().chunks(64) {
