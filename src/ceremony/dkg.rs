@@ -429,23 +429,23 @@ fn names_of(c: &DkgCeremony, idx: &[usize]) -> String {
     idx.iter().map(|&i| c.cards[i].name().to_string()).collect::<Vec<_>>().join(", ")
 }
 
+/// One keyholder's `step` on one ceremony: who runs it, in which folder, for which ceremony.
+#[derive(Clone, Copy)]
+struct Run<'a> {
+    u: &'a Unlocked,
+    folder: &'a Folder,
+    c: &'a DkgCeremony,
+    me: usize,
+}
+
 /// A failure whose culprit can be named: published as a signed complaint, then returned as an error.
-fn complain(
-    u: &Unlocked,
-    folder: &Folder,
-    c: &DkgCeremony,
-    culprit: Option<usize>,
-    file: &Path,
-    reason: String,
-) -> Error {
-    complain_with(u, folder, c, culprit, file, reason, None)
+fn complain(run: Run<'_>, culprit: Option<usize>, file: &Path, reason: String) -> Error {
+    complain_with(run, culprit, file, reason, None)
 }
 
 /// [`complain`], with evidence attached to the published complaint.
 fn complain_with(
-    u: &Unlocked,
-    folder: &Folder,
-    c: &DkgCeremony,
+    Run { u, folder, c, .. }: Run<'_>,
     culprit: Option<usize>,
     file: &Path,
     reason: String,
@@ -492,29 +492,30 @@ pub fn step(
             "check --home (is it the right keyholder?) and the participant list shown by `frostsign dkg status`",
         )
     })?;
+    let run = Run { u, folder, c: &c, me };
     let mut state = load_state(u, &c)?;
     if state.is_none() {
         confirm(&c)?;
     }
     loop {
         state = match state {
-            None => Some(start(u, folder, &c, me, report)?),
+            None => Some(start(run, report)?),
             Some(s) => match s.phase {
-                Phase::Round1 { .. } => match round2(u, folder, &c, me, s, report)? {
+                Phase::Round1 { .. } => match round2(run, s, report)? {
                     Progress::Advanced(s) => Some(s),
                     Progress::Waiting(w) => {
                         report.waiting = Some(w);
                         break;
                     }
                 },
-                Phase::Round2 { .. } => match round3(u, folder, &c, me, s, report)? {
+                Phase::Round2 { .. } => match round3(run, s, report)? {
                     Progress::Advanced(s) => Some(s),
                     Progress::Waiting(w) => {
                         report.waiting = Some(w);
                         break;
                     }
                 },
-                Phase::Round3 { .. } => match finish(u, folder, &c, me, s, report)? {
+                Phase::Round3 { .. } => match finish(run, s, report)? {
                     Progress::Advanced(s) => Some(s),
                     Progress::Waiting(w) => {
                         report.waiting = Some(w);
@@ -540,7 +541,7 @@ enum Progress {
     Waiting(String),
 }
 
-fn start(u: &Unlocked, folder: &Folder, c: &DkgCeremony, me: usize, report: &mut StepReport) -> Result<State> {
+fn start(Run { u, folder, c, me }: Run<'_>, report: &mut StepReport) -> Result<State> {
     let n = c.cards.len() as u16;
     let (secret, package) = dkg::part1(identifier(me), n, c.threshold, rand_core::OsRng)
         .map_err(|e| Error::new(format!("key generation round 1 failed: {e}")))?;
@@ -562,14 +563,8 @@ fn read_round1(folder: &Folder, c: &DkgCeremony) -> Result<Vec<Option<Received>>
     (0..c.cards.len()).map(|j| folder.receive(&names::round1(&c.cards[j]), &e, &c.cards, j, None)).collect()
 }
 
-fn round2(
-    u: &Unlocked,
-    folder: &Folder,
-    c: &DkgCeremony,
-    me: usize,
-    s: State,
-    report: &mut StepReport,
-) -> Result<Progress> {
+fn round2(run: Run<'_>, s: State, report: &mut StepReport) -> Result<Progress> {
+    let Run { u, folder, c, me } = run;
     let Phase::Round1 { secret, message } = s.phase else { unreachable!("called in round 1") };
     if folder.publish(&names::round1(&c.cards[me]), &message)? {
         report.did.push("published your round-1 package again (it was missing)".into());
@@ -588,17 +583,15 @@ fn round2(
     let mut round1_bytes = Vec::new();
     for (j, r) in received.iter().enumerate() {
         let p: Round1Payload = serde_json::from_slice(r.opened.payload.expose())
-            .map_err(|e| complain(u, folder, c, Some(j), &r.path, format!("malformed round-1 payload: {e}")))?;
-        let bytes = hex::decode(&p.package)
-            .map_err(|_| complain(u, folder, c, Some(j), &r.path, "malformed round-1 package".into()))?;
+            .map_err(|e| complain(run, Some(j), &r.path, format!("malformed round-1 payload: {e}")))?;
+        let bytes =
+            hex::decode(&p.package).map_err(|_| complain(run, Some(j), &r.path, "malformed round-1 package".into()))?;
         let pkg = dkg::round1::Package::deserialize(&bytes)
-            .map_err(|_| complain(u, folder, c, Some(j), &r.path, "malformed FROST round-1 package".into()))?;
+            .map_err(|_| complain(run, Some(j), &r.path, "malformed FROST round-1 package".into()))?;
         let degree = pkg.commitment().serialize().map(|v| v.len()).unwrap_or(0);
         if degree != c.threshold as usize {
             return Err(complain(
-                u,
-                folder,
-                c,
+                run,
                 Some(j),
                 &r.path,
                 format!("round-1 package is for a threshold of {degree}, not {}", c.threshold),
@@ -616,9 +609,7 @@ fn round2(
         frost::Error::InvalidProofOfKnowledge { culprit } => {
             let j = index_of(&culprit, c.cards.len()).expect("identifier from our map");
             complain(
-                u,
-                folder,
-                c,
+                run,
                 Some(j),
                 &received[j].path,
                 format!("the round-1 package of {} has an invalid proof of knowledge", c.cards[j].name()),
@@ -667,16 +658,8 @@ fn publish_outbox(folder: &Folder, c: &DkgCeremony, me: usize, state: &State) ->
 /// only tell with proof: a second round-1 file validly signed by `k`, published as evidence in another
 /// keyholder's complaint. Our own view goes into our complaint, so the next keyholder can prove it.
 #[allow(clippy::too_many_arguments)]
-fn transcript_mismatch(
-    u: &Unlocked,
-    folder: &Folder,
-    c: &DkgCeremony,
-    me: usize,
-    j: usize,
-    k: usize,
-    mine: &str,
-    path: &Path,
-) -> Error {
+fn transcript_mismatch(run: Run<'_>, j: usize, k: usize, mine: &str, path: &Path) -> Error {
+    let Run { folder, c, me, .. } = run;
     let (jn, kn, mn) = (c.cards[j].name(), c.cards[k].name(), c.cards[me].name());
     let proof = equivocation_evidence(folder, c)
         .into_iter()
@@ -697,7 +680,7 @@ fn transcript_mismatch(
             ),
         ),
     };
-    let mut e = complain_with(u, folder, c, culprit, path, reason, Some(mine.to_string()));
+    let mut e = complain_with(run, culprit, path, reason, Some(mine.to_string()));
     if culprit.is_none() {
         e = e.with_note(format!(
             "suspects: {kn} or {jn}; once {jn}'s complaint (with its copy of {kn}'s round-1 file) is in the folder, `frostsign dkg status` shows which"
@@ -731,14 +714,8 @@ fn transcript(digests: &[[u8; 32]]) -> [u8; 32] {
     sha256(&parts)
 }
 
-fn round3(
-    u: &Unlocked,
-    folder: &Folder,
-    c: &DkgCeremony,
-    me: usize,
-    s: State,
-    report: &mut StepReport,
-) -> Result<Progress> {
+fn round3(run: Run<'_>, s: State, report: &mut StepReport) -> Result<Progress> {
+    let Run { u, folder, c, me } = run;
     if publish_outbox(folder, c, me, &s)? {
         report.did.push("published your round-2 shares again (some were missing)".into());
     }
@@ -753,29 +730,22 @@ fn round3(
             continue;
         };
         let p: Round2Payload = serde_json::from_slice(r.opened.payload.expose())
-            .map_err(|_| complain(u, folder, c, Some(j), &r.path, "malformed round-2 payload".into()))?;
+            .map_err(|_| complain(run, Some(j), &r.path, "malformed round-2 payload".into()))?;
         // The transcript check: did the sender see exactly the round-1 files we saw?
         if p.round1.len() != digests.len() {
-            return Err(complain(
-                u,
-                folder,
-                c,
-                Some(j),
-                &r.path,
-                "malformed round-2 payload (wrong transcript length)".into(),
-            ));
+            return Err(complain(run, Some(j), &r.path, "malformed round-2 payload (wrong transcript length)".into()));
         }
         for (k, (theirs, ours)) in p.round1.iter().zip(digests).enumerate() {
             if *theirs != hex::encode(ours) {
-                return Err(transcript_mismatch(u, folder, c, me, j, k, &texts[k], &r.path));
+                return Err(transcript_mismatch(run, j, k, &texts[k], &r.path));
             }
         }
         let bytes = Zeroizing::new(
             hex::decode(p.package.as_bytes())
-                .map_err(|_| complain(u, folder, c, Some(j), &r.path, "malformed round-2 package".into()))?,
+                .map_err(|_| complain(run, Some(j), &r.path, "malformed round-2 package".into()))?,
         );
         let pkg = dkg::round2::Package::deserialize(&bytes)
-            .map_err(|_| complain(u, folder, c, Some(j), &r.path, "malformed FROST round-2 package".into()))?;
+            .map_err(|_| complain(run, Some(j), &r.path, "malformed FROST round-2 package".into()))?;
         incoming.insert(identifier(j), (pkg, r.path));
     }
     if !missing.is_empty() {
@@ -796,9 +766,7 @@ fn round3(
             let j = index_of(&id, c.cards.len()).expect("identifier from our map");
             let path = &incoming[&id].1;
             complain(
-                u,
-                folder,
-                c,
+                run,
                 Some(j),
                 path,
                 format!(
@@ -852,14 +820,8 @@ pub fn read_confirmations(folder: &Folder, c: &DkgCeremony) -> Result<Confirmati
     Ok(if missing.is_empty() { Ok(found) } else { Err(missing) })
 }
 
-fn finish(
-    u: &Unlocked,
-    folder: &Folder,
-    c: &DkgCeremony,
-    me: usize,
-    s: State,
-    report: &mut StepReport,
-) -> Result<Progress> {
+fn finish(run: Run<'_>, s: State, report: &mut StepReport) -> Result<Progress> {
+    let Run { u, folder, c, me } = run;
     let Phase::Round3 { key_package, public, message } = &s.phase else { unreachable!("called in round 3") };
     if folder.publish(&names::confirm(&c.cards[me]), message)? {
         report.did.push("published your confirmation again (it was missing)".into());
@@ -873,9 +835,7 @@ fn finish(
         if *p != mine {
             let what = if p.transcript != mine.transcript { "round-1 transcript" } else { "group key" };
             return Err(complain(
-                u,
-                folder,
-                c,
+                run,
                 Some(j),
                 &r.path,
                 format!("{} ended with a different {what} than {} did", c.cards[j].name(), c.cards[me].name()),
