@@ -493,45 +493,35 @@ pub fn step(
         )
     })?;
     let run = Run { u, folder, c: &c, me };
-    let mut state = load_state(u, &c)?;
+    let state = load_state(u, &c)?;
     if state.is_none() {
         confirm(&c)?;
     }
+    let mut state = match state {
+        Some(s) => s,
+        None => start(run, report)?,
+    };
     loop {
-        state = match state {
-            None => Some(start(run, report)?),
-            Some(s) => match s.phase {
-                Phase::Round1 { .. } => match round2(run, s, report)? {
-                    Progress::Advanced(s) => Some(s),
-                    Progress::Waiting(w) => {
-                        report.waiting = Some(w);
-                        break;
-                    }
-                },
-                Phase::Round2 { .. } => match round3(run, s, report)? {
-                    Progress::Advanced(s) => Some(s),
-                    Progress::Waiting(w) => {
-                        report.waiting = Some(w);
-                        break;
-                    }
-                },
-                Phase::Round3 { .. } => match finish(run, s, report)? {
-                    Progress::Advanced(s) => Some(s),
-                    Progress::Waiting(w) => {
-                        report.waiting = Some(w);
-                        break;
-                    }
-                },
-                Phase::Done { group } => {
-                    let g = stored_group(u, &group)?;
-                    if folder.publish(GROUP_FILE, g.text())? {
-                        report.did.push(format!("wrote {GROUP_FILE}"));
-                    }
-                    report.group = Some(g);
-                    break;
+        let progress = match state.phase {
+            Phase::Round1 { .. } => round2(run, state, report)?,
+            Phase::Round2 { .. } => round3(run, state, report)?,
+            Phase::Round3 { .. } => finish(run, state, report)?,
+            Phase::Done { group } => {
+                let g = stored_group(u, &group)?;
+                if folder.publish(GROUP_FILE, g.text())? {
+                    report.did.push(format!("wrote {GROUP_FILE}"));
                 }
-            },
+                report.group = Some(g);
+                break;
+            }
         };
+        match progress {
+            Progress::Advanced(next) => state = next,
+            Progress::Waiting(w) => {
+                report.waiting = Some(w);
+                break;
+            }
+        }
     }
     Ok(())
 }
