@@ -147,8 +147,8 @@ pub fn publish(path: &Path, bytes: &[u8]) -> Result<bool> {
     if atomic_create(path, bytes, PUBLIC_FILE)? {
         return Ok(true);
     }
-    let existing =
-        read_limited(path, bytes.len() as u64 + 1).map_err(|e| e.context("a different file is already in the way"))?;
+    let existing = read_limited_untrusted(path, bytes.len() as u64 + 1)
+        .map_err(|e| e.context("a different file is already in the way"))?;
     if existing == bytes {
         Ok(false)
     } else {
