@@ -6,7 +6,6 @@
 use crate::error::{Error, Result};
 use blake2::Blake2b512;
 use sha2::{Digest, Sha256, Sha512};
-use std::fs::File;
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 
@@ -26,11 +25,8 @@ const PROGRESS_FROM: u64 = 64 << 20;
 
 /// Read `path` once, in 1 MiB chunks, handing each chunk to `update`; returns the size read.
 fn stream(path: &Path, mut update: impl FnMut(&[u8])) -> Result<u64> {
-    let mut file = File::open(path).map_err(|e| Error::io("read", path, e))?;
+    let mut file = crate::fsx::open_regular(path)?;
     let meta = file.metadata().map_err(|e| Error::io("read", path, e))?;
-    if meta.is_dir() {
-        return Err(Error::file(path, "is a directory, not a file").with_help("give the artifact file itself"));
-    }
     let total = meta.len();
     let show = total >= PROGRESS_FROM && std::io::stderr().is_terminal();
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -48,7 +44,7 @@ fn stream(path: &Path, mut update: impl FnMut(&[u8])) -> Result<u64> {
         let pct = size * 100 / total.max(1);
         if show && pct != last_pct {
             last_pct = pct;
-            eprint!("\rhashing {name}: {pct:>3}% of {} MiB", total >> 20);
+            eprint!("\rhashing {}: {pct:>3}% of {} MiB", crate::text::escape(&name), total >> 20);
             let _ = std::io::stderr().flush();
         }
     }

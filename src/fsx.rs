@@ -18,19 +18,21 @@ pub const PRIVATE_DIR: u32 = 0o700;
 /// Mode of public files written into ceremony folders.
 pub const PUBLIC_FILE: u32 = 0o644;
 
-/// Read a whole regular file of at most `limit` bytes.
-///
-/// Refuses directories and other non-regular files and anything larger than `limit`, with an error that
-/// names the file. Memory use is bounded by `limit + 1` whatever the file's size.
-pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>> {
-    let file = File::open(path).map_err(|e| Error::io("read", path, e))?;
-    read_opened(file, path, limit)
+/// Open a regular file for reading without ever blocking: the open is non-blocking (a FIFO, a terminal or
+/// a device given as a file would otherwise hang the command, possibly while it holds the home's lock),
+/// and anything but a regular file is refused with an error naming it. Symbolic links are followed.
+pub fn open_regular(path: &Path) -> Result<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| Error::io("read", path, e))?;
+    check_regular(file, path)
 }
 
-/// Like [`read_limited`] for a file found in a ceremony folder, which anyone with access to the folder
-/// may have planted: a symbolic link is refused (it could point at a secret of the reader), and opening
-/// never blocks (a FIFO would hang the command while it holds the home's lock).
-pub fn read_limited_untrusted(path: &Path, limit: u64) -> Result<Vec<u8>> {
+/// Like [`open_regular`] for a file found in a ceremony folder, which anyone with access to the folder
+/// may have planted: a symbolic link is refused too (it could point at a secret of the reader).
+pub fn open_regular_untrusted(path: &Path) -> Result<File> {
     let file =
         OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path).map_err(|e| {
             if e.raw_os_error() == Some(libc::ELOOP) {
@@ -40,7 +42,33 @@ pub fn read_limited_untrusted(path: &Path, limit: u64) -> Result<Vec<u8>> {
                 Error::io("read", path, e)
             }
         })?;
-    read_opened(file, path, limit)
+    check_regular(file, path)
+}
+
+fn check_regular(file: File, path: &Path) -> Result<File> {
+    let meta = file.metadata().map_err(|e| Error::io("read", path, e))?;
+    if meta.is_dir() {
+        return Err(Error::file(path, "is a directory, not a file").with_help("give the path of the file inside it"));
+    }
+    if !meta.is_file() {
+        return Err(Error::file(path, "is not a regular file (a FIFO, socket or device?)")
+            .with_help("give a plain file; to read from a pipe, save its output to a file first"));
+    }
+    Ok(file)
+}
+
+/// Read a whole regular file of at most `limit` bytes.
+///
+/// Refuses directories and other non-regular files (without blocking on them, see [`open_regular`]) and
+/// anything larger than `limit`, with an error that names the file. Memory use is bounded by `limit + 1`
+/// whatever the file's size.
+pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    read_opened(open_regular(path)?, path, limit)
+}
+
+/// Like [`read_limited`] for a file found in a ceremony folder (see [`open_regular_untrusted`]).
+pub fn read_limited_untrusted(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    read_opened(open_regular_untrusted(path)?, path, limit)
 }
 
 /// Read a UTF-8 text file found in a ceremony folder (see [`read_limited_untrusted`]).
@@ -49,13 +77,6 @@ pub fn read_text_untrusted(path: &Path, limit: u64) -> Result<String> {
 }
 
 fn read_opened(file: File, path: &Path, limit: u64) -> Result<Vec<u8>> {
-    let meta = file.metadata().map_err(|e| Error::io("read", path, e))?;
-    if meta.is_dir() {
-        return Err(Error::file(path, "is a directory, not a file").with_help("give the path of the file inside it"));
-    }
-    if !meta.is_file() {
-        return Err(Error::file(path, "is not a regular file"));
-    }
     let mut buf = Vec::new();
     file.take(limit + 1).read_to_end(&mut buf).map_err(|e| Error::io("read", path, e))?;
     if buf.len() as u64 > limit {

@@ -24,6 +24,7 @@ pub mod fsx;
 pub mod group;
 pub mod home;
 pub mod secret;
+pub mod text;
 pub mod textdoc;
 pub mod verify;
 

@@ -44,18 +44,22 @@ enum Command {
     Sign(SignCmd),
     /// Verify a signature with the group's public key (exit 0 valid, 1 invalid, 2 bad input)
     #[command(
-        after_help = "Examples:\n  frostsign verify --key group.pub release.tar.gz\n  frostsign verify --key minisign.pub release.tar.gz --sig release.tar.gz.minisig --json"
+        after_help = "Examples:\n  frostsign verify --key group.pub release.tar.gz\n  frostsign verify --key minisign.pub release.tar.gz --sig release.tar.gz.minisig --json\n  frostsign verify --key-line RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3 release.tar.gz"
     )]
+    #[command(group = clap::ArgGroup::new("trusted_key").required(true).args(["key", "key_line"]))]
     Verify {
-        /// group.pub, a minisign public key file, or a minisign public key line
-        #[arg(long, value_name = "KEY")]
-        key: String,
+        /// A key FILE: group.pub, or a key written by `group export` (minisign, signify, ssh, allowed-signers, openpgp)
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
+        /// The key itself: a minisign/signify line (RW...), `ssh-ed25519 AAAA...` or an allowed_signers line; never read as a file name
+        #[arg(long, value_name = "TEXT")]
+        key_line: Option<String>,
         /// The file to check
         artifact: PathBuf,
-        /// The signature file [default: ARTIFACT.minisig]
+        /// The signature file [default: the first of ARTIFACT.minisig, .sig, .asc, then SHA256.sig beside it]
         #[arg(long, value_name = "FILE")]
         sig: Option<PathBuf>,
-        /// Machine-readable output: {valid, key_id, trusted_comment, file, error}
+        /// Machine-readable output: {valid, format, key_id, trusted_comment, file, signature, error}
         #[arg(long)]
         json: bool,
     },
@@ -340,7 +344,13 @@ fn main() {
             cli::sign::collect(&dir, out.as_deref(), repo.as_deref(), restart, &without)
         }
         Command::Sign(SignCmd::Status { dir, json }) => cli::sign::status(&dir, json),
-        Command::Verify { key, artifact, sig, json } => cli::verify::verify(&key, &artifact, sig.as_deref(), json),
+        Command::Verify { key, key_line, artifact, sig, json } => {
+            let key = match (&key, &key_line) {
+                (Some(path), _) => cli::verify::KeyArg::File(path),
+                (None, line) => cli::verify::KeyArg::Line(line.as_deref().unwrap_or_default()),
+            };
+            cli::verify::verify(key, &artifact, sig.as_deref(), json)
+        }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "frostsign", &mut std::io::stdout());
             Ok(0)

@@ -223,7 +223,7 @@ impl Document {
         if version != "1" {
             return Err(DocError::UnsupportedVersion {
                 kind: doc_type.into(),
-                found: version.chars().take(20).collect(),
+                found: crate::text::escape_max(version, 20),
             });
         }
 
@@ -255,7 +255,7 @@ impl Document {
             if !is_key(key) {
                 return Err(DocError::Syntax {
                     line: line_no,
-                    reason: format!("invalid field name `{}`", key.chars().take(40).collect::<String>()),
+                    reason: format!("invalid field name `{}`", crate::text::escape_max(key, 40)),
                 });
             }
             offset += line.len() + 1;
@@ -374,25 +374,11 @@ pub fn parse_decimal<T: std::str::FromStr>(s: &str) -> Option<T> {
     }
 }
 
-/// True for text a person can read unambiguously: no control characters and no invisible formatting
-/// characters (bidi overrides, zero-width characters) that could make one name look like another.
-pub fn is_plain_text(s: &str) -> bool {
-    !s.chars().any(|c| {
-        c.is_control()
-            || matches!(c, '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-                | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
-    })
-}
+pub use crate::text::is_plain_text;
 
-/// Make text from an untrusted file safe to print on a terminal: control and invisible formatting
-/// characters become U+FFFD, and it is cut at `max` characters.
+/// Make text from an untrusted file safe to print: see [`crate::text::escape_max`].
 pub fn printable(s: &str, max: usize) -> String {
-    let mut out: String =
-        s.chars().take(max).map(|c| if is_plain_text(c.encode_utf8(&mut [0u8; 4])) { c } else { '\u{FFFD}' }).collect();
-    if s.chars().count() > max {
-        out.push('…');
-    }
-    out
+    crate::text::escape_max(s, max)
 }
 
 /// Parse exactly `N` bytes of lowercase hex.

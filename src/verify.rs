@@ -39,23 +39,52 @@ fn key_from_text(text: &str) -> Option<([u8; 8], [u8; 32])> {
     Some((minisign::key_id(&pk), pk))
 }
 
-/// Load a key (see the module documentation); a spec that is not an existing file may be the key line
-/// itself.
-pub fn load_key(spec: &str) -> Result<TrustedKey> {
-    let path = Path::new(spec);
-    let text = if path.exists() {
-        crate::fsx::read_text(path, crate::group::MAX_GROUP_BYTES)?
-    } else if key_from_text(spec).is_some() {
-        spec.to_string()
-    } else {
-        return Err(Error::io("read", path, std::io::Error::from(std::io::ErrorKind::NotFound)));
-    };
+/// True if `value` reads as a public key rather than a file name: a key frostsign can parse, or the
+/// beginning of one (a minisign or signify base64 line, an `ssh-ed25519` key, an armor header).
+pub fn looks_like_key_text(value: &str) -> bool {
+    let b64 = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=');
+    key_from_text(value).is_some()
+        || (value.starts_with("RW") && value.len() >= 40 && b64(value))
+        || value.contains("ssh-ed25519")
+        || value.starts_with("untrusted comment:")
+        || value.contains("-----BEGIN")
+}
+
+/// Load a key from a file (`verify --key FILE`): group.pub or an exported key file.
+///
+/// A value that looks like a key itself is refused before the file system is touched: frostsign 0.1
+/// read such a value as a key line, unless a file of that name existed, so a release archive that plants
+/// a file named like the project's key line (its `/` become folders) could substitute its own key. A key
+/// given as text goes through [`load_key_line`], which never opens a file.
+pub fn load_key_file(path: &Path) -> Result<TrustedKey> {
+    let spec = path.as_os_str().to_string_lossy();
+    if looks_like_key_text(&spec) {
+        return Err(Error::new("`--key` takes the path of a key file, but this value looks like a public key itself")
+            .with_note("frostsign 0.1 also accepted a key line after --key; it is never read as a file name now")
+            .with_help("give the key itself with `--key-line 'RW...'`, or the path of group.pub or an exported key file with --key"));
+    }
+    let text = crate::fsx::read_text(path, crate::group::MAX_GROUP_BYTES)?;
+    key_from_file_text(&text, path)
+}
+
+/// Load a key given as text (`verify --key-line TEXT`): a minisign or signify public key line, an
+/// `ssh-ed25519` key or an allowed_signers line. Never opens a file.
+pub fn load_key_line(line: &str) -> Result<TrustedKey> {
+    let parsed = if line.contains('\n') { None } else { key_from_text(line.trim()) };
+    let (key_id, key) = parsed.ok_or_else(|| {
+        Error::new("the value of `--key-line` is not a public key line frostsign knows")
+            .with_help("give a minisign or signify public key line (`RW...`), an `ssh-ed25519 AAAA...` key or an allowed_signers line; for group.pub or a key file use --key FILE")
+    })?;
+    Ok(TrustedKey { key, key_id, group: None })
+}
+
+fn key_from_file_text(text: &str, path: &Path) -> Result<TrustedKey> {
     if text.starts_with("frostsign-group: ") {
         let group =
-            Group::parse(&text).map_err(|e| Error::file(path, format!("not a valid frostsign group file: {e}")))?;
+            Group::parse(text).map_err(|e| Error::file(path, format!("not a valid frostsign group file: {e}")))?;
         return Ok(TrustedKey { key: *group.key(), key_id: minisign::key_id(group.key()), group: Some(group) });
     }
-    let (key_id, key) = key_from_text(&text).ok_or_else(|| {
+    let (key_id, key) = key_from_text(text).ok_or_else(|| {
         Error::file(path, "is not a public key frostsign knows (group.pub, minisign, signify, ssh-ed25519, OpenPGP)")
             .with_help("give the group's group.pub, or a key made by `frostsign group export`")
     })?;
@@ -92,7 +121,7 @@ pub fn check_ssh(key: &[u8; 32], namespace: &str, digest: &[u8], sig: &SshSignat
     if sig.namespace != namespace {
         return Err(Error::invalid(format!(
             "the SSH signature is for the namespace `{}`, not `{namespace}`",
-            sig.namespace
+            crate::text::escape(&sig.namespace)
         )));
     }
     if !ed25519_ok(key, &ssh::signed_data_for(sig, digest), &sig.signature) {
@@ -191,7 +220,7 @@ pub fn verify_file(key: &TrustedKey, artifact: &Path, sig_path: &Path) -> Result
         return Ok(Outcome {
             format: "ssh",
             trusted_comment: None,
-            detail: format!("SSH signature (namespace file, {})", sig.hash),
+            detail: format!("SSH signature (namespace file, {})", crate::text::escape(&sig.hash)),
         });
     }
     if openpgp::looks_like(&text) {
@@ -207,7 +236,11 @@ pub fn verify_file(key: &TrustedKey, artifact: &Path, sig_path: &Path) -> Result
         check_minisign(&key.key, &key.key_id, &digest, &sig).map_err(ctx)?;
         return Ok(Outcome {
             format: "minisign",
-            detail: format!("Trusted comment: {}", sig.trusted_comment),
+            // Tabs separate minisign's fields and are shown as minisign shows them; the rest is escaped.
+            detail: format!(
+                "Trusted comment: {}",
+                sig.trusted_comment.split('\t').map(crate::text::escape).collect::<Vec<_>>().join("\t")
+            ),
             trusted_comment: Some(sig.trusted_comment),
         });
     }
@@ -216,7 +249,11 @@ pub fn verify_file(key: &TrustedKey, artifact: &Path, sig_path: &Path) -> Result
         check_manifest(&key.key, &key.key_id, &sm).map_err(|e| e.context(sig_path.display()))?;
         let name = artifact.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let listed = signify::lookup(&sm.manifest, &name).ok_or_else(|| {
-            Error::invalid(format!("`{name}` is not listed in the signed manifest `{}`", sig_path.display()))
+            Error::invalid(format!(
+                "`{}` is not listed in the signed manifest `{}`",
+                crate::text::escape(&name),
+                sig_path.display()
+            ))
         })?;
         let digest = crate::digest::sha2_file(artifact, false)?;
         if digest[..] != listed[..] {

@@ -67,8 +67,14 @@ impl Signed {
         Signed { env, holders, group, artifact, sig }
     }
 
+    /// `verify --key FILE`.
     fn verify(&self, key: &str, artifact: &Path, sig: &Path, json: bool) -> Out {
-        let mut args = vec!["verify", "--key", key, s(artifact), "--sig", s(sig)];
+        self.verify_as("--key", key, artifact, sig, json)
+    }
+
+    /// `verify` with the key given by `flag` (`--key` or `--key-line`).
+    fn verify_as(&self, flag: &str, key: &str, artifact: &Path, sig: &Path, json: bool) -> Out {
+        let mut args = vec!["verify", flag, key, s(artifact), "--sig", s(sig)];
         if json {
             args.push("--json");
         }
@@ -77,6 +83,11 @@ impl Signed {
 
     fn group_field(&self, key: &str) -> String {
         group_field(&self.group, key)
+    }
+
+    /// The group's Ed25519 public key.
+    fn group_key(&self) -> [u8; 32] {
+        hex::decode(self.group_field("group-key")).unwrap().try_into().unwrap()
     }
 
     /// A minisign public key file made from group.pub's line, as a user would publish it.
@@ -159,10 +170,10 @@ fn a_valid_signature_verifies_with_group_pub_minisign_pub_file_and_bare_key_line
         .contains(&format!("Trusted comment: {tc}"))
         .contains("Signed by group Test group (2-of-3");
     // A plain minisign public key file, and the bare key line.
-    for key in [s(&pubfile), line.as_str()] {
-        let out = x.verify(key, &x.artifact, &x.sig, false);
+    for (flag, key) in [("--key", s(&pubfile)), ("--key-line", line.as_str())] {
+        let out = x.verify_as(flag, key, &x.artifact, &x.sig, false);
         out.ok().contains("Signature and comment signature verified").contains(&format!("Trusted comment: {tc}"));
-        let v = json(x.verify(key, &x.artifact, &x.sig, true).ok());
+        let v = json(x.verify_as(flag, key, &x.artifact, &x.sig, true).ok());
         assert_eq!(v["valid"], true);
         assert_eq!(v["key_id"], key_id.as_str());
         assert_eq!(v["trusted_comment"], tc.as_str());
@@ -240,7 +251,9 @@ fn a_one_byte_change_anywhere_or_another_groups_key_is_invalid() {
     let mine = b64.decode(x.group_field("minisign-public-key")).unwrap();
     let mut theirs = b64.decode(group_field(&other, "minisign-public-key")).unwrap();
     theirs[2..10].copy_from_slice(&mine[2..10]);
-    x.verify(&b64.encode(&theirs), &x.artifact, &x.sig, false).expect_code(1).contains("verification failed");
+    x.verify_as("--key-line", &b64.encode(&theirs), &x.artifact, &x.sig, false)
+        .expect_code(1)
+        .contains("verification failed");
     if require_tool("minisign", INSTALL_TOOLS) {
         let p = x.env.path("other.pub");
         fs::write(&p, format!("untrusted comment: other\n{}\n", group_field(&other, "minisign-public-key"))).unwrap();
@@ -287,6 +300,162 @@ fn malformed_or_missing_input_is_exit_2() {
     // Usage errors.
     x.env.run(&["verify", s(&x.artifact)]).expect_code(2);
     x.env.run(&["verify", "--key", group]).expect_code(2);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Hardening: an unambiguous key, no special files, nothing raw on the terminal, a quiet broken pipe
+// ---------------------------------------------------------------------------------------------------------
+
+/// A key that is not the group's, and a .minisig it made for `artifact` (what an attacker ships).
+fn attacker_signature(x: &Signed, artifact: &Path, name: &str) -> (String, PathBuf) {
+    use ed25519_dalek::{Signer, SigningKey};
+    use frostsign::formats::minisign::{self, MinisignSignature};
+    let sk = SigningKey::from_bytes(&[0x66; 32]);
+    let pk = sk.verifying_key().to_bytes();
+    let digest = frostsign::digest::blake2b_file(artifact).unwrap();
+    let signature = sk.sign(&digest).to_bytes();
+    let trusted_comment = "timestamp:1\tfile:app-1.0.tar.gz".to_string();
+    let global_signature = sk.sign(&minisign::global_message(&signature, &trusted_comment)).to_bytes();
+    let sig = MinisignSignature { key_id: minisign::key_id(&pk), signature, trusted_comment, global_signature };
+    let path = x.env.path(name);
+    fs::write(&path, sig.encode("attacker")).unwrap();
+    (minisign::public_key_line(&pk), path)
+}
+
+#[test]
+fn a_key_line_given_to_key_is_refused_and_never_read_as_a_planted_file() {
+    let x = Signed::new();
+    let line = x.group_field("minisign-public-key");
+    let evil = x.env.path("evil-1.0.tar.gz");
+    fs::write(&evil, b"malware").unwrap();
+    let (evil_line, evil_sig) = attacker_signature(&x, &evil, "evil.minisig");
+    // The release archive plants a file whose path is the project's key line (its `/` become folders),
+    // holding the attacker's key, in the folder where CI runs `verify --key LINE`.
+    let planted = x.env.path(&line);
+    fs::create_dir_all(planted.parent().unwrap()).unwrap();
+    fs::write(&planted, format!("untrusted comment: planted\n{evil_line}\n")).unwrap();
+
+    let out = x.env.run(&["verify", "--key", &line, s(&evil), "--sig", s(&evil_sig)]);
+    refused(&out, &["looks like a public key itself", "--key-line"]);
+    assert!(!out.stdout.contains("verified"), "{}", out.all());
+    // With --key-line the attacker's signature is another key's: invalid, whatever the folder holds.
+    x.verify_as("--key-line", &line, &evil, &evil_sig, false).expect_code(1).contains("another key");
+    x.verify_as("--key-line", &line, &x.artifact, &x.sig, false)
+        .ok()
+        .contains("Signature and comment signature verified");
+    // A key line, even one that names an existing file, is never opened as a file by --key-line...
+    let pubfile = x.minisign_pub();
+    refused(&x.verify_as("--key-line", s(&pubfile), &x.artifact, &x.sig, false), &["not a public key line"]);
+    // ...and the other key forms work as lines too; other key-looking values are refused by --key.
+    let ssh_line = frostsign::formats::ssh::public_key_line(&x.group_key(), "releases");
+    let signers_line = frostsign::formats::ssh::allowed_signers_line("releases@example.org", &x.group_key());
+    for key in [ssh_line.as_str(), signers_line.as_str()] {
+        x.verify_as("--key-line", key, &x.artifact, &x.sig, false).ok();
+        refused(&x.verify(key, &x.artifact, &x.sig, false), &["looks like a public key itself"]);
+    }
+    // Exactly one of the two options.
+    let both = x.env.run(&["verify", "--key", s(&x.group), "--key-line", &line, s(&x.artifact)]);
+    refused(&both, &["cannot be used with"]);
+    refused(&x.env.run(&["verify", s(&x.artifact)]), &["--key <FILE>|--key-line <TEXT>"]);
+}
+
+/// Run the binary with a deadline; a command still running after it is killed and reported.
+fn run_with_deadline(env: &Env, args: &[&str]) -> Out {
+    let mut child = Command::new(bin())
+        .current_dir(env.dir.path())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("`frostsign {}` blocked on a special file", args.join(" "));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let o = child.wait_with_output().unwrap();
+    Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn a_fifo_or_device_as_signature_key_or_artifact_is_refused_without_blocking() {
+    let x = Signed::new();
+    let fifo = x.env.path("fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let (group, artifact, sig, f) = (s(&x.group), s(&x.artifact), s(&x.sig), s(&fifo));
+    for args in [
+        ["verify", "--key", group, artifact, "--sig", f],
+        ["verify", "--key", f, artifact, "--sig", sig],
+        ["verify", "--key", group, f, "--sig", sig],
+        ["verify", "--key", group, "/dev/zero", "--sig", sig],
+    ] {
+        refused(&run_with_deadline(&x.env, &args), &["is not a regular file"]);
+    }
+}
+
+#[test]
+fn text_from_a_hostile_signature_is_escaped_and_never_fakes_a_verdict() {
+    let x = Signed::new();
+    // An SSHSIG whose namespace clears the line and draws "Signature verified" (the exit code is 1).
+    let fake = "file\u{1b}[1A\u{1b}[2K\rSignature verified\u{202e}";
+    let sig = x.env.path("hostile.sig");
+    fs::write(&sig, frostsign::formats::ssh::armored_signature(&x.group_key(), fake, &[7u8; 64])).unwrap();
+    let out = x.verify(s(&x.group), &x.artifact, &sig, false);
+    out.expect_code(1).contains("namespace `file\\033[1A\\033[2K\\015Signature verified\\u{202e}`");
+    for o in [&out, &x.verify(s(&x.group), &x.artifact, &sig, true)] {
+        let raw = o.all();
+        assert!(
+            !raw.contains('\u{1b}') && !raw.contains('\r') && !raw.contains('\u{202e}'),
+            "raw control in:\n{raw:?}"
+        );
+    }
+    // The same through a hash name the parser does not know.
+    let text = fs::read_to_string(&sig).unwrap();
+    let b64: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+    use base64::Engine;
+    let engine = base64::engine::general_purpose::STANDARD;
+    let blob = engine.decode(b64).unwrap();
+    let pos = blob.windows(6).position(|w| w == b"sha256").unwrap();
+    let mut evil = blob.clone();
+    evil[pos..pos + 6].copy_from_slice(b"\x1b[2J\x07X");
+    let armored = format!("-----BEGIN SSH SIGNATURE-----\n{}\n-----END SSH SIGNATURE-----\n", engine.encode(evil));
+    fs::write(&sig, armored).unwrap();
+    let out = x.verify(s(&x.group), &x.artifact, &sig, false);
+    refused(&out, &["not a valid SSH signature: unsupported SSHSIG hash algorithm `\\033[2J\\007X`"]);
+    assert!(!out.all().contains('\u{1b}') && !out.all().contains('\u{7}'), "{:?}", out.all());
+}
+
+#[test]
+fn a_closed_standard_output_is_a_quiet_exit_141_never_a_panic() {
+    let x = Signed::new();
+    let dkg_dir = x.env.path("dkg");
+    for args in [
+        vec!["verify", "--key", s(&x.group), s(&x.artifact), "--sig", s(&x.sig)],
+        vec!["verify", "--key", s(&x.group), s(&x.artifact), "--sig", s(&x.sig), "--json"],
+        vec!["dkg", "status", "--dir", s(&dkg_dir), "--json"],
+        vec!["group", "show", "--key", s(&x.group)],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let o = Command::new(bin())
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(141), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked") && stderr.is_empty(), "{args:?}: {stderr}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------

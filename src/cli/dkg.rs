@@ -12,11 +12,11 @@ use std::path::{Path, PathBuf};
 pub fn init(dir: &Path, threshold: u16, label: Option<&str>, cards: &[PathBuf]) -> Result<()> {
     let cards = cards.iter().map(|p| Card::load(p)).collect::<Result<Vec<_>>>()?;
     let c = dkg::init(dir, label, threshold, cards)?;
-    println!("Started in {}:", dir.display());
-    print!("{}", c.summary());
-    println!("Next: each keyholder checks the fingerprints above by voice, then runs");
-    println!("  frostsign dkg step --dir {}", dir.display());
-    println!(
+    outln!("Started in {}:", dir.display());
+    out!("{}", c.summary());
+    outln!("Next: each keyholder checks the fingerprints above by voice, then runs");
+    outln!("  frostsign dkg step --dir {}", dir.display());
+    outln!(
         "as often as needed (each run does what is possible now); `frostsign dkg status --dir {}` shows progress.",
         dir.display()
     );
@@ -32,32 +32,27 @@ pub fn step(g: &Global, dir: &Path, yes: bool) -> Result<()> {
     let me = u.identity().card().label();
     let mut report = dkg::StepReport::default();
     let result = dkg::step(&u, &folder, &mut report, |c| {
-        print!("{}", c.summary());
-        println!("You are {me}.");
-        println!("Check every name and fingerprint with its keyholder (by voice) before you join.");
+        out!("{}", c.summary());
+        outln!("You are {me}.");
+        outln!("Check every name and fingerprint with its keyholder (by voice) before you join.");
         super::confirm("Join this ceremony and run round 1?", yes)
     });
     // What was done before an error is still reported: it is in the folder and the home now.
     for line in &report.did {
-        println!("- {line}");
+        outln!("- {line}");
     }
     result?;
     match (&report.group, &report.waiting) {
         (Some(g), _) => {
-            println!(
-                "Key generation is complete: {}-of-{} group {}",
-                g.threshold(),
-                g.members().len(),
-                g.fingerprint()
-            );
-            println!("The group's public key is in {}:", folder.path(GROUP_FILE).display());
-            println!("  {}", crate::formats::minisign::public_key_line(g.key()));
+            outln!("Key generation is complete: {}-of-{} group {}", g.threshold(), g.members().len(), g.fingerprint());
+            outln!("The group's public key is in {}:", folder.path(GROUP_FILE).display());
+            outln!("  {}", crate::formats::minisign::public_key_line(g.key()));
         }
         (None, Some(w)) => {
             if report.did.is_empty() {
-                println!("Nothing new to do: waiting for {w}.");
+                outln!("Nothing new to do: waiting for {w}.");
             } else {
-                println!(
+                outln!(
                     "Waiting for {w}. Run `frostsign dkg step --dir {}` again once their files are in the folder.",
                     dir.display()
                 );
@@ -80,21 +75,21 @@ pub fn status(dir: &Path, json: bool) -> Result<i32> {
         3
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&s).expect("serializable"));
+        super::out::json(&s);
         return Ok(code);
     }
-    println!(
+    outln!(
         "Key generation ceremony {}{}: {}-of-{}",
         s.ceremony,
         s.label.as_ref().map(|l| format!(" \"{l}\"")).unwrap_or_default(),
         s.threshold,
         s.participants.len()
     );
-    println!("  {:<24} {:<40} {:<8} {:<8} confirmed", "keyholder", "fingerprint", "round 1", "round 2");
+    outln!("  {:<24} {:<40} {:<8} {:<8} confirmed", "keyholder", "fingerprint", "round 1", "round 2");
     let n = s.participants.len();
     for p in &s.participants {
         let yn = |b: bool| if b { "yes" } else { "-" };
-        println!(
+        outln!(
             "  {:<24} {:<40} {:<8} {:<8} {}",
             p.name,
             p.fingerprint,
@@ -105,16 +100,16 @@ pub fn status(dir: &Path, json: bool) -> Result<i32> {
     }
     for p in &s.problems {
         let culprit = p.culprit.as_ref().map(|c| format!(" (culprit: {c})")).unwrap_or_default();
-        println!("problem: {}: {}{culprit}", p.file, p.reason);
+        outln!("problem: {}: {}{culprit}", p.file, p.reason);
     }
     match code {
-        0 => println!(
+        0 => outln!(
             "Complete: group {} ({})",
             s.group_fingerprint.as_deref().unwrap_or("?"),
             folder.path(GROUP_FILE).display()
         ),
-        2 => println!("Failed: see the problems above."),
-        _ => println!("In progress: waiting for {}.", s.waiting_for.join(", ")),
+        2 => outln!("Failed: see the problems above."),
+        _ => outln!("In progress: waiting for {}.", s.waiting_for.join(", ")),
     }
     Ok(code)
 }

@@ -11,7 +11,7 @@ use std::path::Path;
 /// `group show --key GROUP.pub`.
 pub fn show(key: &Path) -> Result<()> {
     let g = Group::load(key)?;
-    print!("{}", describe(&g));
+    out!("{}", describe(&g));
     Ok(())
 }
 
@@ -56,14 +56,14 @@ pub fn list(g: &Global) -> Result<()> {
         }
     }
     if groups.is_empty() {
-        println!("This home holds no group share yet (run `frostsign dkg step` in a key generation ceremony).");
+        outln!("This home holds no group share yet (run `frostsign dkg step` in a key generation ceremony).");
         return Ok(());
     }
     groups.sort_by_key(|g| g.display_name());
     let me = home.card()?.fingerprint();
     for g in &groups {
         let idx = g.member_index(me).map(|i| format!("member {}", i + 1)).unwrap_or_else(|| "?".into());
-        println!("{}  {}-of-{}  {}  ({idx})", g.fingerprint(), g.threshold(), g.members().len(), g.display_name());
+        outln!("{}  {}-of-{}  {}  ({idx})", g.fingerprint(), g.threshold(), g.members().len(), g.display_name());
     }
     Ok(())
 }
@@ -122,7 +122,7 @@ pub fn export(key: &Path, format: &str, out: Option<&Path>, principal: Option<&s
     };
     match out {
         Some(path) => crate::fsx::atomic_write(path, text.as_bytes(), crate::fsx::PUBLIC_FILE)?,
-        None => print!("{text}"),
+        None => out!("{text}"),
     }
     Ok(())
 }
@@ -133,15 +133,15 @@ pub fn openpgp_init(key: &Path, uid: &str, dir: &Path, expires_in_hours: Option<
     let validity = expires_in_hours.map(|h| h as i64 * 3600).unwrap_or(crate::ceremony::signing::DEFAULT_VALIDITY_SECS);
     let req = crate::ceremony::signing::coordinator::init_openpgp(dir, key, uid, validity)?;
     let g = Group::load(key)?;
-    println!("Opened the OpenPGP certification session in {}:", dir.display());
-    print!("{}", req.summary(&g));
-    println!(
+    outln!("Opened the OpenPGP certification session in {}:", dir.display());
+    out!("{}", req.summary(&g));
+    outln!(
         "Next: any {} keyholders run `frostsign sign step --dir {}` (twice: commit, then sign), with",
         g.threshold(),
         dir.display()
     );
-    println!("`frostsign sign collect --dir {}` in between. Then copy {}/group.openpgp", dir.display(), dir.display());
-    println!(
+    outln!("`frostsign sign collect --dir {}` in between. Then copy {}/group.openpgp", dir.display(), dir.display());
+    outln!(
         "next to {} (as {}); every later `group export --format openpgp` is byte-identical.",
         key.display(),
         crate::group::OpenPgpIdentity::path_for(key).display()

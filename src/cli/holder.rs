@@ -11,15 +11,15 @@ pub fn new(g: &Global, name: &str, options: CreateOptions) -> Result<()> {
     let home = Home::at(&g.home);
     let card = home.create(name, &g.passphrase, options)?;
     if options.insecure_fast_kdf || options.insecure_no_passphrase {
-        eprintln!("warning: this identity is protected by INSECURE settings (for tests and demos only)");
+        errln!("warning: this identity is protected by INSECURE settings (for tests and demos only)");
     }
-    println!("Created the keyholder identity of {} in {}", card.name(), g.home.display());
-    println!("  fingerprint: {}", card.fingerprint());
-    println!(
+    outln!("Created the keyholder identity of {} in {}", card.name(), g.home.display());
+    outln!("  fingerprint: {}", card.fingerprint());
+    outln!(
         "Next: `frostsign holder export --out {}.card` and give that card to the ceremony organiser;",
         file_stem(card.name())
     );
-    println!("      read your fingerprint out to your co-keyholders so they can check the card they received.");
+    outln!("      read your fingerprint out to your co-keyholders so they can check the card they received.");
     Ok(())
 }
 
@@ -46,9 +46,9 @@ pub fn export(g: &Global, out: Option<&Path>) -> Result<()> {
                 return Err(Error::file(path, "is a folder; give a file name for the card"));
             }
             fsx::atomic_write(path, card.text().as_bytes(), fsx::PUBLIC_FILE)?;
-            eprintln!("Wrote the card of {} to {}", card.label(), path.display());
+            errln!("Wrote the card of {} to {}", card.label(), path.display());
         }
-        None => print!("{}", card.text()),
+        None => out!("{}", card.text()),
     }
     Ok(())
 }
@@ -58,10 +58,10 @@ pub fn show(g: &Global) -> Result<()> {
     let home = Home::open(&g.home)?;
     let card = home.card()?;
     let key_file = home.key_file()?;
-    println!("name:        {}", card.name());
-    println!("fingerprint: {}", card.fingerprint());
-    println!("created:     {}", card.created());
-    println!("home:        {}", g.home.display());
+    outln!("name:        {}", card.name());
+    outln!("fingerprint: {}", card.fingerprint());
+    outln!("created:     {}", card.created());
+    outln!("home:        {}", g.home.display());
     crate::home::warn_if_insecure(home.root(), &key_file);
     Ok(())
 }

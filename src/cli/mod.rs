@@ -1,9 +1,28 @@
 //! Command implementations: what each subcommand does and prints. The binary's `main.rs` parses the
 //! arguments and calls into here; everything below works on typed options, not on argv.
 
+/// `println!` for the CLI: through [`out::stdout`], so nothing reaches the terminal raw.
+macro_rules! outln {
+    () => { $crate::cli::out::stdout("\n") };
+    ($($arg:tt)*) => { $crate::cli::out::stdout(&format!("{}\n", format_args!($($arg)*))) };
+}
+/// `print!` for the CLI: through [`out::stdout`].
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::cli::out::stdout(&format!($($arg)*)) };
+}
+/// `eprintln!` for the CLI: through [`out::stderr`].
+macro_rules! errln {
+    ($($arg:tt)*) => { $crate::cli::out::stderr(&format!("{}\n", format_args!($($arg)*))) };
+}
+/// `eprint!` for the CLI: through [`out::stderr`].
+macro_rules! err {
+    ($($arg:tt)*) => { $crate::cli::out::stderr(&format!($($arg)*)) };
+}
+
 pub mod dkg;
 pub mod group;
 pub mod holder;
+pub mod out;
 pub mod sign;
 pub mod verify;
 
@@ -30,7 +49,7 @@ pub fn confirm(question: &str, assume_yes: bool) -> crate::Result<()> {
         return Err(crate::Error::new("confirmation needed, but there is no terminal to ask on")
             .with_help("review the details above, then run again with --yes"));
     }
-    eprint!("{question} [y/N] ");
+    err!("{question} [y/N] ");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     std::io::stdin()
@@ -49,7 +68,7 @@ pub fn report(result: crate::Result<i32>) -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             e.kind().code()
         }
     }

@@ -63,15 +63,15 @@ pub fn init(
         None => coordinator::init(dir, group, files, comment, &parse_formats(formats)?, validity)?,
     };
     let g = crate::group::Group::load(group)?;
-    println!("Opened signing session in {}:", dir.display());
-    print!("{}", req.summary(&g));
-    println!("Next: any {} keyholders run, each with their OWN copy,", g.threshold());
+    outln!("Opened signing session in {}:", dir.display());
+    out!("{}", req.summary(&g));
+    outln!("Next: any {} keyholders run, each with their OWN copy,", g.threshold());
     if req.git().is_some() {
-        println!("  frostsign sign step --dir {} --repo THEIR_CLONE", dir.display());
-        println!("and anyone runs `frostsign sign collect --dir {} --repo REPO` between their steps.", dir.display());
+        outln!("  frostsign sign step --dir {} --repo THEIR_CLONE", dir.display());
+        outln!("and anyone runs `frostsign sign collect --dir {} --repo REPO` between their steps.", dir.display());
     } else {
-        println!("  frostsign sign step --dir {} --file ARTIFACT...", dir.display());
-        println!("and anyone runs `frostsign sign collect --dir {}` between their steps.", dir.display());
+        outln!("  frostsign sign step --dir {} --file ARTIFACT...", dir.display());
+        outln!("and anyone runs `frostsign sign collect --dir {}` between their steps.", dir.display());
     }
     Ok(())
 }
@@ -101,22 +101,22 @@ pub fn step(
     let u = home.unlock(&g.passphrase)?;
     let mut report = keyholder::StepReport::default();
     let result = keyholder::step(&u, dir, &copies, repo, &mut report, |summary| {
-        print!("{summary}");
-        println!("Everything matches what you computed yourself. You are {}.", u.identity().card().label());
+        out!("{summary}");
+        outln!("Everything matches what you computed yourself. You are {}.", u.identity().card().label());
         super::confirm("Co-sign this for the group?", yes)
     });
     for line in &report.did {
-        println!("- {line}");
+        outln!("- {line}");
     }
     result?;
     if let Some(w) = &report.waiting {
         if report.did.is_empty() {
-            println!("Nothing new to do: waiting for {w}.");
+            outln!("Nothing new to do: waiting for {w}.");
         } else {
-            println!("Waiting for {w}; then run this step again.");
+            outln!("Waiting for {w}; then run this step again.");
         }
     } else if report.finished {
-        println!("Your part of this session is done.");
+        outln!("Your part of this session is done.");
     }
     Ok(())
 }
@@ -133,14 +133,14 @@ pub fn collect(dir: &Path, out: Option<&Path>, repo: Option<&Path>, restart: boo
     };
     let report = coordinator::collect(dir, &opts)?;
     for line in &report.did {
-        println!("- {line}");
+        outln!("- {line}");
     }
     if let Some(w) = &report.waiting {
-        println!("Waiting for {w}.");
+        outln!("Waiting for {w}.");
         return Ok(3);
     }
     for p in &report.outputs {
-        println!("Wrote {}", p.display());
+        outln!("Wrote {}", p.display());
     }
     Ok(0)
 }
@@ -156,10 +156,10 @@ pub fn status(dir: &Path, json: bool) -> Result<i32> {
         3
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&s).expect("serializable"));
+        super::out::json(&s);
         return Ok(code);
     }
-    println!(
+    outln!(
         "Signing session {} for group {}{} ({}-of-{}), attempt {}, expires {}",
         s.session,
         s.group,
@@ -169,9 +169,13 @@ pub fn status(dir: &Path, json: bool) -> Result<i32> {
         s.attempt,
         s.expires
     );
-    println!(
+    outln!(
         "  {:<24} {:<10} {:<18} {:<8} {:<8} phase 2",
-        "keyholder", "committed", "attested digests", "signer", "phase 1"
+        "keyholder",
+        "committed",
+        "attested digests",
+        "signer",
+        "phase 1"
     );
     for m in &s.members {
         let yn = |b: bool| if b { "yes" } else { "-" };
@@ -180,7 +184,7 @@ pub fn status(dir: &Path, json: bool) -> Result<i32> {
             Some(false) => "DIFFER",
             None => "-",
         };
-        println!(
+        outln!(
             "  {:<24} {:<10} {:<18} {:<8} {:<8} {}",
             m.name,
             yn(m.committed),
@@ -191,17 +195,17 @@ pub fn status(dir: &Path, json: bool) -> Result<i32> {
         );
     }
     for a in &s.artifacts {
-        println!("  {}  SHA-256 {}  {}: {}", a.name, a.sha256, a.signature, if a.valid { "valid" } else { "not yet" });
+        outln!("  {}  SHA-256 {}  {}: {}", a.name, a.sha256, a.signature, if a.valid { "valid" } else { "not yet" });
     }
     for p in &s.problems {
-        println!("problem: {p}");
+        outln!("problem: {p}");
     }
     match code {
-        0 => println!(
+        0 => outln!(
             "Done: every signature verifies with the group key; the attestations above are signed by each keyholder."
         ),
-        2 => println!("Failed: see the problems above."),
-        _ => println!("In progress: waiting for {}.", s.waiting_for.join(", ")),
+        2 => outln!("Failed: see the problems above."),
+        _ => outln!("In progress: waiting for {}.", s.waiting_for.join(", ")),
     }
     Ok(code)
 }

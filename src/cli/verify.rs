@@ -5,15 +5,27 @@ use crate::formats::minisign;
 use crate::verify::{self, Verified};
 use std::path::Path;
 
+/// Where the trusted key comes from: never ambiguous (see [`verify::load_key_file`]).
+#[derive(Clone, Copy, Debug)]
+pub enum KeyArg<'a> {
+    /// `--key FILE`: group.pub or an exported key file.
+    File(&'a Path),
+    /// `--key-line TEXT`: the key itself.
+    Line(&'a str),
+}
+
 /// Verify and print; returns the exit code (0 valid, 1 invalid, 2 bad input).
-pub fn verify(key: &str, artifact: &Path, sig: Option<&Path>, json: bool) -> Result<i32> {
+pub fn verify(key: KeyArg<'_>, artifact: &Path, sig: Option<&Path>, json: bool) -> Result<i32> {
     let file = artifact.display().to_string();
     let sig_path = match sig {
         Some(p) => Ok(p.to_path_buf()),
         None => verify::default_signature(artifact),
     };
     let result = sig_path.clone().and_then(|sp| {
-        let k = verify::load_key(key)?;
+        let k = match key {
+            KeyArg::File(path) => verify::load_key_file(path)?,
+            KeyArg::Line(line) => verify::load_key_line(line)?,
+        };
         let outcome = verify::verify_file(&k, artifact, &sp)?;
         Ok((k, outcome))
     });
@@ -30,16 +42,16 @@ pub fn verify(key: &str, artifact: &Path, sig: Option<&Path>, json: bool) -> Res
                     signature,
                     error: None,
                 };
-                println!("{}", serde_json::to_string_pretty(&v).expect("serializable"));
+                super::out::json(&v);
             } else {
                 if o.format == "minisign" {
-                    println!("Signature and comment signature verified");
+                    outln!("Signature and comment signature verified");
                 } else {
-                    println!("Signature verified");
+                    outln!("Signature verified");
                 }
-                println!("{}", o.detail);
+                outln!("{}", o.detail);
                 if let Some(g) = &k.group {
-                    println!(
+                    outln!(
                         "Signed by group {} ({}-of-{}, fingerprint {})",
                         g.display_name(),
                         g.threshold(),
@@ -61,10 +73,10 @@ pub fn verify(key: &str, artifact: &Path, sig: Option<&Path>, json: bool) -> Res
                     signature,
                     error: Some(e.message().to_string()),
                 };
-                println!("{}", serde_json::to_string_pretty(&v).expect("serializable"));
+                super::out::json(&v);
             }
             if e.kind() == ExitKind::Invalid {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
                 Ok(1)
             } else {
                 Err(e)

@@ -153,8 +153,11 @@ pub fn open(text: &str, path: &Path, expect: &Expect<'_>, known: &[Card], me: Op
     let sender = Fingerprint::parse_compact(from)
         .and_then(|fp| known.iter().position(|c| c.fingerprint() == fp))
         .ok_or_else(|| {
-            fail(format!("signed by an unknown sender `{from}`, who is not a participant of this ceremony"))
-                .with_help("only files from the keyholders listed in the ceremony are accepted; remove this file")
+            fail(format!(
+                "signed by an unknown sender `{}`, who is not a participant of this ceremony",
+                crate::text::escape_max(from, 64)
+            ))
+            .with_help("only files from the keyholders listed in the ceremony are accepted; remove this file")
         })?;
     let card = &known[sender];
     if !card.verify(&text.as_bytes()[..doc.signed_len()], doc.signature().expect("signed")) {
@@ -167,7 +170,10 @@ pub fn open(text: &str, path: &Path, expect: &Expect<'_>, known: &[Card], me: Op
     let kind = doc.get("kind").unwrap_or_default();
     let from = card.label();
     if !KINDS.contains(&kind) {
-        return Err(fail(format!("unknown message kind `{kind}` from {from} (made by a newer frostsign?)")));
+        return Err(fail(format!(
+            "unknown message kind `{}` from {from} (made by a newer frostsign?)",
+            crate::text::escape_max(kind, 40)
+        )));
     }
     if kind != expect.kind {
         return Err(fail(format!("is a `{kind}` message from {from}, expected `{}`", expect.kind)));
@@ -183,7 +189,11 @@ pub fn open(text: &str, path: &Path, expect: &Expect<'_>, known: &[Card], me: Op
     }
     let round = doc.get("round").unwrap_or_default();
     if round != expect.round {
-        return Err(fail(format!("from {from}, is for round `{round}`, expected round `{}`", expect.round)));
+        return Err(fail(format!(
+            "from {from}, is for round `{}`, expected round `{}`",
+            crate::text::escape_max(round, 40),
+            expect.round
+        )));
     }
     let recipient = doc
         .get("to")

@@ -135,7 +135,7 @@ pub fn parse_signature(text: &str) -> Result<SshSignature, String> {
         return Err("unexpected data in the SSH signature".into());
     }
     if hash != "sha256" && hash != "sha512" {
-        return Err(format!("unsupported SSHSIG hash algorithm `{hash}`"));
+        return Err(format!("unsupported SSHSIG hash algorithm `{}`", crate::text::escape(&hash)));
     }
     Ok(SshSignature { public_key, namespace, hash, signature })
 }
