@@ -23,6 +23,7 @@ pub mod formats;
 pub mod fsx;
 pub mod group;
 pub mod home;
+pub mod process;
 pub mod secret;
 pub mod text;
 pub mod textdoc;

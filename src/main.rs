@@ -288,6 +288,10 @@ struct HolderNew {
 }
 
 fn main() {
+    // Before anything else, and so before any secret is read: no core dumps (see frostsign::process).
+    if let Err(e) = frostsign::process::forbid_core_dumps() {
+        frostsign::cli::out::stderr(&format!("warning: {e}; a crash could write secrets to a core file\n"));
+    }
     let cli = Cli::parse();
     let global = Global {
         home: cli.home.clone().unwrap_or_else(frostsign::home::default_home),

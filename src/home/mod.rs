@@ -226,6 +226,8 @@ impl Home {
         let text = fsx::read_text(&id_path, MAX_SECRET_FILE)?;
         let secret = vault::open_secret(&key, "identity", &card.fingerprint().compact(), &text, &id_path)?;
         let identity = Identity::from_secret_bytes(&secret, card)?;
+        // The home key and the identity's secret keys are in memory from here on.
+        crate::failpoint("home-unlocked");
         Ok(Unlocked { home: self.clone(), key, identity })
     }
 }
