@@ -33,7 +33,7 @@ done
 echo "Each keyholder reads its fingerprint aloud (\`frostsign holder show\`) so the others can check the cards."
 
 say "2. Key generation: 2-of-3, files exchanged through the folder 'keygen'"
-fs dkg init --dir keygen --threshold 2 --label "Demo project releases" alice.card bob.card carol.card
+fs dkg init --allow-insecure-cards --dir keygen --threshold 2 --label "Demo project releases" alice.card bob.card carol.card
 for round in 1 2 3; do
   echo "-- pass $round: each keyholder runs 'dkg step' (it does whatever is possible now)"
   for who in alice bob carol; do as "$who" dkg step --dir keygen --yes; done

@@ -75,6 +75,39 @@ impl fmt::Debug for Fingerprint {
     }
 }
 
+/// A weakness of the keyholder's home that its co-keyholders must see: a home made with a setting meant
+/// for tests and demos says so on its card, so `dkg init` refuses the card unless told otherwise and every
+/// keyholder sees the mark before joining.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InsecureHome {
+    /// `--insecure-fast-kdf`: the passphrase is stretched with the cheapest Argon2id setting.
+    FastKdf,
+    /// `--insecure-no-passphrase`: the home has no passphrase at all.
+    NoPassphrase,
+}
+
+impl InsecureHome {
+    /// The value of the card's `insecure-home` field.
+    pub fn name(self) -> &'static str {
+        match self {
+            InsecureHome::FastKdf => "fast-kdf",
+            InsecureHome::NoPassphrase => "no-passphrase",
+        }
+    }
+
+    fn parse(s: &str) -> Option<InsecureHome> {
+        [InsecureHome::FastKdf, InsecureHome::NoPassphrase].into_iter().find(|k| k.name() == s)
+    }
+
+    /// What people are shown next to the keyholder's name.
+    pub fn warning(self) -> &'static str {
+        match self {
+            InsecureHome::FastKdf => "INSECURE test home: fast passphrase KDF (--insecure-fast-kdf)",
+            InsecureHome::NoPassphrase => "INSECURE test home: no passphrase (--insecure-no-passphrase)",
+        }
+    }
+}
+
 /// A verified keyholder card.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Card {
@@ -83,6 +116,7 @@ pub struct Card {
     signing_key: [u8; 32],
     encryption_key: [u8; 32],
     fingerprint: Fingerprint,
+    insecure: Option<InsecureHome>,
     text: String,
 }
 
@@ -92,6 +126,7 @@ const SCHEMA: &[(&str, Need)] = &[
     ("signing-key", Need::Required),
     ("encryption-key", Need::Required),
     ("fingerprint", Need::Required),
+    ("insecure-home", Need::Optional),
 ];
 
 /// Check a keyholder name: 1 to 64 characters, no control characters, no leading/trailing space.
@@ -106,23 +141,28 @@ pub fn check_name(name: &str) -> Result<()> {
 }
 
 impl Card {
-    /// Build and self-sign a card. `sign` signs with the identity's Ed25519 key.
+    /// Build and self-sign a card. `sign` signs with the identity's Ed25519 key; `insecure` marks a home
+    /// made with a test setting.
     pub fn create(
         name: &str,
         created: i64,
         signing_key: [u8; 32],
         encryption_key: [u8; 32],
+        insecure: Option<InsecureHome>,
         sign: impl FnOnce(&[u8]) -> [u8; 64],
     ) -> Result<Card> {
         check_name(name)?;
         let fingerprint = Fingerprint::of_keys(&signing_key, &encryption_key);
-        let text = DocWriter::new("card", 1)
+        let mut w = DocWriter::new("card", 1)
             .field("name", name)
             .field("created", crate::clock::format(created))
             .field("signing-key", hex::encode(signing_key))
             .field("encryption-key", hex::encode(encryption_key))
-            .field("fingerprint", fingerprint)
-            .sign(sign);
+            .field("fingerprint", fingerprint);
+        if let Some(k) = insecure {
+            w = w.field("insecure-home", k.name());
+        }
+        let text = w.sign(sign);
         Card::parse(&text).map_err(|e| Error::new(format!("internal error: new card does not parse: {e}")))
     }
 
@@ -147,6 +187,13 @@ impl Card {
                 reason: "does not match the card's keys (edited card?)".into(),
             });
         }
+        let insecure = match doc.get("insecure-home") {
+            None => None,
+            Some(v) => Some(InsecureHome::parse(v).ok_or_else(|| DocError::BadValue {
+                key: "insecure-home".into(),
+                reason: "expected `fast-kdf` or `no-passphrase`".into(),
+            })?),
+        };
         let vk = VerifyingKey::from_bytes(&signing_key).map_err(|_| DocError::BadValue {
             key: "signing-key".into(),
             reason: "not a valid Ed25519 public key".into(),
@@ -156,7 +203,7 @@ impl Card {
             key: "signature".into(),
             reason: "the self-signature does not verify: the card was altered after it was made".into(),
         })?;
-        Ok(Card { name, created, signing_key, encryption_key, fingerprint, text: text.to_string() })
+        Ok(Card { name, created, signing_key, encryption_key, fingerprint, insecure, text: text.to_string() })
     }
 
     /// Read and verify a card file.
@@ -194,6 +241,12 @@ impl Card {
         self.fingerprint
     }
 
+    /// The test setting the keyholder's home was made with, if any (cards made by frostsign 0.1 carry
+    /// no mark, whatever their home).
+    pub fn insecure(&self) -> Option<InsecureHome> {
+        self.insecure
+    }
+
     /// The exact card text (what is exported and embedded in ceremony files).
     pub fn text(&self) -> &str {
         &self.text
@@ -219,7 +272,7 @@ mod tests {
 
     fn card() -> Card {
         let sk = SigningKey::from_bytes(&[1u8; 32]);
-        Card::create("Alice Example", 1_795_000_000, sk.verifying_key().to_bytes(), [2u8; 32], |m| {
+        Card::create("Alice Example", 1_795_000_000, sk.verifying_key().to_bytes(), [2u8; 32], None, |m| {
             sk.sign(m).to_bytes()
         })
         .unwrap()

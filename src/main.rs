@@ -107,6 +107,9 @@ enum DkgCmd {
         /// The participants' cards, in order (each keyholder's `holder export`)
         #[arg(required = true, value_name = "CARD")]
         cards: Vec<PathBuf>,
+        /// Accept cards of homes made with --insecure-fast-kdf or --insecure-no-passphrase (tests and demos)
+        #[arg(long)]
+        allow_insecure_cards: bool,
     },
     /// As the --home keyholder: do every round that is possible now
     #[command(after_help = "Example:\n  frostsign --home ~/.frostsign dkg step --dir /shared/ceremony")]
@@ -306,8 +309,8 @@ fn main() {
         )),
         Command::Holder(HolderCmd::Export { out }) => ok(cli::holder::export(&global, out.as_deref())),
         Command::Holder(HolderCmd::Show) => ok(cli::holder::show(&global)),
-        Command::Dkg(DkgCmd::Init { dir, threshold, label, cards }) => {
-            ok(cli::dkg::init(&dir, threshold, label.as_deref(), &cards))
+        Command::Dkg(DkgCmd::Init { dir, threshold, label, cards, allow_insecure_cards }) => {
+            ok(cli::dkg::init(&dir, threshold, label.as_deref(), &cards, allow_insecure_cards))
         }
         Command::Dkg(DkgCmd::Step { dir, yes }) => ok(cli::dkg::step(&global, &dir, yes)),
         Command::Dkg(DkgCmd::Status { dir, json }) => cli::dkg::status(&dir, json),

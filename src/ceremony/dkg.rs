@@ -75,9 +75,29 @@ pub fn check_label(label: &str) -> Result<()> {
 }
 
 impl DkgCeremony {
-    /// Describe a new ceremony. Checks 2 <= t <= n <= 255 and that no keyholder appears twice.
-    pub fn create(label: Option<&str>, threshold: u16, cards: Vec<Card>) -> Result<(DkgCeremony, String)> {
+    /// Describe a new ceremony. Checks 2 <= t <= n <= 255, that no keyholder appears twice, and that no
+    /// card comes from a home made with a test setting unless `allow_insecure` says so.
+    pub fn create(
+        label: Option<&str>,
+        threshold: u16,
+        cards: Vec<Card>,
+        allow_insecure: bool,
+    ) -> Result<(DkgCeremony, String)> {
         let n = cards.len();
+        let insecure: Vec<String> =
+            cards.iter().filter_map(|c| c.insecure().map(|k| format!("{}: {}", c.label(), k.warning()))).collect();
+        if !insecure.is_empty() && !allow_insecure {
+            let mut e = Error::new(format!(
+                "{} of the cards come from a home made with a setting for tests and demos only",
+                insecure.len()
+            ));
+            for line in insecure {
+                e = e.with_note(line);
+            }
+            return Err(e.with_help(
+                "ask each of them for a card from a real identity (`frostsign holder new` without --insecure-*); for a test or demo, pass --allow-insecure-cards",
+            ));
+        }
         if let Some(l) = label {
             check_label(l)?;
         }
@@ -231,6 +251,9 @@ impl DkgCeremony {
         );
         for (i, c) in self.cards.iter().enumerate() {
             s.push_str(&format!("  {:>3}. {:<24} {}\n", i + 1, c.name(), c.fingerprint()));
+            if let Some(k) = c.insecure() {
+                s.push_str(&format!("       ^ {}\n", k.warning()));
+            }
         }
         s
     }
@@ -1118,8 +1141,14 @@ fn list_with_prefix(folder: &Folder, prefix: &str) -> Result<Vec<String>> {
 }
 
 /// Start a ceremony: write `DIR/ceremony.txt`. Refuses if the folder already holds one.
-pub fn init(dir: &Path, label: Option<&str>, threshold: u16, cards: Vec<Card>) -> Result<DkgCeremony> {
-    let (c, text) = DkgCeremony::create(label, threshold, cards)?;
+pub fn init(
+    dir: &Path,
+    label: Option<&str>,
+    threshold: u16,
+    cards: Vec<Card>,
+    allow_insecure: bool,
+) -> Result<DkgCeremony> {
+    let (c, text) = DkgCeremony::create(label, threshold, cards, allow_insecure)?;
     crate::fsx::ensure_dir(dir)?;
     let path = dir.join(CEREMONY_FILE);
     if !crate::fsx::atomic_create(&path, text.as_bytes(), crate::fsx::PUBLIC_FILE)? {

@@ -9,9 +9,9 @@ use crate::home::Home;
 use std::path::{Path, PathBuf};
 
 /// `dkg init --dir DIR --threshold T [--label L] CARD...`.
-pub fn init(dir: &Path, threshold: u16, label: Option<&str>, cards: &[PathBuf]) -> Result<()> {
+pub fn init(dir: &Path, threshold: u16, label: Option<&str>, cards: &[PathBuf], allow_insecure: bool) -> Result<()> {
     let cards = cards.iter().map(|p| Card::load(p)).collect::<Result<Vec<_>>>()?;
-    let c = dkg::init(dir, label, threshold, cards)?;
+    let c = dkg::init(dir, label, threshold, cards, allow_insecure)?;
     outln!("Started in {}:", dir.display());
     out!("{}", c.summary());
     outln!("Next: each keyholder checks the fingerprints above by voice, then runs");

@@ -32,14 +32,19 @@ pub fn x25519_public(secret: &SecretKey32) -> Result<[u8; 32]> {
 
 impl Identity {
     /// Make a fresh identity with a self-signed card.
-    pub fn generate(name: &str, created: i64) -> Result<Identity> {
+    pub fn generate(name: &str, created: i64, insecure: Option<crate::card::InsecureHome>) -> Result<Identity> {
         let mut rng = rand_core::OsRng;
         let signing = SigningKey::generate(&mut rng);
         let (sk, _) = X25519HkdfSha256::gen_keypair(&mut rng);
         let encryption = SecretKey32::from_slice(&sk.to_bytes()).expect("32 bytes");
-        let card = Card::create(name, created, signing.verifying_key().to_bytes(), x25519_public(&encryption)?, |m| {
-            signing.sign(m).to_bytes()
-        })?;
+        let card = Card::create(
+            name,
+            created,
+            signing.verifying_key().to_bytes(),
+            x25519_public(&encryption)?,
+            insecure,
+            |m| signing.sign(m).to_bytes(),
+        )?;
         Ok(Identity { signing, encryption, card })
     }
 

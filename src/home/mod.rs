@@ -118,7 +118,12 @@ impl Home {
             return Err(self.already_exists());
         }
         let cost = if options.insecure_fast_kdf { KdfCost::INSECURE_FAST } else { KdfCost::DEFAULT };
-        let identity = Identity::generate(name, crate::clock::now())?;
+        let insecure = if options.insecure_no_passphrase {
+            Some(crate::card::InsecureHome::NoPassphrase)
+        } else {
+            options.insecure_fast_kdf.then_some(crate::card::InsecureHome::FastKdf)
+        };
+        let identity = Identity::generate(name, crate::clock::now(), insecure)?;
         let key = SecretKey32::random();
         let key_file = vault::wrap_home_key(&key, &passphrase, cost, protection)?;
         let identity_file = vault::seal_secret(
@@ -235,13 +240,16 @@ impl Home {
 /// Print the insecure-setting warning for a home, if it applies.
 pub fn warn_if_insecure(root: &Path, key_file: &vault::HomeKeyFile) {
     if key_file.protection == Protection::InsecureNoPassphrase {
-        eprintln!(
-            "warning: the home `{}` has NO passphrase (--insecure-no-passphrase); for tests and demos only",
+        crate::error::warn(format!(
+            "the home `{}` has NO passphrase (--insecure-no-passphrase); for tests and demos only",
             root.display()
-        );
+        ));
     }
     if key_file.cost.is_insecure() {
-        eprintln!("warning: the home `{}` uses an INSECURE fast passphrase KDF (--insecure-fast-kdf); for tests and demos only", root.display());
+        crate::error::warn(format!(
+            "the home `{}` uses an INSECURE fast passphrase KDF (--insecure-fast-kdf); for tests and demos only",
+            root.display()
+        ));
     }
 }
 

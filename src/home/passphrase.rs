@@ -66,7 +66,23 @@ fn prompt(text: &str) -> Result<Passphrase> {
     Ok(Passphrase::new(s))
 }
 
+/// Warn, as ssh does for private keys, when other users can read the passphrase file.
+fn warn_if_readable_by_others(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            crate::error::warn(format!(
+                "the passphrase file `{}` can be read by other users (mode {mode:o}); run `chmod 600 {}`",
+                path.display(),
+                path.display()
+            ));
+        }
+    }
+}
+
 fn read_file(path: &std::path::Path) -> Result<Passphrase> {
+    warn_if_readable_by_others(path);
     let bytes =
         Zeroizing::new(crate::fsx::read_limited(path, MAX_PASSPHRASE_FILE).map_err(|e| e.context("passphrase file"))?);
     let text = std::str::from_utf8(&bytes).map_err(|_| Error::file(path, "passphrase file is not UTF-8 text"))?;

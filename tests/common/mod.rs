@@ -116,6 +116,7 @@ impl Env {
         let pass = self.path(&format!("pass-{stem}"));
         let card = self.path(&format!("{stem}.card"));
         std::fs::write(&pass, format!("passphrase of {name}\n")).unwrap();
+        std::fs::set_permissions(&pass, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
         let h = Holder { name: name.into(), home, pass, card, cwd: self.dir.path().to_path_buf() };
         h.run(&["holder", "new", "--name", name, "--insecure-fast-kdf"]).ok();
         h.run(&["holder", "export", "--out", h.card.to_str().unwrap()]).ok();
@@ -131,7 +132,8 @@ impl Env {
     /// `dkg init` in `dir` with these holders' cards.
     pub fn dkg_init(&self, dir: &str, t: usize, holders: &[Holder]) -> Out {
         let t = t.to_string();
-        let mut args = vec!["dkg", "init", "--dir", dir, "--threshold", &t, "--label", "Test group"];
+        let mut args =
+            vec!["dkg", "init", "--allow-insecure-cards", "--dir", dir, "--threshold", &t, "--label", "Test group"];
         let cards: Vec<String> = holders.iter().map(|h| h.card.to_str().unwrap().to_string()).collect();
         args.extend(cards.iter().map(String::as_str));
         self.run(&args)
