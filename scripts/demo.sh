@@ -34,7 +34,7 @@ echo "Each keyholder reads its fingerprint aloud (\`frostsign holder show\`) so 
 
 say "2. Key generation: 2-of-3, files exchanged through the folder 'keygen'"
 fs dkg init --allow-insecure-cards --dir keygen --threshold 2 --label "Demo project releases" alice.card bob.card carol.card
-for round in 1 2 3; do
+for round in 1 2 3 4; do
   echo "-- pass $round: each keyholder runs 'dkg step' (it does whatever is possible now)"
   for who in alice bob carol; do as "$who" dkg step --dir keygen --yes; done
 done

@@ -15,7 +15,7 @@ for who in alice bob carol; do
   as "$who" holder export --out "cards/$who.card" 2>/dev/null
 done
 "$BIN" dkg init --allow-insecure-cards --dir keygen --threshold 2 --label "frostsign example group (NOT FOR REAL USE)" cards/alice.card cards/bob.card cards/carol.card >/dev/null
-for _ in 1 2 3; do for who in alice bob carol; do as "$who" dkg step --dir keygen --yes >/dev/null 2>&1; done; done
+for _ in 1 2 3 4; do for who in alice bob carol; do as "$who" dkg step --dir keygen --yes >/dev/null 2>&1; done; done
 cp keygen/group.pub group.pub
 "$BIN" group openpgp-init --key group.pub --uid "frostsign example group (NOT FOR REAL USE) <example@invalid>" --dir openpgp-init >/dev/null
 for _ in 1 2; do

@@ -67,6 +67,7 @@ pub struct Group {
     members: Vec<Card>,
     package: frost::keys::PublicKeyPackage,
     key: [u8; 32],
+    confirmations: Vec<String>,
     text: String,
 }
 
@@ -200,8 +201,17 @@ impl Group {
         if (0..n).any(|i| !package.verifying_shares().contains_key(&identifier(i))) {
             return Err(bad("public-key-package", "member identifiers are not 1..n"));
         }
-        check_confirmations(&doc, &ceremony, &key, &sha256(&pkp_bytes))?;
-        Ok(Group { label, ceremony: ceremony_digest, threshold, members, package, key, text: text.to_string() })
+        let confirmations = check_confirmations(&doc, &ceremony, &key, &sha256(&pkp_bytes))?;
+        Ok(Group {
+            label,
+            ceremony: ceremony_digest,
+            threshold,
+            members,
+            package,
+            key,
+            confirmations,
+            text: text.to_string(),
+        })
     }
 
     /// Load and check a group file.
@@ -258,6 +268,11 @@ impl Group {
         &self.text
     }
 
+    /// The members' signed confirmations of the key, in member order, as embedded in the file.
+    pub fn confirmations(&self) -> &[String] {
+        &self.confirmations
+    }
+
     /// Member index of a keyholder fingerprint.
     pub fn member_index(&self, fp: crate::card::Fingerprint) -> Option<usize> {
         self.members.iter().position(|c| c.fingerprint() == fp)
@@ -265,12 +280,13 @@ impl Group {
 }
 
 /// Every member's signed confirmation must vouch for this key and package, with one common transcript.
+/// Returns the confirmation texts, in member order.
 fn check_confirmations(
     doc: &Document,
     ceremony: &DkgCeremony,
     key: &[u8; 32],
     pkp_hash: &[u8; 32],
-) -> std::result::Result<(), DocError> {
+) -> std::result::Result<Vec<String>, DocError> {
     let bad = |reason: String| DocError::BadValue { key: "confirmation".into(), reason };
     let blocks = doc.blocks("confirmation")?;
     if blocks.len() != ceremony.cards().len() {
@@ -278,6 +294,7 @@ fn check_confirmations(
     }
     let expect = Expect { kind: KIND_CONFIRM, ceremony: ceremony.digest(), round: "3", private: false };
     let mut transcript = None;
+    let mut texts = Vec::with_capacity(blocks.len());
     for (i, b64) in blocks.iter().enumerate() {
         let raw = B64.decode(b64).map_err(|_| bad("invalid base64".into()))?;
         let text = String::from_utf8(raw).map_err(|_| bad("not UTF-8".into()))?;
@@ -295,8 +312,9 @@ fn check_confirmations(
         if *transcript.get_or_insert_with(|| p.transcript.clone()) != p.transcript {
             return Err(bad(format!("{who} confirmed a different transcript")));
         }
+        texts.push(text);
     }
-    Ok(())
+    Ok(texts)
 }
 
 /// The group's OpenPGP identity: the key's creation time, the user id and the group's self-certification.

@@ -319,10 +319,18 @@ fn dkg_2_of_3_shared_folder_any_order_with_reruns() {
     assert!(!dir.join("group.pub").exists(), "group.pub before all confirmations");
     status(&env, &dir).expect_code(3);
     carol.dkg_step(&dir).ok().contains("published your confirmation");
-    alice.dkg_step(&dir).ok().contains(COMPLETE).contains("wrote group.pub");
+    // Alice confirms and, seeing all three confirmations agree, accepts the group file; no share is
+    // usable and no group.pub exists until all three have accepted the same file.
+    alice.dkg_step(&dir).ok().contains("you accepted group").contains("Waiting for acceptances from Bob, Carol");
     step_noop(alice, &dir);
+    bob.dkg_step(&dir).ok().contains("you accepted group").contains("Waiting for acceptances from Carol");
+    assert!(!dir.join("group.pub").exists(), "group.pub before all acceptances");
+    let (code, v) = status_json(&env, &dir);
+    assert_eq!((code, waiting_for(&v)), (3, vec!["Carol".to_string()]), "{v}");
+    carol.dkg_step(&dir).ok().contains("you accepted group").contains(COMPLETE).contains("wrote group.pub");
+    step_noop(carol, &dir);
+    alice.dkg_step(&dir).ok().contains(COMPLETE);
     bob.dkg_step(&dir).ok().contains(COMPLETE);
-    carol.dkg_step(&dir).ok().contains(COMPLETE);
     for h in &hs {
         step_noop(h, &dir);
     }
@@ -333,7 +341,8 @@ fn dkg_2_of_3_shared_folder_any_order_with_reruns() {
     assert_eq!(code, 0);
     assert_eq!(v["complete"], true);
     assert!(waiting_for(&v).is_empty(), "{v}");
-    assert!(v["participants"].as_array().unwrap().iter().all(|p| p["confirmed"] == true && p["round1"] == true));
+    assert!(v["participants"].as_array().unwrap().iter().all(|p| p["confirmed"] == true && p["accepted"] == true));
+    assert_eq!((v["group_file"].clone(), v["strays"].clone()), ("matches".into(), serde_json::json!([])));
 
     // Every home holds the same group file as the folder, and a share of it.
     let group_pub = fs::read(dir.join("group.pub")).unwrap();
@@ -451,6 +460,11 @@ fn status_names_exactly_whom_it_waits_for() {
     hs[1].dkg_step(&dir).ok(); // Bob: round 2 and confirmation
     let (_, v) = status_json(&env, &dir);
     assert_eq!(waiting_for(&v), vec!["Alice".to_string(), "Carol".into()], "confirmations missing: {v}");
+
+    hs[0].dkg_step(&dir).ok(); // Alice: confirmation (Carol's is still missing)
+    hs[2].dkg_step(&dir).ok(); // Carol: confirmation and acceptance
+    let (_, v) = status_json(&env, &dir);
+    assert_eq!(waiting_for(&v), vec!["Alice".to_string(), "Bob".into()], "acceptances missing: {v}");
 }
 
 /// The group key verifies an ordinary Ed25519 signature made by any t shares; fewer than t cannot sign.
@@ -576,7 +590,9 @@ fn carol_reseals_her_round2_to_alice(
 }
 
 /// (b) Carol's round-2 share for Alice does not match Carol's round-1 commitment (re-encrypted and
-/// re-signed by Carol): Alice's step names Carol; nobody stores a share; the real file completes it.
+/// re-signed by Carol): Alice's step names Carol (she decrypted the share herself); status shows that
+/// Alice stopped and what she reports, but names no culprit on her word (the share is private, so the
+/// folder cannot prove it); nobody stores a share; the real file completes it.
 #[test]
 fn adversarial_b_bad_round2_share_names_the_sender() {
     let (env, hs, dir, c, path, original) = carol_reseals_her_round2_to_alice(|payload| {
@@ -596,7 +612,8 @@ fn adversarial_b_bad_round2_share_names_the_sender() {
     carol.dkg_step(&dir).refused_with("different content").contains(&path.file_name().unwrap().to_string_lossy());
     step_noop(bob, &dir);
     let out = status(&env, &dir);
-    out.expect_code(2).contains("(culprit: Carol)");
+    out.expect_code(2).contains("Alice stopped and reports: the secret share Carol sent Alice does not match");
+    assert!(!out.stdout.contains("(culprit:"), "a culprit named on someone's word:\n{}", out.all());
     assert!(!dir.join(names::confirm(&c.cards()[0])).exists(), "Alice must not confirm");
     assert_nothing_finished(&[&dir], &hs);
 
@@ -703,8 +720,11 @@ fn adversarial_d_file_from_another_ceremony_is_rejected() {
     let step_out = bob.dkg_step(&one);
     step_out.refused_with("another ceremony");
     assert!(step_out.stderr.contains(&name), "the error names the file:\n{}", step_out.all());
+    // In the folder the file is a stray: it is listed with why, and changes no verdict (Alice has not
+    // joined this ceremony yet, so status waits for her).
     let out = status(&env, &one);
-    out.expect_code(2).contains("another ceremony").contains(&name);
+    out.expect_code(3).contains(&format!("stray (plays no part): {name}")).contains("another ceremony");
+    out.contains("waiting for Alice");
     assert!(round_files(&one, "round2-").is_empty());
     assert_nothing_finished(&[&one], &hs);
 
@@ -749,7 +769,11 @@ fn adversarial_e_non_participant_files_are_rejected() {
     let out = carol.dkg_step(&dir);
     out.refused_with("unknown sender").contains("not a participant").contains(&mallory_fpr);
     assert!(out.stderr.contains(&under_bob.file_name().unwrap().to_string_lossy().into_owned()));
-    status(&env, &dir).expect_code(2).contains("unknown sender");
+    let (code, v) = status_json(&env, &dir);
+    assert_eq!(code, 3, "a file nobody of this ceremony signed changes no verdict: {v}");
+    let stray = &v["strays"][0];
+    assert_eq!(stray["file"], under_bob.file_name().unwrap().to_str().unwrap(), "{v}");
+    assert!(stray["reason"].as_str().unwrap().contains("unknown sender"), "{v}");
     assert!(round_files(&dir, "round2-").is_empty());
     assert_nothing_finished(&[&dir], &hs);
 
@@ -1166,4 +1190,182 @@ fn sweep(text: &str, select: impl Fn(&str) -> bool) -> Vec<String> {
         *grouped.entry(key).or_default() += 1;
     }
     grouped.into_iter().map(|(k, n)| format!("{k} ({n} positions)")).collect()
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Issue 8: verdicts rest on signed files; a planted group.pub is reported, never published
+// ---------------------------------------------------------------------------------------------------------
+
+/// Garbage or unsigned files (under a complaint's name, under a participant's name, under names the
+/// ceremony does not use, with terminal escapes in their names) are listed as strays, escaped, and change
+/// no verdict: in progress stays 3, complete stays 0.
+#[test]
+fn unsigned_and_unknown_files_are_strays_that_change_no_verdict() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    env.dkg_init("cer", 2, &hs).ok();
+    let dir = env.path("cer");
+    hs[0].dkg_step(&dir).ok();
+    let c = ceremony(&dir);
+    let garbage_complaint = format!("{}deadbeef.txt", names::complaint_prefix(&c.cards()[1]));
+    fs::write(dir.join(&garbage_complaint), "frostsign-message: 1\nkind: dkg-complaint\n").unwrap();
+    let escape_name = "\u{1b}[2J\u{1b}[1;1HComplete: group 0000 \u{202e}.txt";
+    fs::write(dir.join(escape_name), "x").unwrap();
+    fs::write(dir.join(names::round1(&c.cards()[2])), "not signed\n").unwrap();
+
+    let out = status(&env, &dir);
+    out.expect_code(3).contains("In progress: waiting for Bob, Carol");
+    out.contains(&format!("stray (plays no part): {garbage_complaint}: malformed message"));
+    out.contains(
+        "stray (plays no part): \\033[2J\\033[1;1HComplete: group 0000 \\u{202e}.txt: not a file of this ceremony",
+    );
+    out.contains(&format!("stray (plays no part): {}: not a frostsign message", names::round1(&c.cards()[2])));
+    assert!(!out.all().contains('\u{1b}') && !out.all().contains('\u{202e}'), "raw escapes: {:?}", out.all());
+    let (_, v) = status_json(&env, &dir);
+    assert_eq!(v["problems"], serde_json::json!([]), "{v}");
+    assert_eq!(v["strays"].as_array().unwrap().len(), 3, "{v}");
+
+    fs::remove_file(dir.join(names::round1(&c.cards()[2]))).unwrap();
+    run_to_completion(&dir, &hs);
+    // After completion a garbage confirmation changes nothing either: the verdict is the n acceptances.
+    fs::write(dir.join(names::confirm(&c.cards()[1])), "garbage\n").unwrap();
+    let out = status(&env, &dir);
+    out.ok().contains("Complete: group").contains(&format!("stray (plays no part): {}", names::confirm(&c.cards()[1])));
+}
+
+/// A complaint validly signed by a participant is that participant's word: status says who stopped and
+/// what they report, but names nobody as the culprit on it.
+#[test]
+fn a_participants_complaint_is_reported_but_never_names_a_culprit_by_itself() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    env.dkg_init("cer", 2, &hs).ok();
+    let dir = env.path("cer");
+    for h in &hs {
+        h.dkg_step(&dir).ok();
+    }
+    let c = ceremony(&dir);
+    // Carol (malicious) accuses honest Bob.
+    let bob_fpr = c.cards()[1].fingerprint().compact();
+    let body = format!(r#"{{"culprit":"{bob_fpr}","file":"round1-{bob_fpr}.txt","reason":"Bob cheated"}}"#);
+    let text =
+        seal(unlock(&hs[2]).identity(), "dkg-complaint", c.digest(), "complaint", None, body.as_bytes()).unwrap();
+    fs::write(dir.join(format!("{}0badc0de.txt", names::complaint_prefix(&c.cards()[2]))), text).unwrap();
+    let out = status(&env, &dir);
+    out.expect_code(2).contains("Carol stopped and reports: Bob cheated");
+    assert!(!out.stdout.contains("culprit"), "{}", out.all());
+    let (_, v) = status_json(&env, &dir);
+    assert!(v["problems"].as_array().unwrap().iter().all(|p| p["culprit"].is_null()), "{v}");
+}
+
+/// Bob signs two different confirmations and shows one to each side of a split folder. With the
+/// acceptance round nobody completes: Alice (who saw the consistent one) waits forever for Carol's
+/// acceptance, which Carol never gives; no folder says Complete while Carol fails; once Carol's complaint
+/// (carrying Bob's other confirmation) reaches Alice's copy, status proves Bob equivocated.
+#[test]
+fn a_keyholder_signing_two_confirmations_leaves_no_folder_complete() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let (alice, bob, carol) = (&hs[0], &hs[1], &hs[2]);
+    env.dkg_init("base", 2, &hs).ok();
+    let base = env.path("base");
+    for h in &hs {
+        h.dkg_step(&base).ok();
+    }
+    for h in &hs {
+        h.dkg_step(&base).ok(); // round 2 for everyone; Bob and Carol confirm
+    }
+    let c = ceremony(&base);
+    let confirm = |i: usize| names::confirm(&c.cards()[i]);
+    let accept = |i: usize| names::accept(&c.cards()[i]);
+    fs::remove_file(base.join(accept(1))).ok();
+    fs::remove_file(base.join(accept(2))).ok();
+    let [a, b] = ["side-a", "side-b"].map(|n| {
+        let d = env.path(n);
+        fs::create_dir(&d).unwrap();
+        for f in files_under(&base) {
+            carry(&base, &d, f.file_name().unwrap().to_str().unwrap());
+        }
+        d
+    });
+    // Side B gets another confirmation, validly signed by Bob.
+    let real = fs::read_to_string(b.join(confirm(1))).unwrap();
+    let payload = frostsign::exchange::message::open(
+        &real,
+        Path::new("x"),
+        &Expect { kind: "dkg-confirm", ceremony: c.digest(), round: "3", private: false },
+        c.cards(),
+        None,
+    )
+    .unwrap()
+    .payload;
+    let mut p: serde_json::Value = serde_json::from_slice(payload.expose()).unwrap();
+    p["transcript"] = serde_json::Value::String("11".repeat(32));
+    let fake =
+        seal(unlock(bob).identity(), "dkg-confirm", c.digest(), "3", None, &serde_json::to_vec(&p).unwrap()).unwrap();
+    fs::write(b.join(confirm(1)), &fake).unwrap();
+
+    alice.dkg_step(&a).ok().contains("you accepted group").contains("Waiting for acceptances from Bob, Carol");
+    carry(&a, &b, &confirm(0));
+    carol.dkg_step(&b).refused_with("Bob ended with a different round-1 transcript than Carol did");
+    bob.dkg_step(&a).ok().contains("you accepted group");
+    // The folder host withholds Carol's complaint from side A: still, side A never completes.
+    alice.dkg_step(&a).ok().contains("waiting for acceptances from Carol");
+    let (code, v) = status_json(&env, &a);
+    assert_eq!((code, v["complete"].clone(), waiting_for(&v)), (3, false.into(), vec!["Carol".to_string()]), "{v}");
+    assert_nothing_finished(&[&a, &b], &hs);
+    // Once the complaint arrives, Bob's two signed confirmations prove his equivocation.
+    for p in round_files(&b, "complaint-") {
+        carry(&b, &a, p.file_name().unwrap().to_str().unwrap());
+    }
+    let out = status(&env, &a);
+    out.expect_code(2)
+        .contains("proven equivocation: Bob signed 2 different confirmation files")
+        .contains("(culprit: Bob)");
+    assert!(!out.stdout.contains("(culprit: Carol)") && !out.stdout.contains("(culprit: Alice)"), "{}", out.all());
+}
+
+/// The folder host plants a self-consistent group.pub from its own key generation, with the same label
+/// and member names. Status refuses it (exit 2, do not publish); each keyholder completes, is shown the
+/// real fingerprint from its own home, and is told the folder's file is another group, which is never
+/// overwritten; removing it lets the real file be written.
+#[test]
+fn a_planted_group_pub_is_reported_and_each_keyholder_sees_the_real_fingerprint() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let planted = env.dkg("attacker", 2, &hs); // same keyholders' names and label, another key
+    let planted_fpr = Group::load(&planted).unwrap().fingerprint().to_string();
+    env.dkg_init("cer", 2, &hs).ok();
+    let dir = env.path("cer");
+    fs::copy(&planted, dir.join("group.pub")).unwrap();
+    let planted_bytes = fs::read(dir.join("group.pub")).unwrap();
+    status(&env, &dir).expect_code(2).contains("group.pub is not the result of this ceremony").contains(&planted_fpr);
+
+    let mut real = None;
+    for _ in 0..4 {
+        for h in &hs {
+            let out = h.dkg_step(&dir);
+            if out.stdout.contains(COMPLETE) {
+                out.refused_with("is not the group you made").contains(&planted_fpr).contains("do not publish it");
+                let line = out.stdout.lines().find(|l| l.contains(COMPLETE)).unwrap().to_string();
+                real.get_or_insert(line.clone());
+                assert_eq!(real.as_deref(), Some(line.as_str()), "keyholders were shown different groups");
+            } else {
+                out.ok();
+            }
+        }
+    }
+    let real = real.expect("nobody completed");
+    assert!(!real.contains(&planted_fpr), "{real}");
+    assert_eq!(fs::read(dir.join("group.pub")).unwrap(), planted_bytes, "the planted file was overwritten");
+    let real_fpr = &real[real.len() - 39..]; // "... group 3F2A 9C1B ..." (grouped, 39 characters)
+    for h in &hs {
+        h.run(&["group", "list"]).ok().contains(real_fpr);
+    }
+    status(&env, &dir)
+        .expect_code(2)
+        .contains(&format!("Complete (group {real_fpr}), but group.pub in the folder is NOT that group's file"));
+    fs::remove_file(dir.join("group.pub")).unwrap();
+    hs[0].dkg_step(&dir).ok().contains("identical to your copy");
+    status(&env, &dir).ok().contains(&format!("Complete: group {real_fpr}"));
 }

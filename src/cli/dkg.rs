@@ -2,10 +2,10 @@
 
 use super::Global;
 use crate::card::Card;
-use crate::ceremony::dkg::{self, GROUP_FILE};
-use crate::error::Result;
+use crate::ceremony::dkg::{self, FolderGroup, GROUP_FILE};
+use crate::error::{Error, Result};
 use crate::exchange::folder::Folder;
-use crate::home::Home;
+use crate::home::{Home, Unlocked};
 use std::path::{Path, PathBuf};
 
 /// `dkg init --dir DIR --threshold T [--label L] CARD...`.
@@ -43,11 +43,7 @@ pub fn step(g: &Global, dir: &Path, yes: bool) -> Result<()> {
     }
     result?;
     match (&report.group, &report.waiting) {
-        (Some(g), _) => {
-            outln!("Key generation is complete: {}-of-{} group {}", g.threshold(), g.members().len(), g.fingerprint());
-            outln!("The group's public key is in {}:", folder.path(GROUP_FILE).display());
-            outln!("  {}", crate::formats::minisign::public_key_line(g.key()));
-        }
+        (Some(g), _) => completed(g, report.folder_group.as_ref(), &folder, &u),
         (None, Some(w)) => {
             if report.did.is_empty() {
                 outln!("Nothing new to do: waiting for {w}.");
@@ -57,23 +53,42 @@ pub fn step(g: &Global, dir: &Path, yes: bool) -> Result<()> {
                     dir.display()
                 );
             }
+            Ok(())
         }
-        (None, None) => {}
+        (None, None) => Ok(()),
     }
-    Ok(())
+}
+
+/// What a keyholder is told at completion: the group as its OWN home holds it (never the folder's word),
+/// and what the folder's group.pub is.
+fn completed(g: &crate::group::Group, folder_group: Option<&FolderGroup>, folder: &Folder, u: &Unlocked) -> Result<()> {
+    outln!("Key generation is complete: {}-of-{} group {}", g.threshold(), g.members().len(), g.fingerprint());
+    outln!("  (computed from your own home; read this fingerprint out to your co-keyholders and compare)");
+    outln!("  minisign public key: {}", crate::formats::minisign::public_key_line(g.key()));
+    let own = u.home().path(&dkg::group_rel(&g.fingerprint().compact()));
+    let path = folder.path(GROUP_FILE);
+    match folder_group {
+        Some(FolderGroup::Other(what)) => Err(Error::new(format!(
+            "`{}` is not the group you made: it is {what}",
+            path.display()
+        ))
+        .with_note("someone with access to the folder replaced or planted it; frostsign did not overwrite it")
+        .with_help(format!(
+            "do not publish it: publish your own copy `{}` (`frostsign group list` shows its fingerprint), after comparing fingerprints by voice",
+            own.display()
+        ))),
+        _ => {
+            outln!("The group's public file is {} (identical to your copy in your home).", path.display());
+            Ok(())
+        }
+    }
 }
 
 /// `dkg status --dir DIR [--json]`; returns the exit code (0 complete, 3 in progress, 2 failed).
 pub fn status(dir: &Path, json: bool) -> Result<i32> {
     let folder = Folder::open(dir)?;
-    let s = dkg::status(&folder)?;
-    let code = if !s.problems.is_empty() && !s.complete {
-        2
-    } else if s.complete {
-        0
-    } else {
-        3
-    };
+    let s = dkg::status::status(&folder)?;
+    let code = s.exit_code();
     if json {
         super::out::json(&s);
         return Ok(code);
@@ -85,30 +100,39 @@ pub fn status(dir: &Path, json: bool) -> Result<i32> {
         s.threshold,
         s.participants.len()
     );
-    outln!("  {:<24} {:<40} {:<8} {:<8} confirmed", "keyholder", "fingerprint", "round 1", "round 2");
+    outln!(
+        "  {:<24} {:<40} {:<8} {:<8} {:<10} accepted",
+        "keyholder",
+        "fingerprint",
+        "round 1",
+        "round 2",
+        "confirmed"
+    );
     let n = s.participants.len();
     for p in &s.participants {
         let yn = |b: bool| if b { "yes" } else { "-" };
         outln!(
-            "  {:<24} {:<40} {:<8} {:<8} {}",
+            "  {:<24} {:<40} {:<8} {:<8} {:<10} {}",
             p.name,
             p.fingerprint,
             yn(p.round1),
             format!("{}/{}", p.round2_sent, n - 1),
-            yn(p.confirmed)
+            yn(p.confirmed),
+            yn(p.accepted)
         );
     }
     for p in &s.problems {
         let culprit = p.culprit.as_ref().map(|c| format!(" (culprit: {c})")).unwrap_or_default();
         outln!("problem: {}: {}{culprit}", p.file, p.reason);
     }
-    match code {
-        0 => outln!(
-            "Complete: group {} ({})",
-            s.group_fingerprint.as_deref().unwrap_or("?"),
-            folder.path(GROUP_FILE).display()
-        ),
-        2 => outln!("Failed: see the problems above."),
+    for st in &s.strays {
+        outln!("stray (plays no part): {}: {}", st.file, st.reason);
+    }
+    let fingerprint = s.group_fingerprint.as_deref().unwrap_or("?");
+    match (code, s.complete) {
+        (0, _) => outln!("Complete: group {fingerprint} ({})", folder.path(GROUP_FILE).display()),
+        (_, true) => outln!("Complete (group {fingerprint}), but {GROUP_FILE} in the folder is NOT that group's file: do not publish it."),
+        (2, _) => outln!("Failed: see the problems above."),
         _ => outln!("In progress: waiting for {}.", s.waiting_for.join(", ")),
     }
     Ok(code)

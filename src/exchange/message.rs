@@ -21,7 +21,8 @@ use std::path::Path;
 pub const MAX_MESSAGE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// The message kinds this version knows. Anything else is rejected as unknown.
-pub const KINDS: &[&str] = &["dkg-round1", "dkg-round2", "dkg-confirm", "dkg-complaint", "sign-commit", "sign-share"];
+pub const KINDS: &[&str] =
+    &["dkg-round1", "dkg-round2", "dkg-confirm", "dkg-accept", "dkg-complaint", "sign-commit", "sign-share"];
 
 /// The HPKE suite name written in the `encryption` field.
 pub const HPKE_SUITE: &str = "hpke-auth-x25519-sha256-chacha20poly1305";
@@ -217,6 +218,18 @@ pub fn open(text: &str, path: &Path, expect: &Expect<'_>, known: &[Card], me: Op
         _ => return Err(fail(format!("wrong recipient or encryption for a `{kind}` message"))),
     };
     Ok(Opened { sender, recipient, payload })
+}
+
+/// Who signed a message, and for which ceremony, whatever ceremony that is: for status displays that
+/// explain why a participant's file does not belong here. The signature must verify.
+pub fn signer_and_ceremony(text: &str, known: &[Card]) -> Option<(usize, [u8; 32])> {
+    let doc = Document::parse(text, "message", SCHEMA, true).ok()?;
+    let fp = Fingerprint::parse_compact(doc.get("from")?)?;
+    let sender = known.iter().position(|c| c.fingerprint() == fp)?;
+    if !known[sender].verify(&text.as_bytes()[..doc.signed_len()], doc.signature()?) {
+        return None;
+    }
+    Some((sender, doc.hex::<32>("ceremony").ok()?))
 }
 
 /// Read the recipient of a private message without opening it (for status displays). Returns the

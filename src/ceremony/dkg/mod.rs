@@ -6,11 +6,18 @@
 //!    round-1 file as FROM saw it. A keyholder who showed different round-1 files to different people is
 //!    caught when these lists are compared, and named.
 //! 3. `confirm-<FPR>.txt` (public): the group key, the hash of the public key package and the transcript
-//!    hash the keyholder ended with. The ceremony is complete only when all n agree.
+//!    hash the keyholder ended with.
+//! 4. `accept-<FPR>.txt` (public): once a keyholder has seen all n confirmations agree, the SHA-256 of the
+//!    group file they make (`group.pub`, byte-identical for everyone). A share becomes usable, and the
+//!    ceremony complete, only when all n acceptances name the same group file: so a keyholder who shows
+//!    different confirmations to different people can never leave one keyholder complete while another
+//!    fails over it (the one who saw the other confirmation never accepts).
 //!
 //! A keyholder's secret state between rounds is encrypted in its home, keyed by the ceremony id and bound
 //! to the digest of the ceremony file it joined. `step` is idempotent: it republishes its own earlier
-//! output byte for byte and never runs a round twice.
+//! output byte for byte and never runs a round twice. The public view of a folder is in [`status`].
+
+pub mod status;
 
 use crate::card::{Card, Fingerprint};
 use crate::error::{Error, Result};
@@ -19,7 +26,7 @@ use crate::exchange::message::{self, Expect};
 use crate::group::{identifier, index_of, Group, MAX_MEMBERS};
 use crate::home::Unlocked;
 use crate::secret::{pack, unpack_all, SecretBytes};
-use crate::textdoc::{printable, DocError, DocWriter, Document, Need};
+use crate::textdoc::{DocError, DocWriter, Document, Need};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use frost_ed25519 as frost;
@@ -274,6 +281,10 @@ pub mod names {
     pub fn confirm(c: &Card) -> String {
         format!("confirm-{}.txt", c.fingerprint().compact())
     }
+    /// Acceptance of a keyholder.
+    pub fn accept(c: &Card) -> String {
+        format!("accept-{}.txt", c.fingerprint().compact())
+    }
     /// Prefix of a keyholder's complaint files.
     pub fn complaint_prefix(c: &Card) -> String {
         format!("complaint-{}-", c.fingerprint().compact())
@@ -305,6 +316,15 @@ pub struct ConfirmPayload {
     pub transcript: String,
 }
 
+/// What a keyholder publishes when all n confirmations agree: the group file it accepts.
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Debug)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AcceptPayload {
+    /// Hex SHA-256 of the group file (`group.pub`) built from the ceremony, the n confirmations and the
+    /// public key package.
+    pub group_file: String,
+}
+
 /// A signed complaint naming a culprit.
 #[derive(Serialize, Deserialize, Clone, Debug)]
 #[serde(deny_unknown_fields)]
@@ -315,8 +335,8 @@ pub struct ComplaintPayload {
     pub file: String,
     /// What is wrong.
     pub reason: String,
-    /// For a transcript mismatch: the round-1 file of the suspect as the complainant saw it. Two complaints
-    /// carrying two different round-1 files validly signed by the same keyholder prove it equivocated.
+    /// The suspect's signed file as the complainant saw it (a round-1 file, a confirmation or an acceptance).
+    /// Two different files validly signed by the same keyholder for the same step prove it equivocated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<String>,
 }
@@ -325,7 +345,10 @@ const KIND_R1: &str = "dkg-round1";
 const KIND_R2: &str = "dkg-round2";
 /// Kind of the confirmation messages.
 pub const KIND_CONFIRM: &str = "dkg-confirm";
+const KIND_ACCEPT: &str = "dkg-accept";
 const KIND_COMPLAINT: &str = "dkg-complaint";
+/// The round tokens of the public messages that can be equivocated on, with their kinds.
+const SIGNED_STEPS: [(&str, &str); 3] = [(KIND_R1, "1"), (KIND_CONFIRM, "3"), (KIND_ACCEPT, "4")];
 
 fn expect<'a>(c: &'a DkgCeremony, kind: &'a str, round: &'a str, private: bool) -> Expect<'a> {
     Expect { kind, ceremony: &c.digest, round, private }
@@ -348,6 +371,12 @@ enum Phase {
     Round3 {
         key_package: SecretBytes,
         public: Vec<u8>,
+        message: String,
+    },
+    /// All confirmations agreed; this keyholder accepted the group file and waits for everyone's acceptance.
+    Accept {
+        key_package: SecretBytes,
+        group: String,
         message: String,
     },
     Done {
@@ -389,6 +418,9 @@ impl State {
             Phase::Round3 { key_package, public, message } => {
                 pack(&[b"r3", &self.ceremony, key_package.expose(), public, message.as_bytes()])
             }
+            Phase::Accept { key_package, group, message } => {
+                pack(&[b"accept", &self.ceremony, key_package.expose(), group.as_bytes(), message.as_bytes()])
+            }
             Phase::Done { group } => pack(&[b"done", &self.ceremony, group.as_bytes()]),
         }
     }
@@ -408,6 +440,7 @@ impl State {
             (b"r3", 5) => {
                 Phase::Round3 { key_package: f[2].clone(), public: f[3].expose().to_vec(), message: utf8(&f[4])? }
             }
+            (b"accept", 5) => Phase::Accept { key_package: f[2].clone(), group: utf8(&f[3])?, message: utf8(&f[4])? },
             (b"done", 3) => Phase::Done { group: utf8(&f[2])? },
             _ => return None,
         };
@@ -444,8 +477,21 @@ pub struct StepReport {
     pub did: Vec<String>,
     /// Who we are waiting for, if anyone.
     pub waiting: Option<String>,
-    /// The finished group, once complete.
+    /// The finished group, once complete (from this keyholder's own home).
     pub group: Option<Group>,
+    /// What the folder's `group.pub` is, once complete.
+    pub folder_group: Option<FolderGroup>,
+}
+
+/// The folder's `group.pub` compared with the group this keyholder made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FolderGroup {
+    /// It was missing; this step wrote it.
+    Written,
+    /// It is byte-identical to this keyholder's own copy.
+    Identical,
+    /// Another file is there: what it is (never written over, never trusted).
+    Other(String),
 }
 
 fn names_of(c: &DkgCeremony, idx: &[usize]) -> String {
@@ -529,9 +575,14 @@ pub fn step(
             Phase::Round1 { .. } => round2(run, state, report)?,
             Phase::Round2 { .. } => round3(run, state, report)?,
             Phase::Round3 { .. } => finish(run, state, report)?,
+            Phase::Accept { .. } => accept_round(run, state, report)?,
             Phase::Done { group } => {
                 let g = stored_group(u, &group)?;
-                if folder.publish(GROUP_FILE, g.text())? {
+                // Keyholders who completed before acceptances existed (frostsign 0.1) publish theirs now:
+                // it is deterministic, so this is also a rerun's no-op.
+                folder.publish(&names::accept(&c.cards[me]), &accept_message(run, &g)?)?;
+                report.folder_group = Some(publish_group(folder, &g)?);
+                if report.folder_group == Some(FolderGroup::Written) {
                     report.did.push(format!("wrote {GROUP_FILE}"));
                 }
                 report.group = Some(g);
@@ -674,17 +725,11 @@ fn publish_outbox(folder: &Folder, c: &DkgCeremony, me: usize, state: &State) ->
 fn transcript_mismatch(run: Run<'_>, j: usize, k: usize, mine: &str, path: &Path) -> Error {
     let Run { folder, c, me, .. } = run;
     let (jn, kn, mn) = (c.cards[j].name(), c.cards[k].name(), c.cards[me].name());
-    let proof = equivocation_evidence(folder, c)
-        .into_iter()
-        .find(|(who, text, _)| *who == k && text != mine)
-        .map(|(_, _, complainant)| complainant);
+    let proof = signed_evidence(folder, c).into_iter().find(|e| e.kind == KIND_R1 && e.sender == k && e.text != mine);
     let (culprit, reason) = match proof {
-        Some(by) => (
+        Some(e) => (
             Some(k),
-            format!(
-                "{kn} signed two different round-1 files (equivocation): {mn} saw one, and {} published the other as evidence",
-                c.cards[by].name()
-            ),
+            format!("{kn} signed two different round-1 files (equivocation): {mn} saw one, the other is {}", e.source),
         ),
         None => (
             None,
@@ -702,23 +747,73 @@ fn transcript_mismatch(run: Run<'_>, j: usize, k: usize, mine: &str, path: &Path
     e
 }
 
-/// Every round-1 file carried as evidence in a complaint, validly signed by its sender for this ceremony:
-/// (sender, file text, complainant).
-fn equivocation_evidence(folder: &Folder, c: &DkgCeremony) -> Vec<(usize, String, usize)> {
-    let ec = expect(c, KIND_COMPLAINT, "complaint", false);
-    let e1 = expect(c, KIND_R1, "1", false);
+/// A public message validly signed by a participant for this ceremony, found outside the file that
+/// normally holds it: carried as evidence in a complaint, or embedded in the folder's group file.
+#[derive(Debug, Clone)]
+pub struct SignedEvidence {
+    /// Its kind (round 1, confirmation or acceptance).
+    pub kind: &'static str,
+    /// The participant who signed it.
+    pub sender: usize,
+    /// The message text.
+    pub text: String,
+    /// Where it was found, in words ("carried as evidence in Carol's complaint complaint-....txt").
+    pub source: String,
+}
+
+/// Every signed message found as evidence in the folder (see [`SignedEvidence`]). Compared with the
+/// messages under their own names, two different texts from one sender for one step prove equivocation.
+pub fn signed_evidence(folder: &Folder, c: &DkgCeremony) -> Vec<SignedEvidence> {
     let mut out = Vec::new();
+    let mut add = |text: String, source: String| {
+        for (kind, round) in SIGNED_STEPS {
+            if let Ok(opened) =
+                message::open(&text, Path::new("evidence"), &expect(c, kind, round, false), &c.cards, None)
+            {
+                out.push(SignedEvidence { kind, sender: opened.sender, text, source });
+                return;
+            }
+        }
+    };
+    let ec = expect(c, KIND_COMPLAINT, "complaint", false);
     for (i, card) in c.cards.iter().enumerate() {
         for name in list_with_prefix(folder, &names::complaint_prefix(card)).unwrap_or_default() {
             let Ok(Some(r)) = folder.receive(&name, &ec, &c.cards, i, None) else { continue };
             let Ok(p) = serde_json::from_slice::<ComplaintPayload>(r.opened.payload.expose()) else { continue };
-            let Some(text) = p.evidence else { continue };
-            if let Ok(opened) = message::open(&text, Path::new("evidence"), &e1, &c.cards, None) {
-                out.push((opened.sender, text, i));
+            if let Some(text) = p.evidence {
+                add(text, format!("carried as evidence in {}'s complaint {name}", card.name()));
+            }
+        }
+    }
+    // A group file made by this ceremony embeds every confirmation a keyholder completed with.
+    if let Ok(Some(text)) = folder.read(GROUP_FILE, crate::group::MAX_GROUP_BYTES) {
+        if let Ok(g) = Group::parse(&text) {
+            if g.ceremony() == c.digest() {
+                for conf in g.confirmations() {
+                    add(conf.clone(), format!("embedded in {GROUP_FILE}"));
+                }
             }
         }
     }
     out
+}
+
+/// The file a participant's message of `kind` lives in.
+fn file_of(c: &DkgCeremony, kind: &str, j: usize) -> String {
+    match kind {
+        KIND_R1 => names::round1(&c.cards[j]),
+        KIND_CONFIRM => names::confirm(&c.cards[j]),
+        _ => names::accept(&c.cards[j]),
+    }
+}
+
+/// What a message kind is called in messages.
+fn kind_noun(kind: &str) -> &'static str {
+    match kind {
+        KIND_R1 => "round-1",
+        KIND_CONFIRM => "confirmation",
+        _ => "acceptance",
+    }
 }
 
 fn transcript(digests: &[[u8; 32]]) -> [u8; 32] {
@@ -834,41 +929,154 @@ pub fn read_confirmations(folder: &Folder, c: &DkgCeremony) -> Result<Confirmati
 }
 
 fn finish(run: Run<'_>, s: State, report: &mut StepReport) -> Result<Progress> {
-    let Run { u, folder, c, me } = run;
-    let Phase::Round3 { key_package, public, message } = &s.phase else { unreachable!("called in round 3") };
-    if folder.publish(&names::confirm(&c.cards[me]), message)? {
+    let Run { folder, c, me, .. } = run;
+    let Phase::Round3 { key_package, public, message } = s.phase else {
+        return Err(Error::new("internal error: finish called outside round 3"));
+    };
+    if folder.publish(&names::confirm(&c.cards[me]), &message)? {
         report.did.push("published your confirmation again (it was missing)".into());
     }
     let confirmations = match read_confirmations(folder, c)? {
         Ok(found) => found,
         Err(missing) => return Ok(Progress::Waiting(format!("confirmations from {}", names_of(c, &missing)))),
     };
+    let texts: Vec<&str> = confirmations.iter().map(|(_, r)| r.text.as_str()).collect();
+    check_no_equivocation(run, KIND_CONFIRM, &texts)?;
     let mine = confirmations[me].0.clone();
     for (j, (p, r)) in confirmations.iter().enumerate() {
         if *p != mine {
             let what = if p.transcript != mine.transcript { "round-1 transcript" } else { "group key" };
-            return Err(complain(
-                run,
-                Some(j),
-                &r.path,
-                format!("{} ended with a different {what} than {} did", c.cards[j].name(), c.cards[me].name()),
-            ));
+            let reason = format!(
+                "{} ended with a different {what} than {} did: the ceremony cannot complete",
+                c.cards[j].name(),
+                c.cards[me].name()
+            );
+            return Err(complain_with(run, None, &r.path, reason, Some(r.text.clone())).with_note(format!(
+                "either {} computed something else, or someone showed different files to different keyholders",
+                c.cards[j].name()
+            )));
         }
     }
-    let package = frost::keys::PublicKeyPackage::deserialize(public)
+    let package = frost::keys::PublicKeyPackage::deserialize(&public)
         .map_err(|_| Error::new("damaged key generation state (round 3)"))?;
-    let confirm_texts: Vec<&str> = confirmations.iter().map(|(_, r)| r.text.as_str()).collect();
-    let group = Group::build(c, &confirm_texts, &package)?;
-    let gfp = group.fingerprint().compact();
+    let group = Group::build(c, &texts, &package)?;
+    let accept = accept_message(run, &group)?;
+    let phase = Phase::Accept { key_package, group: group.text().into(), message: accept.clone() };
+    let state = State { ceremony: c.digest, phase };
+    // State first: a crash after this point republishes the same acceptance.
+    save_state(run.u, c, &state)?;
+    folder.publish(&names::accept(&c.cards[me]), &accept)?;
+    report.did.push(format!(
+        "all {} confirmations agree; you accepted group {} and published your acceptance",
+        c.cards.len(),
+        group.fingerprint()
+    ));
+    Ok(Progress::Advanced(state))
+}
+
+/// This keyholder's acceptance of `group`: deterministic (an Ed25519 signature over a fixed text), so
+/// republishing it is always byte-identical.
+fn accept_message(Run { u, c, .. }: Run<'_>, group: &Group) -> Result<String> {
+    let payload = AcceptPayload { group_file: hex::encode(sha256(&[group.text().as_bytes()])) };
+    let body = serde_json::to_vec(&payload).map_err(|e| Error::new(format!("internal error: {e}")))?;
+    message::seal(u.identity(), KIND_ACCEPT, &c.digest, "4", None, &body)
+}
+
+/// All acceptances, or the indices of keyholders who have not accepted yet.
+pub type Acceptances = std::result::Result<Vec<(AcceptPayload, Received)>, Vec<usize>>;
+
+/// Read all acceptances; `Ok(Err(missing))` lists who has not accepted yet.
+pub fn read_acceptances(folder: &Folder, c: &DkgCeremony) -> Result<Acceptances> {
+    let e = expect(c, KIND_ACCEPT, "4", false);
+    let mut missing = Vec::new();
+    let mut found = Vec::new();
+    for j in 0..c.cards.len() {
+        match folder.receive(&names::accept(&c.cards[j]), &e, &c.cards, j, None)? {
+            None => missing.push(j),
+            Some(r) => {
+                let p: AcceptPayload = serde_json::from_slice(r.opened.payload.expose())
+                    .map_err(|e| Error::file(&r.path, format!("malformed acceptance: {e}")))?;
+                found.push((p, r));
+            }
+        }
+    }
+    Ok(if missing.is_empty() { Ok(found) } else { Err(missing) })
+}
+
+fn accept_round(run: Run<'_>, s: State, report: &mut StepReport) -> Result<Progress> {
+    let Run { u, folder, c, me } = run;
+    let Phase::Accept { key_package, group, message } = &s.phase else {
+        return Err(Error::new("internal error: accept round called outside round 4"));
+    };
+    if folder.publish(&names::accept(&c.cards[me]), message)? {
+        report.did.push("published your acceptance again (it was missing)".into());
+    }
+    let acceptances = match read_acceptances(folder, c)? {
+        Ok(found) => found,
+        Err(missing) => return Ok(Progress::Waiting(format!("acceptances from {}", names_of(c, &missing)))),
+    };
+    let texts: Vec<&str> = acceptances.iter().map(|(_, r)| r.text.as_str()).collect();
+    check_no_equivocation(run, KIND_ACCEPT, &texts)?;
+    let mine = &acceptances[me].0;
+    if let Some((j, (_, r))) = acceptances.iter().enumerate().find(|(_, (p, _))| p != mine) {
+        let reason = format!(
+            "{} accepted another group file than {} did: the ceremony cannot complete",
+            c.cards[j].name(),
+            c.cards[me].name()
+        );
+        return Err(complain_with(run, None, &r.path, reason, Some(r.text.clone())));
+    }
+    let group = Group::parse(group).map_err(|_| Error::new("damaged key generation state (round 4)"))?;
     store_share(u, &group, key_package)?;
-    let state = State { ceremony: c.digest, phase: Phase::Done { group: gfp } };
+    let state = State { ceremony: c.digest, phase: Phase::Done { group: group.fingerprint().compact() } };
     // The DKG secrets are replaced by a marker that only remembers which group this ceremony made.
     save_state(u, c, &state)?;
     report.did.push(format!(
-        "all {} keyholders confirmed the same group key; your share is stored in your home",
+        "all {} keyholders accepted the same group file; your share is stored in your home",
         c.cards.len()
     ));
     Ok(Progress::Advanced(state))
+}
+
+/// Put this keyholder's group file in the folder, or compare it with what is there. Another file is never
+/// overwritten and never trusted: it is described, so the keyholder can report it.
+fn publish_group(folder: &Folder, group: &Group) -> Result<FolderGroup> {
+    if crate::fsx::atomic_create(&folder.path(GROUP_FILE), group.text().as_bytes(), crate::fsx::PUBLIC_FILE)? {
+        return Ok(FolderGroup::Written);
+    }
+    let there = folder.read(GROUP_FILE, crate::group::MAX_GROUP_BYTES);
+    if matches!(&there, Ok(Some(t)) if t == group.text()) {
+        return Ok(FolderGroup::Identical);
+    }
+    let what = match there.ok().flatten().map(|t| Group::parse(&t)) {
+        Some(Ok(other)) => format!(
+            "the group {} ({}-of-{}, fingerprint {})",
+            crate::text::escape(&other.display_name()),
+            other.threshold(),
+            other.members().len(),
+            other.fingerprint()
+        ),
+        _ => "a file that is not a valid group file".to_string(),
+    };
+    Ok(FolderGroup::Other(what))
+}
+
+/// Refuse to go on if a keyholder is proven to have signed two different files of `kind` for this
+/// ceremony: the copy in `seen` (what this keyholder read) and another one carried as evidence in a
+/// complaint or embedded in the folder's group file.
+fn check_no_equivocation(run: Run<'_>, kind: &str, seen: &[&str]) -> Result<()> {
+    let Run { folder, c, .. } = run;
+    let proof = signed_evidence(folder, c)
+        .into_iter()
+        .find(|e| e.kind == kind && seen.get(e.sender).is_some_and(|mine| *mine != e.text));
+    let Some(e) = proof else { return Ok(()) };
+    let reason = format!(
+        "{} signed two different {} files (equivocation): one is in the folder, the other is {}",
+        c.cards[e.sender].name(),
+        kind_noun(kind),
+        e.source
+    );
+    Err(complain_with(run, Some(e.sender), &folder.path(&file_of(c, kind, e.sender)), reason, None))
 }
 
 /// Relative path of a group's share in the home.
@@ -908,227 +1116,7 @@ pub fn load_share(u: &Unlocked, group: &Group) -> Result<frost::keys::KeyPackage
     Ok(kp)
 }
 
-/// Public view of a ceremony folder, for `dkg status`. Needs no home and no secret.
-#[derive(Debug, Serialize)]
-pub struct Status {
-    /// Ceremony id (hex).
-    pub ceremony: String,
-    /// Label.
-    pub label: Option<String>,
-    /// t.
-    pub threshold: u16,
-    /// Per participant.
-    pub participants: Vec<ParticipantStatus>,
-    /// True when all n confirmations agree.
-    pub complete: bool,
-    /// Group fingerprint when complete.
-    pub group_fingerprint: Option<String>,
-    /// Names of keyholders who have something left to do.
-    pub waiting_for: Vec<String>,
-    /// Problems found, each naming the file and, where known, the culprit.
-    pub problems: Vec<Problem>,
-}
-
-/// One participant's progress.
-#[derive(Debug, Serialize)]
-pub struct ParticipantStatus {
-    /// Name.
-    pub name: String,
-    /// Fingerprint.
-    pub fingerprint: String,
-    /// Round-1 file present and valid.
-    pub round1: bool,
-    /// Number of valid round-2 files sent (out of n-1).
-    pub round2_sent: usize,
-    /// Confirmation present and valid.
-    pub confirmed: bool,
-}
-
-/// A problem in the folder.
-#[derive(Debug, Serialize)]
-pub struct Problem {
-    /// The file.
-    pub file: String,
-    /// The culprit's name, if known.
-    pub culprit: Option<String>,
-    /// What is wrong.
-    pub reason: String,
-}
-
-/// Compute the public status of a ceremony folder.
-#[allow(clippy::needless_range_loop)] // j indexes cards, parts and file names alike
-pub fn status(folder: &Folder) -> Result<Status> {
-    let c = DkgCeremony::load(folder)?;
-    let n = c.cards.len();
-    let mut problems = Vec::new();
-    fn note_in(problems: &mut Vec<Problem>, path: &Path, culprit: Option<String>, e: &Error) {
-        let file = path.file_name().map(|x| x.to_string_lossy().into_owned()).unwrap_or_default();
-        let prefix = format!("{}: ", path.display());
-        let reason = e.message().strip_prefix(&prefix).unwrap_or(e.message()).to_string();
-        problems.push(Problem { file, culprit, reason })
-    }
-    macro_rules! note {
-        ($path:expr, $culprit:expr, $e:expr) => {
-            note_in(&mut problems, $path, $culprit, $e)
-        };
-    }
-    let mut parts: Vec<ParticipantStatus> = c
-        .cards
-        .iter()
-        .map(|k| ParticipantStatus {
-            name: k.name().into(),
-            fingerprint: k.fingerprint().to_string(),
-            round1: false,
-            round2_sent: 0,
-            confirmed: false,
-        })
-        .collect();
-    let e1 = expect(&c, KIND_R1, "1", false);
-    let e3 = expect(&c, KIND_CONFIRM, "3", false);
-    let mut confirms = Vec::new();
-    for j in 0..n {
-        let name = names::round1(&c.cards[j]);
-        match folder.receive(&name, &e1, &c.cards, j, None) {
-            Ok(r) => parts[j].round1 = r.is_some(),
-            Err(e) => note!(&folder.path(&name), None, &e),
-        }
-        for k in (0..n).filter(|k| *k != j) {
-            let name = names::round2(&c.cards[j], &c.cards[k]);
-            if let Some(text) = folder.read(&name, message::MAX_MESSAGE_BYTES).ok().flatten() {
-                match message::peek(&text, &c.cards, &c.digest) {
-                    Some((s, Some(to), kind, round))
-                        if s == j && to == c.cards[k].fingerprint() && kind == KIND_R2 && round == "2" =>
-                    {
-                        parts[j].round2_sent += 1
-                    }
-                    _ => note!(&folder.path(&name), None, &Error::new("not a valid round-2 file for this name")),
-                }
-            }
-        }
-        let name = names::confirm(&c.cards[j]);
-        match folder.receive(&name, &e3, &c.cards, j, None) {
-            Ok(Some(r)) => match serde_json::from_slice::<ConfirmPayload>(r.opened.payload.expose()) {
-                Ok(p) => {
-                    parts[j].confirmed = true;
-                    confirms.push((j, p));
-                }
-                Err(_) => note!(&r.path, Some(c.cards[j].name().into()), &Error::new("malformed confirmation")),
-            },
-            Ok(None) => {}
-            Err(e) => note!(&folder.path(&name), None, &e),
-        }
-    }
-    // Complaints published by keyholders who caught a culprit.
-    let ec = expect(&c, KIND_COMPLAINT, "complaint", false);
-    for j in 0..n {
-        let prefix = names::complaint_prefix(&c.cards[j]);
-        for name in list_with_prefix(folder, &prefix)? {
-            match folder.receive(&name, &ec, &c.cards, j, None) {
-                Ok(Some(r)) => {
-                    if let Ok(p) = serde_json::from_slice::<ComplaintPayload>(r.opened.payload.expose()) {
-                        let culprit = p
-                            .culprit
-                            .as_deref()
-                            .and_then(Fingerprint::parse)
-                            .and_then(|fp| c.index_of(fp))
-                            .map(|i| c.cards[i].name().to_string());
-                        problems.push(Problem {
-                            file: printable(&p.file, 100),
-                            culprit,
-                            reason: format!("{} reports: {}", c.cards[j].name(), printable(&p.reason, 500)),
-                        });
-                    }
-                }
-                Ok(None) => {}
-                Err(e) => note!(&folder.path(&name), None, &e),
-            }
-        }
-    }
-    // Proof of equivocation: two different round-1 files, each validly signed by the same keyholder.
-    let evidence = equivocation_evidence(folder, &c);
-    for k in 0..n {
-        let mut seen: Vec<(&String, usize)> = Vec::new();
-        for (who, text, by) in &evidence {
-            if *who == k && !seen.iter().any(|(t, _)| *t == text) {
-                seen.push((text, *by));
-            }
-        }
-        if seen.len() >= 2 {
-            let by: Vec<&str> = seen.iter().map(|(_, b)| c.cards[*b].name()).collect();
-            problems.push(Problem {
-                file: names::round1(&c.cards[k]),
-                culprit: Some(c.cards[k].name().to_string()),
-                reason: format!(
-                    "proven equivocation: {} signed {} different round-1 files (evidence published by {})",
-                    c.cards[k].name(),
-                    seen.len(),
-                    by.join(" and ")
-                ),
-            });
-        }
-    }
-    let agree = confirms.len() == n && confirms.iter().all(|(_, p)| *p == confirms[0].1);
-    if confirms.len() == n && !agree {
-        // Without a secret we cannot tell who is right; name those who differ from the most common result.
-        let count = |p: &ConfirmPayload| confirms.iter().filter(|(_, q)| q == p).count();
-        let majority = confirms.iter().map(|(_, p)| p).max_by_key(|p| count(p)).expect("n >= 2").clone();
-        let tie = confirms.iter().any(|(_, p)| *p != majority && count(p) == count(&majority));
-        for (j, p) in &confirms {
-            if *p != majority || tie {
-                let name = c.cards[*j].name();
-                problems.push(Problem {
-                    file: names::confirm(&c.cards[*j]),
-                    culprit: (!tie).then(|| name.to_string()),
-                    reason: if tie {
-                        format!("the confirmations disagree and no result has a majority ({name} is in one camp)")
-                    } else {
-                        format!("{name} confirmed a different result than the other keyholders")
-                    },
-                });
-            }
-        }
-    }
-    let complete = agree;
-    let group_fingerprint = if complete {
-        hex::decode(&confirms[0].1.group_key)
-            .ok()
-            .and_then(|k| <[u8; 32]>::try_from(k).ok())
-            .map(|k| crate::group::GroupFingerprint::of(&k, &c.digest).to_string())
-    } else {
-        None
-    };
-    let waiting_for = if complete {
-        Vec::new()
-    } else {
-        // The earliest unfinished round decides whom we wait for.
-        let all_r1 = parts.iter().all(|p| p.round1);
-        let all_r2 = parts.iter().all(|p| p.round2_sent == n - 1);
-        parts
-            .iter()
-            .filter(|p| {
-                if !all_r1 {
-                    !p.round1
-                } else if !all_r2 {
-                    p.round2_sent < n - 1
-                } else {
-                    !p.confirmed
-                }
-            })
-            .map(|p| p.name.clone())
-            .collect()
-    };
-    Ok(Status {
-        ceremony: hex::encode(c.id),
-        label: c.label.clone(),
-        threshold: c.threshold,
-        participants: parts,
-        complete,
-        group_fingerprint,
-        waiting_for,
-        problems,
-    })
-}
-
+/// The names of the files in the folder that start with `prefix` and end with `.txt`, sorted.
 fn list_with_prefix(folder: &Folder, prefix: &str) -> Result<Vec<String>> {
     let rd = std::fs::read_dir(folder.dir()).map_err(|e| Error::io("list", folder.dir(), e))?;
     let mut v: Vec<String> = rd

@@ -1,0 +1,502 @@
+//! `dkg status`: the public view of a key generation folder. Needs no home and no secret.
+//!
+//! Every verdict rests on files validly signed by participants of this ceremony:
+//! - progress (who has done which round) counts only signed files;
+//! - "complete" needs all n acceptances, each signed, all naming the same group file;
+//! - "failed" needs a problem that signed files prove (a malformed or invalid round-1 package, one
+//!   keyholder's two different signed files for one step, confirmations or acceptances that disagree), or
+//!   a participant's signed report that it stopped; a culprit is named only with proof, never on someone's
+//!   word;
+//! - anything else in the folder (unsigned, tampered, foreign, misnamed or unknown files) is a *stray*: it
+//!   is listed, with why, and changes no verdict.
+//!
+//! One exception fails closed: a `group.pub` in the folder that is not the file all n keyholders
+//! accepted is reported, and the exit code says not to publish it.
+
+use super::{
+    list_with_prefix, names, signed_evidence, AcceptPayload, ComplaintPayload, ConfirmPayload, DkgCeremony,
+    Round1Payload, SignedEvidence, CEREMONY_FILE, GROUP_FILE, KIND_ACCEPT, KIND_COMPLAINT, KIND_CONFIRM, KIND_R1,
+    KIND_R2,
+};
+use crate::error::{Error, Result};
+use crate::exchange::folder::{Folder, Received};
+use crate::exchange::message::{self, Expect};
+use crate::group::{identifier, index_of, Group, GroupFingerprint};
+use crate::text::{escape, escape_max};
+use frost_ed25519 as frost;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The public status of a ceremony folder.
+#[derive(Debug, Serialize)]
+pub struct Status {
+    /// Ceremony id (hex).
+    pub ceremony: String,
+    /// Label.
+    pub label: Option<String>,
+    /// t.
+    pub threshold: u16,
+    /// Per participant, counted from signed files only.
+    pub participants: Vec<ParticipantStatus>,
+    /// True when all n keyholders accepted the same group file (signed acceptances).
+    pub complete: bool,
+    /// The group fingerprint, computed from the signed files, when complete.
+    pub group_fingerprint: Option<String>,
+    /// The folder's `group.pub` compared with what the keyholders accepted.
+    pub group_file: GroupFile,
+    /// Names of keyholders who have something left to do.
+    pub waiting_for: Vec<String>,
+    /// Problems proven by signed files, or reported (signed) by a participant who stopped.
+    pub problems: Vec<Problem>,
+    /// Files that play no part: unsigned, tampered, foreign, misnamed or unknown. Never a verdict.
+    pub strays: Vec<Stray>,
+}
+
+/// The folder's `group.pub`.
+#[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum GroupFile {
+    /// Not there.
+    Missing,
+    /// Exactly the file all n keyholders accepted.
+    Matches,
+    /// Another file: not this ceremony's result. Do not publish it.
+    Differs,
+}
+
+/// One participant's progress.
+#[derive(Debug, Serialize)]
+pub struct ParticipantStatus {
+    /// Name.
+    pub name: String,
+    /// Fingerprint.
+    pub fingerprint: String,
+    /// Signed round-1 file present.
+    pub round1: bool,
+    /// Number of signed round-2 files sent (out of n-1).
+    pub round2_sent: usize,
+    /// Signed confirmation present.
+    pub confirmed: bool,
+    /// Signed acceptance present.
+    pub accepted: bool,
+}
+
+/// A problem that stops the ceremony.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    /// The file it is about.
+    pub file: String,
+    /// The culprit's name, only when signed files prove it.
+    pub culprit: Option<String>,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// A file that plays no part in the ceremony.
+#[derive(Debug, Serialize)]
+pub struct Stray {
+    /// Its name (escaped).
+    pub file: String,
+    /// Why it plays no part.
+    pub reason: String,
+}
+
+impl Status {
+    /// The exit code of `dkg status`: 0 complete, 2 failed (or a `group.pub` that must not be published),
+    /// 3 in progress.
+    pub fn exit_code(&self) -> i32 {
+        if self.group_file == GroupFile::Differs {
+            2
+        } else if self.complete {
+            0
+        } else if !self.problems.is_empty() {
+            2
+        } else {
+            3
+        }
+    }
+}
+
+/// What the folder holds, read once: the signed files of each public step, and the strays found so far.
+struct View<'a> {
+    folder: &'a Folder,
+    c: &'a DkgCeremony,
+    problems: Vec<Problem>,
+    strays: Vec<Stray>,
+    /// Participants' files signed for another ceremony: (signer, that ceremony's digest).
+    foreign: Vec<(usize, [u8; 32])>,
+}
+
+impl View<'_> {
+    fn stray(&mut self, name: &str, e: &Error) {
+        let prefix = format!("{}: ", self.folder.path(name).display());
+        let reason = e.message().strip_prefix(&prefix).unwrap_or(e.message()).to_string();
+        self.strays.push(Stray { file: escape(name), reason });
+    }
+
+    fn proven(&mut self, file: String, culprit: usize, reason: String) {
+        self.problems.push(Problem { file, culprit: Some(self.c.cards()[culprit].name().to_string()), reason });
+    }
+
+    /// Each participant's signed file of one step, or `None`; a file that does not open is a stray.
+    fn signed(&mut self, kind: &str, round: &str, name: fn(&crate::card::Card) -> String) -> Vec<Option<Received>> {
+        let e = Expect { kind, ceremony: self.c.digest(), round, private: false };
+        let mut out = Vec::new();
+        for j in 0..self.c.cards().len() {
+            let file = name(&self.c.cards()[j]);
+            match self.folder.receive(&file, &e, self.c.cards(), j, None) {
+                Ok(r) => out.push(r),
+                Err(err) => {
+                    self.stray(&file, &err);
+                    self.note_foreign(&file);
+                    out.push(None);
+                }
+            }
+        }
+        out
+    }
+
+    fn note_foreign(&mut self, file: &str) {
+        let Ok(Some(text)) = self.folder.read(file, message::MAX_MESSAGE_BYTES) else { return };
+        if let Some((j, digest)) = message::signer_and_ceremony(&text, self.c.cards()) {
+            if digest != *self.c.digest() {
+                self.foreign.push((j, digest));
+            }
+        }
+    }
+
+    /// The typed payload of each signed file; a payload its signer got wrong is proof against the signer.
+    fn payloads<T: serde::de::DeserializeOwned>(&mut self, files: &[Option<Received>], what: &str) -> Vec<Option<T>> {
+        let mut out = Vec::new();
+        for (j, r) in files.iter().enumerate() {
+            let parsed = r.as_ref().map(|r| (serde_json::from_slice::<T>(r.opened.payload.expose()), r));
+            out.push(match parsed {
+                Some((Ok(p), _)) => Some(p),
+                Some((Err(_), r)) => {
+                    let file = file_name(&r.path);
+                    let who = self.c.cards()[j].name().to_string();
+                    self.proven(file, j, format!("{who} signed a malformed {what}"));
+                    None
+                }
+                None => None,
+            });
+        }
+        out
+    }
+}
+
+fn file_name(path: &std::path::Path) -> String {
+    escape(&path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+}
+
+/// Compute the public status of a ceremony folder (see the module documentation).
+pub fn status(folder: &Folder) -> Result<Status> {
+    let c = DkgCeremony::load(folder)?;
+    let mut v = View { folder, c: &c, problems: Vec::new(), strays: Vec::new(), foreign: Vec::new() };
+    let round1 = v.signed(KIND_R1, "1", names::round1);
+    let confirms = v.signed(KIND_CONFIRM, "3", names::confirm);
+    let accepts = v.signed(KIND_ACCEPT, "4", names::accept);
+    check_round1(&mut v, &round1);
+    let round2_sent = count_round2(&mut v);
+    let confirm_payloads: Vec<Option<ConfirmPayload>> = v.payloads(&confirms, "confirmation");
+    let accept_payloads: Vec<Option<AcceptPayload>> = v.payloads(&accepts, "acceptance");
+    read_complaints(&mut v);
+    check_equivocation(&mut v, &[(KIND_R1, &round1), (KIND_CONFIRM, &confirms), (KIND_ACCEPT, &accepts)]);
+    check_agreement(&mut v, &confirm_payloads, "confirmed", |p| (p.group_key.clone(), p.transcript.clone()));
+    check_agreement(&mut v, &accept_payloads, "accepted", |p| (p.group_file.clone(), String::new()));
+    list_unknown_files(&mut v)?;
+    let any_signed_here = [&round1, &confirms, &accepts].iter().any(|files| files.iter().any(Option::is_some))
+        || round2_sent.iter().any(|n| *n > 0);
+    if !any_signed_here {
+        check_ceremony_file(&mut v);
+    }
+
+    let n = c.cards().len();
+    let participants: Vec<ParticipantStatus> = (0..n)
+        .map(|j| ParticipantStatus {
+            name: c.cards()[j].name().into(),
+            fingerprint: c.cards()[j].fingerprint().to_string(),
+            round1: round1[j].is_some(),
+            round2_sent: round2_sent[j],
+            confirmed: confirm_payloads[j].is_some(),
+            accepted: accept_payloads[j].is_some(),
+        })
+        .collect();
+    let accepted: Option<&str> = match accept_payloads.iter().map(Option::as_ref).collect::<Option<Vec<_>>>() {
+        Some(all) if all.iter().all(|p| *p == all[0]) => Some(&all[0].group_file),
+        _ => None,
+    };
+    let complete = accepted.is_some();
+    let (group_file, group_fingerprint) = check_group_file(&mut v, accepted, &confirm_payloads)?;
+    let waiting_for = if complete { Vec::new() } else { waiting_for(&participants, n) };
+    Ok(Status {
+        ceremony: hex::encode(c.id()),
+        label: c.label().map(str::to_string),
+        threshold: c.threshold(),
+        participants,
+        complete,
+        group_fingerprint,
+        group_file,
+        waiting_for,
+        problems: v.problems,
+        strays: v.strays,
+    })
+}
+
+/// A signed round-1 file whose package is malformed, is for another threshold, or carries an invalid
+/// proof of knowledge is proof against its signer: anyone can check it.
+fn check_round1(v: &mut View<'_>, round1: &[Option<Received>]) {
+    let t = v.c.threshold() as usize;
+    let mut packages = BTreeMap::new();
+    for (j, r) in round1.iter().enumerate() {
+        let Some(r) = r else { continue };
+        let who = v.c.cards()[j].name().to_string();
+        let package = serde_json::from_slice::<Round1Payload>(r.opened.payload.expose())
+            .ok()
+            .and_then(|p| hex::decode(p.package).ok())
+            .and_then(|b| frost::keys::dkg::round1::Package::deserialize(&b).ok());
+        let Some(package) = package else {
+            v.proven(file_name(&r.path), j, format!("{who} signed a malformed round-1 package"));
+            continue;
+        };
+        let degree = package.commitment().serialize().map(|c| c.len()).unwrap_or(0);
+        if degree != t {
+            v.proven(file_name(&r.path), j, format!("{who}'s round-1 package is for a threshold of {degree}, not {t}"));
+            continue;
+        }
+        packages.insert(identifier(j), package);
+    }
+    if let Some(j) = invalid_proof_of_knowledge(v.c, &packages) {
+        let file = escape(&names::round1(&v.c.cards()[j]));
+        let who = v.c.cards()[j].name().to_string();
+        v.proven(file, j, format!("the round-1 package of {who} has an invalid proof of knowledge"));
+    }
+}
+
+/// The first participant whose proof of knowledge does not verify. frost-ed25519 checks every proof in
+/// `part2`; a throwaway participant outside the group (identifier 65535) runs it over all the packages.
+fn invalid_proof_of_knowledge(
+    c: &DkgCeremony,
+    packages: &BTreeMap<frost::Identifier, frost::keys::dkg::round1::Package>,
+) -> Option<usize> {
+    let outsider = frost::Identifier::try_from(u16::MAX).ok()?;
+    let max = u16::try_from(packages.len() + 1).ok()?;
+    let (secret, _) = frost::keys::dkg::part1(outsider, max, c.threshold(), rand_core::OsRng).ok()?;
+    match frost::keys::dkg::part2(secret, packages) {
+        Err(frost::Error::InvalidProofOfKnowledge { culprit }) => index_of(&culprit, c.cards().len()),
+        _ => None,
+    }
+}
+
+/// How many signed round-2 files each participant sent (their payloads are private: only the signature,
+/// the names and the header are checked).
+fn count_round2(v: &mut View<'_>) -> Vec<usize> {
+    let cards = v.c.cards();
+    let mut sent = vec![0; cards.len()];
+    for (j, from) in cards.iter().enumerate() {
+        for (k, to) in cards.iter().enumerate().filter(|(k, _)| *k != j) {
+            let name = names::round2(from, to);
+            let text = match v.folder.read(&name, message::MAX_MESSAGE_BYTES) {
+                Ok(Some(t)) => t,
+                Ok(None) => continue,
+                Err(e) => {
+                    v.stray(&name, &e);
+                    continue;
+                }
+            };
+            match message::peek(&text, cards, v.c.digest()) {
+                Some((s, Some(r), kind, round))
+                    if s == j && r == cards[k].fingerprint() && kind == KIND_R2 && round == "2" =>
+                {
+                    sent[j] += 1
+                }
+                _ => v.stray(&name, &Error::new("not a round-2 file signed by its sender for this ceremony")),
+            }
+        }
+    }
+    sent
+}
+
+/// A participant's signed complaint means it stopped: the ceremony cannot complete. What it says about
+/// others is its word, not proof, so no culprit is taken from it.
+fn read_complaints(v: &mut View<'_>) {
+    let e = Expect { kind: KIND_COMPLAINT, ceremony: v.c.digest(), round: "complaint", private: false };
+    for (j, card) in v.c.cards().iter().enumerate() {
+        for name in list_with_prefix(v.folder, &names::complaint_prefix(card)).unwrap_or_default() {
+            let payload = match v.folder.receive(&name, &e, v.c.cards(), j, None) {
+                Ok(Some(r)) => serde_json::from_slice::<ComplaintPayload>(r.opened.payload.expose()),
+                Ok(None) => continue,
+                Err(err) => {
+                    v.stray(&name, &err);
+                    continue;
+                }
+            };
+            match payload {
+                Ok(p) => v.problems.push(Problem {
+                    file: escape_max(&p.file, 100),
+                    culprit: None,
+                    reason: format!("{} stopped and reports: {}", card.name(), escape_max(&p.reason, 500)),
+                }),
+                Err(_) => v.proven(escape(&name), j, format!("{} signed a malformed complaint", card.name())),
+            }
+        }
+    }
+}
+
+/// Two different files signed by one participant for one step (one under its name, the other carried as
+/// evidence or embedded in group.pub; or two pieces of evidence) prove that it equivocated.
+fn check_equivocation(v: &mut View<'_>, steps: &[(&str, &Vec<Option<Received>>)]) {
+    let evidence = signed_evidence(v.folder, v.c);
+    for &(kind, files) in steps {
+        for (j, card) in v.c.cards().iter().enumerate() {
+            let mut seen: Vec<(&str, String)> = Vec::new();
+            if let Some(r) = &files[j] {
+                seen.push((r.text.as_str(), format!("the file {}", escape(&file_name(&r.path)))));
+            }
+            for e in evidence.iter().filter(|e: &&SignedEvidence| e.kind == kind && e.sender == j) {
+                if !seen.iter().any(|(t, _)| *t == e.text) {
+                    seen.push((e.text.as_str(), e.source.clone()));
+                }
+            }
+            if seen.len() >= 2 {
+                let noun = super::kind_noun(kind);
+                let sources: Vec<&str> = seen.iter().map(|(_, s)| s.as_str()).collect();
+                let reason = format!(
+                    "proven equivocation: {} signed {} different {noun} files ({})",
+                    card.name(),
+                    seen.len(),
+                    sources.join("; ")
+                );
+                v.proven(escape(&super::file_of(v.c, kind, j)), j, reason);
+            }
+        }
+    }
+}
+
+/// When every participant has signed a step's result, they must all agree; if they do not, the signed
+/// files cannot tell who is wrong, so the camps are listed and nobody is called the culprit.
+fn check_agreement<T>(v: &mut View<'_>, payloads: &[Option<T>], verb: &str, key: impl Fn(&T) -> (String, String)) {
+    let Some(all) = payloads.iter().map(Option::as_ref).collect::<Option<Vec<&T>>>() else { return };
+    let mut camps: Vec<((String, String), Vec<&str>)> = Vec::new();
+    for (j, p) in all.iter().enumerate() {
+        let k = key(p);
+        let name = v.c.cards()[j].name();
+        match camps.iter_mut().find(|(c, _)| *c == k) {
+            Some((_, names)) => names.push(name),
+            None => camps.push((k, vec![name])),
+        }
+    }
+    if camps.len() > 1 {
+        let list: Vec<String> = camps.iter().map(|(_, names)| names.join(", ")).collect();
+        let reason = format!(
+            "the keyholders {verb} different results ({} groups: {}); the signed files cannot tell who is wrong",
+            camps.len(),
+            list.join(" / ")
+        );
+        v.problems.push(Problem { file: format!("{verb} files"), culprit: None, reason });
+    }
+}
+
+/// No file here was signed for this ceremony.txt, but participants signed files for another one: the
+/// description was edited or replaced after they joined (or those files were copied from elsewhere).
+fn check_ceremony_file(v: &mut View<'_>) {
+    let Some(&(_, theirs)) = v.foreign.first() else { return };
+    let mut who: Vec<&str> =
+        v.foreign.iter().filter(|(_, d)| *d == theirs).map(|(j, _)| v.c.cards()[*j].name()).collect();
+    who.dedup();
+    let reason = format!(
+        "{} signed their files for ceremony {}, not for this {CEREMONY_FILE} ({}): it was edited or replaced after they joined, or their files come from another folder; restore the original {CEREMONY_FILE}",
+        who.join(", "),
+        hex::encode(&theirs[..8]),
+        hex::encode(&v.c.digest()[..8])
+    );
+    v.problems.push(Problem { file: CEREMONY_FILE.into(), culprit: None, reason });
+}
+
+/// Every file whose name the ceremony does not use.
+fn list_unknown_files(v: &mut View<'_>) -> Result<()> {
+    let dir = v.folder.dir();
+    let rd = std::fs::read_dir(dir).map_err(|e| Error::io("list", dir, e))?;
+    let mut unknown = Vec::new();
+    for entry in rd.filter_map(|e| e.ok()) {
+        let name = entry.file_name();
+        let shown = escape(&name.to_string_lossy());
+        let known = name.to_str().is_some_and(|n| is_known_name(v.c, n));
+        if !known {
+            let reason = if name.to_string_lossy().starts_with('.') && name.to_string_lossy().contains(".tmp-") {
+                "a temporary file left by an interrupted write; it plays no part"
+            } else {
+                "not a file of this ceremony; it plays no part"
+            };
+            unknown.push(Stray { file: shown, reason: reason.into() });
+        }
+    }
+    unknown.sort_by(|a, b| a.file.cmp(&b.file));
+    v.strays.extend(unknown);
+    Ok(())
+}
+
+fn is_known_name(c: &DkgCeremony, name: &str) -> bool {
+    if name == CEREMONY_FILE || name == GROUP_FILE {
+        return true;
+    }
+    c.cards().iter().any(|a| {
+        name == names::round1(a)
+            || name == names::confirm(a)
+            || name == names::accept(a)
+            || (name.starts_with(&names::complaint_prefix(a)) && name.ends_with(".txt"))
+            || c.cards().iter().any(|b| a != b && name == names::round2(a, b))
+    })
+}
+
+/// The folder's `group.pub` against the file all n keyholders accepted; and the group fingerprint.
+fn check_group_file(
+    v: &mut View<'_>,
+    accepted: Option<&str>,
+    confirms: &[Option<ConfirmPayload>],
+) -> Result<(GroupFile, Option<String>)> {
+    let from_confirmations = confirms.first().cloned().flatten().and_then(|p| {
+        let key: [u8; 32] = hex::decode(&p.group_key).ok()?.try_into().ok()?;
+        Some(GroupFingerprint::of(&key, v.c.digest()).to_string())
+    });
+    let text = match v.folder.read(GROUP_FILE, crate::group::MAX_GROUP_BYTES) {
+        Ok(Some(t)) => t,
+        Ok(None) => return Ok((GroupFile::Missing, accepted.and(from_confirmations))),
+        Err(e) => {
+            v.stray(GROUP_FILE, &e);
+            return Ok((GroupFile::Differs, accepted.and(from_confirmations)));
+        }
+    };
+    let digest = hex::encode(super::sha256(&[text.as_bytes()]));
+    if accepted == Some(digest.as_str()) {
+        let fingerprint = Group::parse(&text).ok().map(|g| g.fingerprint().to_string()).or(from_confirmations);
+        return Ok((GroupFile::Matches, fingerprint));
+    }
+    let what = match Group::parse(&text) {
+        Ok(g) => format!("it holds the group {} (fingerprint {})", escape(&g.display_name()), g.fingerprint()),
+        Err(_) => "it is not a valid group file".to_string(),
+    };
+    let when = if accepted.is_some() {
+        "the file all keyholders accepted"
+    } else {
+        "the result of this ceremony, which is not complete"
+    };
+    v.problems.push(Problem {
+        file: GROUP_FILE.into(),
+        culprit: None,
+        reason: format!("{GROUP_FILE} is not {when}: {what}; someone replaced or planted it: do not publish it"),
+    });
+    Ok((GroupFile::Differs, accepted.and(from_confirmations)))
+}
+
+/// The earliest unfinished step decides whom we wait for.
+fn waiting_for(parts: &[ParticipantStatus], n: usize) -> Vec<String> {
+    let steps: [&dyn Fn(&ParticipantStatus) -> bool; 4] =
+        [&|p| p.round1, &|p| p.round2_sent == n - 1, &|p| p.confirmed, &|p| p.accepted];
+    for done in steps {
+        if !parts.iter().all(done) {
+            return parts.iter().filter(|p| !done(p)).map(|p| p.name.clone()).collect();
+        }
+    }
+    Vec::new()
+}
