@@ -48,6 +48,18 @@ pub fn read_text_untrusted(path: &Path, limit: u64) -> Result<String> {
     utf8(read_limited_untrusted(path, limit)?, path)
 }
 
+/// Read a UTF-8 text file the user named (a backup, say) without ever blocking: a FIFO or a device given
+/// by mistake is refused instead of hanging the command. Bounded like [`read_limited`]; unlike
+/// [`read_limited_untrusted`], a symbolic link is followed, since the user chose the path.
+pub fn read_text_nonblocking(path: &Path, limit: u64) -> Result<String> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| Error::io("read", path, e))?;
+    utf8(read_opened(file, path, limit)?, path)
+}
+
 fn read_opened(file: File, path: &Path, limit: u64) -> Result<Vec<u8>> {
     let meta = file.metadata().map_err(|e| Error::io("read", path, e))?;
     if meta.is_dir() {
@@ -236,6 +248,21 @@ mod tests {
         assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
         let e = read_limited_untrusted(&fifo, 100).unwrap_err();
         assert!(e.to_string().contains("not a regular file"), "{e}");
+    }
+
+    #[test]
+    fn nonblocking_reads_refuse_fifos_but_follow_links() {
+        let d = tempfile::tempdir().unwrap();
+        let file = d.path().join("backup");
+        fs::write(&file, "text\n").unwrap();
+        let link = d.path().join("link");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert_eq!(read_text_nonblocking(&link, 100).unwrap(), "text\n");
+        let fifo = d.path().join("fifo");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let e = read_text_nonblocking(&fifo, 100).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+        assert!(read_text_nonblocking(&file, 3).unwrap_err().to_string().contains("too large"));
     }
 
     #[test]
