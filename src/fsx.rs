@@ -260,6 +260,21 @@ mod tests {
     }
 
     #[test]
+    fn nonblocking_reads_refuse_fifos_but_follow_links() {
+        let d = tempfile::tempdir().unwrap();
+        let file = d.path().join("backup");
+        fs::write(&file, "text\n").unwrap();
+        let link = d.path().join("link");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert_eq!(read_text(&link, 100).unwrap(), "text\n");
+        let fifo = d.path().join("fifo");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let e = read_text(&fifo, 100).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+        assert!(read_text(&file, 3).unwrap_err().to_string().contains("too large"));
+    }
+
+    #[test]
     fn read_limited_bounds_and_names_problems() {
         let d = tempfile::tempdir().unwrap();
         let big = d.path().join("big");

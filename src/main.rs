@@ -30,7 +30,7 @@ Exit codes: 0 ok, 1 invalid signature (verify), 2 usage or bad input, 3 ceremony
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Your keyholder identity: create, export, show
+    /// Your keyholder identity: create, export, show, back up, restore
     #[command(subcommand)]
     Holder(HolderCmd),
     /// Distributed key generation: n keyholders make one t-of-n group key
@@ -86,6 +86,22 @@ enum HolderCmd {
     },
     /// Print name and fingerprint, to read out to co-keyholders
     Show,
+    /// Write an encrypted backup of identity, shares and group files (never nonces or ceremony state)
+    #[command(
+        after_help = "Example:\n  frostsign holder backup --out /media/usb/alice.backup\nThe backup is useless without your passphrase; restore it with `frostsign holder restore`."
+    )]
+    Backup {
+        /// The backup file to write (must not exist yet)
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Rebuild --home (a new or empty folder) from a backup; asks the backup's passphrase
+    #[command(after_help = "Example:\n  frostsign --home ~/.frostsign holder restore /media/usb/alice.backup")]
+    Restore {
+        /// The file `holder backup` wrote
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -309,6 +325,8 @@ fn main() {
         )),
         Command::Holder(HolderCmd::Export { out }) => ok(cli::holder::export(&global, out.as_deref())),
         Command::Holder(HolderCmd::Show) => ok(cli::holder::show(&global)),
+        Command::Holder(HolderCmd::Backup { out }) => ok(cli::holder::backup(&global, &out)),
+        Command::Holder(HolderCmd::Restore { file }) => ok(cli::holder::restore(&global, &file)),
         Command::Dkg(DkgCmd::Init { dir, threshold, label, cards, allow_insecure_cards }) => {
             ok(cli::dkg::init(&dir, threshold, label.as_deref(), &cards, allow_insecure_cards))
         }

@@ -688,3 +688,422 @@ fn no_secret_bytes_appear_in_any_output_or_exchanged_file() {
     }
     assert!(checked > 1000);
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Backups: `holder backup` and `holder restore` (issue 8 item 6)
+// ---------------------------------------------------------------------------------------------------------
+
+/// A 2-of-3 group of Alice, Bob and Carol made by key generation in `dkg/`; returns them and group.pub.
+fn group_of_three(env: &Env) -> (Vec<Holder>, PathBuf) {
+    let hs = env.holders(3);
+    let group = env.dkg("dkg", 2, &hs);
+    for h in &hs {
+        ok(&h.dkg_step(&env.path("dkg")));
+        assert!(h.home.join("groups").is_dir(), "{} holds no share after the DKG", h.name);
+    }
+    (hs, group)
+}
+
+/// `holder backup --out FILE` as `h`.
+fn backup(h: &Holder, out: &Path) -> Out {
+    h.run(&["holder", "backup", "--out", s(out)])
+}
+
+/// `h` with another home (same name, passphrase file and card).
+fn with_home(h: &Holder, home: PathBuf) -> Holder {
+    let mut other = h.clone();
+    other.home = home;
+    other
+}
+
+/// Sign `artifact` in a new session `dir` with `signers` (each from its own copy), stepping and collecting
+/// until done; returns the `.minisig`.
+fn sign_release(env: &Env, group: &Path, artifact: &Path, dir: &str, signers: &[&Holder]) -> PathBuf {
+    let d = env.path(dir);
+    ok(&env.run(&["sign", "init", "--dir", s(&d), "--group", s(group), "--file", s(artifact)]));
+    let name = artifact.file_name().unwrap().to_str().unwrap();
+    for h in signers {
+        let copy = env.path(&format!("copy-of-{}", h.name)).join(name);
+        std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+        std::fs::copy(artifact, &copy).unwrap();
+    }
+    for _ in 0..4 {
+        for h in signers {
+            let copy = env.path(&format!("copy-of-{}", h.name)).join(name);
+            ok(&h.run(&["sign", "step", "--dir", s(&d), "--file", s(&copy), "--yes"]));
+        }
+        let c = env.run(&["sign", "collect", "--dir", s(&d)]);
+        no_panic(&c);
+        if c.code == 0 {
+            return d.join(format!("{name}.minisig"));
+        }
+        c.expect_code(3);
+    }
+    panic!("the signing session in {dir} did not complete");
+}
+
+/// A textdoc's fields in order, each with its decoded block bytes (one-line fields: their value).
+type Fields = Vec<(String, Vec<u8>)>;
+
+/// The fields of a textdoc (see [`Fields`]).
+fn doc_fields(text: &str) -> Fields {
+    use base64::engine::general_purpose::STANDARD;
+    let mut out: Fields = Vec::new();
+    let mut b64 = String::new();
+    for line in text.lines().skip(1) {
+        if let Some(cont) = line.strip_prefix(' ') {
+            b64.push_str(cont);
+            continue;
+        }
+        if !b64.is_empty() {
+            out.last_mut().unwrap().1 = STANDARD.decode(std::mem::take(&mut b64)).unwrap();
+        }
+        let (key, value) = line.split_once(':').unwrap();
+        out.push((key.to_string(), value.trim_start().as_bytes().to_vec()));
+    }
+    if !b64.is_empty() {
+        out.last_mut().unwrap().1 = STANDARD.decode(b64).unwrap();
+    }
+    out
+}
+
+/// Rebuild a textdoc from fields (blocks for every key in `blocks`), wrapped canonically.
+fn doc_text(first: &str, fields: &Fields, blocks: &[&str]) -> String {
+    use base64::engine::general_purpose::STANDARD;
+    let mut out = format!("{first}\n");
+    for (k, v) in fields {
+        if blocks.contains(&k.as_str()) {
+            out.push_str(&format!("{k}:\n"));
+            let enc = STANDARD.encode(v);
+            for chunk in enc.as_bytes().chunks(64) {
+                out.push_str(&format!(" {}\n", std::str::from_utf8(chunk).unwrap()));
+            }
+        } else {
+            out.push_str(&format!("{k}: {}\n", String::from_utf8_lossy(v)));
+        }
+    }
+    out
+}
+
+const BACKUP_BLOCKS: &[&str] = &["card", "home-key", "identity", "group", "share", "integrity"];
+
+/// Run the binary with a time limit: a command that blocks (on a FIFO, say) fails the test instead of
+/// hanging it.
+fn run_bounded(cwd: &Path, args: &[&str]) -> Out {
+    use std::io::Read;
+    let mut child = std::process::Command::new(bin())
+        .current_dir(cwd)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(30) {
+            child.kill().unwrap();
+            panic!("frostsign {args:?} blocked for 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    Out { code: status.code().unwrap_or(-1), stdout, stderr }
+}
+
+#[test]
+fn holder_backup_and_restore_round_trip_a_keyholder_who_then_signs_a_release_stock_minisign_accepts() {
+    let env = Env::new();
+    let (hs, group_pub) = group_of_three(&env);
+    let (alice, bob) = (&hs[0], &hs[1]);
+    let group = frostsign::group::Group::load(&group_pub).unwrap();
+    let card = Card::load(&alice.card).unwrap();
+    let gfp = group.fingerprint().compact();
+
+    let file = env.path("alice.backup");
+    let out = backup(alice, &file);
+    ok(&out);
+    out.contains(&card.fingerprint().to_string())
+        .contains(&group.fingerprint().to_string())
+        .contains("2-of-3 group \"Test group\"")
+        .contains("Not in it: signing nonces");
+    assert_eq!(mode(&file), 0o600, "the backup file is private");
+    assert!(read(&file).starts_with("frostsign-backup: 1\n"));
+
+    // Restore into a new home path (its parent does not exist either).
+    let restored = with_home(alice, env.path("new-laptop/home-alice"));
+    let out = restored.run(&["holder", "restore", s(&file)]);
+    ok(&out);
+    out.contains("Restored the keyholder identity of Alice")
+        .contains(&card.fingerprint().to_string())
+        .contains(&group.fingerprint().to_string())
+        .contains("No signing nonces or ceremony state were restored");
+    // The same files, byte for byte, 0700/0600, and nothing else: no state/.
+    let mut expected = vec![
+        "card.txt".to_string(),
+        format!("groups/{gfp}.pub"),
+        format!("groups/{gfp}.share"),
+        "home-key.txt".into(),
+        "identity.txt".into(),
+        "lock".into(),
+    ];
+    expected.sort();
+    let mut got: Vec<String> = files_under(&restored.home)
+        .iter()
+        .map(|p| p.strip_prefix(&restored.home).unwrap().to_string_lossy().into_owned())
+        .collect();
+    got.sort();
+    assert_eq!(got, expected);
+    for rel in expected.iter().filter(|r| *r != "lock") {
+        assert_eq!(
+            std::fs::read(restored.home.join(rel)).unwrap(),
+            std::fs::read(alice.home.join(rel)).unwrap(),
+            "{rel}"
+        );
+    }
+    assert_eq!(mode(&restored.home), 0o700);
+    for (p, is_dir) in walk(&restored.home) {
+        assert_eq!(mode(&p), if is_dir { 0o700 } else { 0o600 }, "{}", p.display());
+    }
+    let show = restored.run(&["holder", "show"]);
+    ok(&show);
+    show.contains(&card.fingerprint().to_string());
+    restored.run(&["group", "list"]).ok().contains(&group.fingerprint().to_string());
+
+    // The original home is gone (the lost laptop); the restored Alice signs a release with Bob.
+    std::fs::rename(&alice.home, env.path("lost-laptop")).unwrap();
+    let artifact = env.path("dist/app-2.0.tar.gz");
+    std::fs::create_dir_all(artifact.parent().unwrap()).unwrap();
+    write(&artifact, b"release 2.0, signed after a restore\n");
+    let sig = sign_release(&env, &group_pub, &artifact, "sign-2.0", &[&restored, bob]);
+    assert!(read(&sig).lines().next().unwrap().contains("signed by Alice, Bob"), "{}", read(&sig));
+    ok(&env.run(&["verify", "--key", s(&group_pub), s(&artifact), "--sig", s(&sig)]));
+    if require_tool("minisign", INSTALL_TOOLS) {
+        let line = read(&group_pub).lines().find_map(|l| l.strip_prefix("minisign-public-key: ")).unwrap().to_string();
+        let pubfile = env.path("minisign.pub");
+        write(&pubfile, format!("untrusted comment: frostsign group public key\n{line}\n"));
+        let o = std::process::Command::new("minisign")
+            .args(["-Vm", s(&artifact), "-x", s(&sig), "-p", s(&pubfile)])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "stock minisign rejected the signature:\n{text}");
+        assert!(text.contains("Signature and comment signature verified"), "{text}");
+    }
+}
+
+#[test]
+fn a_backup_taken_mid_session_holds_no_nonce_or_state_and_no_secret_in_the_clear() {
+    let env = Env::new();
+    let (hs, group_pub) = group_of_three(&env);
+    let alice = &hs[0];
+    // A signing session open mid-way: Alice has committed, so her home holds a journal and nonces (and
+    // the key generation's state marker).
+    let artifact = env.path("app.tar");
+    write(&artifact, b"the release\n");
+    let d = env.path("s");
+    ok(&env.run(&["sign", "init", "--dir", s(&d), "--group", s(&group_pub), "--file", s(&artifact)]));
+    alice.run(&["sign", "step", "--dir", s(&d), "--file", s(&artifact), "--yes"]).ok().contains("committed");
+    let state = files_under(&alice.home.join("state"));
+    let names: Vec<String> = state.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(names.iter().filter(|n| n.ends_with(".nonces")).count(), 2, "{names:?}");
+    assert!(names.iter().any(|n| n.starts_with("sign-") && n.ends_with(".txt")), "a journal: {names:?}");
+    assert!(names.iter().any(|n| n.starts_with("dkg-")), "the DKG state: {names:?}");
+
+    let file = env.path("alice.backup");
+    let out = backup(alice, &file);
+    ok(&out);
+    let text = read(&file);
+    let fields = doc_fields(&text);
+    let keys: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["name", "fingerprint", "created", "card", "home-key", "identity", "group", "share", "integrity"],
+        "exactly these fields, one group"
+    );
+    // Each block is a copy of one file of the home outside state/, and no file of state/ is in it.
+    let gfp = frostsign::group::Group::load(&group_pub).unwrap().fingerprint().compact();
+    let home_file = |rel: &str| std::fs::read(alice.home.join(rel)).unwrap();
+    for (key, rel) in [
+        ("card", "card.txt".to_string()),
+        ("home-key", "home-key.txt".into()),
+        ("identity", "identity.txt".into()),
+        ("group", format!("groups/{gfp}.pub")),
+        ("share", format!("groups/{gfp}.share")),
+    ] {
+        let block = &fields.iter().find(|(k, _)| k == key).unwrap().1;
+        assert_eq!(block, &home_file(&rel), "the `{key}` block is {rel}");
+    }
+    for (key, block) in &fields {
+        let inner = String::from_utf8_lossy(block);
+        for purpose in ["sign-nonces", "sign-state", "dkg-state"] {
+            assert!(!inner.contains(&format!("purpose: {purpose}")), "`{key}` holds a {purpose} file");
+        }
+        for f in &state {
+            assert_ne!(block, &std::fs::read(f).unwrap(), "`{key}` is {}", f.display());
+        }
+    }
+    let integrity = String::from_utf8(fields.last().unwrap().1.clone()).unwrap();
+    assert!(integrity.starts_with("frostsign-secret: 1\npurpose: backup\n"), "{integrity}");
+
+    // No secret in the clear: not the passphrase, the identity keys or the key share, in any encoding,
+    // in the file, in its decoded blocks, or in what the command printed.
+    let u = Home::open(&alice.home).unwrap().unlock(&PassphraseSource::new(Some(alice.pass.clone()))).unwrap();
+    let group = frostsign::group::Group::load(&group_pub).unwrap();
+    let share = frostsign::ceremony::dkg::load_share(&u, &group).unwrap().signing_share().serialize();
+    let packed = u.identity().secret_bytes();
+    let mut needles: Vec<Vec<u8>> = vec![read(&alice.pass).trim_end().as_bytes().to_vec()];
+    for secret in [&packed.expose()[4..36], &packed.expose()[40..72], &share[..]] {
+        assert_eq!(secret.len(), 32);
+        needles.extend(encodings_of(secret));
+    }
+    let mut hay: Vec<Vec<u8>> = vec![text.clone().into_bytes(), out.all().into_bytes()];
+    hay.extend(fields.iter().map(|(_, b)| b.clone()));
+    for h in &hay {
+        for n in &needles {
+            assert!(!contains(h, n) && !contains(&squeeze(h), n), "a secret is in the clear in the backup");
+        }
+    }
+}
+
+#[test]
+fn restore_refuses_a_wrong_passphrase_and_damaged_foreign_or_special_files_and_writes_nothing() {
+    let env = Env::new();
+    let hs = env.holders(2);
+    env.dkg("dkg", 2, &hs);
+    let (alice, bob) = (&hs[0], &hs[1]);
+    let good = env.path("alice.backup");
+    ok(&backup(alice, &good));
+    let text = read(&good);
+    let fields = doc_fields(&text);
+    let edit = |f: &dyn Fn(&mut Fields)| {
+        let mut fs = fields.clone();
+        f(&mut fs);
+        doc_text("frostsign-backup: 1", &fs, BACKUP_BLOCKS)
+    };
+    assert_eq!(edit(&|_| {}), text, "the test's re-encoding is the tool's");
+
+    // A wrong passphrase when backing up writes no file.
+    let wrong = env.path("wrong-pass");
+    write(&wrong, "not Alice's passphrase\n");
+    let not_written = env.path("never.backup");
+    let o = run_as(env.dir.path(), &alice.home, &wrong, &["holder", "backup", "--out", s(&not_written)]);
+    refused(&o, &["wrong passphrase"]);
+    assert!(!not_written.exists());
+
+    let bad = |name: &str, bytes: &[u8]| {
+        let p = env.path(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    };
+    let inner_flip = edit(&|fs| {
+        // One character of the sealed identity's ciphertext changed: a well-formed backup, altered inside.
+        let id = fs.iter_mut().find(|(k, _)| k == "identity").unwrap();
+        let t = String::from_utf8(id.1.clone()).unwrap();
+        let at = t.find("data:\n ").unwrap() + "data:\n ".len() + 3;
+        let mut b = t.into_bytes();
+        b[at] = if b[at] == b'A' { b'B' } else { b'A' };
+        id.1 = b;
+    });
+    let no_group = edit(&|fs| fs.retain(|(k, _)| k != "group" && k != "share"));
+    let no_share = edit(&|fs| fs.retain(|(k, _)| k != "share"));
+    let bob_share = {
+        let theirs = doc_fields(&read(&{
+            let p = env.path("bob.backup");
+            ok(&backup(bob, &p));
+            p
+        }));
+        let bob_share = theirs.iter().find(|(k, _)| k == "share").unwrap().1.clone();
+        edit(&|fs| fs.iter_mut().find(|(k, _)| k == "share").unwrap().1 = bob_share.clone())
+    };
+    let renamed = edit(&|fs| fs.iter_mut().find(|(k, _)| k == "name").unwrap().1 = b"Mallory".to_vec());
+    let dir = env.path("a-folder");
+    std::fs::create_dir(&dir).unwrap();
+    let fifo = env.path("a-fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let cases: Vec<(&str, PathBuf, &Path, &[&str])> = vec![
+        ("wrong passphrase", good.clone(), &wrong, &["wrong passphrase"]),
+        (
+            "cut in half",
+            bad("half", &text.as_bytes()[..text.len() / 2]),
+            &alice.pass,
+            &["not a valid frostsign backup"],
+        ),
+        ("last byte cut", bad("cut", &text.as_bytes()[..text.len() - 1]), &alice.pass, &["truncated"]),
+        ("empty", bad("empty", b""), &alice.pass, &["empty"]),
+        ("binary garbage", bad("garbage", &[0xff, 0xfe, 0, 1, 2, 3]), &alice.pass, &["not UTF-8"]),
+        ("a card", alice.card.clone(), &alice.pass, &["it is a frostsign card file"]),
+        ("a home key file", alice.home.join("home-key.txt"), &alice.pass, &["it is a frostsign home-key file"]),
+        ("version 2", bad("v2", text.replacen(": 1\n", ": 2\n", 1).as_bytes()), &alice.pass, &["unsupported"]),
+        ("name edited", bad("renamed", renamed.as_bytes()), &alice.pass, &["differs from the card inside"]),
+        ("identity altered", bad("flip", inner_flip.as_bytes()), &alice.pass, &["altered"]),
+        ("group left out", bad("nogroup", no_group.as_bytes()), &alice.pass, &["altered"]),
+        ("share left out", bad("noshare", no_share.as_bytes()), &alice.pass, &["1 group files but 0 shares"]),
+        ("another's share", bad("bobshare", bob_share.as_bytes()), &alice.pass, &["altered"]),
+        ("a folder", dir.clone(), &alice.pass, &["is a directory"]),
+        ("a FIFO", fifo.clone(), &alice.pass, &["not a regular file"]),
+        ("missing", env.path("no-such.backup"), &alice.pass, &["no such file"]),
+    ];
+    let target = env.path("home-restored");
+    for (what, file, pass, needles) in cases {
+        let o = run_bounded(
+            env.dir.path(),
+            &["--home", s(&target), "--passphrase-file", s(pass), "holder", "restore", s(&file)],
+        );
+        refused(&o, needles);
+        assert!(o.stderr.contains(s(&file)), "{what}: the error names the file:\n{}", o.all());
+        assert!(!o.all().contains("not Alice's passphrase"), "{what}: the passphrase tried is echoed");
+        assert!(o.stdout.is_empty(), "{what}: nothing printed on stdout:\n{}", o.stdout);
+        assert!(!target.exists(), "{what}: something was written to {}", target.display());
+    }
+    // The untouched backup restores.
+    ok(&run_as(env.dir.path(), &target, &alice.pass, &["holder", "restore", s(&good)]));
+}
+
+#[test]
+fn restore_never_overwrites_a_home_or_a_non_empty_folder_and_backup_never_overwrites_a_file() {
+    let env = Env::new();
+    let (alice, bob) = (env.holder("Alice"), env.holder("Bob"));
+    let file = env.path("alice.backup");
+    ok(&backup(&alice, &file));
+    let saved = std::fs::read(&file).unwrap();
+
+    // Onto its own home, onto another keyholder's home: refused, nothing changes.
+    for h in [&alice, &bob] {
+        let before = snapshot(&h.home);
+        let o = run_as(env.dir.path(), &h.home, &alice.pass, &["holder", "restore", s(&file)]);
+        refused(&o, &["already holds a keyholder identity", "refusing to overwrite"]);
+        assert_eq!(snapshot(&h.home), before, "{}'s home changed", h.name);
+    }
+    // Into a folder that holds anything, or onto a file: refused, nothing changes.
+    let busy = env.path("busy");
+    std::fs::create_dir(&busy).unwrap();
+    write(&busy.join("notes.txt"), "my notes\n");
+    let o = run_as(env.dir.path(), &busy, &alice.pass, &["holder", "restore", s(&file)]);
+    refused(&o, &["is not empty", "nothing was written"]);
+    assert_eq!(files_under(&busy), vec![busy.join("notes.txt")]);
+    let plain = env.path("plain-file");
+    write(&plain, "x");
+    refused(&run_as(env.dir.path(), &plain, &alice.pass, &["holder", "restore", s(&file)]), &["plain-file"]);
+    assert_eq!(read(&plain), "x");
+    // An empty folder is fine, and ends up private.
+    let empty = env.path("empty");
+    std::fs::create_dir(&empty).unwrap();
+    chmod(&empty, 0o755);
+    ok(&run_as(env.dir.path(), &empty, &alice.pass, &["holder", "restore", s(&file)]));
+    assert_eq!(mode(&empty), 0o700);
+
+    // A backup never replaces an existing file, even with the right passphrase.
+    for existing in [file.clone(), bob.card.clone()] {
+        let before = std::fs::read(&existing).unwrap();
+        refused(&backup(&alice, &existing), &["already exists", "refusing to overwrite"]);
+        assert_eq!(std::fs::read(&existing).unwrap(), before);
+    }
+    refused(&backup(&alice, &busy), &["already exists"]);
+    assert_eq!(std::fs::read(&file).unwrap(), saved);
+}

@@ -1021,3 +1021,191 @@ fn a_keyholder_not_chosen_destroys_its_nonces() {
     assert!(d.join("late.bin.minisig").exists());
     assert!(!d.join(names::share(1, 1, &fx.card("Carol"))).exists());
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// A home restored from a raw copy or a snapshot (issue 8 item 6)
+// ---------------------------------------------------------------------------------------------------------
+
+/// Take a raw copy of `h`'s home, as a backup tool or a VM snapshot would (`cp -a`).
+fn copy_home(fx: &Fx, h: &Holder, label: &str) -> PathBuf {
+    let copy = fx.env.path(&format!("snapshot-{}-{label}", h.name.to_lowercase()));
+    let st = std::process::Command::new("cp").arg("-a").arg(&h.home).arg(&copy).status().unwrap();
+    assert!(st.success());
+    copy
+}
+
+/// Put a raw copy back in place of `h`'s home.
+fn restore_home(h: &Holder, copy: &Path) {
+    fs::remove_dir_all(&h.home).unwrap();
+    let st = std::process::Command::new("cp").arg("-a").arg(copy).arg(&h.home).status().unwrap();
+    assert!(st.success());
+}
+
+/// The refusal of a home that forgot what it did in the session, naming `what`.
+#[track_caller]
+fn forgot(o: &Out, what: &str) {
+    refused(
+        o,
+        &[
+            "this home does not remember what you already did in this signing session",
+            what,
+            "restored from a backup or a snapshot",
+            "every nonce of this session in your home was destroyed",
+            "sign collect --dir",
+            "--restart",
+        ],
+    );
+}
+
+fn restart(fx: &Fx, d: &Path, attempt: u32) {
+    fx.env
+        .run(&["sign", "collect", "--dir", s(d), "--restart"])
+        .expect_code(3)
+        .contains(&format!("opened attempt {attempt}"));
+}
+
+#[test]
+fn a_home_restored_to_before_its_commitment_refuses_and_commits_afresh_after_a_restart() {
+    let fx = Fx::new(2, 3, &[("app.tar", b"the release")]);
+    let d = fx.init("s");
+    let alice = fx.h("Alice");
+    let before_session = copy_home(&fx, alice, "before-session");
+    fx.step(alice, &d).ok().contains("committed");
+    fx.step(fx.h("Bob"), &d).ok();
+    fx.collect(&d).expect_code(3);
+    fx.step(alice, &d).ok().contains("published your signature shares");
+
+    // The copy from before the session comes back: no journal, but Alice's signed commitment is there.
+    restore_home(alice, &before_session);
+    let folder = snapshot(&d);
+    forgot(&fx.step(alice, &d), "your signed commitment for attempt 1 is in the folder");
+    assert!(signing_state(alice).is_empty(), "no nonce and no journal may be made: {:?}", signing_state(alice));
+    assert_eq!(snapshot(&d), folder, "nothing was published");
+    // Every rerun refuses the same way until the coordinator opens a fresh attempt.
+    forgot(&fx.step(alice, &d), "attempt 1");
+
+    restart(&fx, &d, 2);
+    fx.step(alice, &d).ok().contains("committed (attempt 2)");
+    assert_eq!(nonce_files(alice).len(), 2, "fresh nonces for attempt 2: {:?}", nonce_files(alice));
+    assert_eq!(fx.sign_with(&d, &["Alice", "Bob"]), 3);
+    verify_everywhere(&fx.env, &fx.group, &fx.artifacts[0], &d.join("app.tar.minisig"), &["file:app.tar"]);
+}
+
+#[test]
+fn a_home_restored_to_an_earlier_attempt_refuses_and_destroys_the_nonces_it_brought_back() {
+    let fx = Fx::new(2, 3, &[("app.tar", b"the release")]);
+    let d = fx.init("s");
+    let alice = fx.h("Alice");
+    for name in ["Alice", "Bob"] {
+        fx.step(fx.h(name), &d).ok();
+    }
+    let in_attempt_1 = copy_home(&fx, alice, "attempt-1");
+    restart(&fx, &d, 2);
+    fx.step(alice, &d).ok().contains("committed (attempt 2)");
+
+    // The copy comes back with its attempt-1 journal and nonces; the folder holds Alice's attempt-2 commitment.
+    restore_home(alice, &in_attempt_1);
+    assert_eq!(nonce_files(alice).iter().filter(|n| n.contains("-a1-")).count(), 2, "{:?}", nonce_files(alice));
+    let folder = snapshot(&d);
+    forgot(&fx.step(alice, &d), "your signed commitment for attempt 2 is in the folder");
+    assert!(nonce_files(alice).is_empty(), "the restored nonces must be destroyed: {:?}", nonce_files(alice));
+    assert_eq!(snapshot(&d), folder);
+
+    restart(&fx, &d, 3);
+    fx.step(alice, &d).ok().contains("committed (attempt 3)");
+    assert_eq!(fx.sign_with(&d, &["Alice", "Bob"]), 3);
+    verify_everywhere(&fx.env, &fx.group, &fx.artifacts[0], &d.join("app.tar.minisig"), &["file:app.tar"]);
+}
+
+#[test]
+fn a_home_restored_after_signing_cannot_answer_a_second_package_with_the_same_nonces() {
+    let fx = Fx::new(2, 3, &[("app.tar", b"the release")]);
+    let d = fx.init("s");
+    let (alice, carol) = (fx.h("Alice"), fx.h("Carol"));
+    for name in ["Alice", "Bob"] {
+        fx.step(fx.h(name), &d).ok();
+    }
+    fx.collect(&d).expect_code(3).contains("built the phase-1 signing package for Alice, Bob");
+    let committed = copy_home(&fx, alice, "committed");
+    fx.step(alice, &d).ok().contains("published your signature shares");
+    let share_path = d.join(names::share(1, 1, &fx.card("Alice")));
+    let share = fs::read(&share_path).unwrap();
+    fx.step(carol, &d).ok().contains("did not choose you");
+
+    // The copy comes back: its journal says phase 1 is unsigned and its phase-1 nonces are back. A
+    // coordinator now asks for the same message with another signer set (Alice and Carol), which would
+    // make Alice answer a second challenge with the nonce of her first share, revealing her key share.
+    restore_home(alice, &committed);
+    assert_eq!(nonce_files(alice).len(), 2);
+    let group = fx.group();
+    let req = Request::load(&d).unwrap();
+    let p1 = d.join("package-a1-p1.txt");
+    let pkg = PackageFile::parse(&fs::read_to_string(&p1).unwrap(), &group).unwrap();
+    let round = names::commit_round(1);
+    let e = Expect { kind: KIND_COMMIT, ceremony: req.digest(), round: &round, private: false };
+    let commitment = |name: &str| {
+        let path = d.join(names::commit(1, &fx.card(name)));
+        let opened = open(&fs::read_to_string(&path).unwrap(), &path, &e, group.members(), None).unwrap();
+        let c: CommitPayload = serde_json::from_slice(opened.payload.expose()).unwrap();
+        frost::round1::SigningCommitments::deserialize(&hex::decode(&c.phase1[0]).unwrap()).unwrap()
+    };
+    let idx = |name: &str| group.member_index(fx.card(name).fingerprint()).unwrap();
+    let map = [("Alice", idx("Alice")), ("Carol", idx("Carol"))]
+        .into_iter()
+        .map(|(name, i)| (identifier(i), commitment(name)))
+        .collect();
+    let other = frost::SigningPackage::new(map, pkg.packages[0].message());
+    let signers = [idx("Alice"), idx("Carol")];
+    fs::write(&p1, PackageFile::encode(&pkg.session, 1, 1, &signers, &group, &[other]).unwrap()).unwrap();
+
+    forgot(&fx.step(alice, &d), "your signed phase-1 shares for attempt 1 are in the folder");
+    assert!(nonce_files(alice).is_empty(), "the restored nonces must be destroyed: {:?}", nonce_files(alice));
+    assert_eq!(fs::read(&share_path).unwrap(), share, "no second share was made");
+    assert_eq!(session_files(&d, "share-"), [names::share(1, 1, &fx.card("Alice"))], "Alice's one share only");
+
+    restart(&fx, &d, 2);
+    fx.step(alice, &d).ok().contains("committed (attempt 2)");
+    assert_eq!(fx.sign_with(&d, &["Alice", "Carol"]), 3);
+    let sig = d.join("app.tar.minisig");
+    assert!(fs::read_to_string(&sig).unwrap().contains("signed by Alice, Carol"));
+    verify_everywhere(&fx.env, &fx.group, &fx.artifacts[0], &sig, &["file:app.tar"]);
+}
+
+#[test]
+fn a_file_under_my_name_that_i_did_not_sign_is_no_evidence_and_destroys_no_nonce() {
+    // Destroying nonces costs only availability, but if an unsigned file could trigger it, whoever hosts
+    // the folder could block a signer at will. Only files this keyholder signed count as evidence.
+    let fx = Fx::new(2, 3, &[("app.tar", b"the release")]);
+    let d = fx.init("s");
+    let alice = fx.h("Alice");
+    for name in ["Alice", "Bob"] {
+        fx.step(fx.h(name), &d).ok();
+    }
+    fx.collect(&d).expect_code(3);
+    fx.step(fx.h("Bob"), &d).ok().contains("published your signature shares");
+    let mine = d.join(names::share(1, 1, &fx.card("Alice")));
+    let bobs = d.join(names::share(1, 1, &fx.card("Bob")));
+
+    // Bob's genuine, signed share copied under Alice's name, before she signs.
+    fs::copy(&bobs, &mine).unwrap();
+    let o = fx.step(alice, &d);
+    o.refused_with("already exists with different content");
+    assert!(!o.all().contains("does not remember"), "{}", o.all());
+    let p2: Vec<String> = nonce_files(alice).into_iter().filter(|n| n.ends_with("-a1-p2.nonces")).collect();
+    assert_eq!(p2.len(), 1, "Alice's phase-2 nonces are kept: {:?}", nonce_files(alice));
+
+    // Garbage under her name once she has signed (her journal holds her real share).
+    fs::write(&mine, "frostsign-message: 1\nkind: sign-share\nnot a real file\n").unwrap();
+    let o = fx.step(alice, &d);
+    o.refused_with("already exists with different content");
+    assert!(!o.all().contains("does not remember"), "{}", o.all());
+    assert_eq!(nonce_files(alice), p2, "Alice's phase-2 nonces are kept");
+
+    // The file removed, her journaled share is published and the session completes.
+    fs::remove_file(&mine).unwrap();
+    fx.step(alice, &d).ok();
+    let payload = share_payload(&fx, &d, "Alice", 1, 1);
+    assert_eq!(payload.package, sha256_hex(fs::read_to_string(d.join("package-a1-p1.txt")).unwrap().as_bytes()));
+    assert_eq!(fx.sign_with(&d, &["Alice", "Bob"]), 2);
+    verify_everywhere(&fx.env, &fx.group, &fx.artifacts[0], &d.join("app.tar.minisig"), &["file:app.tar"]);
+}

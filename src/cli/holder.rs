@@ -1,8 +1,9 @@
-//! `frostsign holder ...`: create, export and show the keyholder's identity.
+//! `frostsign holder ...`: create, export, show, back up and restore the keyholder's identity.
 
 use super::Global;
 use crate::error::{Error, Result};
 use crate::fsx;
+use crate::home::backup::{self, Contents};
 use crate::home::{CreateOptions, Home};
 use std::path::Path;
 
@@ -64,4 +65,48 @@ pub fn show(g: &Global) -> Result<()> {
     outln!("home:        {}", g.home.display());
     crate::home::warn_if_insecure(home.root(), &key_file);
     Ok(())
+}
+
+/// `holder backup --out FILE`.
+pub fn backup(g: &Global, out: &Path) -> Result<()> {
+    let home = Home::open(&g.home)?;
+    // Before the passphrase is asked: a backup never replaces a file.
+    backup::refuse_existing(out)?;
+    let _lock = home.lock()?;
+    let u = home.unlock(&g.passphrase)?;
+    let contents = backup::write(&u, out)?;
+    outln!("Wrote an encrypted backup of {} to {}:", contents.card.label(), out.display());
+    print_contents(&contents);
+    outln!("Not in it: signing nonces, journals and key generation state (HOME/state/), which are never backed up.");
+    outln!("It is useless without your passphrase: keep it offline, and apart from the passphrase.");
+    Ok(())
+}
+
+/// `holder restore FILE`.
+pub fn restore(g: &Global, file: &Path) -> Result<()> {
+    let home = Home::at(&g.home);
+    let contents = backup::restore(&home, file, &g.passphrase)?;
+    crate::home::warn_if_insecure(home.root(), &contents.key_file);
+    outln!("Restored the keyholder identity of {} into {}:", contents.card.label(), g.home.display());
+    print_contents(&contents);
+    outln!("No signing nonces or ceremony state were restored (a backup never holds them). If you had");
+    outln!("committed in a signing session that is still open, your next `sign step` there refuses and asks");
+    outln!("the coordinator for a fresh attempt (`frostsign sign collect --dir DIR --restart`).");
+    Ok(())
+}
+
+fn print_contents(c: &Contents) {
+    outln!("  identity: {}", c.card.label());
+    if c.groups.is_empty() {
+        outln!("  no group share yet");
+    }
+    for g in &c.groups {
+        let label = g.label().map(|l| format!(" \"{l}\"")).unwrap_or_default();
+        outln!(
+            "  share of the {}-of-{} group{label}, fingerprint {}",
+            g.threshold(),
+            g.members().len(),
+            g.fingerprint()
+        );
+    }
 }

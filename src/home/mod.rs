@@ -13,6 +13,7 @@
 //!
 //! `home-key.txt` is written last when a home is created: a home exists exactly when that file does.
 
+pub mod backup;
 pub mod identity;
 pub mod passphrase;
 pub mod vault;
@@ -34,6 +35,12 @@ const CARD: &str = "card.txt";
 const LOCK: &str = "lock";
 /// Largest secret file accepted (DKG state for 255 keyholders fits easily).
 const MAX_SECRET_FILE: u64 = 16 * 1024 * 1024;
+/// Largest `home-key.txt` accepted.
+const MAX_HOME_KEY_FILE: u64 = 4096;
+/// Purpose of the sealed identity (`identity.txt`), bound into its encryption.
+pub const IDENTITY_PURPOSE: &str = "identity";
+/// Purpose of a sealed group key share (`groups/GFP.share`), bound into its encryption.
+pub const SHARE_PURPOSE: &str = "key-share";
 
 /// Options for creating a home.
 #[derive(Clone, Copy, Debug, Default)]
@@ -128,7 +135,7 @@ impl Home {
         let key_file = vault::wrap_home_key(&key, &passphrase, cost, protection)?;
         let identity_file = vault::seal_secret(
             &key,
-            "identity",
+            IDENTITY_PURPOSE,
             &identity.card().fingerprint().compact(),
             identity.secret_bytes().expose(),
         )?;
@@ -212,7 +219,7 @@ impl Home {
     /// The home key file's recorded parameters.
     pub fn key_file(&self) -> Result<vault::HomeKeyFile> {
         let path = self.path(HOME_KEY);
-        let text = fsx::read_text(&path, 4096)?;
+        let text = fsx::read_text(&path, MAX_HOME_KEY_FILE)?;
         vault::HomeKeyFile::parse(&text, &path)
     }
 
@@ -229,7 +236,7 @@ impl Home {
         let card = self.card()?;
         let id_path = self.path(IDENTITY);
         let text = fsx::read_text(&id_path, MAX_SECRET_FILE)?;
-        let secret = vault::open_secret(&key, "identity", &card.fingerprint().compact(), &text, &id_path)?;
+        let secret = vault::open_secret(&key, IDENTITY_PURPOSE, &card.fingerprint().compact(), &text, &id_path)?;
         let identity = Identity::from_secret_bytes(&secret, card)?;
         // The home key and the identity's secret keys are in memory from here on.
         crate::failpoint("home-unlocked");
@@ -287,5 +294,22 @@ impl Unlocked {
     /// Remove a secret file durably.
     pub fn remove_secret(&self, rel: &str) -> Result<()> {
         fsx::remove_durably(&self.home.path(rel))
+    }
+
+    /// The names of the files in the home folder `rel_dir` (e.g. `state`), sorted; none if it is missing.
+    pub fn file_names(&self, rel_dir: &str) -> Result<Vec<String>> {
+        let dir = self.home.path(rel_dir);
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io("list", &dir, e)),
+        };
+        let mut names = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io("list", &dir, e))?;
+            names.push(entry.file_name().to_string_lossy().into_owned());
+        }
+        names.sort();
+        Ok(names)
     }
 }

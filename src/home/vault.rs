@@ -136,7 +136,9 @@ impl HomeKeyFile {
     /// Parse a home key file.
     pub fn parse(text: &str, path: &Path) -> Result<HomeKeyFile> {
         let bad = |reason: String| {
-            Error::file(path, format!("damaged home key file: {reason}")).with_help("restore the home from your backup")
+            Error::file(path, format!("damaged home key file: {reason}")).with_help(
+                "restore your home from its backup into a new folder: `frostsign --home NEW holder restore FILE`",
+            )
         };
         let doc = Document::parse(text, "home-key", HOME_KEY_SCHEMA, false).map_err(|e| bad(e.to_string()))?;
         let num = |k: &str| -> Result<u32> { doc.number(k).map_err(|e| bad(e.to_string())) };
@@ -208,8 +210,9 @@ pub fn seal_secret(home_key: &SecretKey32, purpose: &str, id: &str, plaintext: &
 pub fn open_secret(home_key: &SecretKey32, purpose: &str, id: &str, text: &str, path: &Path) -> Result<SecretBytes> {
     let damaged = |reason: String| {
         Error::file(path, format!("damaged secret file: {reason}")).with_help(
-            "restore it from your backup; but never restore files under state/ during a ceremony or signing \
-             session (an old nonce file could make you sign twice with one nonce): abandon that session instead",
+            "restore your home from its backup into a new folder (`frostsign --home NEW holder restore FILE`), \
+             which never brings back ceremony state; never copy old files back into state/ (an old nonce file \
+             could make you sign twice with one nonce): abandon that session instead",
         )
     };
     let doc = Document::parse(text, "secret", SECRET_SCHEMA, false).map_err(|e| damaged(e.to_string()))?;

@@ -1094,7 +1094,7 @@ fn store_share(u: &Unlocked, group: &Group, key_package: &SecretBytes) -> Result
     let pub_path = u.home().path(&group_rel(&gfp));
     crate::fsx::ensure_private_dir(pub_path.parent().expect("groups/"))?;
     crate::fsx::atomic_write(&pub_path, group.text().as_bytes(), crate::fsx::PRIVATE_FILE)?;
-    u.write_secret(&share_rel(&gfp), "key-share", &gfp, key_package)
+    u.write_secret(&share_rel(&gfp), crate::home::SHARE_PURPOSE, &gfp, key_package)
 }
 
 fn stored_group(u: &Unlocked, gfp: &str) -> Result<Group> {
@@ -1104,7 +1104,7 @@ fn stored_group(u: &Unlocked, gfp: &str) -> Result<Group> {
 /// Load this keyholder's FROST key package for a group.
 pub fn load_share(u: &Unlocked, group: &Group) -> Result<frost::keys::KeyPackage> {
     let gfp = group.fingerprint().compact();
-    let bytes = u.read_secret(&share_rel(&gfp), "key-share", &gfp)?.ok_or_else(|| {
+    let bytes = u.read_secret(&share_rel(&gfp), crate::home::SHARE_PURPOSE, &gfp)?.ok_or_else(|| {
         Error::new(format!("your home holds no share of the group {} ({})", group.display_name(), group.fingerprint()))
             .with_help("check --home; `frostsign group list` shows the groups this home holds a share of")
     })?;

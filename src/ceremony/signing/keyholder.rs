@@ -7,6 +7,9 @@
 //!   package per phase: before a share leaves, a journal entry (package digest and share) is written and
 //!   the nonce file is removed durably. A rerun republishes the journaled share; a different package for
 //!   the same attempt and phase is refused, whatever the folder holds.
+//! - A home that forgot what it did (restored from a raw copy or a snapshot, or copied and used twice) is
+//!   caught when the folder holds a file this keyholder signed for the current attempt that its journal
+//!   does not record: every nonce of the session is destroyed and the step refuses until a fresh attempt.
 
 use super::{
     current_attempt, excluded, git, names, AttestedArtifact, CommitPayload, Evidence, PackageFile, Request,
@@ -14,7 +17,8 @@ use super::{
 };
 use crate::ceremony::dkg::{group_rel, load_share};
 use crate::error::{Error, Result};
-use crate::exchange::message;
+use crate::exchange::folder::Folder;
+use crate::exchange::message::{self, Expect};
 use crate::group::{identifier, Group};
 use crate::home::Unlocked;
 use crate::secret::{pack, unpack_all, SecretBytes};
@@ -121,12 +125,22 @@ struct Journal {
     signed: [Option<([u8; 32], String)>; 2],
 }
 
+/// The home folder of per-session signing state.
+const STATE_DIR: &str = "state";
+/// File name suffix of a nonce file.
+const NONCES_SUFFIX: &str = ".nonces";
+
 fn journal_rel(req: &Request) -> String {
-    format!("state/sign-{}.txt", hex::encode(req.session()))
+    format!("{STATE_DIR}/sign-{}.txt", hex::encode(req.session()))
+}
+
+/// The start of the name of every nonce file of this session, whatever its attempt and phase.
+fn nonces_prefix(req: &Request) -> String {
+    format!("sign-{}-a", hex::encode(req.session()))
 }
 
 fn nonces_rel(req: &Request, attempt: u32, phase: u8) -> String {
-    format!("state/sign-{}-a{attempt}-p{phase}.nonces", hex::encode(req.session()))
+    format!("{STATE_DIR}/{}{attempt}-p{phase}{NONCES_SUFFIX}", nonces_prefix(req))
 }
 
 fn nonces_id(req: &Request, attempt: u32, phase: u8) -> String {
@@ -230,6 +244,110 @@ fn remove_nonces(u: &Unlocked, req: &Request, attempt: u32) -> Result<()> {
     Ok(())
 }
 
+/// Destroy durably every nonce file of this session in the home, of any attempt and phase; returns how
+/// many there were.
+fn destroy_session_nonces(u: &Unlocked, req: &Request) -> Result<usize> {
+    let prefix = nonces_prefix(req);
+    let names: Vec<String> =
+        u.file_names(STATE_DIR)?.into_iter().filter(|n| n.starts_with(&prefix) && n.ends_with(NONCES_SUFFIX)).collect();
+    for name in &names {
+        u.remove_secret(&format!("{STATE_DIR}/{name}"))?;
+    }
+    Ok(names.len())
+}
+
+/// The exact text of this keyholder's own files for one attempt in the folder: its commitment and its
+/// share of each phase. A file counts only when it is validly signed by this keyholder for this session,
+/// attempt and phase; anything else under its name (unreadable, unsigned, signed by someone else) proves
+/// nothing about what this keyholder did, and is left to the ordinary steps.
+struct OwnFiles {
+    commit: Option<String>,
+    shares: [Option<String>; 2],
+}
+
+fn own_files(dir: &Path, req: &Request, group: &Group, me: usize, attempt: u32) -> OwnFiles {
+    let Ok(folder) = Folder::open(dir) else { return OwnFiles { commit: None, shares: [None, None] } };
+    let card = &group.members()[me];
+    let signed_by_me = |name: String, kind: &str, round: &str| {
+        let expect = Expect { kind, ceremony: req.digest(), round, private: false };
+        folder.receive(&name, &expect, group.members(), me, None).ok().flatten().map(|r| r.text)
+    };
+    OwnFiles {
+        commit: signed_by_me(names::commit(attempt, card), KIND_COMMIT, &names::commit_round(attempt)),
+        shares: [1u8, 2]
+            .map(|p| signed_by_me(names::share(attempt, p, card), KIND_SHARE, &names::share_round(attempt, p))),
+    }
+}
+
+/// What the folder proves this keyholder did in `attempt` that `journal` does not record, if anything.
+fn forgotten(journal: Option<&Journal>, attempt: u32, own: &OwnFiles) -> Option<String> {
+    let current = journal.filter(|j| j.attempt == attempt);
+    if let Some(text) = &own.commit {
+        match current {
+            None => {
+                return Some(format!(
+                    "your signed commitment for attempt {attempt} is in the folder, but this home has no record of it"
+                ))
+            }
+            Some(j) if j.commit != *text => {
+                return Some(format!(
+                    "the folder holds a commitment for attempt {attempt} signed by you that this home did not make"
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    for (k, share) in own.shares.iter().enumerate() {
+        let Some(text) = share else { continue };
+        let phase = k + 1;
+        match current.and_then(|j| j.signed[k].as_ref()) {
+            None => {
+                return Some(format!(
+                    "your signed phase-{phase} shares for attempt {attempt} are in the folder, but this home has no record of signing them"
+                ))
+            }
+            Some((_, mine)) if mine != text => {
+                return Some(format!(
+                    "the folder holds phase-{phase} shares for attempt {attempt} signed by you that this home did not make"
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    None
+}
+
+/// Refuse, after destroying every nonce of the session, when the folder proves this keyholder did more in
+/// the current attempt than its home remembers (see [`forgotten`]). Signing on from such a home could
+/// answer a second package with nonces that already signed one, which reveals the key share. Only files
+/// this keyholder signed count, so nobody else can make it refuse. Files of older attempts do not count:
+/// this home commits afresh, with new nonces, to any attempt it has no record of, and nonces are only ever
+/// used for the current attempt.
+fn refuse_if_forgotten(
+    u: &Unlocked,
+    dir: &Path,
+    req: &Request,
+    group: &Group,
+    me: usize,
+    attempt: u32,
+    journal: Option<&Journal>,
+) -> Result<()> {
+    let own = own_files(dir, req, group, me, attempt);
+    let Some(what) = forgotten(journal, attempt, &own) else { return Ok(()) };
+    let destroyed = destroy_session_nonces(u, req)?;
+    Err(Error::new(format!("this home does not remember what you already did in this signing session: {what}"))
+        .with_note(
+            "was the home restored from a backup or a snapshot, or copied? Signing on from it could use a nonce twice, which reveals your key share",
+        )
+        .with_note(format!(
+            "every nonce of this session in your home was destroyed ({destroyed} nonce file(s)); nothing was signed"
+        ))
+        .with_help(format!(
+            "the coordinator must open a fresh attempt: `frostsign sign collect --dir {} --restart`; then run `frostsign sign step` again to commit afresh, with new nonces",
+            dir.display()
+        )))
+}
+
 /// What one `sign step` did.
 #[derive(Debug, Default)]
 pub struct StepReport {
@@ -292,18 +410,20 @@ pub fn step(
         report.finished = true;
         return Ok(());
     }
-    let mut journal = match load_journal(u, &req)? {
+    let journal = load_journal(u, &req)?;
+    if let Some(j) = journal.as_ref().filter(|j| j.attempt > attempt) {
+        return Err(Error::new(format!(
+            "you already committed to attempt {}, but the folder only shows attempt {attempt} (restart files were removed?)",
+            j.attempt
+        )));
+    }
+    refuse_if_forgotten(u, dir, &req, &group, me, attempt, journal.as_ref())?;
+    let mut journal = match journal {
         Some(j) if j.attempt == attempt => {
             if crate::fsx::publish(&dir.join(names::commit(attempt, me_card)), j.commit.as_bytes())? {
                 report.did.push("published your commitment again (it was missing)".into());
             }
             j
-        }
-        Some(j) if j.attempt > attempt => {
-            return Err(Error::new(format!(
-                "you already committed to attempt {}, but the folder only shows attempt {attempt} (restart files were removed?)",
-                j.attempt
-            )))
         }
         previous => {
             if previous.is_none() {
@@ -539,4 +659,44 @@ fn sign_phase(
     crate::fsx::publish(&share_path, text.as_bytes())?;
     let with: Vec<&str> = pkg.signers.iter().filter(|&&i| i != me).map(|&i| group.members()[i].name()).collect();
     Ok(PhaseOutcome::Signed(with.join(", ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn journal(attempt: u32, commit: &str, share1: Option<&str>) -> Journal {
+        Journal {
+            request: [0; 32],
+            attempt,
+            commit: commit.into(),
+            signed: [share1.map(|s| ([1; 32], s.to_string())), None],
+        }
+    }
+
+    fn own(commit: Option<&str>, share1: Option<&str>, share2: Option<&str>) -> OwnFiles {
+        OwnFiles { commit: commit.map(Into::into), shares: [share1.map(Into::into), share2.map(Into::into)] }
+    }
+
+    #[test]
+    fn only_what_the_journal_of_this_attempt_does_not_record_is_forgotten() {
+        // Nothing of ours in the folder: nothing to remember, whatever the journal.
+        assert_eq!(forgotten(None, 1, &own(None, None, None)), None);
+        assert_eq!(forgotten(Some(&journal(1, "c", None)), 2, &own(None, None, None)), None);
+        // The journal records exactly what the folder shows.
+        let j = journal(2, "c", Some("s1"));
+        assert_eq!(forgotten(Some(&j), 2, &own(Some("c"), Some("s1"), None)), None);
+        // Restored from before the session, or to an older attempt.
+        assert!(forgotten(None, 2, &own(Some("c"), None, None)).unwrap().contains("no record of it"));
+        assert!(forgotten(Some(&journal(1, "c", None)), 2, &own(Some("c"), None, None)).is_some());
+        // Restored from before a share was made.
+        let j = journal(2, "c", None);
+        assert!(forgotten(Some(&j), 2, &own(Some("c"), Some("s1"), None)).unwrap().contains("phase-1"));
+        let j = journal(2, "c", Some("s1"));
+        assert!(forgotten(Some(&j), 2, &own(Some("c"), Some("s1"), Some("s2"))).unwrap().contains("phase-2"));
+        // A copy of the home used twice: the folder holds files signed by us that this home did not make.
+        let j = journal(2, "c", Some("s1"));
+        assert!(forgotten(Some(&j), 2, &own(Some("other"), None, None)).unwrap().contains("did not make"));
+        assert!(forgotten(Some(&j), 2, &own(Some("c"), Some("other"), None)).unwrap().contains("did not make"));
+    }
 }
