@@ -874,6 +874,10 @@ fn holder_backup_and_restore_round_trip_a_keyholder_who_then_signs_a_release_sto
     ok(&show);
     show.contains(&card.fingerprint().to_string());
     restored.run(&["group", "list"]).ok().contains(&group.fingerprint().to_string());
+    // The restored home has no ceremony state, yet knows the key generation is finished (it holds its share).
+    let before = snapshot(&env.path("dkg"));
+    restored.dkg_step(&env.path("dkg")).ok().contains("Key generation is complete");
+    assert!(before == snapshot(&env.path("dkg")), "the restored home re-joined the finished ceremony");
 
     // The original home is gone (the lost laptop); the restored Alice signs a release with Bob.
     std::fs::rename(&alice.home, env.path("lost-laptop")).unwrap();

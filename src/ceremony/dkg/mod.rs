@@ -466,6 +466,19 @@ fn load_state(u: &Unlocked, c: &DkgCeremony) -> Result<Option<State>> {
     Ok(Some(state))
 }
 
+/// A home restored by `holder restore` has no ceremony state, but holds the share this ceremony made:
+/// treat the ceremony as finished for it instead of joining it again.
+fn finished_in_home(u: &Unlocked, c: &DkgCeremony) -> Result<Option<State>> {
+    for name in u.file_names("groups")? {
+        let Some(gfp) = name.strip_suffix(".pub") else { continue };
+        let made_here = Group::load(&u.home().path(&group_rel(gfp))).is_ok_and(|g| g.ceremony() == c.digest());
+        if made_here && u.home().path(&share_rel(gfp)).exists() {
+            return Ok(Some(State { ceremony: c.digest, phase: Phase::Done { group: gfp.to_string() } }));
+        }
+    }
+    Ok(None)
+}
+
 fn save_state(u: &Unlocked, c: &DkgCeremony, state: &State) -> Result<()> {
     u.write_secret(&state_rel(c), "dkg-state", &hex::encode(c.id), &state.encode())
 }
@@ -562,7 +575,10 @@ pub fn step(
         )
     })?;
     let run = Run { u, folder, c: &c, me };
-    let state = load_state(u, &c)?;
+    let state = match load_state(u, &c)? {
+        Some(s) => Some(s),
+        None => finished_in_home(u, &c)?,
+    };
     if state.is_none() {
         confirm(&c)?;
     }
