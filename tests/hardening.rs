@@ -112,3 +112,178 @@ fn a_passphrase_file_other_users_can_read_is_warned_about() {
     let o = h.dkg_step(&env.path("cer"));
     assert!(!o.ok().stderr.contains("other users"), "{}", o.stderr);
 }
+
+/// Run the binary as `args` with a deadline: a command that blocks on a special file fails the test.
+fn run_with_deadline(cwd: &Path, args: &[&str]) -> Out {
+    let mut child = Command::new(bin())
+        .current_dir(cwd)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("`frostsign {}` blocked on a special file", args.join(" "));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let o = child.wait_with_output().unwrap();
+    Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+/// Every file a command reads (passphrase file, card, group file, artifact, ceremony and session files)
+/// is opened without blocking: a FIFO or a device is refused at once, exit 2.
+#[test]
+fn a_fifo_given_as_any_input_file_is_refused_at_once() {
+    let env = Env::new();
+    let hs = env.holders(2);
+    let group = env.dkg("cer", 2, &hs);
+    let fifo = env.path("fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let (h, f) = (&hs[0], s(&fifo));
+    let home = s(&h.home);
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["--home", home, "--passphrase-file", f, "dkg", "step", "--dir", "cer", "--yes"],
+        vec!["dkg", "init", "--dir", "x", "--threshold", "2", f, s(&hs[1].card)],
+        vec!["group", "show", "--key", f],
+        vec!["sign", "init", "--dir", "s1", "--group", s(&group), "--file", f],
+        vec!["sign", "init", "--dir", "s2", "--group", f, "--file", s(&h.card)],
+    ];
+    for args in cases {
+        refused(&run_with_deadline(env.dir.path(), &args), &["is not a regular file"]);
+    }
+    // A FIFO planted in a ceremony folder under a participant's name is a stray, not a hang.
+    let c = frostsign::ceremony::dkg::DkgCeremony::load(
+        &frostsign::exchange::folder::Folder::open(&env.path("cer")).unwrap(),
+    )
+    .unwrap();
+    let planted = env.path("cer").join(frostsign::ceremony::dkg::names::round1(&c.cards()[0]));
+    fs::remove_file(&planted).unwrap();
+    assert!(Command::new("mkfifo").arg(&planted).status().unwrap().success());
+    let out = run_with_deadline(env.dir.path(), &["dkg", "status", "--dir", "cer"]);
+    out.contains("is not a regular file");
+}
+
+/// An unknown sender's `from:` field, with bidi and zero-width characters, is shown escaped.
+#[test]
+fn an_unknown_senders_name_is_shown_escaped() {
+    let env = Env::new();
+    let hs = env.holders(2);
+    env.dkg_init("cer", 2, &hs).ok();
+    let dir = env.path("cer");
+    hs[0].dkg_step(&dir).ok();
+    let c =
+        frostsign::ceremony::dkg::DkgCeremony::load(&frostsign::exchange::folder::Folder::open(&dir).unwrap()).unwrap();
+    let path = dir.join(frostsign::ceremony::dkg::names::round1(&c.cards()[0]));
+    let text = fs::read_to_string(&path).unwrap();
+    let fpr = c.cards()[0].fingerprint().compact();
+    fs::write(&path, text.replace(&format!("from: {fpr}"), "from: Bob\u{202e}\u{200b}ecilA\u{2028}ok")).unwrap();
+    for out in [hs[1].dkg_step(&dir), env.run(&["dkg", "status", "--dir", "cer"])] {
+        out.contains("unknown sender `Bob\\u{202e}\\u{200b}ecilA\\u{2028}ok`");
+        let all = out.all();
+        assert!(!all.contains('\u{202e}') && !all.contains('\u{200b}') && !all.contains('\u{2028}'), "{all:?}");
+    }
+}
+
+/// Item 12 of issue 8, measured: the group key signs several formats, and a bare `signify -V` with the
+/// group's signify key accepts the group's other signed byte strings as "files" (what docs/security.md and
+/// docs/verify.md warn about); `signify -C`, which verifies a signed manifest, rejects every one of them
+/// (exit 1), because none of them is a manifest.
+#[test]
+fn only_signify_dash_c_with_the_manifest_proves_a_file_bare_signify_v_accepts_other_messages() {
+    use base64::Engine;
+    if !require_tool("signify-openbsd", INSTALL_TOOLS) {
+        return;
+    }
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let env = Env::new();
+    let hs = env.holders(2);
+    let group = env.dkg("kg", 2, &hs);
+    let artifact = env.path("app.txt");
+    fs::write(&artifact, "hello\n").unwrap();
+    let d = env.path("s");
+    env.run(&[
+        "sign",
+        "init",
+        "--dir",
+        s(&d),
+        "--group",
+        s(&group),
+        "--file",
+        s(&artifact),
+        "--format",
+        "minisign,ssh,signify-manifest",
+    ])
+    .ok();
+    for _ in 0..3 {
+        for h in &hs {
+            h.run(&["sign", "step", "--dir", s(&d), "--file", s(&artifact), "--yes"]).ok();
+        }
+        env.run(&["sign", "collect", "--dir", s(&d)]);
+    }
+    let signify_pub = env.path("signify.pub");
+    env.run(&["group", "export", "--key", s(&group), "--format", "signify", "--out", s(&signify_pub)]).ok();
+    let pub_line = fs::read_to_string(&signify_pub).unwrap().lines().nth(1).unwrap().to_string();
+    let keynum = b64.decode(pub_line).unwrap()[2..10].to_vec();
+    let sigfile = |sig: &[u8], embedded: &[u8]| {
+        let mut raw = b"Ed".to_vec();
+        raw.extend_from_slice(&keynum);
+        raw.extend_from_slice(sig);
+        let mut out = format!("untrusted comment: lifted from another format\n{}\n", b64.encode(raw)).into_bytes();
+        out.extend_from_slice(embedded);
+        out
+    };
+    // The group's other signed messages and their signatures: minisign's two, and the SSHSIG blob.
+    let minisig = fs::read_to_string(d.join("app.txt.minisig")).unwrap();
+    let lines: Vec<&str> = minisig.lines().collect();
+    let sig1 = b64.decode(lines[1]).unwrap()[10..].to_vec();
+    let tc = lines[2].strip_prefix("trusted comment: ").unwrap();
+    let sig2 = b64.decode(lines[3]).unwrap();
+    let digest = {
+        use blake2::Digest;
+        blake2::Blake2b512::digest(fs::read(&artifact).unwrap()).to_vec()
+    };
+    let sha = {
+        use sha2::Digest;
+        sha2::Sha256::digest(fs::read(&artifact).unwrap())
+    };
+    let sshsig = frostsign::formats::ssh::parse_signature(&fs::read_to_string(d.join("app.txt.sig")).unwrap()).unwrap();
+    let ssh_blob = frostsign::formats::ssh::signed_data("file", &sha.into());
+    let cases: [(&str, Vec<u8>, Vec<u8>); 3] = [
+        ("BLAKE2b digest", digest, sig1.clone()),
+        ("minisign global message", [sig1.as_slice(), tc.as_bytes()].concat(), sig2),
+        ("SSHSIG signed data", ssh_blob, sshsig.signature.to_vec()),
+    ];
+    for (what, message, sig) in cases {
+        let (m, x, c) = (env.path("message.bin"), env.path("message.sig"), env.path("embedded.sig"));
+        fs::write(&m, &message).unwrap();
+        fs::write(&x, sigfile(&sig, b"")).unwrap();
+        fs::write(&c, sigfile(&sig, &message)).unwrap();
+        let v = Command::new("signify-openbsd")
+            .args(["-V", "-p", s(&signify_pub), "-x", s(&x), "-m", s(&m)])
+            .output()
+            .unwrap();
+        assert!(v.status.success(), "{what}: bare signify -V was expected to accept it (the documented risk)");
+        let c = Command::new("signify-openbsd")
+            .current_dir(env.dir.path())
+            .args(["-C", "-p", s(&signify_pub), "-x", s(&c), "app.txt"])
+            .output()
+            .unwrap();
+        assert!(!c.status.success(), "{what}: signify -C accepted another format's message as a manifest");
+    }
+    // The real manifest verifies with -C.
+    let ok = Command::new("signify-openbsd")
+        .current_dir(env.dir.path())
+        .args(["-C", "-p", s(&signify_pub), "-x", s(&d.join("SHA256.sig")), "app.txt"])
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+}
