@@ -686,14 +686,8 @@ fn one_changed_byte_in_any_artifact_or_signature_makes_every_verifier_fail() {
 // 3. git tags
 // ---------------------------------------------------------------------------------------------------------
 
-#[test]
-fn a_signed_git_tag_verifies_with_git_tag_v_and_a_clone_with_another_commit_refuses() {
-    if !require_tool("git", INSTALL_TOOLS) || !require_tool("ssh-keygen", INSTALL_TOOLS) {
-        return;
-    }
-    let fx = Fx::new(&[("unused.txt", b"x".to_vec())]);
-    let env = &fx.env;
-    // The release manager's repository and each keyholder's clone.
+/// The release manager's repository `repo/` with one commit on `main`; returns its path and that commit.
+fn release_repo(env: &Env) -> (PathBuf, String) {
     let repo = env.path("repo");
     fs::create_dir_all(&repo).unwrap();
     git(&repo, &["init", "-q", "-b", "main"]);
@@ -703,11 +697,127 @@ fn a_signed_git_tag_verifies_with_git_tag_v_and_a_clone_with_another_commit_refu
     git(&repo, &["add", "README"]);
     git(&repo, &["commit", "-q", "-m", "Initial commit"]);
     let head = git(&repo, &["rev-parse", "main"]);
-    let clone = |name: &str| -> PathBuf {
-        let c = env.path(&format!("clone-{name}"));
-        git(env.dir.path(), &["clone", "-q", s(&repo), s(&c)]);
-        c
-    };
+    (repo, head)
+}
+
+/// A keyholder's own clone of `repo`, `clone-<name>/`.
+fn clone_of(env: &Env, repo: &Path, name: &str) -> PathBuf {
+    let c = env.path(&format!("clone-{name}"));
+    git(env.dir.path(), &["clone", "-q", s(repo), s(&c)]);
+    c
+}
+
+/// `sign init --git-tag TAG --git-ref REF` in the session folder `dir`.
+fn init_tag(fx: &Fx, repo: &Path, dir: &Path, tag: &str, git_ref: &str) -> Out {
+    let (tag, git_ref) = (format!("--git-tag={tag}"), format!("--git-ref={git_ref}"));
+    let args = ["sign", "init", "--dir", s(dir), "--group", s(&fx.group), &tag, "--repo", s(repo), &git_ref];
+    run_env(fx.env.dir.path(), &args, GIT_ENV)
+}
+
+#[test]
+fn tag_and_ref_names_are_checked_as_git_check_ref_format_does() {
+    if !require_tool("git", INSTALL_TOOLS) {
+        return;
+    }
+    let fx = Fx::new(&[("unused.txt", b"x".to_vec())]);
+    let (repo, _) = release_repo(&fx.env);
+    let git_accepts =
+        |args: &[&str]| prog(&repo, "git", &[&["check-ref-format"], args].concat(), None, GIT_ENV).code == 0;
+    let dir = |n: usize| fx.env.path(&format!("t{n}"));
+    // A tag name is valid where `git check-ref-format refs/tags/NAME` says so, and only there.
+    let tags = [
+        "v1.0.0",
+        "release/1.4",
+        "v1@2",
+        "a.lock.b",
+        "x-y_z+w",
+        "\u{fc}ber",
+        "HEAD",
+        "v{1}",
+        "@a",
+        "a/b/c",
+        "/etc/evil",
+        "/",
+        "release/",
+        "a//b",
+        ".hidden",
+        "a/.b",
+        "a/./b",
+        "a/../b",
+        "a..b",
+        "a.lock",
+        "a/b.lock",
+        "a@{1}",
+        "@",
+        "a b",
+        "a~1",
+        "a^",
+        "a:b",
+        "a?",
+        "a*",
+        "a[1",
+        "a\\b",
+        "v1.",
+        "a\u{1}",
+        "a\u{7f}",
+        "a\tb",
+        "",
+    ];
+    let mut verdicts = [0, 0];
+    for (n, tag) in tags.iter().enumerate() {
+        let git_ok = git_accepts(&[&format!("refs/tags/{tag}")]);
+        let out = init_tag(&fx, &repo, &dir(n), tag, "main");
+        verdicts[git_ok as usize] += 1;
+        if git_ok {
+            out.ok().contains("Opened signing session");
+        } else {
+            refused(&out, &["is not a valid git tag name: "]);
+            assert!(!dir(n).join("request.txt").exists(), "{tag:?}");
+        }
+    }
+    assert!(verdicts[0] >= 20 && verdicts[1] >= 9, "the table covers both verdicts: {verdicts:?}");
+    // A --git-ref is valid where `git check-ref-format --allow-onelevel REF` says so.
+    let refs = [
+        "main",
+        "refs/heads/main",
+        "HEAD",
+        "/main",
+        "main/",
+        "main..x",
+        "main~1",
+        "main^{commit}",
+        "ma in",
+        "a.lock",
+        "@",
+    ];
+    for (n, git_ref) in refs.iter().enumerate() {
+        let out = init_tag(&fx, &repo, &dir(100 + n), &format!("ref-{n}"), git_ref);
+        no_panic(&out);
+        let said = out.all().contains("is not a valid git ref name: ");
+        assert_eq!(said, !git_accepts(&["--allow-onelevel", git_ref]), "{git_ref}:\n{}", out.all());
+    }
+    // frostsign is stricter than git in three ways, each said.
+    let long = "v".repeat(201);
+    for (tag, why) in [
+        ("-rc1", "it starts with `-`"),
+        ("v1\u{202e}", "it contains invisible formatting characters"),
+        (long.as_str(), "it is longer than 200 bytes"),
+    ] {
+        assert!(git_accepts(&[&format!("refs/tags/{tag}")]), "{tag}");
+        refused(&init_tag(&fx, &repo, &dir(200), tag, "main"), &[&format!("is not a valid git tag name: {why}")]);
+    }
+}
+
+#[test]
+fn a_signed_git_tag_verifies_with_git_tag_v_and_a_clone_with_another_commit_refuses() {
+    if !require_tool("git", INSTALL_TOOLS) || !require_tool("ssh-keygen", INSTALL_TOOLS) {
+        return;
+    }
+    let fx = Fx::new(&[("unused.txt", b"x".to_vec())]);
+    let env = &fx.env;
+    // The release manager's repository and each keyholder's clone.
+    let (repo, head) = release_repo(env);
+    let clone = |name: &str| clone_of(env, &repo, name);
     let (alice, bob, carol) = (clone("alice"), clone("bob"), clone("carol"));
     // Carol's clone has another commit for main.
     git(&carol, &["config", "user.name", "Carol"]);
