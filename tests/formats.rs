@@ -809,6 +809,61 @@ fn tag_and_ref_names_are_checked_as_git_check_ref_format_does() {
 }
 
 #[test]
+fn a_crafted_tag_name_is_refused_by_every_party_and_a_tag_with_a_slash_is_written_as_one_file() {
+    if !require_tool("git", INSTALL_TOOLS) || !require_tool("ssh-keygen", INSTALL_TOOLS) {
+        return;
+    }
+    let fx = Fx::new(&[("unused.txt", b"x".to_vec())]);
+    let env = &fx.env;
+    let (repo, _) = release_repo(env);
+    let clones = [clone_of(env, &repo, "alice"), clone_of(env, &repo, "bob")];
+    let t = env.path("tag-session");
+    init_tag(&fx, &repo, &t, "release/v1.0", "main").ok().contains("git tag `release/v1.0` on commit");
+
+    // The request is signed by nobody: one edited to tag an absolute path is refused by every party.
+    let request = t.join("request.txt");
+    let original = fs::read_to_string(&request).unwrap();
+    let evil = env.path("evil");
+    fs::write(&request, original.replace("git-tag: release/v1.0\n", &format!("git-tag: {}\n", s(&evil)))).unwrap();
+    let before = snapshot(&t);
+    let step = |name: &str| {
+        let clone = &clones[(name == "Bob") as usize];
+        run_as(fx.h(name), &["sign", "step", "--dir", s(&t), "--repo", s(clone), "--yes"], GIT_ENV)
+    };
+    let out_dir = env.path("out");
+    let collect = || {
+        let args = ["sign", "collect", "--dir", s(&t), "--repo", s(&repo), "--out", s(&out_dir)];
+        run_env(env.dir.path(), &args, GIT_ENV)
+    };
+    let says = "field `git-tag`: not a valid git tag name: it starts or ends with `/`";
+    for out in [step("Alice"), collect(), fx.run(&["sign", "status", "--dir", s(&t)])] {
+        refused(&out, &[says]);
+    }
+    assert_eq!(snapshot(&t), before);
+    assert!(!evil.with_extension("tag").exists() && !out_dir.exists());
+    fs::write(&request, &original).unwrap();
+
+    // `release/v1.0` is written as the one file `release-v1.0.tag` in --out; a link planted under that name
+    // is replaced, never written through.
+    fs::create_dir_all(&out_dir).unwrap();
+    let victim = env.path("victim.txt");
+    fs::write(&victim, "not to be overwritten\n").unwrap();
+    let written = out_dir.join("release-v1.0.tag");
+    std::os::unix::fs::symlink(&victim, &written).unwrap();
+    assert_eq!(fx.drive(&["Alice", "Bob"], |h| step(&h.name), collect), 2);
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "not to be overwritten\n");
+    assert!(fs::symlink_metadata(&written).unwrap().file_type().is_file());
+    assert_eq!(files_under(&out_dir), std::slice::from_ref(&written));
+    assert_eq!(git(&repo, &["cat-file", "tag", "release/v1.0"]) + "\n", fs::read_to_string(&written).unwrap());
+    let allowed = env.path("allowed_signers");
+    fs::write(&allowed, fx.export(&fx.group, "allowed-signers", Some(PRINCIPAL))).unwrap();
+    let cfg = format!("gpg.ssh.allowedSignersFile={}", s(&allowed));
+    prog(&repo, "git", &["-c", "gpg.format=ssh", "-c", &cfg, "tag", "-v", "release/v1.0"], None, GIT_ENV)
+        .ok()
+        .contains(&format!("Good \"git\" signature for {PRINCIPAL}"));
+}
+
+#[test]
 fn a_signed_git_tag_verifies_with_git_tag_v_and_a_clone_with_another_commit_refuses() {
     if !require_tool("git", INSTALL_TOOLS) || !require_tool("ssh-keygen", INSTALL_TOOLS) {
         return;

@@ -1021,3 +1021,54 @@ fn a_keyholder_not_chosen_destroys_its_nonces() {
     assert!(d.join("late.bin.minisig").exists());
     assert!(!d.join(names::share(1, 1, &fx.card("Carol"))).exists());
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Issue 8: output names stay in their folder
+// ---------------------------------------------------------------------------------------------------------
+
+#[test]
+fn output_names_that_collide_or_name_an_artifact_are_refused_at_init_and_in_a_crafted_request() {
+    let fx = Fx::new(2, 3, &[("SHA256", b"sums\n"), ("app.tar", b"app"), ("app.tar.sig", b"a file, not a signature")]);
+    let init = |dir: &str, files: &[&Path], format: &str| {
+        let d = fx.env.path(dir);
+        let mut args = vec!["sign", "init", "--dir", s(&d), "--group", s(&fx.group), "--format", format];
+        for f in files {
+            args.extend(["--file", s(f)]);
+        }
+        (fx.env.run(&args), d)
+    };
+    let [sums, app, app_sig] = [0, 1, 2].map(|k| fx.artifacts[k].as_path());
+    let (out, d) = init("collide", &[sums], "ssh,signify-manifest");
+    refused(
+        &out,
+        &[
+            "cannot open this session: two outputs would be named `SHA256.sig`: the ssh signature of `SHA256` and the signify manifest",
+            "rename the artifact, or leave one of the formats out",
+        ],
+    );
+    assert!(!d.join("request.txt").exists());
+    // With `--out dist` the signature would overwrite the artifact.
+    let (out, d) = init("artifact", &[app, app_sig], "minisign,ssh");
+    refused(&out, &["the ssh signature of `app.tar` would be named `app.tar.sig`, like an artifact of the session"]);
+    assert!(!d.join("request.txt").exists());
+    // A file name the file system cannot hold.
+    let long = fx.env.path(&"a".repeat(250));
+    fs::write(&long, b"x").unwrap();
+    let (out, _) = init("long", &[&long], "minisign");
+    refused(&out, &["which is not one file name of at most 255 bytes"]);
+
+    // A request crafted to add the colliding format is refused by every party, and nothing is written.
+    let (out, d) = init("crafted", &[sums], "ssh");
+    out.ok();
+    let request = d.join("request.txt");
+    let text = fs::read_to_string(&request).unwrap();
+    fs::write(&request, text.replacen("format: ssh\n", "format: ssh\nformat: signify-manifest\n", 1)).unwrap();
+    let before = snapshot(&d);
+    let says = "two outputs would be named `SHA256.sig`";
+    let alice = fx.h("Alice");
+    refused(&run_as(alice, &["sign", "step", "--dir", s(&d), "--file", s(sums), "--yes"], &[]), &[says]);
+    refused(&fx.collect(&d), &[says]);
+    refused(&status(&fx, &d), &[says]);
+    assert_eq!(snapshot(&d), before);
+    assert!(signing_state(alice).is_empty());
+}

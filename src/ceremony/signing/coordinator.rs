@@ -6,8 +6,9 @@
 //! share is named and no signature is written from it.
 
 use super::{
-    current_attempt, decode_hex_list, excluded, names, Artifact, CommitPayload, Format, PackageFile, Request,
-    RequestSpec, SharePayload, Slot, GROUP_COPY, KIND_COMMIT, KIND_SHARE, MANIFEST_FILE, REQUEST_FILE,
+    current_attempt, decode_hex_list, excluded, is_session_file, is_single_component, names, Artifact, CommitPayload,
+    Format, Output, PackageFile, Request, RequestSpec, SharePayload, Slot, GROUP_COPY, KIND_COMMIT, KIND_SHARE,
+    REQUEST_FILE,
 };
 use crate::card::Card;
 use crate::error::{Error, Result};
@@ -17,7 +18,7 @@ use crate::formats::minisign::{self, MinisignSignature};
 use crate::formats::{signify, ssh};
 use crate::group::OpenPgpIdentity;
 use crate::group::{identifier, Group};
-use crate::textdoc::DocWriter;
+use crate::textdoc::{printable, DocWriter};
 use ed25519_dalek::{Signature, VerifyingKey};
 use frost_ed25519 as frost;
 use std::collections::BTreeMap;
@@ -510,6 +511,20 @@ pub fn collect(dir: &Path, opts: &CollectOptions) -> Result<CollectReport> {
     Ok(report)
 }
 
+/// The path of output `name` in `out_dir`: refused unless `name` is one file name directly in the folder.
+fn output_path(out_dir: &Path, name: &str) -> Result<PathBuf> {
+    if !is_single_component(name) || is_session_file(name) {
+        return Err(Error::new(format!(
+            "refusing to write `{}`: not one file name of the output folder",
+            printable(name, 120)
+        )));
+    }
+    Ok(out_dir.join(name))
+}
+
+/// Build every output, check each against the request and the group key, and only then write them all,
+/// each as one file directly in `out_dir` (an atomic rename: a link planted under an output's name is
+/// replaced, never written through).
 #[allow(clippy::too_many_arguments)]
 fn write_outputs(
     s: &Session,
@@ -520,7 +535,6 @@ fn write_outputs(
     signers: &[usize],
     report: &mut CollectReport,
 ) -> Result<()> {
-    crate::fsx::ensure_dir(out_dir)?;
     let req = &s.req;
     let key = s.group.key();
     let key_id = minisign::key_id(key);
@@ -532,16 +546,11 @@ fn write_outputs(
         names_of(&s.group, signers)
     );
     let ev = req.evidence();
-    let mut write = |name: String, text: &str| -> Result<()> {
-        let path = out_dir.join(name);
-        crate::fsx::atomic_write(&path, text.as_bytes(), crate::fsx::PUBLIC_FILE)?;
-        report.outputs.push(path);
-        Ok(())
-    };
-    for (i, slot) in req.phase1_slots().into_iter().enumerate() {
-        let sig = &sig1[i];
-        match slot {
-            Slot::Minisign(k) => {
+    let mut files: Vec<(PathBuf, String)> = Vec::new();
+    for (output, name) in req.outputs() {
+        let sig = &sig1[req.phase1_index(output.slot()).expect("every output has a phase-1 message")];
+        let text = match output {
+            Output::Minisign(k) => {
                 let a = &req.artifacts()[k];
                 let g = req.phase2_slots().iter().position(|x| *x == Slot::MinisignGlobal(k)).expect("phase 2 slot");
                 let m = MinisignSignature {
@@ -552,28 +561,20 @@ fn write_outputs(
                 };
                 crate::verify::check_minisign(key, &key_id, &a.digests.blake2b, &m)
                     .map_err(|e| Error::new(format!("internal error: the finished signature does not verify: {e}")))?;
-                write(format!("{}.minisig", a.name), &m.encode(&format!("signature from {who}")))?;
+                m.encode(&format!("signature from {who}"))
             }
-            Slot::Ssh(k) => {
-                write(format!("{}.sig", req.artifacts()[k].name), &ssh::armored_signature(key, "file", sig))?
-            }
-            Slot::Openpgp(k) => {
+            Output::Ssh(_) => ssh::armored_signature(key, "file", sig),
+            Output::Openpgp(k) => {
                 let pgp = req.openpgp_key().expect("checked shape");
-                write(
-                    format!("{}.asc", req.artifacts()[k].name),
-                    &pgp.armored_signature(req.signature_time(), &ev.openpgp[k], sig),
-                )?
+                pgp.armored_signature(req.signature_time(), &ev.openpgp[k], sig)
             }
-            Slot::SignifyManifest => write(
-                MANIFEST_FILE.to_string(),
-                &signify::signed_manifest(
-                    &key_id,
-                    sig,
-                    &format!("verify with the signify key of {who}"),
-                    &req.manifest(&ev),
-                ),
-            )?,
-            Slot::OpenpgpCertification => {
+            Output::SignifyManifest => signify::signed_manifest(
+                &key_id,
+                sig,
+                &format!("verify with the signify key of {who}"),
+                &req.manifest(&ev),
+            ),
+            Output::OpenpgpIdentity | Output::OpenpgpPublicKey => {
                 let id = OpenPgpIdentity {
                     group: s.group.fingerprint(),
                     key: req.openpgp_key().expect("checked shape"),
@@ -582,20 +583,25 @@ fn write_outputs(
                 };
                 OpenPgpIdentity::parse(&id.encode(), &s.group)
                     .map_err(|e| Error::new(format!("internal error: the certification does not verify: {e}")))?;
-                write("group.openpgp".into(), &id.encode())?;
-                write("group-openpgp.asc".into(), &id.armored_public_key())?;
-            }
-            Slot::GitTag => {
-                let tag = req.git().expect("checked shape");
-                let object = super::git::signed_object(tag, key, sig);
-                write(format!("{}.tag", tag.name), &object)?;
-                if let Some(repo) = &opts.repo {
-                    let id = super::git::import(repo, tag, &object)?;
-                    report.did.push(format!("stored the signed tag `{}` ({id}) in `{}`", tag.name, repo.display()));
+                if output == Output::OpenpgpIdentity {
+                    id.encode()
+                } else {
+                    id.armored_public_key()
                 }
             }
-            Slot::MinisignGlobal(_) => unreachable!("phase 2 slot in phase 1"),
-        }
+            Output::GitTag => super::git::signed_object(req.git().expect("checked shape"), key, sig),
+        };
+        files.push((output_path(out_dir, &name)?, text));
+    }
+    crate::fsx::ensure_dir(out_dir)?;
+    for (path, text) in &files {
+        crate::fsx::atomic_write(path, text.as_bytes(), crate::fsx::PUBLIC_FILE)?;
+        report.outputs.push(path.clone());
+    }
+    if let (Some(repo), Some(tag)) = (&opts.repo, req.git()) {
+        let object = &files.iter().find(|(p, _)| p.ends_with(tag.file_name())).expect("the tag output").1;
+        let id = super::git::import(repo, tag, object)?;
+        report.did.push(format!("stored the signed tag `{}` ({id}) in `{}`", tag.name, repo.display()));
     }
     report.did.push(format!("aggregated and verified the group signatures; wrote {} file(s)", report.outputs.len()));
     Ok(())

@@ -5,7 +5,7 @@
 //! against the request's digests and trusted comments.
 
 use super::coordinator::Session;
-use super::{current_attempt, excluded, names, AttestedArtifact, PackageFile, Request, Slot, KIND_SHARE};
+use super::{current_attempt, excluded, names, AttestedArtifact, Output, PackageFile, Request, KIND_SHARE};
 use crate::error::Result;
 use crate::exchange::message::Expect;
 use crate::formats::minisign::{self, MinisignSignature};
@@ -100,65 +100,47 @@ pub fn check_outputs(req: &Request, group: &Group, dir: &Path) -> Vec<OutputStat
     let key_id = minisign::key_id(key);
     let ev = req.evidence();
     let read = |name: &str| crate::fsx::read_text_untrusted(&dir.join(name), 1024 * 1024).ok();
-    let mut out = Vec::new();
-    for slot in req.phase1_slots() {
-        let (file, format, artifact, valid) = match slot {
-            Slot::Minisign(k) => {
-                let a = &req.artifacts()[k];
-                let f = format!("{}.minisig", a.name);
-                let ok = read(&f).and_then(|t| MinisignSignature::parse(&t).ok()).is_some_and(|sig| {
-                    sig.trusted_comment == req.trusted_comment(a)
-                        && crate::verify::check_minisign(key, &key_id, &a.digests.blake2b, &sig).is_ok()
-                });
-                (f, "minisign", Some(k), ok)
-            }
-            Slot::Ssh(k) => {
-                let a = &req.artifacts()[k];
-                let f = format!("{}.sig", a.name);
-                let ok = read(&f).and_then(|t| ssh::parse_signature(&t).ok()).is_some_and(|sig| {
-                    sig.hash == "sha256" && crate::verify::check_ssh(key, "file", &a.digests.sha256, &sig).is_ok()
-                });
-                (f, "ssh", Some(k), ok)
-            }
-            Slot::Openpgp(k) => {
-                let f = format!("{}.asc", req.artifacts()[k].name);
-                let ok = read(&f).and_then(|t| openpgp::parse_signature(&t).ok()).is_some_and(|sig| {
+    let identity = || {
+        read("group.openpgp")
+            .and_then(|t| OpenPgpIdentity::parse(&t, group).ok())
+            .filter(|id| Some(id.key) == req.openpgp_key() && Some(id.uid.as_str()) == req.openpgp_uid())
+    };
+    req.outputs()
+        .into_iter()
+        .map(|(output, file)| {
+            let text = read(&file);
+            let valid = text.is_some_and(|t| match output {
+                Output::Minisign(k) => {
+                    let a = &req.artifacts()[k];
+                    MinisignSignature::parse(&t).is_ok_and(|sig| {
+                        sig.trusted_comment == req.trusted_comment(a)
+                            && crate::verify::check_minisign(key, &key_id, &a.digests.blake2b, &sig).is_ok()
+                    })
+                }
+                Output::Ssh(k) => ssh::parse_signature(&t).is_ok_and(|sig| {
+                    sig.hash == "sha256"
+                        && crate::verify::check_ssh(key, "file", &req.artifacts()[k].digests.sha256, &sig).is_ok()
+                }),
+                Output::Openpgp(k) => openpgp::parse_signature(&t).is_ok_and(|sig| {
                     Some(sig.trailer()) == req.openpgp_file_trailer()
                         && crate::verify::check_openpgp(key, &ev.openpgp[k], &sig).is_ok()
-                });
-                (f, "openpgp", Some(k), ok)
-            }
-            Slot::SignifyManifest => {
-                let f = super::MANIFEST_FILE.to_string();
-                let ok = read(&f).and_then(|t| signify::parse_signed_manifest(&t).ok()).is_some_and(|sm| {
+                }),
+                Output::SignifyManifest => signify::parse_signed_manifest(&t).is_ok_and(|sm| {
                     sm.manifest == req.manifest(&ev) && crate::verify::check_manifest(key, &key_id, &sm).is_ok()
-                });
-                (f, "signify-manifest", None, ok)
-            }
-            Slot::OpenpgpCertification => {
-                let f = "group.openpgp".to_string();
-                let ok = read(&f)
-                    .and_then(|t| OpenPgpIdentity::parse(&t, group).ok())
-                    .is_some_and(|id| Some(id.key) == req.openpgp_key() && Some(id.uid.as_str()) == req.openpgp_uid());
-                (f, "openpgp-certification", None, ok)
-            }
-            Slot::GitTag => {
-                let tag = req.git().expect("checked shape");
-                let f = format!("{}.tag", tag.name);
-                let payload = String::from_utf8(tag.payload()).unwrap_or_default();
-                let ok = read(&f).is_some_and(|t| {
+                }),
+                Output::OpenpgpIdentity => identity().is_some(),
+                Output::OpenpgpPublicKey => identity().is_some_and(|id| t == id.armored_public_key()),
+                Output::GitTag => {
+                    let payload = String::from_utf8(req.git().expect("checked shape").payload()).unwrap_or_default();
                     t.strip_prefix(&payload).and_then(|sig| ssh::parse_signature(sig).ok()).is_some_and(|sig| {
                         let digest: [u8; 32] = sha2::Sha256::digest(payload.as_bytes()).into();
                         sig.hash == "sha256" && crate::verify::check_ssh(key, "git", &digest, &sig).is_ok()
                     })
-                });
-                (f, "git-tag", None, ok)
-            }
-            Slot::MinisignGlobal(_) => continue,
-        };
-        out.push(OutputStatus { file, format, artifact, valid });
-    }
-    out
+                }
+            });
+            OutputStatus { file, format: output.format(), artifact: output.artifact(), valid }
+        })
+        .collect()
 }
 
 /// Compute the status of the session in `dir`.
