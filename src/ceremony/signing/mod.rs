@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::formats::openpgp::PgpKey;
 use crate::formats::{minisign, signify, ssh};
 use crate::group::{Group, GroupFingerprint};
-use crate::textdoc::{parse_hex, DocError, DocWriter, Document, Need};
+use crate::textdoc::{parse_hex, printable, DocError, DocWriter, Document, Need};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -599,7 +599,8 @@ impl Request {
                 .with_help("open one with `frostsign sign init --dir DIR --group group.pub --file ARTIFACT`"));
         }
         let text = crate::fsx::read_text_untrusted(&path, 4 * 1024 * 1024)?;
-        Request::parse(&text).map_err(|e| Error::file(&path, format!("not a valid signing request: {e}")))
+        Request::parse(&text)
+            .map_err(|e| Error::file(&path, format!("not a valid signing request: {}", printable(&e.to_string(), 400))))
     }
 
     /// Random session id.
@@ -921,6 +922,120 @@ pub struct SharePayload {
     pub shares: Vec<String>,
 }
 
+/// A keyholder's commitment file, decoded in full and checked against the request when it is read, so that
+/// a malformed one is caught where the keyholder's signature on it proves who sent it.
+#[derive(Clone, Debug)]
+pub struct Commitment {
+    /// The digests the keyholder attests it computed (names and hex digests checked).
+    pub attested: Vec<AttestedArtifact>,
+    /// True if the attested digests are the request's.
+    pub matches_request: bool,
+    /// One FROST commitment per phase-1 message.
+    pub phase1: Vec<frost_ed25519::round1::SigningCommitments>,
+    /// One FROST commitment per phase-2 message.
+    pub phase2: Vec<frost_ed25519::round1::SigningCommitments>,
+}
+
+impl Commitment {
+    /// Decode the payload of a `commit-a<A>-<FPR>.txt` signed for attempt `attempt`; the error says what is
+    /// malformed (the file's signer sent it).
+    pub fn decode(payload: &[u8], req: &Request, attempt: u32) -> std::result::Result<Commitment, String> {
+        let p: CommitPayload =
+            serde_json::from_slice(payload).map_err(|e| format!("its payload is not a signing commitment ({e})"))?;
+        if p.attempt != attempt {
+            return Err(format!("its payload says attempt {}, but it is signed for attempt {attempt}", p.attempt));
+        }
+        let decode = |list: &[String], phase: u8, want: usize| {
+            if list.len() != want {
+                return Err(format!("it holds {} phase-{phase} commitments, the request needs {want}", list.len()));
+            }
+            list.iter()
+                .enumerate()
+                .map(|(k, h)| {
+                    hex::decode(h)
+                        .ok()
+                        .and_then(|b| frost_ed25519::round1::SigningCommitments::deserialize(&b).ok())
+                        .ok_or_else(|| format!("its phase-{phase} commitment {} is not a FROST commitment", k + 1))
+                })
+                .collect::<std::result::Result<Vec<_>, String>>()
+        };
+        let phase1 = decode(&p.phase1, 1, req.phase1_count())?;
+        let phase2 = decode(&p.phase2, 2, req.phase2_count())?;
+        if p.artifacts.len() != req.artifacts().len() {
+            return Err(format!(
+                "it attests digests of {} artifacts, but the request lists {}",
+                p.artifacts.len(),
+                req.artifacts().len()
+            ));
+        }
+        for (k, (x, a)) in p.artifacts.iter().zip(req.artifacts()).enumerate() {
+            if x.name != a.name {
+                return Err(format!(
+                    "its attested artifact {} is not `{}`, the request's artifact {}",
+                    k + 1,
+                    a.name,
+                    k + 1
+                ));
+            }
+            if parse_hex::<64>(&x.blake2b).is_none() || parse_hex::<32>(&x.sha256).is_none() {
+                return Err(format!("its attested digests of `{}` are not a BLAKE2b-512 and a SHA-256 digest", a.name));
+            }
+        }
+        let matches_request =
+            p.artifacts.iter().zip(req.artifacts()).all(|(x, a)| *x == AttestedArtifact::new(&a.name, &a.digests));
+        Ok(Commitment { attested: p.artifacts, matches_request, phase1, phase2 })
+    }
+}
+
+/// Why a keyholder's validly signed share file cannot be used for a package.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ShareProblem {
+    /// The file is malformed: its signer sent a bad file (the culprit).
+    Malformed(String),
+    /// Well formed, but it answers another package than the one in the folder (the package, which nobody
+    /// signs, was replaced after the keyholder signed): nobody is to blame from this file alone.
+    OtherPackage,
+}
+
+/// Decode the payload of a `share-a<A>-p<P>-<FPR>.txt` signed for `pkg`'s attempt and phase.
+pub fn decode_shares(
+    payload: &[u8],
+    pkg: &PackageFile,
+) -> std::result::Result<Vec<frost_ed25519::round2::SignatureShare>, ShareProblem> {
+    let bad = |s: String| ShareProblem::Malformed(s);
+    let p: SharePayload = serde_json::from_slice(payload)
+        .map_err(|e| bad(format!("its payload is not a set of signature shares ({e})")))?;
+    if p.attempt != pkg.attempt || p.phase != pkg.phase {
+        return Err(bad(format!(
+            "its payload says attempt {}, phase {}, but it is signed for attempt {}, phase {}",
+            p.attempt, p.phase, pkg.attempt, pkg.phase
+        )));
+    }
+    let Some(answers) = parse_hex::<32>(&p.package) else {
+        return Err(bad("its package digest is not a SHA-256 digest".into()));
+    };
+    if answers != pkg.digest {
+        return Err(ShareProblem::OtherPackage);
+    }
+    if p.shares.len() != pkg.packages.len() {
+        return Err(bad(format!(
+            "it holds {} signature shares, the package needs {}",
+            p.shares.len(),
+            pkg.packages.len()
+        )));
+    }
+    p.shares
+        .iter()
+        .enumerate()
+        .map(|(k, h)| {
+            hex::decode(h)
+                .ok()
+                .and_then(|b| frost_ed25519::round2::SignatureShare::deserialize(&b).ok())
+                .ok_or_else(|| bad(format!("its signature share {} is not a FROST signature share", k + 1)))
+        })
+        .collect()
+}
+
 /// A phase's signing packages (`package-a<A>-p<P>.txt`), built by the coordinator.
 #[derive(Clone, Debug)]
 pub struct PackageFile {
@@ -983,9 +1098,9 @@ impl PackageFile {
             let fp = line.split(' ').next().and_then(crate::card::Fingerprint::parse_compact);
             let idx = fp
                 .and_then(|fp| group.member_index(fp))
-                .ok_or_else(|| bad("signer", format!("`{line}` is not a member of the group")))?;
+                .ok_or_else(|| bad("signer", format!("`{}` is not a member of the group", printable(line, 80))))?;
             if signers.contains(&idx) {
-                return Err(bad("signer", format!("`{line}` is listed twice")));
+                return Err(bad("signer", format!("`{}` is listed twice", printable(line, 80))));
             }
             signers.push(idx);
         }
@@ -1043,14 +1158,9 @@ pub fn excluded(dir: &Path, a: u32, group: &Group) -> Result<Vec<usize>> {
                 .next()
                 .and_then(crate::card::Fingerprint::parse_compact)
                 .and_then(|fp| group.member_index(fp))
-                .ok_or_else(|| Error::file(&path, format!("`{line}` is not a member of the group")))
+                .ok_or_else(|| Error::file(&path, format!("`{}` is not a member of the group", printable(line, 80))))
         })
         .collect()
-}
-
-/// Hex-decode a list of fixed-size items.
-pub(crate) fn decode_hex_list(list: &[String]) -> Option<Vec<Vec<u8>>> {
-    list.iter().map(|h| hex::decode(h).ok()).collect()
 }
 
 #[cfg(test)]
