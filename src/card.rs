@@ -162,7 +162,7 @@ impl Card {
         if let Some(k) = insecure {
             w = w.field("insecure-home", k.name());
         }
-        let text = w.sign(sign);
+        let text = w.sign(sign)?;
         Card::parse(&text).map_err(|e| Error::new(format!("internal error: new card does not parse: {e}")))
     }
 

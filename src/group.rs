@@ -138,7 +138,7 @@ impl Group {
         for c in confirmations {
             w = w.block("confirmation", c.as_bytes());
         }
-        let text = w.finish();
+        let text = w.finish()?;
         Group::parse(&text).map_err(|e| internal(&format!("new group file does not parse: {e}")))
     }
 
@@ -347,8 +347,8 @@ impl OpenPgpIdentity {
         group_path.with_extension("openpgp")
     }
 
-    /// Encode as a `frostsign-openpgp-key` document.
-    pub fn encode(&self) -> String {
+    /// Encode as a `frostsign-openpgp-key` document (refused if the user id cannot be written on one line).
+    pub fn encode(&self) -> Result<String> {
         DocWriter::new("openpgp-key", 1)
             .field("group", self.group.compact())
             .field("group-key", hex::encode(self.key.pk))
@@ -357,6 +357,7 @@ impl OpenPgpIdentity {
             .field("uid", &self.uid)
             .field("certification", B64.encode(self.certification))
             .finish()
+            .map_err(Error::from)
     }
 
     /// Parse and check against `group`: same key, and the certification verifies under the group key.

@@ -92,9 +92,19 @@ pub struct Document {
     signed_len: usize,
 }
 
-/// Writes a document in canonical form.
+/// Writes a document in canonical form. A value that cannot be written (a one-line field holding a
+/// control character or spaces at either end) is not written: [`DocWriter::finish`] and
+/// [`DocWriter::sign`] then return the error, so input can never make a writer panic.
 pub struct DocWriter {
     out: String,
+    error: Option<DocError>,
+}
+
+/// A document that could not be written is refused like bad input (exit 2), naming the field.
+impl From<DocError> for crate::error::Error {
+    fn from(e: DocError) -> Self {
+        crate::error::Error::new(format!("cannot write this file: {e}"))
+    }
 }
 
 fn check_line_value(v: &str) -> bool {
@@ -119,7 +129,7 @@ mod strict_tests {
 
     #[test]
     fn blocks_must_be_wrapped_canonically() {
-        let text = DocWriter::new("t", 1).block("b", &[1u8; 100]).finish();
+        let text = DocWriter::new("t", 1).block("b", &[1u8; 100]).finish().unwrap();
         let schema = [("b", Need::Required)];
         assert!(Document::parse(&text, "t", &schema, false).is_ok());
         let lines: Vec<&str> = text.lines().collect();
@@ -139,14 +149,21 @@ mod strict_tests {
 impl DocWriter {
     /// Start a document of the given type and version.
     pub fn new(doc_type: &str, version: u32) -> Self {
-        DocWriter { out: format!("frostsign-{doc_type}: {version}\n") }
+        DocWriter { out: format!("frostsign-{doc_type}: {version}\n"), error: None }
     }
 
-    /// Add a one-line field. Panics only on a programming error (a value with a newline).
+    /// Add a one-line field; a value that cannot be written on one line is remembered as the error.
     pub fn field(mut self, key: &str, value: impl fmt::Display) -> Self {
         let v = value.to_string();
-        assert!(check_line_value(&v), "field {key} has a value that cannot be written on one line");
-        self.out.push_str(&format!("{key}: {v}\n"));
+        if self.error.is_none() && !check_line_value(&v) {
+            self.error = Some(DocError::BadValue {
+                key: key.into(),
+                reason: "cannot be written on one line (empty, control characters, or spaces at either end)".into(),
+            });
+        }
+        if self.error.is_none() {
+            self.out.push_str(&format!("{key}: {v}\n"));
+        }
         self
     }
 
@@ -168,15 +185,19 @@ impl DocWriter {
     }
 
     /// Finish without a signature.
-    pub fn finish(self) -> String {
-        self.out
+    pub fn finish(self) -> Result<String, DocError> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(self.out),
+        }
     }
 
-    /// Finish with a signature over every byte written so far.
-    pub fn sign(mut self, sign: impl FnOnce(&[u8]) -> [u8; 64]) -> String {
-        let sig = sign(self.out.as_bytes());
-        self.out.push_str(&format!("signature: {}\n", B64.encode(sig)));
-        self.out
+    /// Finish with a signature over every byte written so far (nothing is signed if a field was bad).
+    pub fn sign(self, sign: impl FnOnce(&[u8]) -> [u8; 64]) -> Result<String, DocError> {
+        let mut out = self.finish()?;
+        let sig = sign(out.as_bytes());
+        out.push_str(&format!("signature: {}\n", B64.encode(sig)));
+        Ok(out)
     }
 }
 
@@ -438,6 +459,17 @@ mod tests {
             .field("item", "b")
             .block("payload", &[7u8; 100])
             .sign(|_| [9u8; 64])
+            .unwrap()
+    }
+
+    #[test]
+    fn a_value_that_cannot_be_one_line_is_an_error_not_a_panic() {
+        for bad in [" Name <a@b>", "trailing ", "two\nlines", "", "bell\u{7}"] {
+            let w = DocWriter::new("t", 1).field("tagger", bad).field("next", "ok");
+            assert!(matches!(w.finish(), Err(DocError::BadValue { key, .. }) if key == "tagger"), "{bad:?}");
+        }
+        let signed = DocWriter::new("t", 1).field("x", " y").sign(|_| panic!("nothing is signed"));
+        assert!(signed.is_err());
     }
 
     #[test]

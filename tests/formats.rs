@@ -686,14 +686,8 @@ fn one_changed_byte_in_any_artifact_or_signature_makes_every_verifier_fail() {
 // 3. git tags
 // ---------------------------------------------------------------------------------------------------------
 
-#[test]
-fn a_signed_git_tag_verifies_with_git_tag_v_and_a_clone_with_another_commit_refuses() {
-    if !require_tool("git", INSTALL_TOOLS) || !require_tool("ssh-keygen", INSTALL_TOOLS) {
-        return;
-    }
-    let fx = Fx::new(&[("unused.txt", b"x".to_vec())]);
-    let env = &fx.env;
-    // The release manager's repository and each keyholder's clone.
+/// The release manager's repository `repo/` with one commit on `main`; returns its path and that commit.
+fn release_repo(env: &Env) -> (PathBuf, String) {
     let repo = env.path("repo");
     fs::create_dir_all(&repo).unwrap();
     git(&repo, &["init", "-q", "-b", "main"]);
@@ -703,11 +697,182 @@ fn a_signed_git_tag_verifies_with_git_tag_v_and_a_clone_with_another_commit_refu
     git(&repo, &["add", "README"]);
     git(&repo, &["commit", "-q", "-m", "Initial commit"]);
     let head = git(&repo, &["rev-parse", "main"]);
-    let clone = |name: &str| -> PathBuf {
-        let c = env.path(&format!("clone-{name}"));
-        git(env.dir.path(), &["clone", "-q", s(&repo), s(&c)]);
-        c
+    (repo, head)
+}
+
+/// A keyholder's own clone of `repo`, `clone-<name>/`.
+fn clone_of(env: &Env, repo: &Path, name: &str) -> PathBuf {
+    let c = env.path(&format!("clone-{name}"));
+    git(env.dir.path(), &["clone", "-q", s(repo), s(&c)]);
+    c
+}
+
+/// `sign init --git-tag TAG --git-ref REF` in the session folder `dir`.
+fn init_tag(fx: &Fx, repo: &Path, dir: &Path, tag: &str, git_ref: &str) -> Out {
+    let (tag, git_ref) = (format!("--git-tag={tag}"), format!("--git-ref={git_ref}"));
+    let args = ["sign", "init", "--dir", s(dir), "--group", s(&fx.group), &tag, "--repo", s(repo), &git_ref];
+    run_env(fx.env.dir.path(), &args, GIT_ENV)
+}
+
+#[test]
+fn tag_and_ref_names_are_checked_as_git_check_ref_format_does() {
+    if !require_tool("git", INSTALL_TOOLS) {
+        return;
+    }
+    let fx = Fx::new(&[("unused.txt", b"x".to_vec())]);
+    let (repo, _) = release_repo(&fx.env);
+    let git_accepts =
+        |args: &[&str]| prog(&repo, "git", &[&["check-ref-format"], args].concat(), None, GIT_ENV).code == 0;
+    let dir = |n: usize| fx.env.path(&format!("t{n}"));
+    // A tag name is valid where `git check-ref-format refs/tags/NAME` says so, and only there.
+    let tags = [
+        "v1.0.0",
+        "release/1.4",
+        "v1@2",
+        "a.lock.b",
+        "x-y_z+w",
+        "\u{fc}ber",
+        "HEAD",
+        "v{1}",
+        "@a",
+        "a/b/c",
+        "/etc/evil",
+        "/",
+        "release/",
+        "a//b",
+        ".hidden",
+        "a/.b",
+        "a/./b",
+        "a/../b",
+        "a..b",
+        "a.lock",
+        "a/b.lock",
+        "a@{1}",
+        "@",
+        "a b",
+        "a~1",
+        "a^",
+        "a:b",
+        "a?",
+        "a*",
+        "a[1",
+        "a\\b",
+        "v1.",
+        "a\u{1}",
+        "a\u{7f}",
+        "a\tb",
+        "",
+    ];
+    let mut verdicts = [0, 0];
+    for (n, tag) in tags.iter().enumerate() {
+        let git_ok = git_accepts(&[&format!("refs/tags/{tag}")]);
+        let out = init_tag(&fx, &repo, &dir(n), tag, "main");
+        verdicts[git_ok as usize] += 1;
+        if git_ok {
+            out.ok().contains("Opened signing session");
+        } else {
+            refused(&out, &["is not a valid git tag name: "]);
+            assert!(!dir(n).join("request.txt").exists(), "{tag:?}");
+        }
+    }
+    assert!(verdicts[0] >= 20 && verdicts[1] >= 9, "the table covers both verdicts: {verdicts:?}");
+    // A --git-ref is valid where `git check-ref-format --allow-onelevel REF` says so.
+    let refs = [
+        "main",
+        "refs/heads/main",
+        "HEAD",
+        "/main",
+        "main/",
+        "main..x",
+        "main~1",
+        "main^{commit}",
+        "ma in",
+        "a.lock",
+        "@",
+    ];
+    for (n, git_ref) in refs.iter().enumerate() {
+        let out = init_tag(&fx, &repo, &dir(100 + n), &format!("ref-{n}"), git_ref);
+        no_panic(&out);
+        let said = out.all().contains("is not a valid git ref name: ");
+        assert_eq!(said, !git_accepts(&["--allow-onelevel", git_ref]), "{git_ref}:\n{}", out.all());
+    }
+    // frostsign is stricter than git in three ways, each said.
+    let long = "v".repeat(201);
+    for (tag, why) in [
+        ("-rc1", "it starts with `-`"),
+        ("v1\u{202e}", "it contains invisible formatting characters"),
+        (long.as_str(), "it is longer than 200 bytes"),
+    ] {
+        assert!(git_accepts(&[&format!("refs/tags/{tag}")]), "{tag}");
+        refused(&init_tag(&fx, &repo, &dir(200), tag, "main"), &[&format!("is not a valid git tag name: {why}")]);
+    }
+}
+
+#[test]
+fn a_crafted_tag_name_is_refused_by_every_party_and_a_tag_with_a_slash_is_written_as_one_file() {
+    if !require_tool("git", INSTALL_TOOLS) || !require_tool("ssh-keygen", INSTALL_TOOLS) {
+        return;
+    }
+    let fx = Fx::new(&[("unused.txt", b"x".to_vec())]);
+    let env = &fx.env;
+    let (repo, _) = release_repo(env);
+    let clones = [clone_of(env, &repo, "alice"), clone_of(env, &repo, "bob")];
+    let t = env.path("tag-session");
+    init_tag(&fx, &repo, &t, "release/v1.0", "main").ok().contains("git tag `release/v1.0` on commit");
+
+    // The request is signed by nobody: one edited to tag an absolute path is refused by every party.
+    let request = t.join("request.txt");
+    let original = fs::read_to_string(&request).unwrap();
+    let evil = env.path("evil");
+    fs::write(&request, original.replace("git-tag: release/v1.0\n", &format!("git-tag: {}\n", s(&evil)))).unwrap();
+    let before = snapshot(&t);
+    let step = |name: &str| {
+        let clone = &clones[(name == "Bob") as usize];
+        run_as(fx.h(name), &["sign", "step", "--dir", s(&t), "--repo", s(clone), "--yes"], GIT_ENV)
     };
+    let out_dir = env.path("out");
+    let collect = || {
+        let args = ["sign", "collect", "--dir", s(&t), "--repo", s(&repo), "--out", s(&out_dir)];
+        run_env(env.dir.path(), &args, GIT_ENV)
+    };
+    let says = "field `git-tag`: not a valid git tag name: it starts or ends with `/`";
+    for out in [step("Alice"), collect(), fx.run(&["sign", "status", "--dir", s(&t)])] {
+        refused(&out, &[says]);
+    }
+    assert_eq!(snapshot(&t), before);
+    assert!(!evil.with_extension("tag").exists() && !out_dir.exists());
+    fs::write(&request, &original).unwrap();
+
+    // `release/v1.0` is written as the one file `release-v1.0.tag` in --out; a link planted under that name
+    // is replaced, never written through.
+    fs::create_dir_all(&out_dir).unwrap();
+    let victim = env.path("victim.txt");
+    fs::write(&victim, "not to be overwritten\n").unwrap();
+    let written = out_dir.join("release-v1.0.tag");
+    std::os::unix::fs::symlink(&victim, &written).unwrap();
+    assert_eq!(fx.drive(&["Alice", "Bob"], |h| step(&h.name), collect), 2);
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "not to be overwritten\n");
+    assert!(fs::symlink_metadata(&written).unwrap().file_type().is_file());
+    assert_eq!(files_under(&out_dir), std::slice::from_ref(&written));
+    assert_eq!(git(&repo, &["cat-file", "tag", "release/v1.0"]) + "\n", fs::read_to_string(&written).unwrap());
+    let allowed = env.path("allowed_signers");
+    fs::write(&allowed, fx.export(&fx.group, "allowed-signers", Some(PRINCIPAL))).unwrap();
+    let cfg = format!("gpg.ssh.allowedSignersFile={}", s(&allowed));
+    prog(&repo, "git", &["-c", "gpg.format=ssh", "-c", &cfg, "tag", "-v", "release/v1.0"], None, GIT_ENV)
+        .ok()
+        .contains(&format!("Good \"git\" signature for {PRINCIPAL}"));
+}
+
+#[test]
+fn a_signed_git_tag_verifies_with_git_tag_v_and_a_clone_with_another_commit_refuses() {
+    if !require_tool("git", INSTALL_TOOLS) || !require_tool("ssh-keygen", INSTALL_TOOLS) {
+        return;
+    }
+    let fx = Fx::new(&[("unused.txt", b"x".to_vec())]);
+    let env = &fx.env;
+    // The release manager's repository and each keyholder's clone.
+    let (repo, head) = release_repo(env);
+    let clone = |name: &str| clone_of(env, &repo, name);
     let (alice, bob, carol) = (clone("alice"), clone("bob"), clone("carol"));
     // Carol's clone has another commit for main.
     git(&carol, &["config", "user.name", "Carol"]);
@@ -1144,5 +1309,34 @@ fn a_session_without_a_second_phase_leaves_no_nonce_file_once_signed() {
                 "{name} finished {what}, but nonce files of the session remain in the home"
             );
         }
+    }
+}
+
+/// The tag message and the tagger are text every signer approves: held to the plain-text rule (no bidi
+/// override, isolate, zero-width space or line separator), and a bad tagger is refused, never a panic.
+#[test]
+fn a_tag_message_or_tagger_with_hidden_characters_is_refused_cleanly() {
+    if !require_tool("git", INSTALL_TOOLS) {
+        return;
+    }
+    let fx = Fx::new(&[("unused.txt", b"x".to_vec())]);
+    let (repo, _) = release_repo(&fx.env);
+    let base = ["sign", "init", "--group", s(&fx.group), "--git-tag", "v9", "--repo", s(&repo)];
+    let cases: [(&str, &str, &str); 7] = [
+        ("--tagger", " Name <a@b>", "git-tagger"),
+        ("--tagger", "Name <a@b", "git-tagger"),
+        ("--tagger", "<a@b>", "git-tagger"),
+        ("--message", "Release \u{202e}9v", "git-message"),
+        ("--message", "Release\u{2067} v9\u{2069}", "git-message"),
+        ("--message", "Rel\u{200b}ease v9", "git-message"),
+        ("--message", "Release v9\u{2028}Signed-off", "git-message"),
+    ];
+    for (i, (flag, value, field)) in cases.iter().enumerate() {
+        let dir = fx.env.path(&format!("tag-{i}"));
+        let mut args = base.to_vec();
+        args.extend(["--dir", s(&dir), flag, value]);
+        let out = run_env(fx.env.dir.path(), &args, GIT_ENV);
+        refused(&out, &[field]);
+        assert!(!dir.join("request.txt").exists(), "{value:?}: a refused init wrote a request");
     }
 }

@@ -220,6 +220,24 @@ fn share_payload(fx: &Fx, dir: &Path, name: &str, attempt: u32, phase: u8) -> Sh
     serde_json::from_slice(opened.payload.expose()).unwrap()
 }
 
+/// The payload of the message file `file` in `d`, opened as anyone can (it is public).
+fn payload(fx: &Fx, d: &Path, file: &str, kind: &str, round: &str) -> serde_json::Value {
+    let req = Request::load(d).unwrap();
+    let path = d.join(file);
+    let e = Expect { kind, ceremony: req.digest(), round, private: false };
+    let opened = open(&fs::read_to_string(&path).unwrap(), &path, &e, fx.group().members(), None).unwrap();
+    serde_json::from_slice(opened.payload.expose()).unwrap()
+}
+
+/// Write under `file` in `d` a message of `kind` and `round` carrying `payload`, validly signed with keyholder
+/// `name`'s own identity: what a buggy or malicious client of that keyholder could publish.
+fn seal_as(fx: &Fx, d: &Path, name: &str, file: &str, kind: &str, round: &str, payload: &[u8]) {
+    let h = fx.h(name);
+    let u = Home::open(&h.home).unwrap().unlock(&PassphraseSource::new(Some(h.pass.clone()))).unwrap();
+    let req = Request::load(d).unwrap();
+    fs::write(d.join(file), seal(u.identity(), kind, req.digest(), round, None, payload).unwrap()).unwrap();
+}
+
 fn sha256_hex(b: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(b))
@@ -595,8 +613,14 @@ fn a_request_edited_after_commit_is_refused() {
     fs::write(&req_path, original.replace("comment: release 1.0", "comment: release 6.6.6")).unwrap();
     fx.step(fx.h("Alice"), &d).refused_with("changed after you committed");
     // The coordinator cannot use the old commitment with the edited request either.
+    // Alice's commitment belongs to the old request: it is not counted (not blamed), so collect waits.
     fx.step(fx.h("Bob"), &d).ok();
-    fx.collect(&d).expect_code(2).contains("another ceremony");
+    let alice_file = names::commit(1, &fx.card("Alice"));
+    fx.collect(&d)
+        .expect_code(3)
+        .contains(&format!("note: `{alice_file}` is not counted: from Alice"))
+        .contains("belongs to another ceremony")
+        .contains("waiting for any of Alice, Carol");
     assert!(!d.join("package-a1-p1.txt").exists());
 }
 
@@ -795,18 +819,22 @@ fn a_corrupted_share_is_named_and_a_restart_without_the_culprit_completes() {
     let genuine = fs::read_to_string(&bob_path).unwrap();
     let minisig = d.join("app.tar.minisig");
 
-    // 1. A byte flipped in transit: the envelope no longer verifies; collect names the file.
+    // 1. A byte flipped in transit: the envelope no longer verifies. Nobody can be blamed for an unsigned
+    // file: collect names the file and why, and waits for Bob's share as if it were not there yet.
     let at = genuine.find("payload:\n ").unwrap() + "payload:\n ".len() + 5;
     let mut bytes = genuine.clone().into_bytes();
     bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
     fs::write(&bob_path, &bytes).unwrap();
     let out = fx.collect(&d);
-    out.expect_code(2).contains(&bob_file);
+    out.expect_code(3)
+        .contains(&format!("note: `{bob_file}` is not counted: the signature of Bob"))
+        .contains("does not verify")
+        .contains("Waiting for phase-1 signature shares from Bob.");
+    assert!(!out.all().contains("culprit"), "{}", out.all());
     assert!(!minisig.exists());
     assert!(!d.join("package-a1-p2.txt").exists());
 
     // 2. Bob signs (with his own identity) a share that is well-formed but wrong: Alice's share values.
-    let req = Request::load(&d).unwrap();
     let mut payload = share_payload(&fx, &d, "Alice", 1, 1);
     assert_eq!(payload.shares.len(), 1);
     fs::write(&bob_path, &genuine).unwrap();
@@ -814,17 +842,7 @@ fn a_corrupted_share_is_named_and_a_restart_without_the_culprit_completes() {
     assert_ne!(bob_real.shares, payload.shares);
     payload.package = bob_real.package.clone();
     let bob = fx.h("Bob");
-    let u = Home::open(&bob.home).unwrap().unlock(&PassphraseSource::new(Some(bob.pass.clone()))).unwrap();
-    let forged = seal(
-        u.identity(),
-        KIND_SHARE,
-        req.digest(),
-        &names::share_round(1, 1),
-        None,
-        &serde_json::to_vec(&payload).unwrap(),
-    )
-    .unwrap();
-    fs::write(&bob_path, forged).unwrap();
+    seal_as(&fx, &d, "Bob", &bob_file, KIND_SHARE, &names::share_round(1, 1), &serde_json::to_vec(&payload).unwrap());
     let out = fx.collect(&d);
     out.expect_code(2).contains("culprit: Bob").contains("does not verify").contains("--without \"Bob\"");
     assert!(!out.all().contains("culprit: Alice"), "only the culprit is named:\n{}", out.all());
@@ -992,13 +1010,20 @@ fn status_shows_progress_and_audits_the_finished_session() {
     }
     assert!(member(&v, "Bob")["attested"].as_array().unwrap().is_empty());
 
-    // The audit re-verifies the finished signature: a tampered .minisig makes the session "failed".
+    // The audit re-verifies the finished signature: a tampered .minisig is not done. Nobody signs that file,
+    // so it is a stray, not a failure; collect writes it again from the signed shares.
     let sig = d.join("app.tar.minisig");
     let text = fs::read_to_string(&sig).unwrap();
     fs::write(&sig, text.replace("file:app.tar", "file:app.taz")).unwrap();
-    status(&fx, &d).expect_code(2).contains("does not verify");
+    status(&fx, &d)
+        .expect_code(3)
+        .contains("app.tar.minisig: not yet")
+        .contains("stray: app.tar.minisig: does not verify against the request and the group key");
     let (code, v) = status_json(&fx, &d);
-    assert_eq!((code, v["done"].clone()), (2, false.into()));
+    assert_eq!((code, v["done"].clone(), v["problems"].clone()), (3, false.into(), serde_json::json!([])));
+    assert_eq!(v["strays"][0]["file"], "app.tar.minisig");
+    fx.collect(&d).ok();
+    assert_eq!(status_json(&fx, &d).0, 0);
 }
 
 /// Principle 4: nonces live only between commit and share. A keyholder who committed but was not chosen
@@ -1208,4 +1233,295 @@ fn a_file_under_my_name_that_i_did_not_sign_is_no_evidence_and_destroys_no_nonce
     assert_eq!(payload.package, sha256_hex(fs::read_to_string(d.join("package-a1-p1.txt")).unwrap().as_bytes()));
     assert_eq!(fx.sign_with(&d, &["Alice", "Bob"]), 2);
     verify_everywhere(&fx.env, &fx.group, &fx.artifacts[0], &d.join("app.tar.minisig"), &["file:app.tar"]);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Issue 8: culprits need a signed file; unsigned files are strays; output names stay in their folder
+// ---------------------------------------------------------------------------------------------------------
+
+/// The `culprits` of `sign status --json`, as (keyholder, file, reason).
+fn culprits(v: &serde_json::Value) -> Vec<(String, String, String)> {
+    let text = |x: &serde_json::Value| x.as_str().unwrap().to_string();
+    v["culprits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (text(&c["keyholder"]), text(&c["file"]), text(&c["reason"])))
+        .collect()
+}
+
+/// The `strays` of `sign status --json`, as (file, reason), sorted.
+fn strays(v: &serde_json::Value) -> Vec<(String, String)> {
+    let text = |x: &serde_json::Value| x.as_str().unwrap().to_string();
+    let mut out: Vec<_> =
+        v["strays"].as_array().unwrap().iter().map(|c| (text(&c["file"]), text(&c["reason"]))).collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_signed_commitment_with_malformed_frost_bytes_names_its_keyholder_and_collect_signs_without_them() {
+    let fx = Fx::new(2, 3, &[("app.tar", b"the release")]);
+    let d = fx.init("s");
+    for name in ["Alice", "Bob"] {
+        fx.step(fx.h(name), &d).ok();
+    }
+    // Bob's client publishes a commitment, validly signed by Bob, whose FROST bytes are not a commitment.
+    let file = names::commit(1, &fx.card("Bob"));
+    let round = names::commit_round(1);
+    let mut p = payload(&fx, &d, &file, KIND_COMMIT, &round);
+    p["phase1"][0] = "00".repeat(69).into();
+    seal_as(&fx, &d, "Bob", &file, KIND_COMMIT, &round, &serde_json::to_vec(&p).unwrap());
+    let reason = "its phase-1 commitment 1 is not a FROST commitment";
+
+    // status names Bob and the file instead of waiting for him.
+    let out = status(&fx, &d);
+    out.expect_code(2).contains(&format!("problem: `{file}` is signed by Bob but {reason} (culprit: Bob)"));
+    let (_, v) = status_json(&fx, &d);
+    assert_eq!(culprits(&v), [("Bob".to_string(), file.clone(), reason.to_string())]);
+    assert_eq!(member(&v, "Bob")["committed"], false);
+
+    // collect leaves Bob out, says so, and picks Carol when she commits.
+    fx.collect(&d)
+        .expect_code(3)
+        .contains(&format!("- left out Bob: `{file}` is signed by Bob but {reason} (culprit: Bob)"))
+        .contains("Waiting for commitments: 1 of the 2 needed are in; waiting for any of Carol.");
+    assert!(!d.join("package-a1-p1.txt").exists());
+    fx.step(fx.h("Carol"), &d).ok();
+    fx.collect(&d).expect_code(3).contains("built the phase-1 signing package for Alice, Carol");
+    assert_eq!(fx.sign_with(&d, &["Alice", "Carol"]), 2);
+    assert!(fs::read_to_string(d.join("app.tar.minisig")).unwrap().contains("signed by Alice, Carol"));
+}
+
+#[test]
+fn every_malformed_field_of_a_signed_commitment_names_its_keyholder_and_file() {
+    let fx = Fx::new(2, 3, &[("app.tar", b"the release")]);
+    let d = fx.init("s");
+    // Carol is left out of attempt 2, so a malformed commitment from Bob leaves too few keyholders.
+    fx.env.run(&["sign", "collect", "--dir", s(&d), "--restart", "--without", "Carol"]).expect_code(3);
+    for name in ["Alice", "Bob"] {
+        fx.step(fx.h(name), &d).ok().contains("committed (attempt 2)");
+    }
+    let file = names::commit(2, &fx.card("Bob"));
+    let round = names::commit_round(2);
+    let genuine = payload(&fx, &d, &file, KIND_COMMIT, &round);
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut p = genuine.clone();
+        f(&mut p);
+        serde_json::to_vec(&p).unwrap()
+    };
+    let cases: [(Vec<u8>, &str); 7] = [
+        (edit(&|p| p["attempt"] = 1.into()), "its payload says attempt 1, but it is signed for attempt 2"),
+        (edit(&|p| p["phase1"] = serde_json::json!([])), "it holds 0 phase-1 commitments, the request needs 1"),
+        (edit(&|p| p["phase2"][0] = "zz".into()), "its phase-2 commitment 1 is not a FROST commitment"),
+        (
+            edit(&|p| p["artifacts"][0]["sha256"] = "00".into()),
+            "its attested digests of `app.tar` are not a BLAKE2b-512 and a SHA-256 digest",
+        ),
+        (
+            edit(&|p| p["artifacts"][0]["name"] = "other.tar".into()),
+            "its attested artifact 1 is not `app.tar`, the request's artifact 1",
+        ),
+        (
+            edit(&|p| p["artifacts"] = serde_json::json!([])),
+            "it attests digests of 0 artifacts, but the request lists 1",
+        ),
+        (b"[]".to_vec(), "its payload is not a signing commitment (invalid length 0, expected struct CommitPayload"),
+    ];
+    for (bytes, reason) in cases {
+        seal_as(&fx, &d, "Bob", &file, KIND_COMMIT, &round, &bytes);
+        let out = fx.collect(&d);
+        refused(
+            &out,
+            &[
+                "attempt 2 cannot reach the threshold 2: 1 usable commitment(s), and nobody else is left to commit",
+                &format!("culprit: Bob: `{file}` is signed by Bob but {reason}"),
+                "nothing was written",
+                "--restart --without \"Bob\"",
+            ],
+        );
+        assert!(!d.join("package-a2-p1.txt").exists(), "{reason}");
+        status(&fx, &d).expect_code(2).contains(&format!("`{file}` is signed by Bob but {reason}"));
+        let (_, v) = status_json(&fx, &d);
+        let c = culprits(&v);
+        assert_eq!((c.len(), c[0].0.as_str(), c[0].1.as_str()), (1, "Bob", file.as_str()), "{reason}");
+        assert!(c[0].2.starts_with(reason), "{reason}: {c:?}");
+    }
+    // The recovery collect printed: a fresh attempt without Bob.
+    fx.env.run(&["sign", "collect", "--dir", s(&d), "--restart", "--without", "Bob"]).expect_code(3);
+    assert_eq!(fx.sign_with(&d, &["Alice", "Carol"]), 3);
+}
+
+#[test]
+fn every_malformed_field_of_a_signed_share_names_its_keyholder_and_file() {
+    let fx = Fx::new(2, 3, &[("app.tar", b"the release")]);
+    let d = fx.init("s");
+    for _ in 0..2 {
+        for name in ["Alice", "Bob"] {
+            fx.step(fx.h(name), &d).ok();
+        }
+        if !d.join("package-a1-p1.txt").exists() {
+            fx.collect(&d).expect_code(3);
+        }
+    }
+    let file = names::share(1, 1, &fx.card("Bob"));
+    let round = names::share_round(1, 1);
+    let genuine = payload(&fx, &d, &file, KIND_SHARE, &round);
+    let genuine_file = fs::read(d.join(&file)).unwrap();
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut p = genuine.clone();
+        f(&mut p);
+        serde_json::to_vec(&p).unwrap()
+    };
+    let cases: [(Vec<u8>, &str); 6] = [
+        (
+            edit(&|p| p["attempt"] = 2.into()),
+            "its payload says attempt 2, phase 1, but it is signed for attempt 1, phase 1",
+        ),
+        (
+            edit(&|p| p["phase"] = 2.into()),
+            "its payload says attempt 1, phase 2, but it is signed for attempt 1, phase 1",
+        ),
+        (edit(&|p| p["package"] = "xyz".into()), "its package digest is not a SHA-256 digest"),
+        (edit(&|p| p["shares"] = serde_json::json!([])), "it holds 0 signature shares, the package needs 1"),
+        (edit(&|p| p["shares"][0] = "zz".into()), "its signature share 1 is not a FROST signature share"),
+        (b"{}".to_vec(), "its payload is not a set of signature shares (missing field `attempt`"),
+    ];
+    for (bytes, reason) in cases {
+        seal_as(&fx, &d, "Bob", &file, KIND_SHARE, &round, &bytes);
+        refused(
+            &fx.collect(&d),
+            &[
+                "malformed phase-1 signature shares from Bob",
+                &format!("culprit: Bob: `{file}` is signed by Bob but {reason}"),
+                "no signature was written",
+                "--restart --without \"Bob\"",
+            ],
+        );
+        assert!(!d.join("package-a1-p2.txt").exists() && !d.join("app.tar.minisig").exists(), "{reason}");
+        status(&fx, &d).expect_code(2).contains(&format!("`{file}` is signed by Bob but {reason}"));
+    }
+    // A well-formed share for another package: the unsigned package may have been replaced, so Bob is not
+    // blamed; his share does not count and collect says why.
+    let other = edit(&|p| p["package"] = sha256_hex(b"another package").into());
+    seal_as(&fx, &d, "Bob", &file, KIND_SHARE, &round, &other);
+    let why = "it answers another signing package than `package-a1-p1.txt`";
+    fx.collect(&d).expect_code(3).contains(&format!("note: `{file}` is not counted: {why}"));
+    let (code, v) = status_json(&fx, &d);
+    assert_eq!((code, culprits(&v).len()), (3, 0));
+    assert!(strays(&v).iter().any(|(f, r)| *f == file && r.starts_with(why)), "{v}");
+    // Bob's genuine share back: the session completes.
+    fs::write(d.join(&file), genuine_file).unwrap();
+    assert_eq!(fx.sign_with(&d, &["Alice", "Bob"]), 2);
+}
+
+#[test]
+fn unsigned_or_unreadable_files_are_strays_that_never_fail_status_or_collect() {
+    let fx = Fx::new(2, 3, &[("app.tar", b"the release")]);
+    let d = fx.init("s");
+    fx.step(fx.h("Alice"), &d).ok();
+    let (bob, carol) = (names::commit(1, &fx.card("Bob")), names::commit(1, &fx.card("Carol")));
+    // Garbage under Bob's name, Alice's signed commitment under Carol's, and files the session does not know.
+    fs::write(d.join(&bob), "garbage\n").unwrap();
+    fs::copy(d.join(names::commit(1, &fx.card("Alice"))), d.join(&carol)).unwrap();
+    fs::write(d.join("notes.txt"), "hello\n").unwrap();
+    fs::write(d.join("evil\x1b[2J.txt"), "x").unwrap();
+    std::os::unix::fs::symlink(fx.env.path("pass-alice"), d.join("link.txt")).unwrap();
+    assert!(std::process::Command::new("mkfifo").arg(d.join("fifo.txt")).status().unwrap().success());
+    fs::create_dir(d.join("sub")).unwrap();
+    let unknown = [
+        ("evil\\033[2J.txt", "not a file of this session"),
+        ("fifo.txt", "is not a regular file (a FIFO, socket or device?)"),
+        ("link.txt", "a symbolic link this session does not use (not followed)"),
+        ("notes.txt", "not a file of this session"),
+        ("sub", "a folder this session does not use"),
+    ];
+
+    let out = status(&fx, &d);
+    out.expect_code(3).contains("In progress: waiting for Bob, Carol.");
+    out.contains(&format!("stray: {bob}: not a frostsign message: this is not a frostsign message file"));
+    out.contains(&format!("stray: {carol}: the file name says it comes from Carol"));
+    assert!(!out.all().contains('\x1b') && !out.all().contains("problem:"), "{}", out.all());
+    let (code, v) = status_json(&fx, &d);
+    assert_eq!((code, v["problems"].clone(), culprits(&v).len()), (3, serde_json::json!([]), 0));
+    let st = strays(&v);
+    assert_eq!(st.len(), 7, "{st:?}");
+    for (file, reason) in unknown {
+        assert!(st.contains(&(file.to_string(), reason.to_string())), "{file}: {st:?}");
+    }
+    assert!(st.iter().any(|(f, r)| *f == carol && r.contains("but it was signed by Alice")), "{st:?}");
+    for name in ["Bob", "Carol"] {
+        assert_eq!(member(&v, name)["committed"], false);
+    }
+
+    // collect neither uses nor blames them: Bob's and Carol's files are not there yet.
+    let out = fx.collect(&d);
+    out.expect_code(3).contains(&format!("note: `{bob}` is not counted: not a frostsign message"));
+    out.contains(&format!("note: `{carol}` is not counted: the file name says it comes from Carol"));
+    out.contains("waiting for any of Bob, Carol");
+    assert!(!d.join("package-a1-p1.txt").exists() && !out.all().contains("culprit"));
+
+    // The same for a share: Alice's signed share copied under Bob's name does not count.
+    fs::remove_file(d.join(&bob)).unwrap();
+    fs::remove_file(d.join(&carol)).unwrap();
+    fx.step(fx.h("Bob"), &d).ok();
+    fx.collect(&d).expect_code(3).contains("built the phase-1 signing package for Alice, Bob");
+    fx.step(fx.h("Alice"), &d).ok();
+    let bob_share = names::share(1, 1, &fx.card("Bob"));
+    fs::copy(d.join(names::share(1, 1, &fx.card("Alice"))), d.join(&bob_share)).unwrap();
+    status(&fx, &d).expect_code(3).contains(&format!("stray: {bob_share}: the file name says it comes from Bob"));
+    fx.collect(&d).expect_code(3).contains(&format!("note: `{bob_share}` is not counted")).contains("from Bob.");
+    fs::remove_file(d.join(&bob_share)).unwrap();
+
+    // Done rests on the outputs verifying; the strays the session does not know are still listed.
+    fx.sign_with(&d, &["Alice", "Bob"]);
+    let (code, v) = status_json(&fx, &d);
+    assert_eq!((code, v["done"].clone(), strays(&v).len()), (0, true.into(), unknown.len()));
+}
+
+#[test]
+fn output_names_that_collide_or_name_an_artifact_are_refused_at_init_and_in_a_crafted_request() {
+    let fx = Fx::new(2, 3, &[("SHA256", b"sums\n"), ("app.tar", b"app"), ("app.tar.sig", b"a file, not a signature")]);
+    let init = |dir: &str, files: &[&Path], format: &str| {
+        let d = fx.env.path(dir);
+        let mut args = vec!["sign", "init", "--dir", s(&d), "--group", s(&fx.group), "--format", format];
+        for f in files {
+            args.extend(["--file", s(f)]);
+        }
+        (fx.env.run(&args), d)
+    };
+    let [sums, app, app_sig] = [0, 1, 2].map(|k| fx.artifacts[k].as_path());
+    let (out, d) = init("collide", &[sums], "ssh,signify-manifest");
+    refused(
+        &out,
+        &[
+            "cannot open this session: two outputs would be named `SHA256.sig`: the ssh signature of `SHA256` and the signify manifest",
+            "rename the artifact, or leave one of the formats out",
+        ],
+    );
+    assert!(!d.join("request.txt").exists());
+    // With `--out dist` the signature would overwrite the artifact.
+    let (out, d) = init("artifact", &[app, app_sig], "minisign,ssh");
+    refused(&out, &["the ssh signature of `app.tar` would be named `app.tar.sig`, like an artifact of the session"]);
+    assert!(!d.join("request.txt").exists());
+    // A file name the file system cannot hold.
+    let long = fx.env.path(&"a".repeat(250));
+    fs::write(&long, b"x").unwrap();
+    let (out, _) = init("long", &[&long], "minisign");
+    refused(&out, &["which is not one file name of at most 255 bytes"]);
+
+    // A request crafted to add the colliding format is refused by every party, and nothing is written.
+    let (out, d) = init("crafted", &[sums], "ssh");
+    out.ok();
+    let request = d.join("request.txt");
+    let text = fs::read_to_string(&request).unwrap();
+    fs::write(&request, text.replacen("format: ssh\n", "format: ssh\nformat: signify-manifest\n", 1)).unwrap();
+    let before = snapshot(&d);
+    let says = "two outputs would be named `SHA256.sig`";
+    let alice = fx.h("Alice");
+    refused(&run_as(alice, &["sign", "step", "--dir", s(&d), "--file", s(sums), "--yes"], &[]), &[says]);
+    refused(&fx.collect(&d), &[says]);
+    refused(&status(&fx, &d), &[says]);
+    assert_eq!(snapshot(&d), before);
+    assert!(signing_state(alice).is_empty());
 }

@@ -135,6 +135,9 @@ pub fn collect(dir: &Path, out: Option<&Path>, repo: Option<&Path>, restart: boo
     for line in &report.did {
         outln!("- {line}");
     }
+    for note in &report.notes {
+        println!("note: {note}");
+    }
     if let Some(w) = &report.waiting {
         outln!("Waiting for {w}.");
         return Ok(3);
@@ -199,6 +202,14 @@ pub fn status(dir: &Path, json: bool) -> Result<i32> {
     }
     for p in &s.problems {
         outln!("problem: {p}");
+    }
+    for st in &s.strays {
+        println!("stray: {}", st.describe());
+    }
+    if !s.strays.is_empty() {
+        println!(
+            "Strays do not count: the status above rests on signed files only. Remove the ones you do not recognise."
+        );
     }
     match code {
         0 => outln!(

@@ -134,7 +134,7 @@ pub fn seal(
         Some(to) => hpke_seal(from, to, w.as_str().as_bytes(), payload)?,
         None => payload.to_vec(),
     };
-    Ok(w.block("payload", &body).sign(|m| from.sign(m)))
+    Ok(w.block("payload", &body).sign(|m| from.sign(m))?)
 }
 
 /// Open a message read from `path`.

@@ -171,7 +171,7 @@ impl Contents {
         }
         let digest = Sha256::digest(w.as_str().as_bytes());
         let seal = vault::seal_secret(key, INTEGRITY_PURPOSE, &self.card.fingerprint().compact(), &digest)?;
-        Ok(w.block(INTEGRITY, seal.as_bytes()).finish())
+        Ok(w.block(INTEGRITY, seal.as_bytes()).finish()?)
     }
 }
 

@@ -129,7 +129,7 @@ pub fn wrap_home_key(
     let wrapped = cipher
         .encrypt(Nonce::from_slice(&nonce), Payload { msg: home_key.expose(), aad: aad.as_bytes() })
         .map_err(|_| Error::new("encryption failed"))?;
-    Ok(header.block("wrapped-key", &wrapped).finish())
+    Ok(header.block("wrapped-key", &wrapped).finish()?)
 }
 
 impl HomeKeyFile {
@@ -203,7 +203,7 @@ pub fn seal_secret(home_key: &SecretKey32, purpose: &str, id: &str, plaintext: &
     let ct = cipher
         .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: header.as_str().as_bytes() })
         .map_err(|_| Error::new("encryption failed"))?;
-    Ok(header.block("data", &ct).finish())
+    Ok(header.block("data", &ct).finish()?)
 }
 
 /// Decrypt a secret file made by [`seal_secret`], checking it is the expected purpose and id.

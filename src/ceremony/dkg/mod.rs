@@ -146,7 +146,7 @@ impl DkgCeremony {
         for c in &cards {
             w = w.block("card", c.text().as_bytes());
         }
-        let text = w.finish();
+        let text = w.finish()?;
         let parsed = DkgCeremony::parse(&text).map_err(|e| Error::new(format!("internal error: {e}")))?;
         Ok((parsed, text))
     }

@@ -6,8 +6,9 @@
 //! share is named and no signature is written from it.
 
 use super::{
-    current_attempt, decode_hex_list, excluded, names, Artifact, CommitPayload, Format, PackageFile, Request,
-    RequestSpec, SharePayload, Slot, GROUP_COPY, KIND_COMMIT, KIND_SHARE, MANIFEST_FILE, REQUEST_FILE,
+    current_attempt, decode_shares, excluded, is_session_file, is_single_component, names, Artifact, Commitment,
+    Format, Output, PackageFile, Request, RequestSpec, ShareProblem, Slot, GROUP_COPY, KIND_COMMIT, KIND_SHARE,
+    REQUEST_FILE,
 };
 use crate::card::Card;
 use crate::error::{Error, Result};
@@ -17,9 +18,10 @@ use crate::formats::minisign::{self, MinisignSignature};
 use crate::formats::{signify, ssh};
 use crate::group::OpenPgpIdentity;
 use crate::group::{identifier, Group};
-use crate::textdoc::DocWriter;
+use crate::textdoc::{printable, DocWriter};
 use ed25519_dalek::{Signature, VerifyingKey};
 use frost_ed25519 as frost;
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -160,14 +162,14 @@ fn write_session(dir: &Path, group: &Group, spec: RequestSpec) -> Result<Request
     Ok(req)
 }
 
-/// Each signer's shares, one per message, by member index.
-type SharesBySigner = BTreeMap<usize, Vec<frost::round2::SignatureShare>>;
-
 /// What `collect` did.
 #[derive(Debug, Default)]
 pub struct CollectReport {
     /// Actions in plain words.
     pub did: Vec<String>,
+    /// Files that do not count, and why (they change nothing: a keyholder's file that does not count is
+    /// not there yet).
+    pub notes: Vec<String>,
     /// What we wait for.
     pub waiting: Option<String>,
     /// Signature files written (or already there), when done.
@@ -183,6 +185,90 @@ pub struct CollectOptions {
     pub restart_without: Option<Vec<String>>,
     /// For a git tag session: the repository to store the signed tag in.
     pub repo: Option<PathBuf>,
+}
+
+/// A file in the session folder that does not count: unreadable, not validly signed by the keyholder its
+/// name belongs to (for this session and round), or not a file of this session. It never changes a
+/// verdict; under a keyholder's name it means that keyholder's file is not there yet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Stray {
+    /// The file name (made printable).
+    pub file: String,
+    /// Why it does not count (made printable).
+    pub reason: String,
+    /// The keyholder whose file has this name, if any: that keyholder's file counts as not there yet.
+    pub keyholder: Option<String>,
+}
+
+impl Stray {
+    /// A stray, its name and reason made printable.
+    pub fn new(file: &str, reason: &str) -> Stray {
+        // The name comes from the folder; the reason is frostsign's own message (its quotes of file
+        // content are escaped where they are made), so it is only neutralized, not escaped twice.
+        Stray { file: printable(file, 120), reason: crate::text::neutralize(reason).into_owned(), keyholder: None }
+    }
+
+    /// One line: the file, why it does not count, and what that means.
+    pub fn describe(&self) -> String {
+        match &self.keyholder {
+            Some(k) => format!("{}: {} ({k}'s file counts as not there yet)", self.file, self.reason),
+            None => format!("{}: {}", self.file, self.reason),
+        }
+    }
+}
+
+/// A keyholder who sent a malformed file: the file is validly signed by that keyholder for this session
+/// and round, which proves who sent it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Culprit {
+    /// The keyholder's name.
+    pub keyholder: String,
+    /// The keyholder's position in the group.
+    #[serde(skip)]
+    pub member: usize,
+    /// The file's name in the session folder.
+    pub file: String,
+    /// What is malformed (made printable).
+    pub reason: String,
+}
+
+impl Culprit {
+    /// Which file, signed by whom, what is wrong with it.
+    pub fn describe(&self) -> String {
+        format!("`{}` is signed by {} but {}", self.file, self.keyholder, self.reason)
+    }
+}
+
+/// The keyholders' files of one round, sorted by what they turned out to be. A keyholder in none of the
+/// three maps has no file there.
+#[derive(Debug)]
+pub struct Round<T> {
+    /// Validly signed and well formed.
+    pub good: BTreeMap<usize, T>,
+    /// Validly signed by the keyholder, but malformed.
+    pub culprits: BTreeMap<usize, Culprit>,
+    /// There, but not counted.
+    pub strays: BTreeMap<usize, Stray>,
+}
+
+impl<T> Default for Round<T> {
+    fn default() -> Self {
+        Round { good: BTreeMap::new(), culprits: BTreeMap::new(), strays: BTreeMap::new() }
+    }
+}
+
+/// Why a validly signed file cannot be used.
+enum Reject {
+    /// Its signer sent a malformed file.
+    Culprit(String),
+    /// It does not count, and nobody is to blame for it.
+    Stray(String),
+}
+
+/// The reason of an error about `path`, without the path in front.
+pub(crate) fn reason_of(e: &Error, path: &Path) -> String {
+    let m = e.message();
+    m.strip_prefix(&format!("{}: ", path.display())).unwrap_or(m).to_string()
 }
 
 /// The session as the coordinator sees it: request, group, folder.
@@ -221,106 +307,181 @@ impl Session {
             .ok_or_else(|| Error::new(format!("`{spec}` is not a member of the group (give a name or a fingerprint)")))
     }
 
-    /// Read the commitments of attempt `a`. Invalid files are errors; missing ones are left out.
-    pub fn commitments(&self, a: u32) -> Result<BTreeMap<usize, CommitPayload>> {
-        let round = names::commit_round(a);
-        let e = Expect { kind: KIND_COMMIT, ceremony: self.req.digest(), round: &round, private: false };
-        let mut out = BTreeMap::new();
-        for (i, card) in self.group.members().iter().enumerate() {
-            let Some(r) = self.folder.receive(&names::commit(a, card), &e, self.group.members(), i, None)? else {
-                continue;
-            };
-            let p: CommitPayload = serde_json::from_slice(r.opened.payload.expose())
-                .map_err(|e| Error::file(&r.path, format!("malformed commitment: {e}")))?;
-            if p.attempt != a || p.phase1.len() != self.req.phase1_count() || p.phase2.len() != self.req.phase2_count()
-            {
-                return Err(Error::file(
-                    &r.path,
-                    "commitment for another attempt or with the wrong number of messages",
-                ));
+    /// Read the file `file(card)` of each of `members`: opened only if it is a plain file validly signed by
+    /// that keyholder for this session and `expect`'s round, then decoded in full.
+    fn read_round<T>(
+        &self,
+        members: &[usize],
+        file: impl Fn(&Card) -> String,
+        expect: &Expect<'_>,
+        decode: impl Fn(&[u8]) -> std::result::Result<T, Reject>,
+    ) -> Round<T> {
+        let mut round = Round::default();
+        for &i in members {
+            let card = &self.group.members()[i];
+            let name = file(card);
+            let path = self.folder.path(&name);
+            let stray = |reason: &str| Stray { keyholder: Some(card.name().to_string()), ..Stray::new(&name, reason) };
+            match std::fs::symlink_metadata(&path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => {
+                    round.strays.insert(i, stray(&format!("could not be read: {e}")));
+                    continue;
+                }
+                Ok(m) if m.file_type().is_symlink() => {
+                    round.strays.insert(i, stray("is a symbolic link (not followed); session files are plain files"));
+                    continue;
+                }
+                Ok(_) => {}
             }
-            out.insert(i, p);
+            match self.folder.receive(&name, expect, self.group.members(), i, None) {
+                Ok(None) => {}
+                Err(e) => {
+                    round.strays.insert(i, stray(&reason_of(&e, &path)));
+                }
+                Ok(Some(r)) => match decode(r.opened.payload.expose()) {
+                    Ok(v) => {
+                        round.good.insert(i, v);
+                    }
+                    Err(Reject::Stray(reason)) => {
+                        round.strays.insert(i, stray(&reason));
+                    }
+                    Err(Reject::Culprit(reason)) => {
+                        let reason = printable(&reason, 400);
+                        round
+                            .culprits
+                            .insert(i, Culprit { keyholder: card.name().into(), member: i, file: name, reason });
+                    }
+                },
+            }
         }
-        Ok(out)
+        round
     }
 
-    /// Read the shares of a phase for the given signers; returns the missing ones.
-    fn shares(&self, pkg: &PackageFile) -> Result<(SharesBySigner, Vec<usize>)> {
+    /// Read every keyholder's commitment of attempt `a`, decoded in full (see [`Commitment::decode`]).
+    pub fn commitments(&self, a: u32) -> Round<Commitment> {
+        let round = names::commit_round(a);
+        let e = Expect { kind: KIND_COMMIT, ceremony: self.req.digest(), round: &round, private: false };
+        let all: Vec<usize> = (0..self.group.members().len()).collect();
+        self.read_round(
+            &all,
+            |c| names::commit(a, c),
+            &e,
+            |p| Commitment::decode(p, &self.req, a).map_err(Reject::Culprit),
+        )
+    }
+
+    /// Read the chosen signers' shares of a phase, decoded in full (see [`decode_shares`]).
+    pub fn shares(&self, pkg: &PackageFile) -> Round<Vec<frost::round2::SignatureShare>> {
         let round = names::share_round(pkg.attempt, pkg.phase);
         let e = Expect { kind: KIND_SHARE, ceremony: self.req.digest(), round: &round, private: false };
-        let mut got = BTreeMap::new();
-        let mut missing = Vec::new();
-        for &i in &pkg.signers {
-            let card = &self.group.members()[i];
-            let Some(r) =
-                self.folder.receive(&names::share(pkg.attempt, pkg.phase, card), &e, self.group.members(), i, None)?
-            else {
-                missing.push(i);
-                continue;
-            };
-            let p: SharePayload = serde_json::from_slice(r.opened.payload.expose())
-                .map_err(|e| Error::file(&r.path, format!("malformed share file: {e}")))?;
-            if p.package != hex::encode(pkg.digest) || p.attempt != pkg.attempt || p.phase != pkg.phase {
-                return Err(Error::file(&r.path, format!("{} answered a different signing package", card.name())));
-            }
-            let shares = decode_hex_list(&p.shares)
-                .and_then(|l| {
-                    l.iter().map(|b| frost::round2::SignatureShare::deserialize(b).ok()).collect::<Option<Vec<_>>>()
-                })
-                .filter(|l| l.len() == pkg.packages.len())
-                .ok_or_else(|| culprit_error(card, &r.path, "its signature shares are malformed"))?;
-            got.insert(i, shares);
-        }
-        Ok((got, missing))
+        let package = names::package(pkg.attempt, pkg.phase);
+        self.read_round(&pkg.signers, |c| names::share(pkg.attempt, pkg.phase, c), &e, |p| {
+            decode_shares(p, pkg).map_err(|problem| match problem {
+                ShareProblem::Malformed(reason) => Reject::Culprit(reason),
+                ShareProblem::OtherPackage => Reject::Stray(format!(
+                    "it answers another signing package than `{package}` (was the package replaced after it was signed? put that one back, or open a fresh attempt with `--restart`)"
+                )),
+            })
+        })
     }
 }
 
-fn culprit_error(card: &Card, path: &Path, what: &str) -> Error {
-    Error::file(path, format!("{what}: {} sent an invalid signature share", card.label()))
-        .with_note(format!("culprit: {}", card.name()))
-        .with_note("no signature was written")
-        .with_help(format!(
-            "open a fresh attempt without them: `frostsign sign collect --dir DIR --restart --without \"{}\"`",
-            card.name()
-        ))
+/// The note `collect` prints for a keyholder's file that does not count.
+fn stray_note(st: &Stray) -> String {
+    format!(
+        "`{}` is not counted: {}; {}'s file counts as not there yet",
+        st.file,
+        st.reason,
+        st.keyholder.as_deref().unwrap_or("its keyholder")
+    )
 }
 
 fn names_of(group: &Group, idx: &[usize]) -> String {
     idx.iter().map(|&i| group.members()[i].name().to_string()).collect::<Vec<_>>().join(", ")
 }
 
-/// Build the signing packages of a phase from the signers' commitments.
+/// How to go on without `culprits`: a fresh attempt without them, if enough keyholders remain.
+fn restart_help(group: &Group, culprits: &[usize]) -> String {
+    let mut out = culprits.to_vec();
+    out.sort_unstable();
+    out.dedup();
+    if group.members().len() - out.len() >= group.threshold() as usize {
+        let without: Vec<String> =
+            out.iter().map(|&i| format!("--without \"{}\"", group.members()[i].name())).collect();
+        format!(
+            "open a fresh attempt without {}: `frostsign sign collect --dir DIR --restart {}`",
+            if out.len() == 1 { "them" } else { "these keyholders" },
+            without.join(" ")
+        )
+    } else {
+        format!(
+            "open a fresh attempt, in which {} must commit again: `frostsign sign collect --dir DIR --restart` (without them fewer than {} keyholders remain)",
+            names_of(group, &out),
+            group.threshold()
+        )
+    }
+}
+
+/// Error for keyholders who sent malformed (or, for shares, invalid) files: names each one and its file.
+fn culprits_error(s: &Session, headline: String, culprits: &[&Culprit]) -> Error {
+    let mut e = Error::new(headline);
+    for c in culprits {
+        e = e.with_note(format!("culprit: {}: {}", c.keyholder, c.describe()));
+    }
+    let members: Vec<usize> = culprits.iter().map(|c| c.member).collect();
+    e.with_note("no signature was written").with_help(restart_help(&s.group, &members))
+}
+
+/// Build the signing packages of a phase from the signers' commitments. `Ok(Err(why))`: a chosen signer's
+/// commitment is not there (yet).
 fn build_packages(
     s: &Session,
+    a: u32,
     signers: &[usize],
-    commits: &BTreeMap<usize, CommitPayload>,
+    commits: &Round<Commitment>,
     phase: u8,
     messages: &[Vec<u8>],
-) -> Result<Vec<frost::SigningPackage>> {
+) -> Result<std::result::Result<Vec<frost::SigningPackage>, String>> {
+    for &i in signers {
+        if commits.good.contains_key(&i) {
+            continue;
+        }
+        if let Some(c) = commits.culprits.get(&i) {
+            return Err(culprits_error(
+                s,
+                format!("the commitment of {}, a chosen signer, is malformed", c.keyholder),
+                &[c],
+            ));
+        }
+        let card = &s.group.members()[i];
+        let why = match commits.strays.get(&i) {
+            Some(st) => format!("is not counted: {}", st.reason),
+            None => "is missing from the folder".to_string(),
+        };
+        return Ok(Err(format!(
+            "the commitment of {}, a chosen signer: `{}` {why}; {}'s next `sign step` publishes it again (remove a damaged file first), or open a fresh attempt with `frostsign sign collect --restart`",
+            card.label(),
+            names::commit(a, card),
+            card.name()
+        )));
+    }
     let mut out = Vec::new();
     for (k, m) in messages.iter().enumerate() {
-        let mut map = BTreeMap::new();
-        for &i in signers {
-            let commit = commits.get(&i).ok_or_else(|| {
-                let card = &s.group.members()[i];
-                Error::new(format!(
-                    "the commitment of {} (`{}`) is missing from the folder, but {} is a chosen signer",
-                    card.label(),
-                    names::commit(current_attempt(s.folder.dir()).unwrap_or(1), card),
-                    card.name()
-                ))
-                .with_help("restore the file, or open a fresh attempt with `frostsign sign collect --restart`")
-            })?;
-            let list = if phase == 1 { &commit.phase1 } else { &commit.phase2 };
-            let bytes = hex::decode(&list[k]).map_err(|_| Error::new("malformed commitment"))?;
-            let c = frost::round1::SigningCommitments::deserialize(&bytes)
-                .map_err(|_| Error::new("malformed commitment"))?;
-            map.insert(identifier(i), c);
-        }
+        let map: BTreeMap<_, _> = signers
+            .iter()
+            .map(|&i| {
+                let c = &commits.good[&i];
+                (identifier(i), if phase == 1 { c.phase1[k] } else { c.phase2[k] })
+            })
+            .collect();
         out.push(frost::SigningPackage::new(map, m));
     }
-    Ok(out)
+    Ok(Ok(out))
 }
+
+/// Each signer's shares, one per message, by member index.
+type SharesBySigner = BTreeMap<usize, Vec<frost::round2::SignatureShare>>;
 
 /// Verify every share, then aggregate each message; names the culprit of any invalid share.
 fn aggregate(s: &Session, pkg: &PackageFile, shares: &SharesBySigner) -> Result<Vec<[u8; 64]>> {
@@ -334,8 +495,17 @@ fn aggregate(s: &Session, pkg: &PackageFile, shares: &SharesBySigner) -> Result<
                 s.group.package().verifying_shares().get(&id).ok_or_else(|| Error::new("signer not in the group"))?;
             if frost_core::verify_signature_share(id, vs, &list[k], p, vk).is_err() {
                 let card = &s.group.members()[i];
-                let path = s.folder.path(&names::share(pkg.attempt, pkg.phase, card));
-                return Err(culprit_error(card, &path, &format!("the share for message {} does not verify", k + 1)));
+                let c = Culprit {
+                    keyholder: card.name().into(),
+                    member: i,
+                    file: names::share(pkg.attempt, pkg.phase, card),
+                    reason: format!("its share for message {} does not verify", k + 1),
+                };
+                return Err(culprits_error(
+                    s,
+                    format!("{} sent an invalid signature share (message {})", card.label(), k + 1),
+                    &[&c],
+                ));
             }
             map.insert(id, list[k]);
         }
@@ -361,32 +531,37 @@ enum Phase {
     Waiting(String),
 }
 
+fn read_package(s: &Session, a: u32, phase: u8) -> Result<PackageFile> {
+    let path = s.folder.path(&names::package(a, phase));
+    let text = crate::fsx::read_text_untrusted(&path, 64 * 1024 * 1024)?;
+    PackageFile::parse(&text, &s.group).map_err(|e| {
+        Error::file(&path, format!("not a valid signing package: {e}"))
+            .with_help("this file is the coordinator's: remove it, and `sign collect` builds it again (if no signer answered it yet)")
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
 fn run_phase(
     s: &Session,
     a: u32,
     phase: u8,
     messages: &[Vec<u8>],
     signers_hint: &[usize],
-    commits: &BTreeMap<usize, CommitPayload>,
+    commits: &Round<Commitment>,
     report: &mut CollectReport,
 ) -> Result<Phase> {
     let name = names::package(a, phase);
     let path = s.folder.path(&name);
     if !path.exists() {
-        let text = PackageFile::encode(
-            s.req.digest(),
-            a,
-            phase,
-            signers_hint,
-            &s.group,
-            &build_packages(s, signers_hint, commits, phase, messages)?,
-        )?;
+        let packages = match build_packages(s, a, signers_hint, commits, phase, messages)? {
+            Ok(p) => p,
+            Err(why) => return Ok(Phase::Waiting(why)),
+        };
+        let text = PackageFile::encode(s.req.digest(), a, phase, signers_hint, &s.group, &packages)?;
         s.folder.publish(&name, &text)?;
         report.did.push(format!("built the phase-{phase} signing package for {}", names_of(&s.group, signers_hint)));
     }
-    let text = crate::fsx::read_text_untrusted(&path, 64 * 1024 * 1024)?;
-    let pkg = PackageFile::parse(&text, &s.group)
-        .map_err(|e| Error::file(&path, format!("not a valid signing package: {e}")))?;
+    let pkg = read_package(s, a, phase)?;
     if pkg.session != *s.req.digest() || pkg.attempt != a || pkg.phase != phase || pkg.packages.len() != messages.len()
     {
         return Err(Error::file(&path, "belongs to another session, attempt or phase"));
@@ -394,12 +569,39 @@ fn run_phase(
     if pkg.packages.iter().zip(messages).any(|(p, m)| p.message() != m.as_slice()) {
         return Err(Error::file(&path, "does not sign the messages of this request (edited?)"));
     }
-    let (shares, missing) = s.shares(&pkg)?;
+    let shares = s.shares(&pkg);
+    if !shares.culprits.is_empty() {
+        let list: Vec<&Culprit> = shares.culprits.values().collect();
+        let who: Vec<&str> = list.iter().map(|c| c.keyholder.as_str()).collect();
+        return Err(culprits_error(
+            s,
+            format!("malformed phase-{phase} signature shares from {}", who.join(", ")),
+            &list,
+        ));
+    }
+    report.notes.extend(shares.strays.values().map(stray_note));
+    let missing: Vec<usize> = pkg.signers.iter().copied().filter(|i| !shares.good.contains_key(i)).collect();
     if !missing.is_empty() {
         return Ok(Phase::Waiting(format!("phase-{phase} signature shares from {}", names_of(&s.group, &missing))));
     }
-    let sigs = aggregate(s, &pkg, &shares)?;
+    let sigs = aggregate(s, &pkg, &shares.good)?;
     Ok(Phase::Signed(sigs))
+}
+
+/// Attempt `a` can no longer reach the threshold: too few usable commitments, and nobody else to commit.
+fn cannot_reach(s: &Session, a: u32, usable: usize, blamed: &[&Culprit], differ: &[usize]) -> Error {
+    let t = s.group.threshold();
+    let mut e = Error::new(format!(
+        "attempt {a} cannot reach the threshold {t}: {usable} usable commitment(s), and nobody else is left to commit"
+    ));
+    for c in blamed {
+        e = e.with_note(format!("culprit: {}: {}", c.keyholder, c.describe()));
+    }
+    for &i in differ {
+        e = e.with_note(format!("{} attests digests that differ from the request", s.group.members()[i].name()));
+    }
+    let out: Vec<usize> = blamed.iter().map(|c| c.member).chain(differ.iter().copied()).collect();
+    e.with_note("nothing was written").with_help(restart_help(&s.group, &out))
 }
 
 /// `sign collect`: do every coordinator action possible now. See the module documentation.
@@ -425,7 +627,7 @@ pub fn collect(dir: &Path, opts: &CollectOptions) -> Result<CollectReport> {
                 format!("{} {}", s.group.members()[i].fingerprint().compact(), s.group.members()[i].name()),
             );
         }
-        s.folder.publish(&names::restart(a + 1), &w.finish())?;
+        s.folder.publish(&names::restart(a + 1), &w.finish()?)?;
         report.did.push(format!(
             "opened attempt {} with fresh nonces{}",
             a + 1,
@@ -438,36 +640,40 @@ pub fn collect(dir: &Path, opts: &CollectOptions) -> Result<CollectReport> {
         return Ok(report);
     }
     let left_out = excluded(dir, a, &s.group)?;
-    let commits = s.commitments(a)?;
+    let in_play = |i: &usize| !left_out.contains(i);
+    let commits = s.commitments(a);
+    report.notes.extend(commits.strays.iter().filter(|(i, _)| in_play(i)).map(|(_, st)| stray_note(st)));
+    let blamed: Vec<&Culprit> = commits.culprits.iter().filter(|(i, _)| in_play(i)).map(|(_, c)| c).collect();
+    for c in &blamed {
+        report.did.push(format!("left out {}: {} (culprit: {})", c.keyholder, c.describe(), c.keyholder));
+    }
     // A keyholder who attested digests other than the request's is not chosen (its step would refuse).
     let mut signers: Vec<usize> = Vec::new();
-    for (&i, p) in &commits {
-        let same = p.artifacts.len() == s.req.artifacts().len()
-            && p.artifacts
-                .iter()
-                .zip(s.req.artifacts())
-                .all(|(x, y)| *x == super::AttestedArtifact::new(&y.name, &y.digests));
-        if left_out.contains(&i) {
-            continue;
-        }
-        if !same {
+    let mut differ: Vec<usize> = Vec::new();
+    for (&i, c) in commits.good.iter().filter(|(i, _)| in_play(i)) {
+        if c.matches_request {
+            signers.push(i);
+        } else {
             report.did.push(format!(
                 "ignored {}: the digests it attests differ from the request",
                 s.group.members()[i].name()
             ));
-            continue;
+            differ.push(i);
         }
-        signers.push(i);
     }
     let t = s.group.threshold() as usize;
     let pkg1_exists = s.folder.has(&names::package(a, 1));
     if !pkg1_exists && signers.len() < t {
-        let waiting: Vec<usize> =
-            (0..s.group.members().len()).filter(|i| !commits.contains_key(i) && !left_out.contains(i)).collect();
+        let pending: Vec<usize> = (0..s.group.members().len())
+            .filter(|i| in_play(i) && !commits.good.contains_key(i) && !commits.culprits.contains_key(i))
+            .collect();
+        if signers.len() + pending.len() < t {
+            return Err(cannot_reach(&s, a, signers.len(), &blamed, &differ));
+        }
         report.waiting = Some(format!(
             "commitments: {} of the {t} needed are in; waiting for any of {}",
             signers.len(),
-            names_of(&s.group, &waiting)
+            names_of(&s.group, &pending)
         ));
         return Ok(report);
     }
@@ -481,11 +687,7 @@ pub fn collect(dir: &Path, opts: &CollectOptions) -> Result<CollectReport> {
         }
     };
     // Phase 2 uses the signers of phase 1 (their phase-2 nonces were committed together).
-    let pkg1 = PackageFile::parse(
-        &crate::fsx::read_text_untrusted(&s.folder.path(&names::package(a, 1)), 64 * 1024 * 1024)?,
-        &s.group,
-    )
-    .map_err(|e| Error::new(e.to_string()))?;
+    let pkg1 = read_package(&s, a, 1)?;
     let phase2: Vec<Vec<u8>> = s
         .req
         .phase2_slots()
@@ -510,6 +712,20 @@ pub fn collect(dir: &Path, opts: &CollectOptions) -> Result<CollectReport> {
     Ok(report)
 }
 
+/// The path of output `name` in `out_dir`: refused unless `name` is one file name directly in the folder.
+fn output_path(out_dir: &Path, name: &str) -> Result<PathBuf> {
+    if !is_single_component(name) || is_session_file(name) {
+        return Err(Error::new(format!(
+            "refusing to write `{}`: not one file name of the output folder",
+            printable(name, 120)
+        )));
+    }
+    Ok(out_dir.join(name))
+}
+
+/// Build every output, check each against the request and the group key, and only then write them all,
+/// each as one file directly in `out_dir` (an atomic rename: a link planted under an output's name is
+/// replaced, never written through).
 #[allow(clippy::too_many_arguments)]
 fn write_outputs(
     s: &Session,
@@ -520,7 +736,6 @@ fn write_outputs(
     signers: &[usize],
     report: &mut CollectReport,
 ) -> Result<()> {
-    crate::fsx::ensure_dir(out_dir)?;
     let req = &s.req;
     let key = s.group.key();
     let key_id = minisign::key_id(key);
@@ -532,16 +747,11 @@ fn write_outputs(
         names_of(&s.group, signers)
     );
     let ev = req.evidence();
-    let mut write = |name: String, text: &str| -> Result<()> {
-        let path = out_dir.join(name);
-        crate::fsx::atomic_write(&path, text.as_bytes(), crate::fsx::PUBLIC_FILE)?;
-        report.outputs.push(path);
-        Ok(())
-    };
-    for (i, slot) in req.phase1_slots().into_iter().enumerate() {
-        let sig = &sig1[i];
-        match slot {
-            Slot::Minisign(k) => {
+    let mut files: Vec<(PathBuf, String)> = Vec::new();
+    for (output, name) in req.outputs() {
+        let sig = &sig1[req.phase1_index(output.slot()).expect("every output has a phase-1 message")];
+        let text = match output {
+            Output::Minisign(k) => {
                 let a = &req.artifacts()[k];
                 let g = req.phase2_slots().iter().position(|x| *x == Slot::MinisignGlobal(k)).expect("phase 2 slot");
                 let m = MinisignSignature {
@@ -552,50 +762,48 @@ fn write_outputs(
                 };
                 crate::verify::check_minisign(key, &key_id, &a.digests.blake2b, &m)
                     .map_err(|e| Error::new(format!("internal error: the finished signature does not verify: {e}")))?;
-                write(format!("{}.minisig", a.name), &m.encode(&format!("signature from {who}")))?;
+                m.encode(&format!("signature from {who}"))
             }
-            Slot::Ssh(k) => {
-                write(format!("{}.sig", req.artifacts()[k].name), &ssh::armored_signature(key, "file", sig))?
-            }
-            Slot::Openpgp(k) => {
+            Output::Ssh(_) => ssh::armored_signature(key, "file", sig),
+            Output::Openpgp(k) => {
                 let pgp = req.openpgp_key().expect("checked shape");
-                write(
-                    format!("{}.asc", req.artifacts()[k].name),
-                    &pgp.armored_signature(req.signature_time(), &ev.openpgp[k], sig),
-                )?
+                pgp.armored_signature(req.signature_time(), &ev.openpgp[k], sig)
             }
-            Slot::SignifyManifest => write(
-                MANIFEST_FILE.to_string(),
-                &signify::signed_manifest(
-                    &key_id,
-                    sig,
-                    &format!("verify with the signify key of {who}"),
-                    &req.manifest(&ev),
-                ),
-            )?,
-            Slot::OpenpgpCertification => {
+            Output::SignifyManifest => signify::signed_manifest(
+                &key_id,
+                sig,
+                &format!("verify with the signify key of {who}"),
+                &req.manifest(&ev),
+            ),
+            Output::OpenpgpIdentity | Output::OpenpgpPublicKey => {
                 let id = OpenPgpIdentity {
                     group: s.group.fingerprint(),
                     key: req.openpgp_key().expect("checked shape"),
                     uid: req.openpgp_uid().unwrap_or_default().to_string(),
                     certification: *sig,
                 };
-                OpenPgpIdentity::parse(&id.encode(), &s.group)
+                let encoded = id.encode()?;
+                OpenPgpIdentity::parse(&encoded, &s.group)
                     .map_err(|e| Error::new(format!("internal error: the certification does not verify: {e}")))?;
-                write("group.openpgp".into(), &id.encode())?;
-                write("group-openpgp.asc".into(), &id.armored_public_key())?;
-            }
-            Slot::GitTag => {
-                let tag = req.git().expect("checked shape");
-                let object = super::git::signed_object(tag, key, sig);
-                write(format!("{}.tag", tag.name), &object)?;
-                if let Some(repo) = &opts.repo {
-                    let id = super::git::import(repo, tag, &object)?;
-                    report.did.push(format!("stored the signed tag `{}` ({id}) in `{}`", tag.name, repo.display()));
+                if output == Output::OpenpgpIdentity {
+                    encoded
+                } else {
+                    id.armored_public_key()
                 }
             }
-            Slot::MinisignGlobal(_) => unreachable!("phase 2 slot in phase 1"),
-        }
+            Output::GitTag => super::git::signed_object(req.git().expect("checked shape"), key, sig),
+        };
+        files.push((output_path(out_dir, &name)?, text));
+    }
+    crate::fsx::ensure_dir(out_dir)?;
+    for (path, text) in &files {
+        crate::fsx::atomic_write(path, text.as_bytes(), crate::fsx::PUBLIC_FILE)?;
+        report.outputs.push(path.clone());
+    }
+    if let (Some(repo), Some(tag)) = (&opts.repo, req.git()) {
+        let object = &files.iter().find(|(p, _)| p.ends_with(tag.file_name())).expect("the tag output").1;
+        let id = super::git::import(repo, tag, object)?;
+        report.did.push(format!("stored the signed tag `{}` ({id}) in `{}`", tag.name, repo.display()));
     }
     report.did.push(format!("aggregated and verified the group signatures; wrote {} file(s)", report.outputs.len()));
     Ok(())

@@ -28,12 +28,96 @@ pub struct GitTag {
     pub message: String,
 }
 
-fn check_ref_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 200
-        && !s.starts_with('-')
-        && !s.contains("..")
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./+".contains(&b))
+/// Longest tag or ref name frostsign accepts (git has no limit; a file name has one).
+pub const MAX_REF_NAME: usize = 200;
+
+/// Why `name` is not a valid tag name, or `None` if it is one: what `git check-ref-format refs/tags/NAME`
+/// accepts, with frostsign's rules (see [`ref_name_problem`]).
+pub fn tag_name_problem(name: &str) -> Option<&'static str> {
+    // `@` alone is refused as a whole ref name only; `refs/tags/@` is valid (`git tag @` works).
+    if name == "@" {
+        None
+    } else {
+        ref_name_problem(name)
+    }
+}
+
+/// Why `name` is not a valid git ref name, or `None` if it is one.
+///
+/// The rules of `git check-ref-format --allow-onelevel`: no component starts with `.` or ends with `.lock`;
+/// no `..`, `//` or `@{`; not `@`; no ASCII control character, space, `~ ^ : ? * [ \`; no leading or
+/// trailing `/`; no trailing `.`. frostsign adds three rules of its own: no leading `-` (as `git tag`
+/// refuses, so a name never reads as an option), at most [`MAX_REF_NAME`] bytes, and no invisible
+/// formatting characters (a signer reads the name).
+pub fn ref_name_problem(name: &str) -> Option<&'static str> {
+    let bad_char = |c: char| c.is_ascii_control() || " ~^:?*[\\".contains(c);
+    Some(if name.is_empty() {
+        "it is empty"
+    } else if name.len() > MAX_REF_NAME {
+        "it is longer than 200 bytes"
+    } else if name.starts_with('-') {
+        "it starts with `-`"
+    } else if name.starts_with('/') || name.ends_with('/') {
+        "it starts or ends with `/`"
+    } else if name.contains("//") {
+        "it contains `//`"
+    } else if name.contains("..") {
+        "it contains `..`"
+    } else if name.contains("@{") {
+        "it contains `@{`"
+    } else if name == "@" {
+        "it is `@`"
+    } else if name.ends_with('.') {
+        "it ends with `.`"
+    } else if name.chars().any(bad_char) {
+        "it contains a space, a control character or one of `~ ^ : ? * [ \\`"
+    } else if name.split('/').any(|c| c.starts_with('.')) {
+        "a part of it starts with `.`"
+    } else if name.split('/').any(|c| c.ends_with(".lock")) {
+        "a part of it ends with `.lock`"
+    } else if !crate::textdoc::is_plain_text(name) {
+        "it contains invisible formatting characters"
+    } else {
+        return None;
+    })
+}
+
+/// Longest tagger line accepted.
+const MAX_TAGGER_CHARS: usize = 300;
+
+/// Why a tagger line is not `Name <email> UNIX-TIME +HHMM` as git writes it, if it is not.
+fn tagger_problem(tagger: &str) -> Option<&'static str> {
+    if !crate::text::is_plain_line(tagger, MAX_TAGGER_CHARS) {
+        return Some("one line of plain text without leading or trailing spaces");
+    }
+    let mut parts = tagger.rsplitn(3, ' ');
+    let (tz, time, ident) = (parts.next()?, parts.next()?, parts.next()?);
+    let tz_ok = tz.len() == 5 && tz.starts_with(['+', '-']) && tz[1..].bytes().all(|b| b.is_ascii_digit());
+    if !tz_ok || time.is_empty() || !time.bytes().all(|b| b.is_ascii_digit()) {
+        return Some("the time must be Unix seconds and a +HHMM offset");
+    }
+    let Some((name, rest)) = ident.split_once(" <") else { return Some("no ` <email>` after the name") };
+    let email = rest.strip_suffix('>');
+    let bad_part = |s: &str| s.is_empty() || s.contains(['<', '>']) || s.trim() != s;
+    match email {
+        Some(email) if !bad_part(name) && !email.contains(['<', '>']) => None,
+        _ => Some("the name must not be empty and neither name nor email may hold `<` or `>`"),
+    }
+}
+
+/// Check a tag name and a ref name given on the command line, before git sees them.
+pub fn check_names(name: &str, ref_name: &str) -> Result<()> {
+    let show = |s: &str| crate::textdoc::printable(s, 80);
+    if let Some(why) = tag_name_problem(name) {
+        return Err(Error::new(format!("`{}` is not a valid git tag name: {why}", show(name))).with_help(
+            "tag names follow the rules of `git check-ref-format`, for example `v1.4.0` or `release/1.4.0`",
+        ));
+    }
+    if let Some(why) = ref_name_problem(ref_name) {
+        return Err(Error::new(format!("`{}` is not a valid git ref name: {why}", show(ref_name)))
+            .with_help("give a branch or ref, for example `main` or `refs/heads/release-1.4`"));
+    }
+    Ok(())
 }
 
 impl GitTag {
@@ -46,13 +130,19 @@ impl GitTag {
         .into_bytes()
     }
 
+    /// The file the signed tag object is written to: one file name, `/` in the tag name replaced by `-`
+    /// (`release/1.4` gives `release-1.4.tag`).
+    pub fn file_name(&self) -> String {
+        format!("{}.tag", self.name.replace('/', "-"))
+    }
+
     /// Check every field (also used on parse).
     pub fn check(&self) -> std::result::Result<(), DocError> {
-        if !check_ref_name(&self.name) {
-            return Err(bad("git-tag", "not a plain tag name"));
+        if let Some(why) = tag_name_problem(&self.name) {
+            return Err(bad("git-tag", format!("not a valid git tag name: {why}")));
         }
-        if !check_ref_name(&self.ref_name) {
-            return Err(bad("git-ref", "not a plain ref name"));
+        if let Some(why) = ref_name_problem(&self.ref_name) {
+            return Err(bad("git-ref", format!("not a valid git ref name: {why}")));
         }
         let hexlen = self.object.len();
         if !(hexlen == 40 || hexlen == 64)
@@ -63,18 +153,19 @@ impl GitTag {
         if self.kind != "commit" {
             return Err(bad("git-type", "only commits can be tagged"));
         }
-        let ok_tagger = crate::textdoc::is_plain_text(&self.tagger)
-            && self.tagger.contains(" <")
-            && self.tagger.rsplitn(3, ' ').count() == 3;
-        if !ok_tagger {
-            return Err(bad("git-tagger", "expected `Name <email> TIME +0000`"));
+        if let Some(why) = tagger_problem(&self.tagger) {
+            return Err(bad("git-tagger", format!("expected `Name <email> TIME +0000`: {why}")));
         }
+        // The message is approved by every signer as it is shown: plain text on every line, like a name.
         let msg_ok = !self.message.trim().is_empty()
             && self.message.ends_with('\n')
             && !self.message.contains("-----BEGIN")
-            && self.message.chars().all(|c| c == '\n' || !c.is_control());
+            && self.message.split('\n').all(crate::text::is_plain_text);
         if !msg_ok {
-            return Err(bad("git-message", "a non-empty text ending with a newline, without control characters"));
+            return Err(bad(
+                "git-message",
+                "a non-empty text ending with a newline, without control, bidi, zero-width or separator characters",
+            ));
         }
         Ok(())
     }
@@ -146,6 +237,7 @@ pub fn prepare(
     tagger: Option<&str>,
     time: i64,
 ) -> Result<GitTag> {
+    check_names(name, ref_name)?;
     let object = resolve_commit(repo, ref_name)?;
     if git(repo, &["rev-parse", "--verify", "--quiet", &format!("refs/tags/{name}")], None).is_ok() {
         return Err(Error::new(format!("the tag `{name}` already exists in `{}`", repo.display()))

@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::formats::openpgp::PgpKey;
 use crate::formats::{minisign, signify, ssh};
 use crate::group::{Group, GroupFingerprint};
-use crate::textdoc::{parse_hex, DocError, DocWriter, Document, Need};
+use crate::textdoc::{parse_hex, printable, DocError, DocWriter, Document, Need};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -110,6 +110,137 @@ pub enum Slot {
     GitTag,
     /// minisign's global signature of artifact k: phase-1 signature || trusted comment (phase 2).
     MinisignGlobal(usize),
+}
+
+/// A file a finished session writes into the output folder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// `NAME.minisig` of artifact k.
+    Minisign(usize),
+    /// `NAME.sig` (SSHSIG) of artifact k.
+    Ssh(usize),
+    /// `NAME.asc` (OpenPGP) of artifact k.
+    Openpgp(usize),
+    /// `SHA256.sig`, the signify manifest.
+    SignifyManifest,
+    /// `group.openpgp`, the certified OpenPGP identity.
+    OpenpgpIdentity,
+    /// `group-openpgp.asc`, the group's armored OpenPGP public key.
+    OpenpgpPublicKey,
+    /// `TAG.tag`, the signed tag object (see [`GitTag::file_name`]).
+    GitTag,
+}
+
+impl Output {
+    /// The format it belongs to, as `--format` names it.
+    pub fn format(self) -> &'static str {
+        match self {
+            Output::Minisign(_) => "minisign",
+            Output::Ssh(_) => "ssh",
+            Output::Openpgp(_) => "openpgp",
+            Output::SignifyManifest => "signify-manifest",
+            Output::OpenpgpIdentity | Output::OpenpgpPublicKey => "openpgp-certification",
+            Output::GitTag => "git-tag",
+        }
+    }
+
+    /// The artifact it signs, if it signs one.
+    pub fn artifact(self) -> Option<usize> {
+        match self {
+            Output::Minisign(k) | Output::Ssh(k) | Output::Openpgp(k) => Some(k),
+            _ => None,
+        }
+    }
+
+    /// The phase-1 message whose signature it carries.
+    pub fn slot(self) -> Slot {
+        match self {
+            Output::Minisign(k) => Slot::Minisign(k),
+            Output::Ssh(k) => Slot::Ssh(k),
+            Output::Openpgp(k) => Slot::Openpgp(k),
+            Output::SignifyManifest => Slot::SignifyManifest,
+            Output::OpenpgpIdentity | Output::OpenpgpPublicKey => Slot::OpenpgpCertification,
+            Output::GitTag => Slot::GitTag,
+        }
+    }
+}
+
+/// Every file a session with these formats, artifacts and tag writes, with its file name, in the order of
+/// the phase-1 messages. The one place output names are made.
+fn plan_outputs(formats: &[Format], artifacts: &[Artifact], git: Option<&GitTag>) -> Vec<(Output, String)> {
+    let has = |f: Format| formats.contains(&f);
+    let mut out = Vec::new();
+    for (k, a) in artifacts.iter().enumerate() {
+        if has(Format::Minisign) {
+            out.push((Output::Minisign(k), format!("{}.minisig", a.name)));
+        }
+        if has(Format::Ssh) {
+            out.push((Output::Ssh(k), format!("{}.sig", a.name)));
+        }
+        if has(Format::Openpgp) {
+            out.push((Output::Openpgp(k), format!("{}.asc", a.name)));
+        }
+    }
+    if has(Format::SignifyManifest) {
+        out.push((Output::SignifyManifest, MANIFEST_FILE.to_string()));
+    }
+    if has(Format::OpenpgpCertification) {
+        out.push((Output::OpenpgpIdentity, "group.openpgp".to_string()));
+        out.push((Output::OpenpgpPublicKey, "group-openpgp.asc".to_string()));
+    }
+    if let (true, Some(tag)) = (has(Format::GitTag), git) {
+        out.push((Output::GitTag, tag.file_name()));
+    }
+    out
+}
+
+/// Longest file name written (the common limit of Linux and macOS file systems).
+const MAX_FILE_NAME: usize = 255;
+
+/// True if `name` is exactly one plain path component: joined to a folder, it names a file directly in it.
+pub fn is_single_component(name: &str) -> bool {
+    let mut parts = Path::new(name).components();
+    let one = matches!((parts.next(), parts.next()), (Some(std::path::Component::Normal(n)), None) if n == name);
+    one && !name.contains('\0') && name.len() <= MAX_FILE_NAME
+}
+
+/// True if `name` is, or could be, one of a session's own files: `request.txt`, `group.pub`, and the
+/// `commit-…`, `package-…`, `share-…` and `restart-…` `.txt` files.
+pub fn is_session_file(name: &str) -> bool {
+    name == REQUEST_FILE
+        || name == GROUP_COPY
+        || (["commit-", "package-", "share-", "restart-"].iter().any(|p| name.starts_with(p)) && name.ends_with(".txt"))
+}
+
+/// Check a plan of outputs: each is one file name directly in the output folder, none is a session file
+/// or an artifact's name (with `--out DIST` it would overwrite the artifact), no two are the same.
+fn check_outputs(plan: &[(Output, String)], artifacts: &[Artifact]) -> std::result::Result<(), String> {
+    let what = |o: Output| match o.artifact() {
+        Some(k) => format!("the {} signature of `{}`", o.format(), artifacts[k].name),
+        None => match o {
+            Output::SignifyManifest => "the signify manifest".to_string(),
+            Output::GitTag => "the signed git tag".to_string(),
+            _ => "the group's OpenPGP key".to_string(),
+        },
+    };
+    for (i, (o, name)) in plan.iter().enumerate() {
+        if !is_single_component(name) {
+            return Err(format!(
+                "{} would be written as `{name}`, which is not one file name of at most {MAX_FILE_NAME} bytes",
+                what(*o)
+            ));
+        }
+        if is_session_file(name) {
+            return Err(format!("{} would be named `{name}`, like a file of the session itself", what(*o)));
+        }
+        if artifacts.iter().any(|a| a.name == *name) {
+            return Err(format!("{} would be named `{name}`, like an artifact of the session", what(*o)));
+        }
+        if let Some((first, _)) = plan[..i].iter().find(|(_, n)| n == name) {
+            return Err(format!("two outputs would be named `{name}`: {} and {}", what(*first), what(*o)));
+        }
+    }
+    Ok(())
 }
 
 /// One artifact of a request.
@@ -266,6 +397,12 @@ impl Request {
                 .with_help("rename the file, or leave signify-manifest out of --format"));
             }
         }
+        check_outputs(&plan_outputs(&spec.formats, &spec.artifacts, spec.git.as_ref()), &spec.artifacts).map_err(
+            |why| {
+                Error::new(format!("cannot open this session: {why}"))
+                    .with_help("rename the artifact, or leave one of the formats out")
+            },
+        )?;
         if let Some(c) = &spec.comment {
             check_comment(c)?;
         }
@@ -326,7 +463,7 @@ impl Request {
         for d in &spec.openpgp_digests {
             w = w.field("openpgp-digest", hex::encode(d));
         }
-        let text = w.finish();
+        let text = w.finish()?;
         let r = Request::parse(&text).map_err(|e| Error::new(format!("invalid signing request: {e}")))?;
         for a in &r.artifacts {
             minisign::check_trusted_comment(&r.trusted_comment(a))?;
@@ -450,6 +587,7 @@ impl Request {
                 return Err(bad("openpgp-digest", "one per artifact exactly when `openpgp` is a format"));
             }
         }
+        check_outputs(&self.outputs(), &self.artifacts).map_err(|why| bad("artifact", why))?;
         Ok(())
     }
 
@@ -616,6 +754,12 @@ impl Request {
         self.phase1_slots().iter().position(|s| *s == slot)
     }
 
+    /// Every file this session writes when it completes, with its file name (checked on parse: one file
+    /// name each, all different, none an artifact's or a session file's name).
+    pub fn outputs(&self) -> Vec<(Output, String)> {
+        plan_outputs(&self.formats, &self.artifacts, self.git.as_ref())
+    }
+
     /// The manifest text built from `ev`.
     pub fn manifest(&self, ev: &Evidence) -> String {
         let entries: Vec<(&str, &[u8; 32])> =
@@ -777,6 +921,120 @@ pub struct SharePayload {
     pub shares: Vec<String>,
 }
 
+/// A keyholder's commitment file, decoded in full and checked against the request when it is read, so that
+/// a malformed one is caught where the keyholder's signature on it proves who sent it.
+#[derive(Clone, Debug)]
+pub struct Commitment {
+    /// The digests the keyholder attests it computed (names and hex digests checked).
+    pub attested: Vec<AttestedArtifact>,
+    /// True if the attested digests are the request's.
+    pub matches_request: bool,
+    /// One FROST commitment per phase-1 message.
+    pub phase1: Vec<frost_ed25519::round1::SigningCommitments>,
+    /// One FROST commitment per phase-2 message.
+    pub phase2: Vec<frost_ed25519::round1::SigningCommitments>,
+}
+
+impl Commitment {
+    /// Decode the payload of a `commit-a<A>-<FPR>.txt` signed for attempt `attempt`; the error says what is
+    /// malformed (the file's signer sent it).
+    pub fn decode(payload: &[u8], req: &Request, attempt: u32) -> std::result::Result<Commitment, String> {
+        let p: CommitPayload =
+            serde_json::from_slice(payload).map_err(|e| format!("its payload is not a signing commitment ({e})"))?;
+        if p.attempt != attempt {
+            return Err(format!("its payload says attempt {}, but it is signed for attempt {attempt}", p.attempt));
+        }
+        let decode = |list: &[String], phase: u8, want: usize| {
+            if list.len() != want {
+                return Err(format!("it holds {} phase-{phase} commitments, the request needs {want}", list.len()));
+            }
+            list.iter()
+                .enumerate()
+                .map(|(k, h)| {
+                    hex::decode(h)
+                        .ok()
+                        .and_then(|b| frost_ed25519::round1::SigningCommitments::deserialize(&b).ok())
+                        .ok_or_else(|| format!("its phase-{phase} commitment {} is not a FROST commitment", k + 1))
+                })
+                .collect::<std::result::Result<Vec<_>, String>>()
+        };
+        let phase1 = decode(&p.phase1, 1, req.phase1_count())?;
+        let phase2 = decode(&p.phase2, 2, req.phase2_count())?;
+        if p.artifacts.len() != req.artifacts().len() {
+            return Err(format!(
+                "it attests digests of {} artifacts, but the request lists {}",
+                p.artifacts.len(),
+                req.artifacts().len()
+            ));
+        }
+        for (k, (x, a)) in p.artifacts.iter().zip(req.artifacts()).enumerate() {
+            if x.name != a.name {
+                return Err(format!(
+                    "its attested artifact {} is not `{}`, the request's artifact {}",
+                    k + 1,
+                    a.name,
+                    k + 1
+                ));
+            }
+            if parse_hex::<64>(&x.blake2b).is_none() || parse_hex::<32>(&x.sha256).is_none() {
+                return Err(format!("its attested digests of `{}` are not a BLAKE2b-512 and a SHA-256 digest", a.name));
+            }
+        }
+        let matches_request =
+            p.artifacts.iter().zip(req.artifacts()).all(|(x, a)| *x == AttestedArtifact::new(&a.name, &a.digests));
+        Ok(Commitment { attested: p.artifacts, matches_request, phase1, phase2 })
+    }
+}
+
+/// Why a keyholder's validly signed share file cannot be used for a package.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ShareProblem {
+    /// The file is malformed: its signer sent a bad file (the culprit).
+    Malformed(String),
+    /// Well formed, but it answers another package than the one in the folder (the package, which nobody
+    /// signs, was replaced after the keyholder signed): nobody is to blame from this file alone.
+    OtherPackage,
+}
+
+/// Decode the payload of a `share-a<A>-p<P>-<FPR>.txt` signed for `pkg`'s attempt and phase.
+pub fn decode_shares(
+    payload: &[u8],
+    pkg: &PackageFile,
+) -> std::result::Result<Vec<frost_ed25519::round2::SignatureShare>, ShareProblem> {
+    let bad = |s: String| ShareProblem::Malformed(s);
+    let p: SharePayload = serde_json::from_slice(payload)
+        .map_err(|e| bad(format!("its payload is not a set of signature shares ({e})")))?;
+    if p.attempt != pkg.attempt || p.phase != pkg.phase {
+        return Err(bad(format!(
+            "its payload says attempt {}, phase {}, but it is signed for attempt {}, phase {}",
+            p.attempt, p.phase, pkg.attempt, pkg.phase
+        )));
+    }
+    let Some(answers) = parse_hex::<32>(&p.package) else {
+        return Err(bad("its package digest is not a SHA-256 digest".into()));
+    };
+    if answers != pkg.digest {
+        return Err(ShareProblem::OtherPackage);
+    }
+    if p.shares.len() != pkg.packages.len() {
+        return Err(bad(format!(
+            "it holds {} signature shares, the package needs {}",
+            p.shares.len(),
+            pkg.packages.len()
+        )));
+    }
+    p.shares
+        .iter()
+        .enumerate()
+        .map(|(k, h)| {
+            hex::decode(h)
+                .ok()
+                .and_then(|b| frost_ed25519::round2::SignatureShare::deserialize(&b).ok())
+                .ok_or_else(|| bad(format!("its signature share {} is not a FROST signature share", k + 1)))
+        })
+        .collect()
+}
+
 /// A phase's signing packages (`package-a<A>-p<P>.txt`), built by the coordinator.
 #[derive(Clone, Debug)]
 pub struct PackageFile {
@@ -825,7 +1083,7 @@ impl PackageFile {
         for p in packages {
             w = w.block("package", &p.serialize().map_err(|e| Error::new(format!("internal error: {e}")))?);
         }
-        Ok(w.finish())
+        Ok(w.finish()?)
     }
 
     /// Parse and check against the group: signers are members, unique; counts.
@@ -839,9 +1097,9 @@ impl PackageFile {
             let fp = line.split(' ').next().and_then(crate::card::Fingerprint::parse_compact);
             let idx = fp
                 .and_then(|fp| group.member_index(fp))
-                .ok_or_else(|| bad("signer", format!("`{line}` is not a member of the group")))?;
+                .ok_or_else(|| bad("signer", format!("`{}` is not a member of the group", printable(line, 80))))?;
             if signers.contains(&idx) {
-                return Err(bad("signer", format!("`{line}` is listed twice")));
+                return Err(bad("signer", format!("`{}` is listed twice", printable(line, 80))));
             }
             signers.push(idx);
         }
@@ -899,12 +1157,40 @@ pub fn excluded(dir: &Path, a: u32, group: &Group) -> Result<Vec<usize>> {
                 .next()
                 .and_then(crate::card::Fingerprint::parse_compact)
                 .and_then(|fp| group.member_index(fp))
-                .ok_or_else(|| Error::file(&path, format!("`{line}` is not a member of the group")))
+                .ok_or_else(|| Error::file(&path, format!("`{}` is not a member of the group", printable(line, 80))))
         })
         .collect()
 }
 
-/// Hex-decode a list of fixed-size items.
-pub(crate) fn decode_hex_list(list: &[String]) -> Option<Vec<Vec<u8>>> {
-    list.iter().map(|h| hex::decode(h).ok()).collect()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn artifact(name: &str) -> Artifact {
+        Artifact { name: name.into(), digests: FileDigests { size: 0, blake2b: [0; 64], sha256: [0; 32] } }
+    }
+
+    #[test]
+    fn output_names_are_single_components_and_never_session_files() {
+        for ok in ["app.tar.minisig", "SHA256.sig", ".hidden.sig", "release-1.4.tag", "@.tag"] {
+            assert!(is_single_component(ok) && !is_session_file(ok), "{ok}");
+        }
+        for bad in ["", ".", "..", "a/b", "/etc/x", "a/", "./a", "a\0b", &"a".repeat(256)] {
+            assert!(!is_single_component(bad), "{bad:?}");
+        }
+        for own in ["request.txt", "group.pub", "commit-a1-X.txt", "package-a2-p1.txt", "share-x.txt", "restart-a2.txt"]
+        {
+            assert!(is_session_file(own), "{own}");
+        }
+        // The one check every party runs: an output named like a session file, an artifact or another output.
+        let (m, s) = (Output::Minisign(0), Output::Ssh(0));
+        let arts = [artifact("commit-a1-X.txt"), artifact("b")];
+        let own = check_outputs(&[(m, "commit-a1-X.txt".into())], &arts).unwrap_err();
+        assert_eq!(own, "the minisign signature of `commit-a1-X.txt` would be named `commit-a1-X.txt`, like a file of the session itself");
+        let art = check_outputs(&[(m, "b".into())], &arts).unwrap_err();
+        assert!(art.ends_with("would be named `b`, like an artifact of the session"), "{art}");
+        let dup = check_outputs(&[(m, "x".into()), (s, "x".into())], &arts).unwrap_err();
+        assert!(dup.starts_with("two outputs would be named `x`"), "{dup}");
+        assert!(check_outputs(&[(m, "a/b".into())], &arts).unwrap_err().contains("not one file name"));
+    }
 }

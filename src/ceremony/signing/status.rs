@@ -3,17 +3,29 @@
 //! The audit re-verifies every keyholder's signed attestation (the digests it computed from its own
 //! copy) with the keyholder's card from the group file, and every finished signature with the group key
 //! against the request's digests and trusted comments.
+//!
+//! Every verdict rests on signed files only (and on the request and group, which are checked): a file that
+//! is unreadable, not validly signed by the keyholder its name belongs to, or not a file of this session
+//! is a stray. Strays are listed with their reason and never fail the session by themselves; a stray under
+//! a keyholder's name means that keyholder's file is not there yet. A keyholder is named a culprit only
+//! for a malformed file it validly signed.
 
-use super::coordinator::Session;
-use super::{current_attempt, excluded, names, AttestedArtifact, PackageFile, Request, Slot, KIND_SHARE};
+use super::coordinator::{reason_of, Culprit, Round, Session, Stray};
+use super::{
+    current_attempt, excluded, is_session_file, names, AttestedArtifact, Commitment, Output, PackageFile, Request,
+};
 use crate::error::Result;
-use crate::exchange::message::Expect;
+use crate::exchange::message::{peek, MAX_MESSAGE_BYTES};
 use crate::formats::minisign::{self, MinisignSignature};
 use crate::formats::{openpgp, signify, ssh};
 use crate::group::{Group, OpenPgpIdentity};
 use serde::Serialize;
 use sha2::Digest;
+use std::collections::BTreeSet;
 use std::path::Path;
+
+/// Most strays listed one by one (a folder may hold any number of files).
+const MAX_STRAYS: usize = 100;
 
 /// The whole status.
 #[derive(Debug, Serialize)]
@@ -40,8 +52,12 @@ pub struct SignStatus {
     pub done: bool,
     /// Who has something left to do.
     pub waiting_for: Vec<String>,
-    /// Problems found.
+    /// Problems found in signed files (each one fails the session until it is done).
     pub problems: Vec<String>,
+    /// Keyholders who validly signed a malformed file, with the file and what is wrong.
+    pub culprits: Vec<Culprit>,
+    /// Files that do not count, and why; they change no verdict.
+    pub strays: Vec<Stray>,
 }
 
 /// One member's part.
@@ -100,128 +116,189 @@ pub fn check_outputs(req: &Request, group: &Group, dir: &Path) -> Vec<OutputStat
     let key_id = minisign::key_id(key);
     let ev = req.evidence();
     let read = |name: &str| crate::fsx::read_text_untrusted(&dir.join(name), 1024 * 1024).ok();
-    let mut out = Vec::new();
-    for slot in req.phase1_slots() {
-        let (file, format, artifact, valid) = match slot {
-            Slot::Minisign(k) => {
-                let a = &req.artifacts()[k];
-                let f = format!("{}.minisig", a.name);
-                let ok = read(&f).and_then(|t| MinisignSignature::parse(&t).ok()).is_some_and(|sig| {
-                    sig.trusted_comment == req.trusted_comment(a)
-                        && crate::verify::check_minisign(key, &key_id, &a.digests.blake2b, &sig).is_ok()
-                });
-                (f, "minisign", Some(k), ok)
-            }
-            Slot::Ssh(k) => {
-                let a = &req.artifacts()[k];
-                let f = format!("{}.sig", a.name);
-                let ok = read(&f).and_then(|t| ssh::parse_signature(&t).ok()).is_some_and(|sig| {
-                    sig.hash == "sha256" && crate::verify::check_ssh(key, "file", &a.digests.sha256, &sig).is_ok()
-                });
-                (f, "ssh", Some(k), ok)
-            }
-            Slot::Openpgp(k) => {
-                let f = format!("{}.asc", req.artifacts()[k].name);
-                let ok = read(&f).and_then(|t| openpgp::parse_signature(&t).ok()).is_some_and(|sig| {
+    let identity = || {
+        read("group.openpgp")
+            .and_then(|t| OpenPgpIdentity::parse(&t, group).ok())
+            .filter(|id| Some(id.key) == req.openpgp_key() && Some(id.uid.as_str()) == req.openpgp_uid())
+    };
+    req.outputs()
+        .into_iter()
+        .map(|(output, file)| {
+            let text = read(&file);
+            let valid = text.is_some_and(|t| match output {
+                Output::Minisign(k) => {
+                    let a = &req.artifacts()[k];
+                    MinisignSignature::parse(&t).is_ok_and(|sig| {
+                        sig.trusted_comment == req.trusted_comment(a)
+                            && crate::verify::check_minisign(key, &key_id, &a.digests.blake2b, &sig).is_ok()
+                    })
+                }
+                Output::Ssh(k) => ssh::parse_signature(&t).is_ok_and(|sig| {
+                    sig.hash == "sha256"
+                        && crate::verify::check_ssh(key, "file", &req.artifacts()[k].digests.sha256, &sig).is_ok()
+                }),
+                Output::Openpgp(k) => openpgp::parse_signature(&t).is_ok_and(|sig| {
                     Some(sig.trailer()) == req.openpgp_file_trailer()
                         && crate::verify::check_openpgp(key, &ev.openpgp[k], &sig).is_ok()
-                });
-                (f, "openpgp", Some(k), ok)
-            }
-            Slot::SignifyManifest => {
-                let f = super::MANIFEST_FILE.to_string();
-                let ok = read(&f).and_then(|t| signify::parse_signed_manifest(&t).ok()).is_some_and(|sm| {
+                }),
+                Output::SignifyManifest => signify::parse_signed_manifest(&t).is_ok_and(|sm| {
                     sm.manifest == req.manifest(&ev) && crate::verify::check_manifest(key, &key_id, &sm).is_ok()
-                });
-                (f, "signify-manifest", None, ok)
-            }
-            Slot::OpenpgpCertification => {
-                let f = "group.openpgp".to_string();
-                let ok = read(&f)
-                    .and_then(|t| OpenPgpIdentity::parse(&t, group).ok())
-                    .is_some_and(|id| Some(id.key) == req.openpgp_key() && Some(id.uid.as_str()) == req.openpgp_uid());
-                (f, "openpgp-certification", None, ok)
-            }
-            Slot::GitTag => {
-                let tag = req.git().expect("checked shape");
-                let f = format!("{}.tag", tag.name);
-                let payload = String::from_utf8(tag.payload()).unwrap_or_default();
-                let ok = read(&f).is_some_and(|t| {
+                }),
+                Output::OpenpgpIdentity => identity().is_some(),
+                Output::OpenpgpPublicKey => identity().is_some_and(|id| t == id.armored_public_key()),
+                Output::GitTag => {
+                    let payload = String::from_utf8(req.git().expect("checked shape").payload()).unwrap_or_default();
                     t.strip_prefix(&payload).and_then(|sig| ssh::parse_signature(sig).ok()).is_some_and(|sig| {
                         let digest: [u8; 32] = sha2::Sha256::digest(payload.as_bytes()).into();
                         sig.hash == "sha256" && crate::verify::check_ssh(key, "git", &digest, &sig).is_ok()
                     })
-                });
-                (f, "git-tag", None, ok)
-            }
-            Slot::MinisignGlobal(_) => continue,
-        };
-        out.push(OutputStatus { file, format, artifact, valid });
+                }
+            });
+            OutputStatus { file, format: output.format(), artifact: output.artifact(), valid }
+        })
+        .collect()
+}
+
+/// Every file name a session at attempt `a` knows: its own files of every attempt so far, its outputs, and
+/// its artifacts (a session may be opened in the artifacts' folder).
+fn known_files(s: &Session, a: u32) -> BTreeSet<String> {
+    let mut known: BTreeSet<String> = [super::REQUEST_FILE, super::GROUP_COPY].map(String::from).into();
+    for att in 1..=a {
+        if att >= 2 {
+            known.insert(names::restart(att));
+        }
+        for p in [1, 2] {
+            known.insert(names::package(att, p));
+        }
+        for card in s.group.members() {
+            known.insert(names::commit(att, card));
+            known.extend([1, 2].map(|p| names::share(att, p, card)));
+        }
+    }
+    known.extend(s.req.outputs().into_iter().map(|(_, f)| f));
+    known.extend(s.req.artifacts().iter().map(|a| a.name.clone()));
+    known
+}
+
+/// Files in the folder that the session does not know, each with what it is. Read only as far as a
+/// bounded read that follows no link and never blocks allows.
+fn unknown_files(s: &Session, a: u32) -> Vec<Stray> {
+    let known = known_files(s, a);
+    let Ok(entries) = std::fs::read_dir(s.folder.dir()) else { return Vec::new() };
+    let mut found: Vec<(String, std::fs::DirEntry)> = entries
+        .flatten()
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e))
+        .filter(|(name, e)| !(known.contains(name) && e.file_name().to_str().is_some()))
+        .collect();
+    found.sort_by(|x, y| x.0.cmp(&y.0));
+    let more = found.len().saturating_sub(MAX_STRAYS);
+    let mut out: Vec<Stray> = found
+        .into_iter()
+        .take(MAX_STRAYS)
+        .map(|(name, e)| {
+            let reason = match e.file_type() {
+                Ok(t) if t.is_dir() => "a folder this session does not use".to_string(),
+                Ok(t) if t.is_symlink() => "a symbolic link this session does not use (not followed)".to_string(),
+                _ => match crate::fsx::read_text_untrusted(&e.path(), MAX_MESSAGE_BYTES) {
+                    Err(err) => reason_of(&err, &e.path()),
+                    Ok(text) => match peek(&text, s.group.members(), s.req.digest()) {
+                        Some((sender, _, kind, round)) => format!(
+                            "a `{kind}` message signed by {} for round `{round}`, under a name this session does not use (renamed?)",
+                            s.group.members()[sender].name()
+                        ),
+                        None if is_session_file(&name) => "not a file of this attempt or of this session".to_string(),
+                        None => "not a file of this session".to_string(),
+                    },
+                },
+            };
+            Stray::new(&name, &reason)
+        })
+        .collect();
+    if more > 0 {
+        out.push(Stray::new("…", &format!("{more} more files this session does not know (not read)")));
     }
     out
+}
+
+/// The package of phase `p`, if it is there and belongs to this attempt; anything else there is a stray.
+fn package(s: &Session, a: u32, p: u8, strays: &mut Vec<Stray>) -> Option<PackageFile> {
+    let name = names::package(a, p);
+    let path = s.folder.path(&name);
+    std::fs::symlink_metadata(&path).ok()?;
+    let pkg = crate::fsx::read_text_untrusted(&path, 64 * 1024 * 1024)
+        .map_err(|e| reason_of(&e, &path))
+        .and_then(|t| PackageFile::parse(&t, &s.group).map_err(|e| format!("not a valid signing package: {e}")))
+        .and_then(|pkg| {
+            let ok = pkg.session == *s.req.digest() && pkg.attempt == a && pkg.phase == p;
+            if ok {
+                Ok(pkg)
+            } else {
+                Err("belongs to another session, attempt or phase".to_string())
+            }
+        });
+    pkg.map_err(|reason| strays.push(Stray::new(&name, &reason))).ok()
+}
+
+/// The problem line of a culprit: what is wrong, and what to do.
+fn culprit_problem(c: &Culprit) -> String {
+    format!(
+        "{} (culprit: {}); `sign collect` does not use it; if too few keyholders remain: `frostsign sign collect --dir DIR --restart --without \"{}\"`",
+        c.describe(),
+        c.keyholder,
+        c.keyholder
+    )
 }
 
 /// Compute the status of the session in `dir`.
 pub fn status(dir: &Path) -> Result<SignStatus> {
     let s = Session::load(dir)?;
     let a = current_attempt(dir)?;
-    let left_out = excluded(dir, a, &s.group)?;
+    let mut strays = Vec::new();
+    let left_out = excluded(dir, a, &s.group).unwrap_or_else(|e| {
+        let file = names::restart(a);
+        strays.push(Stray::new(&file, &reason_of(&e, &dir.join(&file))));
+        Vec::new()
+    });
+    let commits: Round<Commitment> = s.commitments(a);
+    let mut culprits: Vec<Culprit> = commits.culprits.values().cloned().collect();
+    strays.extend(commits.strays.values().cloned());
+    let pkgs = [package(&s, a, 1, &mut strays), package(&s, a, 2, &mut strays)];
+    let mut phase_done = [BTreeSet::new(), BTreeSet::new()];
+    for (p, pkg) in pkgs.iter().enumerate() {
+        let Some(pkg) = pkg else { continue };
+        let shares = s.shares(pkg);
+        phase_done[p].extend(shares.good.keys().copied());
+        culprits.extend(shares.culprits.into_values());
+        strays.extend(shares.strays.into_values());
+    }
     let mut problems = Vec::new();
-    let commits = match s.commitments(a) {
-        Ok(c) => c,
-        Err(e) => {
-            problems.push(e.message().to_string());
-            Default::default()
-        }
-    };
-    let read_pkg = |p: u8| -> Option<PackageFile> {
-        let path = dir.join(names::package(a, p));
-        let text = crate::fsx::read_text_untrusted(&path, 64 * 1024 * 1024).ok()?;
-        PackageFile::parse(&text, &s.group).ok()
-    };
-    let pkgs = [read_pkg(1), read_pkg(2)];
     let mut members = Vec::new();
     for (i, card) in s.group.members().iter().enumerate() {
-        let attested_match = commits.get(&i).map(|p| {
-            p.artifacts.len() == s.req.artifacts().len()
-                && p.artifacts
-                    .iter()
-                    .zip(s.req.artifacts())
-                    .all(|(x, y)| *x == AttestedArtifact::new(&y.name, &y.digests))
-        });
+        let commit = commits.good.get(&i);
+        let attested_match = commit.map(|c| c.matches_request);
         if attested_match == Some(false) {
             problems.push(format!("{} attested digests that differ from the request", card.name()));
-        }
-        let mut phase = [false, false];
-        for p in [1u8, 2] {
-            let Some(pkg) = &pkgs[p as usize - 1] else { continue };
-            if !pkg.signers.contains(&i) {
-                continue;
-            }
-            let round = names::share_round(a, p);
-            let e = Expect { kind: KIND_SHARE, ceremony: s.req.digest(), round: &round, private: false };
-            match s.folder.receive(&names::share(a, p, card), &e, s.group.members(), i, None) {
-                Ok(r) => phase[p as usize - 1] = r.is_some(),
-                Err(e) => problems.push(e.message().to_string()),
-            }
         }
         members.push(MemberStatus {
             name: card.name().into(),
             fingerprint: card.fingerprint().to_string(),
-            committed: commits.contains_key(&i),
-            attested: commits.get(&i).map(|p| p.artifacts.clone()).unwrap_or_default(),
+            committed: commit.is_some(),
+            attested: commit.map(|c| c.attested.clone()).unwrap_or_default(),
             attested_match,
-            chosen: pkgs[0].as_ref().map(|p| p.signers.contains(&i)).unwrap_or(false),
-            phase1: phase[0],
-            phase2: phase[1],
+            chosen: pkgs[0].as_ref().is_some_and(|p| p.signers.contains(&i)),
+            phase1: phase_done[0].contains(&i),
+            phase2: phase_done[1].contains(&i),
         });
     }
+    problems.extend(culprits.iter().map(culprit_problem));
     let outputs = check_outputs(&s.req, &s.group, dir);
-    for o in &outputs {
-        if dir.join(&o.file).exists() && !o.valid {
-            problems.push(format!("{} does not verify against the request and the group key", o.file));
-        }
+    for o in outputs.iter().filter(|o| !o.valid && std::fs::symlink_metadata(dir.join(&o.file)).is_ok()) {
+        strays.push(Stray::new(
+            &o.file,
+            "does not verify against the request and the group key (`sign collect` writes it again)",
+        ));
     }
+    strays.extend(unknown_files(&s, a));
     let mut artifacts = Vec::new();
     for (k, art) in s.req.artifacts().iter().enumerate() {
         let mine: Vec<&OutputStatus> = outputs.iter().filter(|o| o.artifact == Some(k)).collect();
@@ -241,7 +318,7 @@ pub fn status(dir: &Path) -> Result<SignStatus> {
             None => members
                 .iter()
                 .enumerate()
-                .filter(|(i, m)| !m.committed && !left_out.contains(i))
+                .filter(|(i, m)| !m.committed && !left_out.contains(i) && !commits.culprits.contains_key(i))
                 .map(|(_, m)| m.name.clone())
                 .collect(),
             Some(_) => members
@@ -265,5 +342,7 @@ pub fn status(dir: &Path) -> Result<SignStatus> {
         done,
         waiting_for,
         problems,
+        culprits,
+        strays,
     })
 }
