@@ -53,10 +53,11 @@ impl Folder {
         self.path(name).exists()
     }
 
-    /// Read a text file, or `None` if it does not exist.
+    /// Read a text file, or `None` if nothing is there. Anything under the name that is not a plain
+    /// file (a symbolic link, even a dangling one, a FIFO, a folder) is an error naming it, never "missing".
     pub fn read(&self, name: &str, limit: u64) -> Result<Option<String>> {
         let path = self.path(name);
-        if !path.exists() {
+        if std::fs::symlink_metadata(&path).is_err() {
             return Ok(None);
         }
         fsx::read_text_untrusted(&path, limit).map(Some)

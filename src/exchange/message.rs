@@ -120,7 +120,9 @@ pub fn seal(
     to: Option<&Card>,
     payload: &[u8],
 ) -> Result<String> {
-    assert!(KINDS.contains(&kind) && check_round(round), "invalid kind or round: a programming error");
+    if !KINDS.contains(&kind) || !check_round(round) {
+        return Err(Error::new(format!("internal error: cannot seal a `{kind}` message for round `{round}`")));
+    }
     let mut w = DocWriter::new("message", 1)
         .field("kind", kind)
         .field("ceremony", hex::encode(ceremony))
