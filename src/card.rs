@@ -129,13 +129,18 @@ const SCHEMA: &[(&str, Need)] = &[
     ("insecure-home", Need::Optional),
 ];
 
-/// Check a keyholder name: 1 to 64 characters, no control characters, no leading/trailing space.
+/// Check a keyholder name: 1 to 64 characters of plain text, no leading/trailing space, and not a
+/// fingerprint (options such as `sign collect --without` take a name or a fingerprint, so a name that
+/// reads as someone's fingerprint would make them ambiguous).
 pub fn check_name(name: &str) -> Result<()> {
-    let n = name.chars().count();
-    if n == 0 || n > MAX_NAME_CHARS || !crate::textdoc::is_plain_text(name) || name.trim() != name {
+    if !crate::text::is_plain_line(name, MAX_NAME_CHARS) {
         return Err(Error::new(format!(
-            "invalid keyholder name {name:?}: use 1 to {MAX_NAME_CHARS} printable characters, without leading or trailing spaces"
+            "invalid keyholder name `{}`: use 1 to {MAX_NAME_CHARS} printable characters, without leading or trailing spaces",
+            crate::text::escape(name)
         )));
+    }
+    if Fingerprint::parse(name).is_some() {
+        return Err(Error::new(format!("invalid keyholder name `{name}`: a name must not look like a fingerprint")));
     }
     Ok(())
 }
@@ -310,5 +315,9 @@ mod tests {
         assert!(check_name("a\u{7}b").is_err());
         assert!(check_name(&"x".repeat(65)).is_err());
         assert!(check_name("Zoë").is_ok());
+        // A name that reads as a fingerprint would make `--without NAME-OR-FINGERPRINT` ambiguous.
+        assert!(check_name("3F2A9C1B77E04D218A0B11CD92EF0A1B").is_err());
+        assert!(check_name("3F2A 9C1B 77E0 4D21 8A0B 11CD 92EF 0A1B").is_err());
+        assert!(check_name("Alice \u{202e}").is_err());
     }
 }

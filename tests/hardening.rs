@@ -287,3 +287,16 @@ fn only_signify_dash_c_with_the_manifest_proves_a_file_bare_signify_v_accepts_ot
         .unwrap();
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
 }
+
+/// `sign collect --without` takes a name or a fingerprint: a keyholder may not be named like a fingerprint,
+/// so the value always means one thing.
+#[test]
+fn a_keyholder_name_that_reads_as_a_fingerprint_is_refused() {
+    let env = Env::new();
+    for name in ["3F2A9C1B77E04D218A0B11CD92EF0A1B", "3f2a 9c1b 77e0 4d21 8a0b 11cd 92ef 0a1b"] {
+        let home = env.path("home-x");
+        let out = env.run(&["--home", s(&home), "holder", "new", "--name", name, "--insecure-no-passphrase"]);
+        refused(&out, &["must not look like a fingerprint"]);
+        assert!(!home.join("home-key.txt").exists());
+    }
+}
