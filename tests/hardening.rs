@@ -113,32 +113,6 @@ fn a_passphrase_file_other_users_can_read_is_warned_about() {
     assert!(!o.ok().stderr.contains("other users"), "{}", o.stderr);
 }
 
-/// Run the binary as `args` with a deadline: a command that blocks on a special file fails the test.
-fn run_with_deadline(cwd: &Path, args: &[&str]) -> Out {
-    let mut child = Command::new(bin())
-        .current_dir(cwd)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while child.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > deadline {
-            child.kill().unwrap();
-            panic!("`frostsign {}` blocked on a special file", args.join(" "));
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let o = child.wait_with_output().unwrap();
-    Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
-}
-
 /// Every file a command reads (passphrase file, card, group file, artifact, ceremony and session files)
 /// is opened without blocking: a FIFO or a device is refused at once, exit 2.
 #[test]

@@ -359,32 +359,6 @@ fn a_key_line_given_to_key_is_refused_and_never_read_as_a_planted_file() {
     refused(&x.env.run(&["verify", s(&x.artifact)]), &["--key <FILE>|--key-line <TEXT>"]);
 }
 
-/// Run the binary with a deadline; a command still running after it is killed and reported.
-fn run_with_deadline(env: &Env, args: &[&str]) -> Out {
-    let mut child = Command::new(bin())
-        .current_dir(env.dir.path())
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while child.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > deadline {
-            child.kill().unwrap();
-            panic!("`frostsign {}` blocked on a special file", args.join(" "));
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let o = child.wait_with_output().unwrap();
-    Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
-}
-
 #[test]
 fn a_fifo_or_device_as_signature_key_or_artifact_is_refused_without_blocking() {
     let x = Signed::new();
@@ -397,7 +371,7 @@ fn a_fifo_or_device_as_signature_key_or_artifact_is_refused_without_blocking() {
         ["verify", "--key", group, f, "--sig", sig],
         ["verify", "--key", group, "/dev/zero", "--sig", sig],
     ] {
-        refused(&run_with_deadline(&x.env, &args), &["is not a regular file"]);
+        refused(&run_with_deadline(x.env.dir.path(), &args), &["is not a regular file"]);
     }
 }
 

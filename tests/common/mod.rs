@@ -80,6 +80,28 @@ pub fn run_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
     Out::from(cmd.output().expect("run frostsign"))
 }
 
+/// Run the binary in `cwd` with a deadline of 20 s: a command that blocks (on a FIFO given as a file, say)
+/// is killed and fails the test instead of hanging it.
+pub fn run_with_deadline(cwd: &Path, args: &[&str]) -> Out {
+    let mut child = Command::new(bin())
+        .current_dir(cwd)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run frostsign");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().expect("wait for frostsign").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("`frostsign {}` blocked (on a special file?)", args.join(" "));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Out::from(child.wait_with_output().expect("collect frostsign's output"))
+}
+
 /// A temporary workspace.
 pub struct Env {
     pub dir: tempfile::TempDir,

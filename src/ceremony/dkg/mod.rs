@@ -923,25 +923,37 @@ fn round3(run: Run<'_>, s: State, report: &mut StepReport) -> Result<Progress> {
     Ok(Progress::Advanced(state))
 }
 
-/// All confirmations, or the indices of keyholders who have not confirmed yet.
-pub type Confirmations = std::result::Result<Vec<(ConfirmPayload, Received)>, Vec<usize>>;
+/// Every participant's signed file of one public step with its payload, or the indices of the
+/// participants whose file is not there yet.
+pub type AllSigned<T> = std::result::Result<Vec<(T, Received)>, Vec<usize>>;
 
-/// Read all confirmations; `Ok(Err(missing))` lists who has not confirmed yet.
-pub fn read_confirmations(folder: &Folder, c: &DkgCeremony) -> Result<Confirmations> {
-    let e = expect(c, KIND_CONFIRM, "3", false);
+/// Read every participant's file of a public step (`name` gives the file of a card): each must open as
+/// `kind` of `round` signed by its owner, with a payload of type `T` (`what` names it in errors).
+fn read_all<T: serde::de::DeserializeOwned>(
+    folder: &Folder,
+    c: &DkgCeremony,
+    (kind, round, what): (&str, &str, &str),
+    name: fn(&Card) -> String,
+) -> Result<AllSigned<T>> {
+    let e = expect(c, kind, round, false);
     let mut missing = Vec::new();
     let mut found = Vec::new();
     for j in 0..c.cards.len() {
-        match folder.receive(&names::confirm(&c.cards[j]), &e, &c.cards, j, None)? {
+        match folder.receive(&name(&c.cards[j]), &e, &c.cards, j, None)? {
             None => missing.push(j),
             Some(r) => {
-                let p: ConfirmPayload = serde_json::from_slice(r.opened.payload.expose())
-                    .map_err(|e| Error::file(&r.path, format!("malformed confirmation: {e}")))?;
+                let p: T = serde_json::from_slice(r.opened.payload.expose())
+                    .map_err(|e| Error::file(&r.path, format!("malformed {what}: {e}")))?;
                 found.push((p, r));
             }
         }
     }
     Ok(if missing.is_empty() { Ok(found) } else { Err(missing) })
+}
+
+/// Read all confirmations; `Ok(Err(missing))` lists who has not confirmed yet.
+pub fn read_confirmations(folder: &Folder, c: &DkgCeremony) -> Result<AllSigned<ConfirmPayload>> {
+    read_all(folder, c, (KIND_CONFIRM, "3", "confirmation"), names::confirm)
 }
 
 fn finish(run: Run<'_>, s: State, report: &mut StepReport) -> Result<Progress> {
@@ -998,25 +1010,9 @@ fn accept_message(Run { u, c, .. }: Run<'_>, group: &Group) -> Result<String> {
     message::seal(u.identity(), KIND_ACCEPT, &c.digest, "4", None, &body)
 }
 
-/// All acceptances, or the indices of keyholders who have not accepted yet.
-pub type Acceptances = std::result::Result<Vec<(AcceptPayload, Received)>, Vec<usize>>;
-
 /// Read all acceptances; `Ok(Err(missing))` lists who has not accepted yet.
-pub fn read_acceptances(folder: &Folder, c: &DkgCeremony) -> Result<Acceptances> {
-    let e = expect(c, KIND_ACCEPT, "4", false);
-    let mut missing = Vec::new();
-    let mut found = Vec::new();
-    for j in 0..c.cards.len() {
-        match folder.receive(&names::accept(&c.cards[j]), &e, &c.cards, j, None)? {
-            None => missing.push(j),
-            Some(r) => {
-                let p: AcceptPayload = serde_json::from_slice(r.opened.payload.expose())
-                    .map_err(|e| Error::file(&r.path, format!("malformed acceptance: {e}")))?;
-                found.push((p, r));
-            }
-        }
-    }
-    Ok(if missing.is_empty() { Ok(found) } else { Err(missing) })
+pub fn read_acceptances(folder: &Folder, c: &DkgCeremony) -> Result<AllSigned<AcceptPayload>> {
+    read_all(folder, c, (KIND_ACCEPT, "4", "acceptance"), names::accept)
 }
 
 fn accept_round(run: Run<'_>, s: State, report: &mut StepReport) -> Result<Progress> {
