@@ -4,9 +4,10 @@
 //! files over 64 MiB.
 
 use crate::error::{Error, Result};
+use crate::report::{self, Event};
 use blake2::Blake2b512;
 use sha2::{Digest, Sha256, Sha512};
-use std::io::{IsTerminal, Read, Write};
+use std::io::Read;
 use std::path::Path;
 
 /// Digests of one file.
@@ -28,8 +29,8 @@ fn stream(path: &Path, mut update: impl FnMut(&[u8])) -> Result<u64> {
     let mut file = crate::fsx::open_regular(path)?;
     let meta = file.metadata().map_err(|e| Error::io("read", path, e))?;
     let total = meta.len();
-    let show = total >= PROGRESS_FROM && std::io::stderr().is_terminal();
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let show = total >= PROGRESS_FROM;
+    let name = crate::text::escape(&path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
     let mut buf = vec![0u8; CHUNK];
     let (mut size, mut last_pct) = (0u64, u64::MAX);
     loop {
@@ -44,12 +45,11 @@ fn stream(path: &Path, mut update: impl FnMut(&[u8])) -> Result<u64> {
         let pct = size * 100 / total.max(1);
         if show && pct != last_pct {
             last_pct = pct;
-            eprint!("\rhashing {}: {pct:>3}% of {} MiB", crate::text::escape(&name), total >> 20);
-            let _ = std::io::stderr().flush();
+            report::event(&Event::Progress { what: &name, done: size, total });
         }
     }
     if show {
-        eprintln!();
+        report::event(&Event::ProgressDone);
     }
     Ok(size)
 }

@@ -128,14 +128,6 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// Print a warning on standard error, neutralized like everything the CLI writes (see [`crate::text`]).
-/// The library's only way to speak to the user besides returning errors.
-pub fn warn(message: impl fmt::Display) {
-    use std::io::Write;
-    let text = format!("warning: {message}\n");
-    let _ = std::io::stderr().lock().write_all(crate::text::neutralize(&text).as_bytes());
-}
-
 /// Shorthand for returning a refused-operation error.
 #[macro_export]
 macro_rules! bail {

@@ -23,7 +23,9 @@ pub mod formats;
 pub mod fsx;
 pub mod group;
 pub mod home;
+pub mod identity;
 pub mod process;
+pub mod report;
 pub mod secret;
 pub mod text;
 pub mod textdoc;
@@ -38,7 +40,7 @@ pub use error::{Error, ExitKind, Result};
 pub fn failpoint(name: &str) {
     #[cfg(debug_assertions)]
     if std::env::var("FROSTSIGN_CRASH_AT").is_ok_and(|v| v == name) {
-        eprintln!("FROSTSIGN_CRASH_AT={name}: simulated crash");
+        report::warn(format!("FROSTSIGN_CRASH_AT={name}: simulated crash"));
         std::process::abort();
     }
     #[cfg(not(debug_assertions))]

@@ -307,6 +307,7 @@ struct HolderNew {
 }
 
 fn main() {
+    frostsign::report::install(frostsign::cli::out::report);
     // Before anything else, and so before any secret is read: no core dumps (see frostsign::process).
     if let Err(e) = frostsign::process::forbid_core_dumps() {
         frostsign::cli::out::stderr(&format!("warning: {e}; a crash could write secrets to a core file\n"));

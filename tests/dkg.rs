@@ -9,11 +9,12 @@ use common::*;
 
 use frost_ed25519 as frost;
 use frostsign::card::Card;
-use frostsign::ceremony::dkg::{load_share, names, DkgCeremony};
+use frostsign::ceremony::dkg::{names, DkgCeremony};
 use frostsign::exchange::folder::Folder;
 use frostsign::exchange::message::{open, seal, Expect};
 use frostsign::group::Group;
-use frostsign::home::{Home, Identity, PassphraseSource, Unlocked};
+use frostsign::home::{Home, PassphraseSource, Unlocked};
+use frostsign::identity::Identity;
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -425,7 +426,7 @@ fn dkg_2_of_2_works() {
     status(&env, &dir).ok().contains("Complete");
     let group = Group::load(&dir.join("group.pub")).unwrap();
     assert_eq!((group.threshold(), group.members().len()), (2, 2));
-    let kps: Vec<_> = hs.iter().map(|h| load_share(&unlock(h), &group).unwrap()).collect();
+    let kps: Vec<_> = hs.iter().map(|h| unlock(h).load_share(&group).unwrap()).collect();
     let sig = frost_sign(&kps, group.package(), b"two of two").unwrap();
     assert!(ed25519_verify(group.key(), b"two of two", &sig));
 }
@@ -476,7 +477,7 @@ fn group_key_verifies_a_signature_made_by_t_shares() {
     let dir = env.path("cer");
     run_to_completion(&dir, &hs);
     let group = Group::load(&dir.join("group.pub")).unwrap();
-    let kps: Vec<frost::keys::KeyPackage> = hs.iter().map(|h| load_share(&unlock(h), &group).unwrap()).collect();
+    let kps: Vec<frost::keys::KeyPackage> = hs.iter().map(|h| unlock(h).load_share(&group).unwrap()).collect();
     for (i, kp) in kps.iter().enumerate() {
         assert_eq!(*kp.min_signers(), 3);
         assert_eq!(kp.verifying_key(), group.package().verifying_key());
@@ -972,7 +973,7 @@ fn ceremony_folder_holds_no_secret_in_the_clear() {
     let mut secrets: Vec<(String, Vec<u8>)> = Vec::new();
     for (i, h) in hs.iter().enumerate() {
         let u = unlock(h);
-        let kp = load_share(&u, &group).unwrap();
+        let kp = u.load_share(&group).unwrap();
         secrets.push((format!("{}'s signing share", h.name), kp.signing_share().serialize()));
         for j in (0..3).filter(|j| *j != i) {
             let p = dir.join(names::round2(&c.cards()[j], &c.cards()[i]));
@@ -1021,7 +1022,7 @@ fn home_is_private_and_dkg_state_shrinks_to_a_done_marker() {
 
     for h in &hs {
         let u = unlock(h);
-        let share = load_share(&u, &group).unwrap().signing_share().serialize();
+        let share = u.load_share(&group).unwrap().signing_share().serialize();
         let marker = u.read_secret(&rel, "dkg-state", &hex::encode(c.id())).unwrap().expect("a done marker");
         assert!(marker.expose().len() < 128, "{}'s done marker has {} bytes", h.name, marker.expose().len());
         assert!(marker.expose().len() < mid_plain);

@@ -11,7 +11,8 @@ use base64::Engine;
 use frostsign::card::{Card, Fingerprint};
 use frostsign::exchange::folder::Folder;
 use frostsign::exchange::{open, seal, Expect, Opened};
-use frostsign::home::{Home, Identity, PassphraseSource, Unlocked};
+use frostsign::home::{Home, PassphraseSource, Unlocked};
+use frostsign::identity::Identity;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -478,8 +479,8 @@ fn unknown_format_version_and_unknown_kind_are_rejected_even_when_properly_signe
     let cases = [
         (edit("frostsign-message: 1\n", "frostsign-message: 2\n"), vec!["unsupported", "version `2`"]),
         (edit("frostsign-message: 1\n", "frostsign-message: 1.0\n"), vec!["unsupported", "version `1.0`"]),
-        (edit("kind: dkg-round1\n", "kind: dkg-round9\n"), vec!["unknown message kind `dkg-round9`"]),
-        (edit("kind: dkg-round1\n", "kind: DKG-ROUND1\n"), vec!["unknown message kind"]),
+        (edit("kind: dkg-round1\n", "kind: dkg-round9\n"), vec!["is a `dkg-round9` message", "expected `dkg-round1`"]),
+        (edit("kind: dkg-round1\n", "kind: DKG-ROUND1\n"), vec!["malformed message kind `DKG-ROUND1`"]),
         (edit("round: 1\n", "round: 1\nx-extra: 1\n"), vec!["unexpected field `x-extra`"]),
         (edit("round: 1\n", "round: 1\nround: 1\n"), vec!["unexpected field `round`"]),
         (edit("frostsign-message: 1\n", "frostsign-card: 1\n"), vec!["not a frostsign message"]),

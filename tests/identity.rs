@@ -959,7 +959,7 @@ fn a_backup_taken_mid_session_holds_no_nonce_or_state_and_no_secret_in_the_clear
     // in the file, in its decoded blocks, or in what the command printed.
     let u = Home::open(&alice.home).unwrap().unlock(&PassphraseSource::new(Some(alice.pass.clone()))).unwrap();
     let group = frostsign::group::Group::load(&group_pub).unwrap();
-    let share = frostsign::ceremony::dkg::load_share(&u, &group).unwrap().signing_share().serialize();
+    let share = u.load_share(&group).unwrap().signing_share().serialize();
     let packed = u.identity().secret_bytes();
     let mut needles: Vec<Vec<u8>> = vec![read(&alice.pass).trim_end().as_bytes().to_vec()];
     for secret in [&packed.expose()[4..36], &packed.expose()[40..72], &share[..]] {

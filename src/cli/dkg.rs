@@ -65,7 +65,7 @@ fn completed(g: &crate::group::Group, folder_group: Option<&FolderGroup>, folder
     outln!("Key generation is complete: {}-of-{} group {}", g.threshold(), g.members().len(), g.fingerprint());
     outln!("  (computed from your own home; read this fingerprint out to your co-keyholders and compare)");
     outln!("  minisign public key: {}", crate::formats::minisign::public_key_line(g.key()));
-    let own = u.home().path(&dkg::group_rel(&g.fingerprint().compact()));
+    let own = u.home().path(&crate::home::groups::group_rel(&g.fingerprint().compact()));
     let path = folder.path(GROUP_FILE);
     match folder_group {
         Some(FolderGroup::Other(what)) => Err(Error::new(format!(

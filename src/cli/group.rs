@@ -1,7 +1,6 @@
 //! `frostsign group ...`: look at a group's public file and at the groups a home holds shares of.
 
 use super::Global;
-use crate::ceremony::dkg::group_rel;
 use crate::error::{Error, Result};
 use crate::formats::minisign;
 use crate::group::Group;
@@ -41,20 +40,7 @@ pub fn describe(g: &Group) -> String {
 /// `group list`: the groups this home holds a share of (no passphrase needed).
 pub fn list(g: &Global) -> Result<()> {
     let home = Home::open(&g.home)?;
-    let dir = home.path("groups");
-    let mut groups = Vec::new();
-    if dir.is_dir() {
-        let rd = std::fs::read_dir(&dir).map_err(|e| Error::io("list", &dir, e))?;
-        for entry in rd.filter_map(|e| e.ok()) {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if let Some(gfp) = name.strip_suffix(".pub") {
-                let group = Group::load(&home.path(&group_rel(gfp)))?;
-                if home.path(&crate::ceremony::dkg::share_rel(gfp)).exists() {
-                    groups.push(group);
-                }
-            }
-        }
-    }
+    let mut groups = home.groups_with_share()?;
     if groups.is_empty() {
         outln!("This home holds no group share yet (run `frostsign dkg step` in a key generation ceremony).");
         return Ok(());

@@ -39,3 +39,22 @@ pub fn json(value: &impl serde::Serialize) {
         Err(e) => stderr(&format!("error: could not encode the JSON output: {e}\n")),
     }
 }
+
+/// The sink the CLI installs for the library's events (see [`crate::report`]): warnings on standard
+/// error; progress on standard error only when it is a terminal.
+pub fn report(e: &crate::report::Event<'_>) {
+    use crate::report::Event;
+    use std::io::IsTerminal;
+    match e {
+        Event::Warning(text) => stderr(&format!("warning: {text}\n")),
+        Event::Progress { what, done, total } if std::io::stderr().is_terminal() => {
+            let pct = done * 100 / (*total).max(1);
+            // The carriage return is frostsign's own (it redraws the line); the text is neutralized.
+            let _ = std::io::stderr().write_all(b"\r");
+            stderr(&format!("hashing {what}: {pct:>3}% of {} MiB", total >> 20));
+            let _ = std::io::stderr().flush();
+        }
+        Event::ProgressDone if std::io::stderr().is_terminal() => stderr("\n"),
+        _ => {}
+    }
+}

@@ -8,7 +8,7 @@ use crate::card::Card;
 use crate::error::{Error, Result};
 use crate::exchange::message::{self, Expect, Opened, MAX_MESSAGE_BYTES};
 use crate::fsx;
-use crate::home::Identity;
+use crate::identity::Identity;
 use std::path::{Path, PathBuf};
 
 /// A ceremony folder.

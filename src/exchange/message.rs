@@ -8,7 +8,7 @@
 
 use crate::card::{Card, Fingerprint};
 use crate::error::{Error, Result};
-use crate::home::Identity;
+use crate::identity::Identity;
 use crate::secret::SecretBytes;
 use crate::textdoc::{DocError, DocWriter, Document, Need};
 use hpke::aead::ChaCha20Poly1305;
@@ -19,10 +19,6 @@ use std::path::Path;
 
 /// Largest message file accepted.
 pub const MAX_MESSAGE_BYTES: u64 = 8 * 1024 * 1024;
-
-/// The message kinds this version knows. Anything else is rejected as unknown.
-pub const KINDS: &[&str] =
-    &["dkg-round1", "dkg-round2", "dkg-confirm", "dkg-accept", "dkg-complaint", "sign-commit", "sign-share"];
 
 /// The HPKE suite name written in the `encryption` field.
 pub const HPKE_SUITE: &str = "hpke-auth-x25519-sha256-chacha20poly1305";
@@ -41,7 +37,8 @@ const SCHEMA: &[(&str, Need)] = &[
 /// What the reader expects of a message.
 #[derive(Clone, Copy, Debug)]
 pub struct Expect<'a> {
-    /// The kind, one of [`KINDS`].
+    /// The kind (a token, `[a-z0-9-]`, chosen by the ceremony that reads it: the exchange layer knows
+    /// no ceremony's kinds, it only checks that the file is the kind its reader expects).
     pub kind: &'a str,
     /// The ceremony (or signing session) id.
     pub ceremony: &'a [u8; 32],
@@ -62,7 +59,8 @@ pub struct Opened {
     pub payload: SecretBytes,
 }
 
-fn check_round(round: &str) -> bool {
+/// A kind or round token: 1 to 32 of `[a-z0-9-]`.
+fn check_token(round: &str) -> bool {
     !round.is_empty()
         && round.len() <= 32
         && round.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
@@ -109,7 +107,7 @@ fn hpke_open(me: &Identity, from: &Card, aad: &[u8], sealed: &[u8]) -> Option<Se
 
 /// Seal a message from `from`: sign it, and encrypt the payload to `to` if given.
 ///
-/// Before: `kind` is one of [`KINDS`], `round` is a short token (`[a-z0-9-]`, at most 32 bytes).
+/// Before: `kind` and `round` are short tokens (`[a-z0-9-]`, at most 32 bytes).
 /// After: the returned text opens with [`open`] for the same kind, ceremony and round, by anyone knowing
 /// `from`'s card (public) or only by `to` (private).
 pub fn seal(
@@ -120,7 +118,7 @@ pub fn seal(
     to: Option<&Card>,
     payload: &[u8],
 ) -> Result<String> {
-    if !KINDS.contains(&kind) || !check_round(round) {
+    if !check_token(kind) || !check_token(round) {
         return Err(Error::new(format!("internal error: cannot seal a `{kind}` message for round `{round}`")));
     }
     let mut w = DocWriter::new("message", 1)
@@ -172,14 +170,14 @@ pub fn open(text: &str, path: &Path, expect: &Expect<'_>, known: &[Card], me: Op
     }
     let kind = doc.get("kind").unwrap_or_default();
     let from = card.label();
-    if !KINDS.contains(&kind) {
-        return Err(fail(format!(
-            "unknown message kind `{}` from {from} (made by a newer frostsign?)",
-            crate::text::escape_max(kind, 40)
-        )));
+    if !check_token(kind) {
+        return Err(fail(format!("malformed message kind `{}` from {from}", crate::text::escape_max(kind, 40))));
     }
     if kind != expect.kind {
-        return Err(fail(format!("is a `{kind}` message from {from}, expected `{}`", expect.kind)));
+        return Err(fail(format!(
+            "is a `{kind}` message from {from}, expected `{}` (another step's file, or made by another frostsign version?)",
+            expect.kind
+        )));
     }
     let ceremony = doc.hex::<32>("ceremony").map_err(|e| fail(e.to_string()))?;
     if &ceremony != expect.ceremony {

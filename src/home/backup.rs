@@ -24,14 +24,14 @@
 //!                                        fingerprint) holding SHA-256 of every byte above this line
 //! ```
 
+use super::groups::{group_rel, share_rel, GROUPS_DIR, SHARE_SUFFIX};
 use super::{vault, Home, Unlocked, CARD, HOME_KEY, IDENTITY, IDENTITY_PURPOSE, MAX_HOME_KEY_FILE};
 use super::{PassphraseSource, Protection, MAX_SECRET_FILE, SHARE_PURPOSE};
 use crate::card::Card;
-use crate::ceremony::dkg::{group_rel, share_rel};
 use crate::error::{Error, Result};
 use crate::fsx;
 use crate::group::{identifier, Group, GroupFingerprint};
-use crate::home::Identity;
+use crate::identity::Identity;
 use crate::secret::{Passphrase, SecretBytes, SecretKey32};
 use crate::textdoc::{DocWriter, Document, Need};
 use base64::engine::general_purpose::STANDARD as B64;
@@ -46,10 +46,6 @@ pub const DOC_TYPE: &str = "backup";
 pub const VERSION: u32 = 1;
 /// Largest backup file accepted (a home with many groups fits easily).
 pub const MAX_BACKUP_BYTES: u64 = 64 * 1024 * 1024;
-/// The home folder holding group files and shares (see [`group_rel`] and [`share_rel`]).
-const GROUPS_DIR: &str = "groups";
-/// File name suffix of a sealed group share in [`GROUPS_DIR`].
-const SHARE_SUFFIX: &str = ".share";
 /// The field sealed under the home key that covers every byte before it.
 const INTEGRITY: &str = "integrity";
 /// Purpose of the sealed integrity digest (distinct from every secret file of the home).

@@ -14,15 +14,15 @@
 //! `home-key.txt` is written last when a home is created: a home exists exactly when that file does.
 
 pub mod backup;
-pub mod identity;
+pub mod groups;
 pub mod passphrase;
 pub mod vault;
 
 use crate::card::Card;
 use crate::error::{Error, Result};
 use crate::fsx;
+use crate::identity::Identity;
 use crate::secret::{SecretBytes, SecretKey32};
-pub use identity::Identity;
 pub use passphrase::PassphraseSource;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -247,13 +247,13 @@ impl Home {
 /// Print the insecure-setting warning for a home, if it applies.
 pub fn warn_if_insecure(root: &Path, key_file: &vault::HomeKeyFile) {
     if key_file.protection == Protection::InsecureNoPassphrase {
-        crate::error::warn(format!(
+        crate::report::warn(format!(
             "the home `{}` has NO passphrase (--insecure-no-passphrase); for tests and demos only",
             root.display()
         ));
     }
     if key_file.cost.is_insecure() {
-        crate::error::warn(format!(
+        crate::report::warn(format!(
             "the home `{}` uses an INSECURE fast passphrase KDF (--insecure-fast-kdf); for tests and demos only",
             root.display()
         ));

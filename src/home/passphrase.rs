@@ -72,7 +72,7 @@ fn warn_if_readable_by_others(path: &std::path::Path) {
     if let Ok(meta) = std::fs::metadata(path) {
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
-            crate::error::warn(format!(
+            crate::report::warn(format!(
                 "the passphrase file `{}` can be read by other users (mode {mode:o}); run `chmod 600 {}`",
                 path.display(),
                 path.display()

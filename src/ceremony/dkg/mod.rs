@@ -19,16 +19,13 @@
 
 pub mod status;
 
-use crate::card::{Card, Fingerprint};
+use crate::card::Card;
 use crate::error::{Error, Result};
 use crate::exchange::folder::{Folder, Received};
 use crate::exchange::message::{self, Expect};
-use crate::group::{identifier, index_of, Group, MAX_MEMBERS};
+use crate::group::{identifier, index_of, Group};
 use crate::home::Unlocked;
 use crate::secret::{pack, unpack_all, SecretBytes};
-use crate::textdoc::{DocError, DocWriter, Document, Need};
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
 use frost_ed25519 as frost;
 use frost_ed25519::keys::dkg;
 use serde::{Deserialize, Serialize};
@@ -37,32 +34,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use zeroize::Zeroizing;
 
-/// The ceremony description file in the folder.
-pub const CEREMONY_FILE: &str = "ceremony.txt";
-/// The group's public file, written when the ceremony is complete.
-pub const GROUP_FILE: &str = "group.pub";
-
-/// A key generation ceremony, as described by `ceremony.txt`.
-#[derive(Clone, Debug)]
-pub struct DkgCeremony {
-    id: [u8; 16],
-    label: Option<String>,
-    threshold: u16,
-    created: String,
-    cards: Vec<Card>,
-    digest: [u8; 32],
-    text: String,
-}
-
-const CEREMONY_SCHEMA: &[(&str, Need)] = &[
-    ("id", Need::Required),
-    ("label", Need::Optional),
-    ("threshold", Need::Required),
-    ("participants", Need::Required),
-    ("created", Need::Required),
-    ("participant", Need::Repeated),
-    ("card", Need::Repeated),
-];
+pub use crate::group::ceremony::{check_label, ConfirmPayload, DkgCeremony, CEREMONY_FILE, GROUP_FILE, KIND_CONFIRM};
 
 fn sha256(parts: &[&[u8]]) -> [u8; 32] {
     let mut h = Sha256::new();
@@ -70,200 +42,6 @@ fn sha256(parts: &[&[u8]]) -> [u8; 32] {
         h.update(p);
     }
     h.finalize().into()
-}
-
-/// Check a group label: one line, at most 100 characters.
-pub fn check_label(label: &str) -> Result<()> {
-    if label.is_empty() || label.chars().count() > 100 || !crate::textdoc::is_plain_text(label) || label.trim() != label
-    {
-        return Err(Error::new("invalid label: use 1 to 100 printable characters on one line"));
-    }
-    Ok(())
-}
-
-impl DkgCeremony {
-    /// Describe a new ceremony. Checks 2 <= t <= n <= 255, that no keyholder appears twice, and that no
-    /// card comes from a home made with a test setting unless `allow_insecure` says so.
-    pub fn create(
-        label: Option<&str>,
-        threshold: u16,
-        cards: Vec<Card>,
-        allow_insecure: bool,
-    ) -> Result<(DkgCeremony, String)> {
-        let n = cards.len();
-        let insecure: Vec<String> =
-            cards.iter().filter_map(|c| c.insecure().map(|k| format!("{}: {}", c.label(), k.warning()))).collect();
-        if !insecure.is_empty() && !allow_insecure {
-            let mut e = Error::new(format!(
-                "{} of the cards come from a home made with a setting for tests and demos only",
-                insecure.len()
-            ));
-            for line in insecure {
-                e = e.with_note(line);
-            }
-            return Err(e.with_help(
-                "ask each of them for a card from a real identity (`frostsign holder new` without --insecure-*); for a test or demo, pass --allow-insecure-cards",
-            ));
-        }
-        if let Some(l) = label {
-            check_label(l)?;
-        }
-        if !(2..=MAX_MEMBERS).contains(&n) {
-            return Err(Error::new(format!("a group needs 2 to {MAX_MEMBERS} keyholders, {n} cards were given")));
-        }
-        if threshold < 2 || threshold as usize > n {
-            return Err(Error::new(format!(
-                "the threshold must be between 2 and the number of keyholders ({n}), got {threshold}"
-            ))
-            .with_help("with t = 1 any single keyholder could sign alone, which is what frostsign exists to prevent"));
-        }
-        for (i, a) in cards.iter().enumerate() {
-            for b in &cards[..i] {
-                if a.fingerprint() == b.fingerprint() {
-                    return Err(Error::new(format!("{} is listed twice", a.label()))
-                        .with_help("give each keyholder's card once"));
-                }
-                if a.name() == b.name() {
-                    return Err(Error::new(format!("two different keyholders are both named `{}`", a.name()))
-                        .with_help("names must be unique in a group so people can tell keyholders apart"));
-                }
-            }
-        }
-        use rand_core::{OsRng, RngCore};
-        let mut id = [0u8; 16];
-        OsRng.fill_bytes(&mut id);
-        let mut w = DocWriter::new("dkg", 1).field("id", hex::encode(id));
-        if let Some(l) = label {
-            w = w.field("label", l);
-        }
-        w = w
-            .field("threshold", threshold)
-            .field("participants", n)
-            .field("created", crate::clock::format(crate::clock::now()));
-        for (i, c) in cards.iter().enumerate() {
-            w = w.field("participant", format!("{} {} {}", i + 1, c.fingerprint().compact(), c.name()));
-        }
-        for c in &cards {
-            w = w.block("card", c.text().as_bytes());
-        }
-        let text = w.finish()?;
-        let parsed = DkgCeremony::parse(&text).map_err(|e| Error::new(format!("internal error: {e}")))?;
-        Ok((parsed, text))
-    }
-
-    /// Parse and check a ceremony file.
-    pub fn parse(text: &str) -> std::result::Result<DkgCeremony, DocError> {
-        let doc = Document::parse(text, "dkg", CEREMONY_SCHEMA, false)?;
-        let bad = |key: &str, reason: String| DocError::BadValue { key: key.into(), reason };
-        let id: [u8; 16] = doc.hex("id")?;
-        let threshold: u16 = doc.number("threshold")?;
-        let n: usize = doc.number("participants")?;
-        if !(2..=MAX_MEMBERS).contains(&n) || threshold < 2 || threshold as usize > n {
-            return Err(bad("threshold", "need 2 <= threshold <= participants <= 255".into()));
-        }
-        let lines = doc.get_all("participant");
-        doc.require_lines(&["participant"])?;
-        let blocks = doc.blocks("card")?;
-        if lines.len() != n || blocks.len() != n {
-            return Err(bad(
-                "participant",
-                "the number of participants and cards does not match `participants`".into(),
-            ));
-        }
-        let mut cards: Vec<Card> = Vec::with_capacity(n);
-        for (i, (line, b64)) in lines.iter().zip(&blocks).enumerate() {
-            let raw = B64.decode(b64).map_err(|_| bad("card", "invalid base64".into()))?;
-            let t = String::from_utf8(raw).map_err(|_| bad("card", "not UTF-8".into()))?;
-            let card = Card::parse(&t).map_err(|e| bad("card", format!("participant {}: {e}", i + 1)))?;
-            if *line != format!("{} {} {}", i + 1, card.fingerprint().compact(), card.name()) {
-                return Err(bad("participant", format!("line {} does not match its card", i + 1)));
-            }
-            if cards.iter().any(|c| c.fingerprint() == card.fingerprint() || c.name() == card.name()) {
-                return Err(bad("participant", format!("{} is listed twice, or shares a name", card.label())));
-            }
-            cards.push(card);
-        }
-        if let Some(l) = doc.get("label") {
-            check_label(l).map_err(|e| bad("label", e.message().to_string()))?;
-        }
-        if crate::clock::parse(doc.require("created")?).is_none() {
-            return Err(bad("created", "not a UTC time".into()));
-        }
-        Ok(DkgCeremony {
-            id,
-            label: doc.get("label").map(str::to_string),
-            threshold,
-            created: doc.require("created")?.to_string(),
-            cards,
-            digest: sha256(&[text.as_bytes()]),
-            text: text.to_string(),
-        })
-    }
-
-    /// Load `DIR/ceremony.txt`.
-    pub fn load(folder: &Folder) -> Result<DkgCeremony> {
-        let path = folder.path(CEREMONY_FILE);
-        let text = folder.read(CEREMONY_FILE, crate::group::MAX_GROUP_BYTES)?.ok_or_else(|| {
-            Error::new(format!(
-                "no key generation ceremony in `{}` ({CEREMONY_FILE} is missing)",
-                folder.dir().display()
-            ))
-            .with_help("start one with `frostsign dkg init --dir DIR --threshold T CARD...`")
-        })?;
-        DkgCeremony::parse(&text).map_err(|e| Error::file(&path, format!("not a valid ceremony file: {e}")))
-    }
-
-    /// The ceremony id (random, chosen at `init`).
-    pub fn id(&self) -> &[u8; 16] {
-        &self.id
-    }
-    /// SHA-256 of the ceremony file: the `ceremony` field of every message.
-    pub fn digest(&self) -> &[u8; 32] {
-        &self.digest
-    }
-    /// The label.
-    pub fn label(&self) -> Option<&str> {
-        self.label.as_deref()
-    }
-    /// t.
-    pub fn threshold(&self) -> u16 {
-        self.threshold
-    }
-    /// When the ceremony was started.
-    pub fn created(&self) -> &str {
-        &self.created
-    }
-    /// The exact file text.
-    pub fn text(&self) -> &str {
-        &self.text
-    }
-    /// The participants' cards in identifier order.
-    pub fn cards(&self) -> &[Card] {
-        &self.cards
-    }
-    /// Position of a keyholder.
-    pub fn index_of(&self, fp: Fingerprint) -> Option<usize> {
-        self.cards.iter().position(|c| c.fingerprint() == fp)
-    }
-    /// Human summary, shown before a keyholder joins.
-    pub fn summary(&self) -> String {
-        let mut s = format!(
-            "Key generation ceremony {}{}\n  {}-of-{}: any {} of these {} keyholders will be able to sign\n",
-            hex::encode(self.id),
-            self.label.as_ref().map(|l| format!(" \"{l}\"")).unwrap_or_default(),
-            self.threshold,
-            self.cards.len(),
-            self.threshold,
-            self.cards.len()
-        );
-        for (i, c) in self.cards.iter().enumerate() {
-            s.push_str(&format!("  {:>3}. {:<24} {}\n", i + 1, c.name(), c.fingerprint()));
-            if let Some(k) = c.insecure() {
-                s.push_str(&format!("       ^ {}\n", k.warning()));
-            }
-        }
-        s
-    }
 }
 
 /// File names in the folder.
@@ -304,18 +82,6 @@ struct Round2Payload {
     round1: Vec<String>,
 }
 
-/// What a keyholder publishes when it has its share.
-#[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Debug)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct ConfirmPayload {
-    /// Hex of the group's Ed25519 key.
-    pub group_key: String,
-    /// Hex SHA-256 of the serialized FROST public key package.
-    pub public_key_package: String,
-    /// Hex transcript hash of all round-1 files.
-    pub transcript: String,
-}
-
 /// What a keyholder publishes when all n confirmations agree: the group file it accepts.
 #[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Debug)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -343,15 +109,13 @@ pub struct ComplaintPayload {
 
 const KIND_R1: &str = "dkg-round1";
 const KIND_R2: &str = "dkg-round2";
-/// Kind of the confirmation messages.
-pub const KIND_CONFIRM: &str = "dkg-confirm";
 const KIND_ACCEPT: &str = "dkg-accept";
 const KIND_COMPLAINT: &str = "dkg-complaint";
 /// The round tokens of the public messages that can be equivocated on, with their kinds.
 const SIGNED_STEPS: [(&str, &str); 3] = [(KIND_R1, "1"), (KIND_CONFIRM, "3"), (KIND_ACCEPT, "4")];
 
 fn expect<'a>(c: &'a DkgCeremony, kind: &'a str, round: &'a str, private: bool) -> Expect<'a> {
-    Expect { kind, ceremony: &c.digest, round, private }
+    Expect { kind, ceremony: c.digest(), round, private }
 }
 
 /// The per-keyholder secret state between rounds.
@@ -390,7 +154,7 @@ struct State {
 }
 
 fn state_rel(c: &DkgCeremony) -> String {
-    format!("state/dkg-{}.txt", hex::encode(c.id))
+    format!("state/dkg-{}.txt", hex::encode(c.id()))
 }
 
 fn join(list: &[impl AsRef<[u8]>]) -> SecretBytes {
@@ -450,16 +214,16 @@ impl State {
 
 fn load_state(u: &Unlocked, c: &DkgCeremony) -> Result<Option<State>> {
     let rel = state_rel(c);
-    let Some(bytes) = u.read_secret(&rel, "dkg-state", &hex::encode(c.id))? else { return Ok(None) };
+    let Some(bytes) = u.read_secret(&rel, "dkg-state", &hex::encode(c.id()))? else { return Ok(None) };
     let state = State::decode(&bytes).ok_or_else(|| {
         Error::file(&u.home().path(&rel), "damaged key generation state")
             .with_help("this keyholder cannot continue this ceremony: abandon it and start a new one")
     })?;
-    if state.ceremony != c.digest {
+    if state.ceremony != *c.digest() {
         return Err(Error::new(format!(
             "the ceremony file `{CEREMONY_FILE}` changed after you joined this ceremony (its SHA-256 was {}, it is now {})",
             hex::encode(&state.ceremony[..8]),
-            hex::encode(&c.digest[..8])
+            hex::encode(&c.digest()[..8])
         ))
         .with_help("someone edited the ceremony description after round 1; restore the original file, or abandon this ceremony and start a new one"));
     }
@@ -469,18 +233,18 @@ fn load_state(u: &Unlocked, c: &DkgCeremony) -> Result<Option<State>> {
 /// A home restored by `holder restore` has no ceremony state, but holds the share this ceremony made:
 /// treat the ceremony as finished for it instead of joining it again.
 fn finished_in_home(u: &Unlocked, c: &DkgCeremony) -> Result<Option<State>> {
-    for name in u.file_names("groups")? {
-        let Some(gfp) = name.strip_suffix(".pub") else { continue };
-        let made_here = Group::load(&u.home().path(&group_rel(gfp))).is_ok_and(|g| g.ceremony() == c.digest());
-        if made_here && u.home().path(&share_rel(gfp)).exists() {
-            return Ok(Some(State { ceremony: c.digest, phase: Phase::Done { group: gfp.to_string() } }));
+    for gfp in u.home().group_fingerprints()? {
+        let gfp = gfp.as_str();
+        let made_here = u.home().group(gfp).is_ok_and(|g| g.ceremony() == c.digest());
+        if made_here && u.home().has_share(gfp) {
+            return Ok(Some(State { ceremony: *c.digest(), phase: Phase::Done { group: gfp.to_string() } }));
         }
     }
     Ok(None)
 }
 
 fn save_state(u: &Unlocked, c: &DkgCeremony, state: &State) -> Result<()> {
-    u.write_secret(&state_rel(c), "dkg-state", &hex::encode(c.id), &state.encode())
+    u.write_secret(&state_rel(c), "dkg-state", &hex::encode(c.id()), &state.encode())
 }
 
 /// What one `dkg step` did.
@@ -508,7 +272,7 @@ pub enum FolderGroup {
 }
 
 fn names_of(c: &DkgCeremony, idx: &[usize]) -> String {
-    idx.iter().map(|&i| c.cards[i].name().to_string()).collect::<Vec<_>>().join(", ")
+    idx.iter().map(|&i| c.cards()[i].name().to_string()).collect::<Vec<_>>().join(", ")
 }
 
 /// One keyholder's `step` on one ceremony: who runs it, in which folder, for which ceremony.
@@ -535,7 +299,7 @@ fn complain_with(
 ) -> Error {
     let file_name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let payload = ComplaintPayload {
-        culprit: culprit.map(|i| c.cards[i].fingerprint().compact()),
+        culprit: culprit.map(|i| c.cards()[i].fingerprint().compact()),
         file: file_name,
         reason: reason.clone(),
         evidence,
@@ -543,10 +307,10 @@ fn complain_with(
     let body = serde_json::to_vec(&payload).expect("serializable");
     let me = u.identity().card();
     let name = format!("{}{}.txt", names::complaint_prefix(me), hex::encode(&sha256(&[&body])[..4]));
-    if let Ok(text) = message::seal(u.identity(), KIND_COMPLAINT, &c.digest, "complaint", None, &body) {
+    if let Ok(text) = message::seal(u.identity(), KIND_COMPLAINT, c.digest(), "complaint", None, &body) {
         let _ = folder.publish(&name, &text);
     }
-    let who = culprit.map(|i| format!("culprit: {}", c.cards[i].label())).unwrap_or_else(|| "culprit unknown".into());
+    let who = culprit.map(|i| format!("culprit: {}", c.cards()[i].label())).unwrap_or_else(|| "culprit unknown".into());
     Error::file(file, reason).with_note(who).with_note(format!("a signed complaint was published as {name}")).with_help(
         "the ceremony cannot complete with this file; if it was damaged in transit ask the sender for a fresh copy, \
          otherwise abandon this ceremony and start a new one without the culprit",
@@ -593,10 +357,10 @@ pub fn step(
             Phase::Round3 { .. } => finish(run, state, report)?,
             Phase::Accept { .. } => accept_round(run, state, report)?,
             Phase::Done { group } => {
-                let g = stored_group(u, &group)?;
+                let g = u.home().group(&group)?;
                 // Keyholders who completed before acceptances existed (frostsign 0.1) publish theirs now:
                 // it is deterministic, so this is also a rerun's no-op.
-                folder.publish(&names::accept(&c.cards[me]), &accept_message(run, &g)?)?;
+                folder.publish(&names::accept(&c.cards()[me]), &accept_message(run, &g)?)?;
                 report.folder_group = Some(publish_group(folder, &g)?);
                 if report.folder_group == Some(FolderGroup::Written) {
                     report.did.push(format!("wrote {GROUP_FILE}"));
@@ -622,17 +386,17 @@ enum Progress {
 }
 
 fn start(Run { u, folder, c, me }: Run<'_>, report: &mut StepReport) -> Result<State> {
-    let n = c.cards.len() as u16;
-    let (secret, package) = dkg::part1(identifier(me), n, c.threshold, rand_core::OsRng)
+    let n = c.cards().len() as u16;
+    let (secret, package) = dkg::part1(identifier(me), n, c.threshold(), rand_core::OsRng)
         .map_err(|e| Error::new(format!("key generation round 1 failed: {e}")))?;
     let secret = SecretBytes::from(Zeroizing::new(secret.serialize().map_err(|e| Error::new(e.to_string()))?));
     let payload = Round1Payload { package: hex::encode(package.serialize().map_err(|e| Error::new(e.to_string()))?) };
     let body = serde_json::to_vec(&payload).expect("serializable");
-    let message = message::seal(u.identity(), KIND_R1, &c.digest, "1", None, &body)?;
-    let state = State { ceremony: c.digest, phase: Phase::Round1 { secret, message: message.clone() } };
+    let message = message::seal(u.identity(), KIND_R1, c.digest(), "1", None, &body)?;
+    let state = State { ceremony: *c.digest(), phase: Phase::Round1 { secret, message: message.clone() } };
     // State first: a crash after this point republishes the same file; a crash before it leaves nothing.
     save_state(u, c, &state)?;
-    folder.publish(&names::round1(&c.cards[me]), &message)?;
+    folder.publish(&names::round1(&c.cards()[me]), &message)?;
     report.did.push("joined the ceremony and published your round-1 package".into());
     Ok(state)
 }
@@ -640,17 +404,17 @@ fn start(Run { u, folder, c, me }: Run<'_>, report: &mut StepReport) -> Result<S
 /// Read every other participant's round-1 file; `None` entries are missing.
 fn read_round1(folder: &Folder, c: &DkgCeremony) -> Result<Vec<Option<Received>>> {
     let e = expect(c, KIND_R1, "1", false);
-    (0..c.cards.len()).map(|j| folder.receive(&names::round1(&c.cards[j]), &e, &c.cards, j, None)).collect()
+    (0..c.cards().len()).map(|j| folder.receive(&names::round1(&c.cards()[j]), &e, c.cards(), j, None)).collect()
 }
 
 fn round2(run: Run<'_>, s: State, report: &mut StepReport) -> Result<Progress> {
     let Run { u, folder, c, me } = run;
     let Phase::Round1 { secret, message } = s.phase else { unreachable!("called in round 1") };
-    if folder.publish(&names::round1(&c.cards[me]), &message)? {
+    if folder.publish(&names::round1(&c.cards()[me]), &message)? {
         report.did.push("published your round-1 package again (it was missing)".into());
     }
     let received = read_round1(folder, c)?;
-    let missing: Vec<usize> = (0..c.cards.len()).filter(|j| received[*j].is_none()).collect();
+    let missing: Vec<usize> = (0..c.cards().len()).filter(|j| received[*j].is_none()).collect();
     if !missing.is_empty() {
         return Ok(Progress::Waiting(format!("round 1 from {}", names_of(c, &missing))));
     }
@@ -669,12 +433,12 @@ fn round2(run: Run<'_>, s: State, report: &mut StepReport) -> Result<Progress> {
         let pkg = dkg::round1::Package::deserialize(&bytes)
             .map_err(|_| complain(run, Some(j), &r.path, "malformed FROST round-1 package".into()))?;
         let degree = pkg.commitment().serialize().map(|v| v.len()).unwrap_or(0);
-        if degree != c.threshold as usize {
+        if degree != c.threshold() as usize {
             return Err(complain(
                 run,
                 Some(j),
                 &r.path,
-                format!("round-1 package is for a threshold of {degree}, not {}", c.threshold),
+                format!("round-1 package is for a threshold of {degree}, not {}", c.threshold()),
             ));
         }
         if j != me {
@@ -687,19 +451,19 @@ fn round2(run: Run<'_>, s: State, report: &mut StepReport) -> Result<Progress> {
         .map_err(|_| Error::new("damaged key generation state (round 1)"))?;
     let (r2_secret, outgoing) = dkg::part2(r1_secret, &packages).map_err(|e| match e {
         frost::Error::InvalidProofOfKnowledge { culprit } => {
-            let j = index_of(&culprit, c.cards.len()).expect("identifier from our map");
+            let j = index_of(&culprit, c.cards().len()).expect("identifier from our map");
             complain(
                 run,
                 Some(j),
                 &received[j].path,
-                format!("the round-1 package of {} has an invalid proof of knowledge", c.cards[j].name()),
+                format!("the round-1 package of {} has an invalid proof of knowledge", c.cards()[j].name()),
             )
         }
         other => Error::new(format!("key generation round 2 failed: {other}")),
     })?;
     let digest_hex: Vec<String> = digests.iter().map(hex::encode).collect();
     let mut outbox = Vec::new();
-    for (j, card) in c.cards.iter().enumerate() {
+    for (j, card) in c.cards().iter().enumerate() {
         if j == me {
             continue;
         }
@@ -709,17 +473,17 @@ fn round2(run: Run<'_>, s: State, report: &mut StepReport) -> Result<Progress> {
         let payload = Round2Payload { package: pkg_hex, round1: digest_hex.clone() };
         let mut body = Zeroizing::new(Vec::with_capacity(payload.package.len() + 70 * digest_hex.len() + 64));
         serde_json::to_writer(&mut *body, &payload).expect("serializable");
-        outbox.push(message::seal(u.identity(), KIND_R2, &c.digest, "2", Some(card), &body)?);
+        outbox.push(message::seal(u.identity(), KIND_R2, c.digest(), "2", Some(card), &body)?);
     }
     let secret = SecretBytes::from(Zeroizing::new(r2_secret.serialize().map_err(|e| Error::new(e.to_string()))?));
     let texts = received.iter().map(|r| r.text.clone()).collect();
     let state =
-        State { ceremony: c.digest, phase: Phase::Round2 { secret, round1: round1_bytes, digests, outbox, texts } };
+        State { ceremony: *c.digest(), phase: Phase::Round2 { secret, round1: round1_bytes, digests, outbox, texts } };
     save_state(u, c, &state)?;
     publish_outbox(folder, c, me, &state)?;
     report.did.push(format!(
         "checked all {} round-1 packages and published an encrypted round-2 share for each co-keyholder",
-        c.cards.len()
+        c.cards().len()
     ));
     Ok(Progress::Advanced(state))
 }
@@ -727,9 +491,9 @@ fn round2(run: Run<'_>, s: State, report: &mut StepReport) -> Result<Progress> {
 fn publish_outbox(folder: &Folder, c: &DkgCeremony, me: usize, state: &State) -> Result<bool> {
     let Phase::Round2 { outbox, .. } = &state.phase else { return Ok(false) };
     let mut any = false;
-    let others = (0..c.cards.len()).filter(|j| *j != me);
+    let others = (0..c.cards().len()).filter(|j| *j != me);
     for (j, text) in others.zip(outbox) {
-        any |= folder.publish(&names::round2(&c.cards[me], &c.cards[j]), text)?;
+        any |= folder.publish(&names::round2(&c.cards()[me], &c.cards()[j]), text)?;
     }
     Ok(any)
 }
@@ -740,7 +504,7 @@ fn publish_outbox(folder: &Folder, c: &DkgCeremony, me: usize, state: &State) ->
 #[allow(clippy::too_many_arguments)]
 fn transcript_mismatch(run: Run<'_>, j: usize, k: usize, mine: &str, path: &Path) -> Error {
     let Run { folder, c, me, .. } = run;
-    let (jn, kn, mn) = (c.cards[j].name(), c.cards[k].name(), c.cards[me].name());
+    let (jn, kn, mn) = (c.cards()[j].name(), c.cards()[k].name(), c.cards()[me].name());
     let proof = signed_evidence(folder, c).into_iter().find(|e| e.kind == KIND_R1 && e.sender == k && e.text != mine);
     let (culprit, reason) = match proof {
         Some(e) => (
@@ -784,7 +548,7 @@ pub fn signed_evidence(folder: &Folder, c: &DkgCeremony) -> Vec<SignedEvidence> 
     let mut add = |text: String, source: String| {
         for (kind, round) in SIGNED_STEPS {
             if let Ok(opened) =
-                message::open(&text, Path::new("evidence"), &expect(c, kind, round, false), &c.cards, None)
+                message::open(&text, Path::new("evidence"), &expect(c, kind, round, false), c.cards(), None)
             {
                 out.push(SignedEvidence { kind, sender: opened.sender, text, source });
                 return;
@@ -792,9 +556,9 @@ pub fn signed_evidence(folder: &Folder, c: &DkgCeremony) -> Vec<SignedEvidence> 
         }
     };
     let ec = expect(c, KIND_COMPLAINT, "complaint", false);
-    for (i, card) in c.cards.iter().enumerate() {
+    for (i, card) in c.cards().iter().enumerate() {
         for name in list_with_prefix(folder, &names::complaint_prefix(card)).unwrap_or_default() {
-            let Ok(Some(r)) = folder.receive(&name, &ec, &c.cards, i, None) else { continue };
+            let Ok(Some(r)) = folder.receive(&name, &ec, c.cards(), i, None) else { continue };
             let Ok(p) = serde_json::from_slice::<ComplaintPayload>(r.opened.payload.expose()) else { continue };
             if let Some(text) = p.evidence {
                 add(text, format!("carried as evidence in {}'s complaint {name}", card.name()));
@@ -817,9 +581,9 @@ pub fn signed_evidence(folder: &Folder, c: &DkgCeremony) -> Vec<SignedEvidence> 
 /// The file a participant's message of `kind` lives in.
 fn file_of(c: &DkgCeremony, kind: &str, j: usize) -> String {
     match kind {
-        KIND_R1 => names::round1(&c.cards[j]),
-        KIND_CONFIRM => names::confirm(&c.cards[j]),
-        _ => names::accept(&c.cards[j]),
+        KIND_R1 => names::round1(&c.cards()[j]),
+        KIND_CONFIRM => names::confirm(&c.cards()[j]),
+        _ => names::accept(&c.cards()[j]),
     }
 }
 
@@ -847,9 +611,9 @@ fn round3(run: Run<'_>, s: State, report: &mut StepReport) -> Result<Progress> {
     let e = expect(c, KIND_R2, "2", true);
     let mut missing = Vec::new();
     let mut incoming = BTreeMap::new();
-    for j in (0..c.cards.len()).filter(|j| *j != me) {
-        let name = names::round2(&c.cards[j], &c.cards[me]);
-        let Some(r) = folder.receive(&name, &e, &c.cards, j, Some(u.identity()))? else {
+    for j in (0..c.cards().len()).filter(|j| *j != me) {
+        let name = names::round2(&c.cards()[j], &c.cards()[me]);
+        let Some(r) = folder.receive(&name, &e, c.cards(), j, Some(u.identity()))? else {
             missing.push(j);
             continue;
         };
@@ -887,7 +651,7 @@ fn round3(run: Run<'_>, s: State, report: &mut StepReport) -> Result<Progress> {
     let r2: BTreeMap<_, _> = incoming.iter().map(|(id, (p, _))| (*id, p.clone())).collect();
     let (key_package, public) = dkg::part3(&r2_secret, &r1, &r2).map_err(|e| match e {
         frost::Error::InvalidSecretShare { culprit: Some(id) } => {
-            let j = index_of(&id, c.cards.len()).expect("identifier from our map");
+            let j = index_of(&id, c.cards().len()).expect("identifier from our map");
             let path = &incoming[&id].1;
             complain(
                 run,
@@ -895,9 +659,9 @@ fn round3(run: Run<'_>, s: State, report: &mut StepReport) -> Result<Progress> {
                 path,
                 format!(
                     "the secret share {} sent {} does not match {}'s round-1 commitment",
-                    c.cards[j].name(),
-                    c.cards[me].name(),
-                    c.cards[j].name()
+                    c.cards()[j].name(),
+                    c.cards()[me].name(),
+                    c.cards()[j].name()
                 ),
             )
         }
@@ -910,15 +674,15 @@ fn round3(run: Run<'_>, s: State, report: &mut StepReport) -> Result<Progress> {
         transcript: hex::encode(transcript(digests)),
     };
     let body = serde_json::to_vec(&confirm).expect("serializable");
-    let message = message::seal(u.identity(), KIND_CONFIRM, &c.digest, "3", None, &body)?;
+    let message = message::seal(u.identity(), KIND_CONFIRM, c.digest(), "3", None, &body)?;
     let key_package =
         SecretBytes::from(Zeroizing::new(key_package.serialize().map_err(|e| Error::new(e.to_string()))?));
     let state = State {
-        ceremony: c.digest,
+        ceremony: *c.digest(),
         phase: Phase::Round3 { key_package, public: public_bytes, message: message.clone() },
     };
     save_state(u, c, &state)?;
-    folder.publish(&names::confirm(&c.cards[me]), &message)?;
+    folder.publish(&names::confirm(&c.cards()[me]), &message)?;
     report.did.push("verified the shares sent to you, computed your key share and published your confirmation".into());
     Ok(Progress::Advanced(state))
 }
@@ -938,8 +702,8 @@ fn read_all<T: serde::de::DeserializeOwned>(
     let e = expect(c, kind, round, false);
     let mut missing = Vec::new();
     let mut found = Vec::new();
-    for j in 0..c.cards.len() {
-        match folder.receive(&name(&c.cards[j]), &e, &c.cards, j, None)? {
+    for j in 0..c.cards().len() {
+        match folder.receive(&name(&c.cards()[j]), &e, c.cards(), j, None)? {
             None => missing.push(j),
             Some(r) => {
                 let p: T = serde_json::from_slice(r.opened.payload.expose())
@@ -961,7 +725,7 @@ fn finish(run: Run<'_>, s: State, report: &mut StepReport) -> Result<Progress> {
     let Phase::Round3 { key_package, public, message } = s.phase else {
         return Err(Error::new("internal error: finish called outside round 3"));
     };
-    if folder.publish(&names::confirm(&c.cards[me]), &message)? {
+    if folder.publish(&names::confirm(&c.cards()[me]), &message)? {
         report.did.push("published your confirmation again (it was missing)".into());
     }
     let confirmations = match read_confirmations(folder, c)? {
@@ -976,12 +740,12 @@ fn finish(run: Run<'_>, s: State, report: &mut StepReport) -> Result<Progress> {
             let what = if p.transcript != mine.transcript { "round-1 transcript" } else { "group key" };
             let reason = format!(
                 "{} ended with a different {what} than {} did: the ceremony cannot complete",
-                c.cards[j].name(),
-                c.cards[me].name()
+                c.cards()[j].name(),
+                c.cards()[me].name()
             );
             return Err(complain_with(run, None, &r.path, reason, Some(r.text.clone())).with_note(format!(
                 "either {} computed something else, or someone showed different files to different keyholders",
-                c.cards[j].name()
+                c.cards()[j].name()
             )));
         }
     }
@@ -990,13 +754,13 @@ fn finish(run: Run<'_>, s: State, report: &mut StepReport) -> Result<Progress> {
     let group = Group::build(c, &texts, &package)?;
     let accept = accept_message(run, &group)?;
     let phase = Phase::Accept { key_package, group: group.text().into(), message: accept.clone() };
-    let state = State { ceremony: c.digest, phase };
+    let state = State { ceremony: *c.digest(), phase };
     // State first: a crash after this point republishes the same acceptance.
     save_state(run.u, c, &state)?;
-    folder.publish(&names::accept(&c.cards[me]), &accept)?;
+    folder.publish(&names::accept(&c.cards()[me]), &accept)?;
     report.did.push(format!(
         "all {} confirmations agree; you accepted group {} and published your acceptance",
-        c.cards.len(),
+        c.cards().len(),
         group.fingerprint()
     ));
     Ok(Progress::Advanced(state))
@@ -1007,7 +771,7 @@ fn finish(run: Run<'_>, s: State, report: &mut StepReport) -> Result<Progress> {
 fn accept_message(Run { u, c, .. }: Run<'_>, group: &Group) -> Result<String> {
     let payload = AcceptPayload { group_file: hex::encode(sha256(&[group.text().as_bytes()])) };
     let body = serde_json::to_vec(&payload).map_err(|e| Error::new(format!("internal error: {e}")))?;
-    message::seal(u.identity(), KIND_ACCEPT, &c.digest, "4", None, &body)
+    message::seal(u.identity(), KIND_ACCEPT, c.digest(), "4", None, &body)
 }
 
 /// Read all acceptances; `Ok(Err(missing))` lists who has not accepted yet.
@@ -1020,7 +784,7 @@ fn accept_round(run: Run<'_>, s: State, report: &mut StepReport) -> Result<Progr
     let Phase::Accept { key_package, group, message } = &s.phase else {
         return Err(Error::new("internal error: accept round called outside round 4"));
     };
-    if folder.publish(&names::accept(&c.cards[me]), message)? {
+    if folder.publish(&names::accept(&c.cards()[me]), message)? {
         report.did.push("published your acceptance again (it was missing)".into());
     }
     let acceptances = match read_acceptances(folder, c)? {
@@ -1033,19 +797,19 @@ fn accept_round(run: Run<'_>, s: State, report: &mut StepReport) -> Result<Progr
     if let Some((j, (_, r))) = acceptances.iter().enumerate().find(|(_, (p, _))| p != mine) {
         let reason = format!(
             "{} accepted another group file than {} did: the ceremony cannot complete",
-            c.cards[j].name(),
-            c.cards[me].name()
+            c.cards()[j].name(),
+            c.cards()[me].name()
         );
         return Err(complain_with(run, None, &r.path, reason, Some(r.text.clone())));
     }
     let group = Group::parse(group).map_err(|_| Error::new("damaged key generation state (round 4)"))?;
-    store_share(u, &group, key_package)?;
-    let state = State { ceremony: c.digest, phase: Phase::Done { group: group.fingerprint().compact() } };
+    u.store_share(&group, key_package)?;
+    let state = State { ceremony: *c.digest(), phase: Phase::Done { group: group.fingerprint().compact() } };
     // The DKG secrets are replaced by a marker that only remembers which group this ceremony made.
     save_state(u, c, &state)?;
     report.did.push(format!(
         "all {} keyholders accepted the same group file; your share is stored in your home",
-        c.cards.len()
+        c.cards().len()
     ));
     Ok(Progress::Advanced(state))
 }
@@ -1084,48 +848,11 @@ fn check_no_equivocation(run: Run<'_>, kind: &str, seen: &[&str]) -> Result<()> 
     let Some(e) = proof else { return Ok(()) };
     let reason = format!(
         "{} signed two different {} files (equivocation): one is in the folder, the other is {}",
-        c.cards[e.sender].name(),
+        c.cards()[e.sender].name(),
         kind_noun(kind),
         e.source
     );
     Err(complain_with(run, Some(e.sender), &folder.path(&file_of(c, kind, e.sender)), reason, None))
-}
-
-/// Relative path of a group's share in the home.
-pub fn share_rel(gfp: &str) -> String {
-    format!("groups/{gfp}.share")
-}
-
-/// Relative path of a group's public file copy in the home.
-pub fn group_rel(gfp: &str) -> String {
-    format!("groups/{gfp}.pub")
-}
-
-fn store_share(u: &Unlocked, group: &Group, key_package: &SecretBytes) -> Result<()> {
-    let gfp = group.fingerprint().compact();
-    let pub_path = u.home().path(&group_rel(&gfp));
-    crate::fsx::ensure_private_dir(pub_path.parent().expect("groups/"))?;
-    crate::fsx::atomic_write(&pub_path, group.text().as_bytes(), crate::fsx::PRIVATE_FILE)?;
-    u.write_secret(&share_rel(&gfp), crate::home::SHARE_PURPOSE, &gfp, key_package)
-}
-
-fn stored_group(u: &Unlocked, gfp: &str) -> Result<Group> {
-    Group::load(&u.home().path(&group_rel(gfp)))
-}
-
-/// Load this keyholder's FROST key package for a group.
-pub fn load_share(u: &Unlocked, group: &Group) -> Result<frost::keys::KeyPackage> {
-    let gfp = group.fingerprint().compact();
-    let bytes = u.read_secret(&share_rel(&gfp), crate::home::SHARE_PURPOSE, &gfp)?.ok_or_else(|| {
-        Error::new(format!("your home holds no share of the group {} ({})", group.display_name(), group.fingerprint()))
-            .with_help("check --home; `frostsign group list` shows the groups this home holds a share of")
-    })?;
-    let kp = frost::keys::KeyPackage::deserialize(bytes.expose())
-        .map_err(|_| Error::new("damaged key share in the home"))?;
-    if kp.verifying_key() != group.package().verifying_key() {
-        return Err(Error::new("the key share in the home does not belong to this group"));
-    }
-    Ok(kp)
 }
 
 /// The names of the files in the folder that start with `prefix` and end with `.txt`, sorted.

@@ -15,7 +15,6 @@ use super::{
     current_attempt, excluded, git, names, AttestedArtifact, CommitPayload, Evidence, PackageFile, Request,
     SharePayload, Slot, KIND_COMMIT, KIND_SHARE, REQUEST_FILE,
 };
-use crate::ceremony::dkg::{group_rel, load_share};
 use crate::error::{Error, Result};
 use crate::exchange::folder::Folder;
 use crate::exchange::message::{self, Expect};
@@ -361,8 +360,8 @@ pub struct StepReport {
 
 /// The group as this keyholder knows it (its own copy from key generation, not the folder's).
 pub fn own_group(u: &Unlocked, req: &Request) -> Result<Group> {
-    let path = u.home().path(&group_rel(&req.group().compact()));
-    if !path.exists() {
+    let gfp = req.group().compact();
+    if !u.home().path(&crate::home::groups::group_rel(&gfp)).exists() {
         return Err(Error::new(format!(
             "your home holds no share of the group this request is for ({}{})",
             req.label().map(|l| format!("{l}, ")).unwrap_or_default(),
@@ -370,7 +369,7 @@ pub fn own_group(u: &Unlocked, req: &Request) -> Result<Group> {
         ))
         .with_help("check --home; `frostsign group list` shows the groups you hold a share of"));
     }
-    let g = Group::load(&path)?;
+    let g = u.home().group(&gfp)?;
     req.check_group(&g)?;
     Ok(g)
 }
@@ -473,7 +472,7 @@ pub fn step(
 }
 
 fn commit(u: &Unlocked, dir: &Path, req: &Request, group: &Group, attempt: u32, own: &Evidence) -> Result<Journal> {
-    let key_package = load_share(u, group)?;
+    let key_package = u.load_share(group)?;
     let mut rng = rand_core::OsRng;
     let mut make = |count: usize| -> Vec<frost::round1::SigningNonces> {
         (0..count).map(|_| frost::round1::commit(key_package.signing_share(), &mut rng).0).collect()
@@ -639,7 +638,7 @@ fn sign_phase(
             .with_help("ask the coordinator to open a fresh attempt: `frostsign sign collect --dir DIR --restart`")
     })?;
     check_package(req, group, me, own, &pkg, phase, &nonces)?;
-    let key_package = load_share(u, group)?;
+    let key_package = u.load_share(group)?;
     let mut shares = Vec::new();
     for (p, n) in pkg.packages.iter().zip(&nonces) {
         let s = frost::round2::sign(p, n, &key_package).map_err(|e| refuse(phase, e))?;

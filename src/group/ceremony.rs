@@ -1,0 +1,257 @@
+//! The record of the key generation that made a group: its description (`ceremony.txt`: id, label,
+//! threshold, the participants' cards) and what each member confirmed. Both are embedded in `group.pub`,
+//! so they belong to the group; the key generation ceremony (`ceremony::dkg`) writes and reads them.
+
+use crate::card::{Card, Fingerprint};
+use crate::error::{Error, Result};
+use crate::exchange::folder::Folder;
+use crate::group::MAX_MEMBERS;
+use crate::textdoc::{DocError, DocWriter, Document, Need};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Kind of the confirmation messages.
+pub const KIND_CONFIRM: &str = "dkg-confirm";
+
+/// The ceremony description file in the folder.
+pub const CEREMONY_FILE: &str = "ceremony.txt";
+/// The group's public file, written when the ceremony is complete.
+pub const GROUP_FILE: &str = "group.pub";
+
+/// A key generation ceremony, as described by `ceremony.txt`.
+#[derive(Clone, Debug)]
+pub struct DkgCeremony {
+    id: [u8; 16],
+    label: Option<String>,
+    threshold: u16,
+    created: String,
+    cards: Vec<Card>,
+    digest: [u8; 32],
+    text: String,
+}
+
+const CEREMONY_SCHEMA: &[(&str, Need)] = &[
+    ("id", Need::Required),
+    ("label", Need::Optional),
+    ("threshold", Need::Required),
+    ("participants", Need::Required),
+    ("created", Need::Required),
+    ("participant", Need::Repeated),
+    ("card", Need::Repeated),
+];
+
+fn sha256(parts: &[&[u8]]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize().into()
+}
+
+/// Check a group label: one line, at most 100 characters.
+pub fn check_label(label: &str) -> Result<()> {
+    if label.is_empty() || label.chars().count() > 100 || !crate::textdoc::is_plain_text(label) || label.trim() != label
+    {
+        return Err(Error::new("invalid label: use 1 to 100 printable characters on one line"));
+    }
+    Ok(())
+}
+
+impl DkgCeremony {
+    /// Describe a new ceremony. Checks 2 <= t <= n <= 255, that no keyholder appears twice, and that no
+    /// card comes from a home made with a test setting unless `allow_insecure` says so.
+    pub fn create(
+        label: Option<&str>,
+        threshold: u16,
+        cards: Vec<Card>,
+        allow_insecure: bool,
+    ) -> Result<(DkgCeremony, String)> {
+        let n = cards.len();
+        let insecure: Vec<String> =
+            cards.iter().filter_map(|c| c.insecure().map(|k| format!("{}: {}", c.label(), k.warning()))).collect();
+        if !insecure.is_empty() && !allow_insecure {
+            let mut e = Error::new(format!(
+                "{} of the cards come from a home made with a setting for tests and demos only",
+                insecure.len()
+            ));
+            for line in insecure {
+                e = e.with_note(line);
+            }
+            return Err(e.with_help(
+                "ask each of them for a card from a real identity (`frostsign holder new` without --insecure-*); for a test or demo, pass --allow-insecure-cards",
+            ));
+        }
+        if let Some(l) = label {
+            check_label(l)?;
+        }
+        if !(2..=MAX_MEMBERS).contains(&n) {
+            return Err(Error::new(format!("a group needs 2 to {MAX_MEMBERS} keyholders, {n} cards were given")));
+        }
+        if threshold < 2 || threshold as usize > n {
+            return Err(Error::new(format!(
+                "the threshold must be between 2 and the number of keyholders ({n}), got {threshold}"
+            ))
+            .with_help("with t = 1 any single keyholder could sign alone, which is what frostsign exists to prevent"));
+        }
+        for (i, a) in cards.iter().enumerate() {
+            for b in &cards[..i] {
+                if a.fingerprint() == b.fingerprint() {
+                    return Err(Error::new(format!("{} is listed twice", a.label()))
+                        .with_help("give each keyholder's card once"));
+                }
+                if a.name() == b.name() {
+                    return Err(Error::new(format!("two different keyholders are both named `{}`", a.name()))
+                        .with_help("names must be unique in a group so people can tell keyholders apart"));
+                }
+            }
+        }
+        use rand_core::{OsRng, RngCore};
+        let mut id = [0u8; 16];
+        OsRng.fill_bytes(&mut id);
+        let mut w = DocWriter::new("dkg", 1).field("id", hex::encode(id));
+        if let Some(l) = label {
+            w = w.field("label", l);
+        }
+        w = w
+            .field("threshold", threshold)
+            .field("participants", n)
+            .field("created", crate::clock::format(crate::clock::now()));
+        for (i, c) in cards.iter().enumerate() {
+            w = w.field("participant", format!("{} {} {}", i + 1, c.fingerprint().compact(), c.name()));
+        }
+        for c in &cards {
+            w = w.block("card", c.text().as_bytes());
+        }
+        let text = w.finish()?;
+        let parsed = DkgCeremony::parse(&text).map_err(|e| Error::new(format!("internal error: {e}")))?;
+        Ok((parsed, text))
+    }
+
+    /// Parse and check a ceremony file.
+    pub fn parse(text: &str) -> std::result::Result<DkgCeremony, DocError> {
+        let doc = Document::parse(text, "dkg", CEREMONY_SCHEMA, false)?;
+        let bad = |key: &str, reason: String| DocError::BadValue { key: key.into(), reason };
+        let id: [u8; 16] = doc.hex("id")?;
+        let threshold: u16 = doc.number("threshold")?;
+        let n: usize = doc.number("participants")?;
+        if !(2..=MAX_MEMBERS).contains(&n) || threshold < 2 || threshold as usize > n {
+            return Err(bad("threshold", "need 2 <= threshold <= participants <= 255".into()));
+        }
+        let lines = doc.get_all("participant");
+        doc.require_lines(&["participant"])?;
+        let blocks = doc.blocks("card")?;
+        if lines.len() != n || blocks.len() != n {
+            return Err(bad(
+                "participant",
+                "the number of participants and cards does not match `participants`".into(),
+            ));
+        }
+        let mut cards: Vec<Card> = Vec::with_capacity(n);
+        for (i, (line, b64)) in lines.iter().zip(&blocks).enumerate() {
+            let raw = B64.decode(b64).map_err(|_| bad("card", "invalid base64".into()))?;
+            let t = String::from_utf8(raw).map_err(|_| bad("card", "not UTF-8".into()))?;
+            let card = Card::parse(&t).map_err(|e| bad("card", format!("participant {}: {e}", i + 1)))?;
+            if *line != format!("{} {} {}", i + 1, card.fingerprint().compact(), card.name()) {
+                return Err(bad("participant", format!("line {} does not match its card", i + 1)));
+            }
+            if cards.iter().any(|c| c.fingerprint() == card.fingerprint() || c.name() == card.name()) {
+                return Err(bad("participant", format!("{} is listed twice, or shares a name", card.label())));
+            }
+            cards.push(card);
+        }
+        if let Some(l) = doc.get("label") {
+            check_label(l).map_err(|e| bad("label", e.message().to_string()))?;
+        }
+        if crate::clock::parse(doc.require("created")?).is_none() {
+            return Err(bad("created", "not a UTC time".into()));
+        }
+        Ok(DkgCeremony {
+            id,
+            label: doc.get("label").map(str::to_string),
+            threshold,
+            created: doc.require("created")?.to_string(),
+            cards,
+            digest: sha256(&[text.as_bytes()]),
+            text: text.to_string(),
+        })
+    }
+
+    /// Load `DIR/ceremony.txt`.
+    pub fn load(folder: &Folder) -> Result<DkgCeremony> {
+        let path = folder.path(CEREMONY_FILE);
+        let text = folder.read(CEREMONY_FILE, crate::group::MAX_GROUP_BYTES)?.ok_or_else(|| {
+            Error::new(format!(
+                "no key generation ceremony in `{}` ({CEREMONY_FILE} is missing)",
+                folder.dir().display()
+            ))
+            .with_help("start one with `frostsign dkg init --dir DIR --threshold T CARD...`")
+        })?;
+        DkgCeremony::parse(&text).map_err(|e| Error::file(&path, format!("not a valid ceremony file: {e}")))
+    }
+
+    /// The ceremony id (random, chosen at `init`).
+    pub fn id(&self) -> &[u8; 16] {
+        &self.id
+    }
+    /// SHA-256 of the ceremony file: the `ceremony` field of every message.
+    pub fn digest(&self) -> &[u8; 32] {
+        &self.digest
+    }
+    /// The label.
+    pub fn label(&self) -> Option<&str> {
+        self.label.as_deref()
+    }
+    /// t.
+    pub fn threshold(&self) -> u16 {
+        self.threshold
+    }
+    /// When the ceremony was started.
+    pub fn created(&self) -> &str {
+        &self.created
+    }
+    /// The exact file text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+    /// The participants' cards in identifier order.
+    pub fn cards(&self) -> &[Card] {
+        &self.cards
+    }
+    /// Position of a keyholder.
+    pub fn index_of(&self, fp: Fingerprint) -> Option<usize> {
+        self.cards.iter().position(|c| c.fingerprint() == fp)
+    }
+    /// Human summary, shown before a keyholder joins.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "Key generation ceremony {}{}\n  {}-of-{}: any {} of these {} keyholders will be able to sign\n",
+            hex::encode(self.id),
+            self.label.as_ref().map(|l| format!(" \"{l}\"")).unwrap_or_default(),
+            self.threshold,
+            self.cards.len(),
+            self.threshold,
+            self.cards.len()
+        );
+        for (i, c) in self.cards.iter().enumerate() {
+            s.push_str(&format!("  {:>3}. {:<24} {}\n", i + 1, c.name(), c.fingerprint()));
+            if let Some(k) = c.insecure() {
+                s.push_str(&format!("       ^ {}\n", k.warning()));
+            }
+        }
+        s
+    }
+}
+
+/// What a keyholder publishes when it has its share.
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Debug)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ConfirmPayload {
+    /// Hex of the group's Ed25519 key.
+    pub group_key: String,
+    /// Hex SHA-256 of the serialized FROST public key package.
+    pub public_key_package: String,
+    /// Hex transcript hash of all round-1 files.
+    pub transcript: String,
+}

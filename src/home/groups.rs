@@ -1,0 +1,98 @@
+//! The groups a home holds a share of: `HOME/groups/GFP.pub` (a copy of the group file, kept from key
+//! generation, so a keyholder never has to trust a folder's copy) and `HOME/groups/GFP.share` (the FROST
+//! key package, sealed under the home key). GFP is the compact group fingerprint.
+
+use super::{Home, Unlocked, SHARE_PURPOSE};
+use crate::error::{Error, Result};
+use crate::fsx;
+use crate::group::Group;
+use crate::secret::SecretBytes;
+use frost_ed25519 as frost;
+
+/// The folder of group files and shares in a home.
+pub const GROUPS_DIR: &str = "groups";
+const GROUP_SUFFIX: &str = ".pub";
+/// File name suffix of a sealed group share in [`GROUPS_DIR`].
+pub const SHARE_SUFFIX: &str = ".share";
+
+/// Relative path of a group's public file copy in the home.
+pub fn group_rel(gfp: &str) -> String {
+    format!("{GROUPS_DIR}/{gfp}{GROUP_SUFFIX}")
+}
+
+/// Relative path of a group's share in the home.
+pub fn share_rel(gfp: &str) -> String {
+    format!("{GROUPS_DIR}/{gfp}{SHARE_SUFFIX}")
+}
+
+impl Home {
+    /// The compact fingerprints of the groups whose file this home holds, sorted.
+    pub fn group_fingerprints(&self) -> Result<Vec<String>> {
+        let dir = self.path(GROUPS_DIR);
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io("list", &dir, e)),
+        };
+        let mut out: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter_map(|n| n.strip_suffix(GROUP_SUFFIX).map(str::to_string))
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
+    /// The home's own copy of a group's file.
+    pub fn group(&self, gfp: &str) -> Result<Group> {
+        Group::load(&self.path(&group_rel(gfp)))
+    }
+
+    /// True if the home holds a share of the group (without opening it: no passphrase needed).
+    pub fn has_share(&self, gfp: &str) -> bool {
+        self.path(&share_rel(gfp)).exists()
+    }
+
+    /// Every group this home holds a share of (no passphrase needed).
+    pub fn groups_with_share(&self) -> Result<Vec<Group>> {
+        let mut out = Vec::new();
+        for gfp in self.group_fingerprints()? {
+            if self.has_share(&gfp) {
+                out.push(self.group(&gfp)?);
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Unlocked {
+    /// Store a group's file and this keyholder's share of it.
+    ///
+    /// Before: `key_package` is this keyholder's serialized FROST key package of `group`, and every
+    /// keyholder accepted `group`. After: the home holds both, 0600, the share sealed under the home key.
+    pub fn store_share(&self, group: &Group, key_package: &SecretBytes) -> Result<()> {
+        let gfp = group.fingerprint().compact();
+        fsx::ensure_private_dir(&self.home().path(GROUPS_DIR))?;
+        fsx::atomic_write(&self.home().path(&group_rel(&gfp)), group.text().as_bytes(), fsx::PRIVATE_FILE)?;
+        self.write_secret(&share_rel(&gfp), SHARE_PURPOSE, &gfp, key_package)
+    }
+
+    /// This keyholder's FROST key package for a group, checked against the group's key.
+    pub fn load_share(&self, group: &Group) -> Result<frost::keys::KeyPackage> {
+        let gfp = group.fingerprint().compact();
+        let bytes = self.read_secret(&share_rel(&gfp), SHARE_PURPOSE, &gfp)?.ok_or_else(|| {
+            Error::new(format!(
+                "your home holds no share of the group {} ({})",
+                group.display_name(),
+                group.fingerprint()
+            ))
+            .with_help("check --home; `frostsign group list` shows the groups this home holds a share of")
+        })?;
+        let kp = frost::keys::KeyPackage::deserialize(bytes.expose())
+            .map_err(|_| Error::new("damaged key share in the home"))?;
+        if kp.verifying_key() != group.package().verifying_key() {
+            return Err(Error::new("the key share in the home does not belong to this group"));
+        }
+        Ok(kp)
+    }
+}
