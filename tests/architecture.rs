@@ -77,3 +77,23 @@ fn nothing_outside_the_cli_prints() {
     }
     assert!(found.is_empty(), "the library prints (use crate::report):\n{}", found.join("\n"));
 }
+
+#[test]
+fn only_the_nonce_store_touches_nonce_files() {
+    let mut found = Vec::new();
+    for f in module_files("ceremony").into_iter().chain(module_files("home")).chain(module_files("cli")) {
+        if f.ends_with("home/nonces.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            if line.contains("\"sign-nonces\"")
+                || line.contains(".nonces\"")
+                || line.contains("SigningNonces::deserialize")
+            {
+                found.push(format!("{}:{}: {}", f.strip_prefix(root()).unwrap().display(), i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "nonce files handled outside src/home/nonces.rs:\n{}", found.join("\n"));
+}

@@ -15,6 +15,7 @@
 
 pub mod backup;
 pub mod groups;
+pub mod nonces;
 pub mod passphrase;
 pub mod vault;
 

@@ -19,13 +19,13 @@ use crate::error::{Error, Result};
 use crate::exchange::folder::Folder;
 use crate::exchange::message::{self, Expect};
 use crate::group::{identifier, Group};
+use crate::home::nonces::{NonceStore, STATE_DIR};
 use crate::home::Unlocked;
 use crate::secret::{pack, unpack_all, SecretBytes};
 use ed25519_dalek::{Signature, VerifyingKey};
 use frost_ed25519 as frost;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use zeroize::Zeroizing;
 
 /// Where the keyholder's own copies of the artifacts are.
 #[derive(Clone, Debug)]
@@ -124,26 +124,8 @@ struct Journal {
     signed: [Option<([u8; 32], String)>; 2],
 }
 
-/// The home folder of per-session signing state.
-const STATE_DIR: &str = "state";
-/// File name suffix of a nonce file.
-const NONCES_SUFFIX: &str = ".nonces";
-
 fn journal_rel(req: &Request) -> String {
     format!("{STATE_DIR}/sign-{}.txt", hex::encode(req.session()))
-}
-
-/// The start of the name of every nonce file of this session, whatever its attempt and phase.
-fn nonces_prefix(req: &Request) -> String {
-    format!("sign-{}-a", hex::encode(req.session()))
-}
-
-fn nonces_rel(req: &Request, attempt: u32, phase: u8) -> String {
-    format!("{STATE_DIR}/{}{attempt}-p{phase}{NONCES_SUFFIX}", nonces_prefix(req))
-}
-
-fn nonces_id(req: &Request, attempt: u32, phase: u8) -> String {
-    format!("{}-a{attempt}-p{phase}", hex::encode(req.session()))
 }
 
 impl Journal {
@@ -198,61 +180,6 @@ fn load_journal(u: &Unlocked, req: &Request) -> Result<Option<Journal>> {
 
 fn save_journal(u: &Unlocked, req: &Request, j: &Journal) -> Result<()> {
     u.write_secret(&journal_rel(req), "sign-state", &hex::encode(req.session()), &j.encode())
-}
-
-fn save_nonces(
-    u: &Unlocked,
-    req: &Request,
-    attempt: u32,
-    phase: u8,
-    nonces: &[frost::round1::SigningNonces],
-) -> Result<()> {
-    let mut ser: Vec<Zeroizing<Vec<u8>>> = Vec::new();
-    for n in nonces {
-        ser.push(Zeroizing::new(n.serialize().map_err(|e| Error::new(e.to_string()))?));
-    }
-    let refs: Vec<&[u8]> = ser.iter().map(|v| v.as_slice()).collect();
-    u.write_secret(&nonces_rel(req, attempt, phase), "sign-nonces", &nonces_id(req, attempt, phase), &pack(&refs))
-}
-
-fn load_nonces(
-    u: &Unlocked,
-    req: &Request,
-    attempt: u32,
-    phase: u8,
-) -> Result<Option<Vec<frost::round1::SigningNonces>>> {
-    let Some(b) = u.read_secret(&nonces_rel(req, attempt, phase), "sign-nonces", &nonces_id(req, attempt, phase))?
-    else {
-        return Ok(None);
-    };
-    let fields = unpack_all(b.expose()).ok_or_else(|| Error::new("damaged nonce file in the home"))?;
-    fields
-        .iter()
-        .map(|f| {
-            frost::round1::SigningNonces::deserialize(f.expose())
-                .map_err(|_| Error::new("damaged nonce file in the home"))
-        })
-        .collect::<Result<Vec<_>>>()
-        .map(Some)
-}
-
-fn remove_nonces(u: &Unlocked, req: &Request, attempt: u32) -> Result<()> {
-    for p in [1, 2] {
-        u.remove_secret(&nonces_rel(req, attempt, p))?;
-    }
-    Ok(())
-}
-
-/// Destroy durably every nonce file of this session in the home, of any attempt and phase; returns how
-/// many there were.
-fn destroy_session_nonces(u: &Unlocked, req: &Request) -> Result<usize> {
-    let prefix = nonces_prefix(req);
-    let names: Vec<String> =
-        u.file_names(STATE_DIR)?.into_iter().filter(|n| n.starts_with(&prefix) && n.ends_with(NONCES_SUFFIX)).collect();
-    for name in &names {
-        u.remove_secret(&format!("{STATE_DIR}/{name}"))?;
-    }
-    Ok(names.len())
 }
 
 /// The exact text of this keyholder's own files for one attempt in the folder: its commitment and its
@@ -333,7 +260,7 @@ fn refuse_if_forgotten(
 ) -> Result<()> {
     let own = own_files(dir, req, group, me, attempt);
     let Some(what) = forgotten(journal, attempt, &own) else { return Ok(()) };
-    let destroyed = destroy_session_nonces(u, req)?;
+    let destroyed = NonceStore::new(u, req.session()).discard_all()?;
     Err(Error::new(format!("this home does not remember what you already did in this signing session: {what}"))
         .with_note(
             "was the home restored from a backup or a snapshot, or copied? Signing on from it could use a nonce twice, which reveals your key share",
@@ -402,7 +329,7 @@ pub fn step(
         if let Some(j) = load_journal(u, &req)? {
             if j.attempt < attempt {
                 // Nonces of an abandoned attempt are never used again.
-                remove_nonces(u, &req, j.attempt)?;
+                NonceStore::new(u, req.session()).discard_attempt(j.attempt)?;
             }
         }
         report.did.push(format!("the coordinator left you out of attempt {attempt}; nothing to do"));
@@ -430,7 +357,7 @@ pub fn step(
             }
             if let Some(old) = &previous {
                 // Nonces of an abandoned attempt are never used again.
-                remove_nonces(u, &req, old.attempt)?;
+                NonceStore::new(u, req.session()).discard_attempt(old.attempt)?;
             }
             let j = commit(u, dir, &req, &group, attempt, &own)?;
             report.did.push(format!(
@@ -451,7 +378,7 @@ pub fn step(
             PhaseOutcome::AlreadySigned => {}
             PhaseOutcome::NotChosen => {
                 // This attempt's packages exist without us: our nonces can never be used, destroy them.
-                remove_nonces(u, &req, attempt)?;
+                NonceStore::new(u, req.session()).discard_attempt(attempt)?;
                 report.did.push(format!(
                     "the coordinator did not choose you as a signer in attempt {attempt}; nothing to do"
                 ));
@@ -491,9 +418,10 @@ fn commit(u: &Unlocked, dir: &Path, req: &Request, group: &Group, attempt: u32, 
     let body = serde_json::to_vec(&payload).expect("serializable");
     let text = message::seal(u.identity(), KIND_COMMIT, req.digest(), &names::commit_round(attempt), None, &body)?;
     // Nonces first, then the journal that refers to them, then the public commitment.
-    save_nonces(u, req, attempt, 1, &n1)?;
+    let store = NonceStore::new(u, req.session());
+    store.save(attempt, 1, &n1)?;
     if !n2.is_empty() {
-        save_nonces(u, req, attempt, 2, &n2)?;
+        store.save(attempt, 2, &n2)?;
     }
     crate::failpoint("sign-after-nonces-saved");
     let journal = Journal { request: *req.digest(), attempt, commit: text.clone(), signed: [None, None] };
@@ -622,7 +550,7 @@ fn sign_phase(
             }
         }
         // Finish an interrupted step: nonces gone, share republished byte for byte.
-        u.remove_secret(&nonces_rel(req, attempt, phase))?;
+        NonceStore::new(u, req.session()).consume(attempt, phase)?;
         crate::fsx::publish(&share_path, share.as_bytes())?;
         return Ok(PhaseOutcome::AlreadySigned);
     }
@@ -633,7 +561,7 @@ fn sign_phase(
     if !pkg.signers.contains(&me) {
         return Ok(PhaseOutcome::NotChosen);
     }
-    let nonces = load_nonces(u, req, attempt, phase)?.ok_or_else(|| {
+    let nonces = NonceStore::new(u, req.session()).load(attempt, phase)?.ok_or_else(|| {
         Error::new(format!("your nonces for attempt {attempt}, phase {phase} are gone (used, or lost in a crash)"))
             .with_help("ask the coordinator to open a fresh attempt: `frostsign sign collect --dir DIR --restart`")
     })?;
@@ -653,7 +581,7 @@ fn sign_phase(
     journal.signed[phase as usize - 1] = Some((pkg.digest, text.clone()));
     save_journal(u, req, journal)?;
     crate::failpoint("sign-after-journal");
-    u.remove_secret(&nonces_rel(req, attempt, phase))?;
+    NonceStore::new(u, req.session()).consume(attempt, phase)?;
     crate::failpoint("sign-after-nonce-removal");
     crate::fsx::publish(&share_path, text.as_bytes())?;
     let with: Vec<&str> = pkg.signers.iter().filter(|&&i| i != me).map(|&i| group.members()[i].name()).collect();
