@@ -367,8 +367,11 @@ mod tests {
     }
 
     #[test]
-    fn crc24_known_value() {
-        // RFC 4880 section 6.1 initial value check: CRC of the empty string is the init value.
+    fn crc24_known_answers() {
+        // The check value of CRC-24/OPENPGP in the CRC catalogue (reveng): CRC of the ASCII "123456789".
+        assert_eq!(crc24(b"123456789"), 0x21CF02);
+        // One flipped bit changes it; the empty string leaves the RFC 4880 initial value.
+        assert_ne!(crc24(b"123456788"), 0x21CF02);
         assert_eq!(crc24(b""), 0xB704CE);
     }
 
