@@ -53,13 +53,13 @@ impl Error {
 
     /// An error about one file: "`path`: message".
     pub fn file(path: &Path, message: impl fmt::Display) -> Self {
-        Error::new(format!("{}: {message}", path.display()))
+        Error::new(format!("{}: {message}", crate::text::path(path)))
     }
 
     /// An I/O failure while doing `action` on `path`, with a hint chosen from the error kind.
     pub fn io(action: &str, path: &Path, err: std::io::Error) -> Self {
         use std::io::ErrorKind as K;
-        let e = Error::new(format!("could not {action} `{}`: {}", path.display(), io_reason(&err)));
+        let e = Error::new(format!("could not {action} `{}`: {}", crate::text::path(path), io_reason(&err)));
         match err.kind() {
             K::NotFound => e.with_help("check the path; run the command from the right folder"),
             K::PermissionDenied => e.with_help("check the file's owner and permissions"),

@@ -378,12 +378,18 @@ fn main() {
             cli::verify::verify(key, &artifact, sig.as_deref(), json)
         }
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "frostsign", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "frostsign", &mut script);
+            cli::out::stdout_bytes(&script);
             Ok(0)
         }
-        Command::Man => ok(clap_mangen::Man::new(Cli::command())
-            .render(&mut std::io::stdout())
-            .map_err(|e| frostsign::Error::new(format!("could not write the man page: {e}")))),
+        Command::Man => {
+            let mut page = Vec::new();
+            ok(clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .map(|()| cli::out::stdout_bytes(&page))
+                .map_err(|e| frostsign::Error::new(format!("could not write the man page: {e}"))))
+        }
     };
     std::process::exit(cli::report(result));
 }

@@ -76,6 +76,12 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// A path made safe to show: [`escape`] of its display form (a file name planted in a folder, or an
+/// artifact name from a release archive, may hold newlines or escape sequences).
+pub fn path(p: &std::path::Path) -> String {
+    escape(&p.display().to_string())
+}
+
 /// [`escape`], cut after `max` characters of the original (an ellipsis marks the cut): for text that can
 /// be long, such as the reason in a complaint.
 pub fn escape_max(s: &str, max: usize) -> String {

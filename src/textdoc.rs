@@ -152,6 +152,11 @@ impl DocWriter {
         DocWriter { out: format!("frostsign-{doc_type}: {version}\n"), error: None }
     }
 
+    /// Continue a document whose canonical text so far is `text` (e.g. to append blocks to a file's core).
+    pub fn continuing(text: &str) -> Self {
+        DocWriter { out: text.to_string(), error: None }
+    }
+
     /// Add a one-line field; a value that cannot be written on one line is remembered as the error.
     pub fn field(mut self, key: &str, value: impl fmt::Display) -> Self {
         let v = value.to_string();

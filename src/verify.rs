@@ -198,10 +198,10 @@ pub fn default_signature(artifact: &Path) -> Result<PathBuf> {
     };
     let candidates = [with(".minisig"), with(".sig"), with(".asc"), artifact.with_file_name("SHA256.sig")];
     candidates.iter().find(|p| p.is_file()).cloned().ok_or_else(|| {
-        Error::new(format!("no signature found for `{}`", artifact.display()))
+        Error::new(format!("no signature found for `{}`", crate::text::path(artifact)))
             .with_note(format!(
                 "looked for {}",
-                candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+                candidates.iter().map(|p| crate::text::path(p).to_string()).collect::<Vec<_>>().join(", ")
             ))
             .with_help("give the signature file with --sig")
     })
@@ -212,7 +212,7 @@ pub fn verify_file(key: &TrustedKey, artifact: &Path, sig_path: &Path) -> Result
     let text = crate::fsx::read_text(sig_path, MAX_SIG_BYTES)?;
     let malformed =
         |what: &str, e: String| Error::file(sig_path, format!("not a valid {what}: {e}")).with_kind(ExitKind::Refused);
-    let ctx = |e: Error| e.context(artifact.display());
+    let ctx = |e: Error| e.context(crate::text::path(artifact));
     if ssh::looks_like(&text) {
         let sig = ssh::parse_signature(&text).map_err(|e| malformed("SSH signature", e))?;
         let digest = crate::digest::sha2_file(artifact, sig.hash == "sha512")?;
@@ -246,20 +246,20 @@ pub fn verify_file(key: &TrustedKey, artifact: &Path, sig_path: &Path) -> Result
     }
     if signify::looks_like(&text) {
         let sm = signify::parse_signed_manifest(&text).map_err(|e| malformed("signify manifest", e))?;
-        check_manifest(&key.key, &key.key_id, &sm).map_err(|e| e.context(sig_path.display()))?;
+        check_manifest(&key.key, &key.key_id, &sm).map_err(|e| e.context(crate::text::path(sig_path)))?;
         let name = artifact.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let listed = signify::lookup(&sm.manifest, &name).ok_or_else(|| {
             Error::invalid(format!(
                 "`{}` is not listed in the signed manifest `{}`",
                 crate::text::escape(&name),
-                sig_path.display()
+                crate::text::path(sig_path)
             ))
         })?;
         let digest = crate::digest::sha2_file(artifact, false)?;
         if digest[..] != listed[..] {
             return Err(Error::invalid(format!(
                 "{}: its SHA-256 differs from the signed manifest",
-                artifact.display()
+                crate::text::path(artifact)
             )));
         }
         return Ok(Outcome {

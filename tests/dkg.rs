@@ -1370,3 +1370,57 @@ fn a_planted_group_pub_is_reported_and_each_keyholder_sees_the_real_fingerprint(
     hs[0].dkg_step(&dir).ok().contains("identical to your copy");
     status(&env, &dir).ok().contains(&format!("Complete: group {real_fpr}"));
 }
+
+/// Step `h` until its output contains `needle` (at most 6 times).
+fn step_until(h: &Holder, dir: &Path, needle: &str) -> Out {
+    for _ in 0..6 {
+        let out = h.dkg_step(dir);
+        if out.ok().stdout.contains(needle) {
+            return out;
+        }
+    }
+    panic!("{} never printed {needle:?}", h.name);
+}
+
+/// Bob signs two different acceptances in one shared folder: a good one (with which Alice completes) and,
+/// once she has, another one. Carol must not be stranded: the group file Alice wrote carries every
+/// member's acceptance, so Carol completes too, is told Bob equivocated, and status proves it; all three
+/// hold a share of the same group.
+#[test]
+fn a_keyholder_signing_two_acceptances_cannot_strand_an_honest_keyholder() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let (alice, bob, carol) = (&hs[0], &hs[1], &hs[2]);
+    env.dkg_init("cer", 2, &hs).ok();
+    let dir = env.path("cer");
+    let c = ceremony(&dir);
+    for h in &hs {
+        h.dkg_step(&dir).ok();
+    }
+    alice.dkg_step(&dir).ok();
+    step_until(bob, &dir, "confirmations from");
+    let (mut alice_accepted, mut carol_accepted) = (false, false);
+    for _ in 0..4 {
+        alice_accepted |= alice.dkg_step(&dir).ok().stdout.contains("you accepted group");
+        carol_accepted |= carol.dkg_step(&dir).ok().stdout.contains("you accepted group");
+    }
+    assert!(alice_accepted && carol_accepted);
+    step_until(bob, &dir, COMPLETE);
+    alice.dkg_step(&dir).ok().contains(COMPLETE);
+    let group = Group::load(&dir.join("group.pub")).unwrap();
+    assert_eq!(group.acceptances().len(), 3, "group.pub carries every member's acceptance");
+    // Bob now swaps in a second acceptance, validly signed, for another group file.
+    let body = format!("{{\"group-file\":\"{}\"}}", "ab".repeat(32));
+    let other = seal(unlock(bob).identity(), "dkg-accept", c.digest(), "4", None, body.as_bytes()).unwrap();
+    fs::write(dir.join(names::accept(&c.cards()[1])), other).unwrap();
+    carol.dkg_step(&dir).ok().contains("Bob also signed an acceptance of another group file").contains(COMPLETE);
+    let fpr = group.fingerprint().to_string();
+    for h in &hs {
+        h.run(&["group", "list"]).ok().contains(&fpr);
+    }
+    status(&env, &dir)
+        .ok()
+        .contains("Complete: group")
+        .contains("proven equivocation: Bob signed 2 different acceptance files")
+        .contains("(culprit: Bob)");
+}

@@ -274,3 +274,42 @@ fn a_keyholder_name_that_reads_as_a_fingerprint_is_refused() {
         assert!(!home.join("home-key.txt").exists());
     }
 }
+
+/// File names are outside text too: a name with newlines (planted in a folder, or an artifact from a
+/// release archive) is shown escaped, so it can never print a line of its own such as a fake "Complete".
+#[test]
+fn a_file_name_with_newlines_never_prints_a_line_of_its_own() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    env.dkg_init("cer", 2, &hs).ok();
+    let dir = env.path("cer");
+    let c =
+        frostsign::ceremony::dkg::DkgCeremony::load(&frostsign::exchange::folder::Folder::open(&dir).unwrap()).unwrap();
+    let fake = "Complete: group 0BAD C0DE";
+    // An unreadable file (a socket) under a complaint-like name, and a plain file under a crafted name.
+    let name = format!("{}\n{fake}\n.txt", frostsign::ceremony::dkg::names::complaint_prefix(&c.cards()[0]));
+    let _socket = std::os::unix::net::UnixListener::bind(dir.join(&name)).unwrap();
+    fs::write(dir.join(format!("x\n{fake}\n")), "x").unwrap();
+    let out = env.run(&["dkg", "status", "--dir", "cer"]);
+    out.expect_code(3).contains("\\012Complete: group 0BAD C0DE\\012");
+    assert!(!out.all().lines().any(|l| l.starts_with(fake)), "{}", out.all());
+
+    // A signing session folder.
+    let group = env.dkg("g", 2, &hs);
+    let art = env.path("app.txt");
+    fs::write(&art, "app").unwrap();
+    env.run(&["sign", "init", "--dir", "s", "--group", s(&group), "--file", s(&art)]).ok();
+    let _m =
+        std::os::unix::net::UnixListener::bind(env.path("s").join("x\nDone: every signature verifies.\n")).unwrap();
+    let out = env.run(&["sign", "status", "--dir", "s"]);
+    out.expect_code(3).contains("\\012Done: every signature verifies.\\012");
+    assert!(!out.all().lines().any(|l| l.starts_with("Done:")), "{}", out.all());
+
+    // verify, with an artifact named to print a fake verdict.
+    let evil = env.path("x\nSignature and comment signature verified\nTrusted comment: file:app.tar.gz");
+    fs::write(&evil, "evil").unwrap();
+    let out = env.run(&["verify", "--key", s(&group), s(&evil)]);
+    no_panic(&out);
+    assert!(!out.all().lines().any(|l| l.starts_with("Signature and comment")), "{}", out.all());
+    out.contains("\\012Signature and comment signature verified\\012");
+}

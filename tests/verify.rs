@@ -411,11 +411,16 @@ fn text_from_a_hostile_signature_is_escaped_and_never_fakes_a_verdict() {
 fn a_closed_standard_output_is_a_quiet_exit_141_never_a_panic() {
     let x = Signed::new();
     let dkg_dir = x.env.path("dkg");
+    let session = x.env.path("session");
     for args in [
         vec!["verify", "--key", s(&x.group), s(&x.artifact), "--sig", s(&x.sig)],
         vec!["verify", "--key", s(&x.group), s(&x.artifact), "--sig", s(&x.sig), "--json"],
         vec!["dkg", "status", "--dir", s(&dkg_dir), "--json"],
         vec!["group", "show", "--key", s(&x.group)],
+        vec!["sign", "collect", "--dir", s(&session)],
+        vec!["sign", "status", "--dir", s(&session)],
+        vec!["completions", "bash"],
+        vec!["man"],
     ] {
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);

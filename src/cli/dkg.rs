@@ -12,13 +12,13 @@ use std::path::{Path, PathBuf};
 pub fn init(dir: &Path, threshold: u16, label: Option<&str>, cards: &[PathBuf], allow_insecure: bool) -> Result<()> {
     let cards = cards.iter().map(|p| Card::load(p)).collect::<Result<Vec<_>>>()?;
     let c = dkg::init(dir, label, threshold, cards, allow_insecure)?;
-    outln!("Started in {}:", dir.display());
+    outln!("Started in {}:", crate::text::path(dir));
     out!("{}", c.summary());
     outln!("Next: each keyholder checks the fingerprints above by voice, then runs");
-    outln!("  frostsign dkg step --dir {}", dir.display());
+    outln!("  frostsign dkg step --dir {}", crate::text::path(dir));
     outln!(
         "as often as needed (each run does what is possible now); `frostsign dkg status --dir {}` shows progress.",
-        dir.display()
+        crate::text::path(dir)
     );
     Ok(())
 }
@@ -50,7 +50,7 @@ pub fn step(g: &Global, dir: &Path, yes: bool) -> Result<()> {
             } else {
                 outln!(
                     "Waiting for {w}. Run `frostsign dkg step --dir {}` again once their files are in the folder.",
-                    dir.display()
+                    crate::text::path(dir)
                 );
             }
             Ok(())
@@ -70,15 +70,15 @@ fn completed(g: &crate::group::Group, folder_group: Option<&FolderGroup>, folder
     match folder_group {
         Some(FolderGroup::Other(what)) => Err(Error::new(format!(
             "`{}` is not the group you made: it is {what}",
-            path.display()
+            crate::text::path(&path)
         ))
         .with_note("someone with access to the folder replaced or planted it; frostsign did not overwrite it")
         .with_help(format!(
             "do not publish it: publish your own copy `{}` (`frostsign group list` shows its fingerprint), after comparing fingerprints by voice",
-            own.display()
+            crate::text::path(&own)
         ))),
         _ => {
-            outln!("The group's public file is {} (identical to your copy in your home).", path.display());
+            outln!("The group's public file is {} (identical to your copy in your home).", crate::text::path(&path));
             Ok(())
         }
     }
@@ -130,7 +130,7 @@ pub fn status(dir: &Path, json: bool) -> Result<i32> {
     }
     let fingerprint = s.group_fingerprint.as_deref().unwrap_or("?");
     match (code, s.complete) {
-        (0, _) => outln!("Complete: group {fingerprint} ({})", folder.path(GROUP_FILE).display()),
+        (0, _) => outln!("Complete: group {fingerprint} ({})", crate::text::path(&folder.path(GROUP_FILE))),
         (_, true) => outln!("Complete (group {fingerprint}), but {GROUP_FILE} in the folder is NOT that group's file: do not publish it."),
         (2, _) => outln!("Failed: see the problems above."),
         _ => outln!("In progress: waiting for {}.", s.waiting_for.join(", ")),

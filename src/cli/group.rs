@@ -96,7 +96,7 @@ pub fn export(key: &Path, format: &str, out: Option<&Path>, principal: Option<&s
             .ok_or_else(|| {
                 Error::new(format!(
                     "the group has no OpenPGP key yet (`{}` is missing)",
-                    crate::group::OpenPgpIdentity::path_for(key).display()
+                    crate::text::path(&crate::group::OpenPgpIdentity::path_for(key))
                 ))
                 .with_help("enable it once: `frostsign group openpgp-init --key GROUP.pub --uid \"Name <email>\" --dir DIR`, sign that session, and put the resulting group.openpgp beside group.pub")
             })?
@@ -119,18 +119,22 @@ pub fn openpgp_init(key: &Path, uid: &str, dir: &Path, expires_in_hours: Option<
     let validity = expires_in_hours.map(|h| h as i64 * 3600).unwrap_or(crate::ceremony::signing::DEFAULT_VALIDITY_SECS);
     let req = crate::ceremony::signing::coordinator::init_openpgp(dir, key, uid, validity)?;
     let g = Group::load(key)?;
-    outln!("Opened the OpenPGP certification session in {}:", dir.display());
+    outln!("Opened the OpenPGP certification session in {}:", crate::text::path(dir));
     out!("{}", req.summary(&g));
     outln!(
         "Next: any {} keyholders run `frostsign sign step --dir {}` (twice: commit, then sign), with",
         g.threshold(),
-        dir.display()
+        crate::text::path(dir)
     );
-    outln!("`frostsign sign collect --dir {}` in between. Then copy {}/group.openpgp", dir.display(), dir.display());
+    outln!(
+        "`frostsign sign collect --dir {}` in between. Then copy {}/group.openpgp",
+        crate::text::path(dir),
+        crate::text::path(dir)
+    );
     outln!(
         "next to {} (as {}); every later `group export --format openpgp` is byte-identical.",
-        key.display(),
-        crate::group::OpenPgpIdentity::path_for(key).display()
+        crate::text::path(key),
+        crate::text::path(&crate::group::OpenPgpIdentity::path_for(key))
     );
     Ok(())
 }

@@ -14,7 +14,7 @@ pub fn new(g: &Global, name: &str, options: CreateOptions) -> Result<()> {
     if options.insecure_fast_kdf || options.insecure_no_passphrase {
         errln!("warning: this identity is protected by INSECURE settings (for tests and demos only)");
     }
-    outln!("Created the keyholder identity of {} in {}", card.name(), g.home.display());
+    outln!("Created the keyholder identity of {} in {}", card.name(), crate::text::path(&g.home));
     outln!("  fingerprint: {}", card.fingerprint());
     outln!(
         "Next: `frostsign holder export --out {}.card` and give that card to the ceremony organiser;",
@@ -47,7 +47,7 @@ pub fn export(g: &Global, out: Option<&Path>) -> Result<()> {
                 return Err(Error::file(path, "is a folder; give a file name for the card"));
             }
             fsx::atomic_write(path, card.text().as_bytes(), fsx::PUBLIC_FILE)?;
-            errln!("Wrote the card of {} to {}", card.label(), path.display());
+            errln!("Wrote the card of {} to {}", card.label(), crate::text::path(path));
         }
         None => out!("{}", card.text()),
     }
@@ -62,7 +62,7 @@ pub fn show(g: &Global) -> Result<()> {
     outln!("name:        {}", card.name());
     outln!("fingerprint: {}", card.fingerprint());
     outln!("created:     {}", card.created());
-    outln!("home:        {}", g.home.display());
+    outln!("home:        {}", crate::text::path(&g.home));
     crate::home::warn_if_insecure(home.root(), &key_file);
     Ok(())
 }
@@ -75,7 +75,7 @@ pub fn backup(g: &Global, out: &Path) -> Result<()> {
     let _lock = home.lock()?;
     let u = home.unlock(&g.passphrase)?;
     let contents = backup::write(&u, out)?;
-    outln!("Wrote an encrypted backup of {} to {}:", contents.card.label(), out.display());
+    outln!("Wrote an encrypted backup of {} to {}:", contents.card.label(), crate::text::path(out));
     print_contents(&contents);
     outln!("Not in it: signing nonces, journals and key generation state (HOME/state/), which are never backed up.");
     outln!("It is useless without your passphrase: keep it offline, and apart from the passphrase.");
@@ -87,7 +87,7 @@ pub fn restore(g: &Global, file: &Path) -> Result<()> {
     let home = Home::at(&g.home);
     let contents = backup::restore(&home, file, &g.passphrase)?;
     crate::home::warn_if_insecure(home.root(), &contents.key_file);
-    outln!("Restored the keyholder identity of {} into {}:", contents.card.label(), g.home.display());
+    outln!("Restored the keyholder identity of {} into {}:", contents.card.label(), crate::text::path(&g.home));
     print_contents(&contents);
     outln!("No signing nonces or ceremony state were restored (a backup never holds them). If you had");
     outln!("committed in a signing session that is still open, your next `sign step` there refuses and asks");

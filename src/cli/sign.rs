@@ -63,15 +63,18 @@ pub fn init(
         None => coordinator::init(dir, group, files, comment, &parse_formats(formats)?, validity)?,
     };
     let g = crate::group::Group::load(group)?;
-    outln!("Opened signing session in {}:", dir.display());
+    outln!("Opened signing session in {}:", crate::text::path(dir));
     out!("{}", req.summary(&g));
     outln!("Next: any {} keyholders run, each with their OWN copy,", g.threshold());
     if req.git().is_some() {
-        outln!("  frostsign sign step --dir {} --repo THEIR_CLONE", dir.display());
-        outln!("and anyone runs `frostsign sign collect --dir {} --repo REPO` between their steps.", dir.display());
+        outln!("  frostsign sign step --dir {} --repo THEIR_CLONE", crate::text::path(dir));
+        outln!(
+            "and anyone runs `frostsign sign collect --dir {} --repo REPO` between their steps.",
+            crate::text::path(dir)
+        );
     } else {
-        outln!("  frostsign sign step --dir {} --file ARTIFACT...", dir.display());
-        outln!("and anyone runs `frostsign sign collect --dir {}` between their steps.", dir.display());
+        outln!("  frostsign sign step --dir {} --file ARTIFACT...", crate::text::path(dir));
+        outln!("and anyone runs `frostsign sign collect --dir {}` between their steps.", crate::text::path(dir));
     }
     Ok(())
 }
@@ -136,14 +139,14 @@ pub fn collect(dir: &Path, out: Option<&Path>, repo: Option<&Path>, restart: boo
         outln!("- {line}");
     }
     for note in &report.notes {
-        println!("note: {note}");
+        outln!("note: {note}");
     }
     if let Some(w) = &report.waiting {
         outln!("Waiting for {w}.");
         return Ok(3);
     }
     for p in &report.outputs {
-        outln!("Wrote {}", p.display());
+        outln!("Wrote {}", crate::text::path(p));
     }
     Ok(0)
 }
@@ -204,10 +207,10 @@ pub fn status(dir: &Path, json: bool) -> Result<i32> {
         outln!("problem: {p}");
     }
     for st in &s.strays {
-        println!("stray: {}", st.describe());
+        outln!("stray: {}", st.describe());
     }
     if !s.strays.is_empty() {
-        println!(
+        outln!(
             "Strays do not count: the status above rests on signed files only. Remove the ones you do not recognise."
         );
     }

@@ -16,7 +16,8 @@ pub enum KeyArg<'a> {
 
 /// Verify and print; returns the exit code (0 valid, 1 invalid, 2 bad input).
 pub fn verify(key: KeyArg<'_>, artifact: &Path, sig: Option<&Path>, json: bool) -> Result<i32> {
-    let file = artifact.display().to_string();
+    // JSON gets the path as given (serde escapes it; `out::json` makes it terminal-safe).
+    let file = artifact.to_string_lossy().into_owned();
     let sig_path = match sig {
         Some(p) => Ok(p.to_path_buf()),
         None => verify::default_signature(artifact),
@@ -29,7 +30,7 @@ pub fn verify(key: KeyArg<'_>, artifact: &Path, sig: Option<&Path>, json: bool) 
         let outcome = verify::verify_file(&k, artifact, &sp)?;
         Ok((k, outcome))
     });
-    let signature = sig_path.ok().map(|p| p.display().to_string());
+    let signature = sig_path.ok().map(|p| p.to_string_lossy().into_owned());
     match result {
         Ok((k, o)) => {
             if json {

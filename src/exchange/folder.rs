@@ -32,7 +32,7 @@ impl Folder {
     /// The folder at `dir` (must exist).
     pub fn open(dir: &Path) -> Result<Folder> {
         if !dir.is_dir() {
-            return Err(Error::new(format!("`{}` is not a ceremony folder (no such folder)", dir.display()))
+            return Err(Error::new(format!("`{}` is not a ceremony folder (no such folder)", crate::text::path(dir)))
                 .with_help("give the folder that holds the ceremony's files with --dir"));
         }
         Ok(Folder { dir: dir.to_path_buf() })

@@ -14,6 +14,8 @@ use sha2::{Digest, Sha256};
 
 /// Kind of the confirmation messages.
 pub const KIND_CONFIRM: &str = "dkg-confirm";
+/// Kind of the acceptance messages.
+pub const KIND_ACCEPT: &str = "dkg-accept";
 
 /// The ceremony description file in the folder.
 pub const CEREMONY_FILE: &str = "ceremony.txt";
@@ -184,7 +186,7 @@ impl DkgCeremony {
         let text = folder.read(CEREMONY_FILE, crate::group::MAX_GROUP_BYTES)?.ok_or_else(|| {
             Error::new(format!(
                 "no key generation ceremony in `{}` ({CEREMONY_FILE} is missing)",
-                folder.dir().display()
+                crate::text::path(folder.dir())
             ))
             .with_help("start one with `frostsign dkg init --dir DIR --threshold T CARD...`")
         })?;
@@ -254,4 +256,13 @@ pub struct ConfirmPayload {
     pub public_key_package: String,
     /// Hex transcript hash of all round-1 files.
     pub transcript: String,
+}
+
+/// What a keyholder publishes when all n confirmations agree: the group file it accepts.
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Debug)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AcceptPayload {
+    /// Hex SHA-256 of the group file's core (`Group::core_text`: everything but the acceptances), built
+    /// from the ceremony, the n confirmations and the public key package.
+    pub group_file: String,
 }

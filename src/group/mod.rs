@@ -15,7 +15,7 @@ use crate::formats::minisign;
 use crate::textdoc::{DocError, DocWriter, Document, Need};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use ceremony::{ConfirmPayload, DkgCeremony, KIND_CONFIRM};
+use ceremony::{AcceptPayload, ConfirmPayload, DkgCeremony, KIND_ACCEPT, KIND_CONFIRM};
 use frost_ed25519 as frost;
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -71,6 +71,8 @@ pub struct Group {
     package: frost::keys::PublicKeyPackage,
     key: [u8; 32],
     confirmations: Vec<String>,
+    acceptances: Vec<String>,
+    core_len: usize,
     text: String,
 }
 
@@ -87,7 +89,11 @@ const SCHEMA: &[(&str, Need)] = &[
     ("public-key-package", Need::Required),
     ("ceremony-file", Need::Required),
     ("confirmation", Need::Repeated),
+    ("acceptance", Need::Repeated),
 ];
+
+/// The line that starts the acceptances; everything before it is the group file's core.
+const ACCEPTANCE_LINE: &str = "\nacceptance:\n";
 
 /// The FROST identifier of the member at 0-based position `index`.
 pub fn identifier(index: usize) -> frost::Identifier {
@@ -145,11 +151,29 @@ impl Group {
         Group::parse(&text).map_err(|e| internal(&format!("new group file does not parse: {e}")))
     }
 
+    /// The same group file with the members' acceptances of its core appended, in member order: the proof,
+    /// carried by the file itself, that every member accepted exactly this group.
+    ///
+    /// Before: `acceptances` are n acceptance files of this group's ceremony, one per member in member
+    /// order, each naming the SHA-256 of this file's core. After: the returned file parses and its core is
+    /// this file's core.
+    pub fn with_acceptances(&self, acceptances: &[&str]) -> Result<Group> {
+        let mut w = crate::textdoc::DocWriter::continuing(self.core_text());
+        for a in acceptances {
+            w = w.block("acceptance", a.as_bytes());
+        }
+        let text = w.finish()?;
+        Group::parse(&text)
+            .map_err(|e| Error::new(format!("internal error: the accepted group file does not parse: {e}")))
+    }
+
     /// Parse and check a group file.
     ///
     /// Checks: the key package matches the key, t and n; the embedded ceremony file hashes to `ceremony`
-    /// and agrees with label, threshold and members; and each of the n embedded confirmations is signed by
-    /// its member and vouches for this group key and this exact public key package.
+    /// and agrees with label, threshold and members; each of the n embedded confirmations is signed by its
+    /// member and vouches for this group key and this exact public key package; and, when the file carries
+    /// acceptances (files made by frostsign 0.1 do not), there are n, each signed by its member and naming
+    /// the SHA-256 of the file's core (everything before the first acceptance).
     pub fn parse(text: &str) -> std::result::Result<Group, DocError> {
         let doc = Document::parse(text, "group", SCHEMA, false)?;
         let bad = |key: &str, reason: &str| DocError::BadValue { key: key.into(), reason: reason.into() };
@@ -205,6 +229,8 @@ impl Group {
             return Err(bad("public-key-package", "member identifiers are not 1..n"));
         }
         let confirmations = check_confirmations(&doc, &ceremony, &key, &sha256(&pkp_bytes))?;
+        let core_len = text.find(ACCEPTANCE_LINE).map(|i| i + 1).unwrap_or(text.len());
+        let acceptances = check_acceptances(&doc, &ceremony, &sha256(&text.as_bytes()[..core_len]))?;
         Ok(Group {
             label,
             ceremony: ceremony_digest,
@@ -213,6 +239,8 @@ impl Group {
             package,
             key,
             confirmations,
+            acceptances,
+            core_len,
             text: text.to_string(),
         })
     }
@@ -276,10 +304,60 @@ impl Group {
         &self.confirmations
     }
 
+    /// The members' signed acceptances of the file's core, in member order (none in a 0.1 file).
+    pub fn acceptances(&self) -> &[String] {
+        &self.acceptances
+    }
+
+    /// The file's core: everything but the acceptances. Its SHA-256 is what every member accepts, and two
+    /// files of one group have the same core whether or not they carry the acceptances.
+    pub fn core_text(&self) -> &str {
+        &self.text[..self.core_len]
+    }
+
     /// Member index of a keyholder fingerprint.
     pub fn member_index(&self, fp: crate::card::Fingerprint) -> Option<usize> {
         self.members.iter().position(|c| c.fingerprint() == fp)
     }
+}
+
+/// The acceptances, if any: exactly one per member, in member order, each signed by its member for this
+/// ceremony and naming `core`, the SHA-256 of the file's core. Returns their texts.
+fn check_acceptances(
+    doc: &Document,
+    ceremony: &DkgCeremony,
+    core: &[u8; 32],
+) -> std::result::Result<Vec<String>, DocError> {
+    let bad = |reason: String| DocError::BadValue { key: "acceptance".into(), reason };
+    let blocks = doc.blocks("acceptance")?;
+    if blocks.is_empty() {
+        return Ok(Vec::new());
+    }
+    if blocks.len() != ceremony.cards().len() {
+        return Err(bad(format!("{} acceptances for {} members", blocks.len(), ceremony.cards().len())));
+    }
+    let expect = Expect { kind: KIND_ACCEPT, ceremony: ceremony.digest(), round: "4", private: false };
+    let mut texts = Vec::with_capacity(blocks.len());
+    for (i, b64) in blocks.iter().enumerate() {
+        let who = ceremony.cards()[i].name();
+        let text = B64
+            .decode(b64)
+            .ok()
+            .and_then(|raw| String::from_utf8(raw).ok())
+            .ok_or_else(|| bad("not UTF-8 base64".into()))?;
+        let opened = message::open(&text, Path::new("acceptance"), &expect, ceremony.cards(), None)
+            .map_err(|e| bad(format!("{who}'s acceptance: {}", e.message())))?;
+        if opened.sender != i {
+            return Err(bad(format!("acceptance {} is not signed by {who}", i + 1)));
+        }
+        let p: AcceptPayload = serde_json::from_slice(opened.payload.expose())
+            .map_err(|_| bad(format!("{who}'s acceptance is malformed")))?;
+        if p.group_file != hex::encode(core) {
+            return Err(bad(format!("{who} did not accept this group file")));
+        }
+        texts.push(text);
+    }
+    Ok(texts)
 }
 
 /// Every member's signed confirmation must vouch for this key and package, with one common transcript.

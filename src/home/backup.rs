@@ -143,7 +143,7 @@ impl Contents {
             let share_path = home.path(&share_rel(&gfp));
             let share_text = fsx::read_text(&share_path, MAX_SECRET_FILE)?;
             let share = vault::open_secret(&u.key, SHARE_PURPOSE, &gfp, &share_text, &share_path)?;
-            check_share(&group, &card, &share).map_err(|e| e.context(share_path.display()))?;
+            check_share(&group, &card, &share).map_err(|e| e.context(crate::text::path(&share_path)))?;
             groups.push(group);
             share_texts.push(share_text);
         }
@@ -221,8 +221,11 @@ fn check_target(home: &Home) -> Result<()> {
 }
 
 fn not_empty(root: &Path) -> Error {
-    Error::new(format!("`{}` is not empty; a backup is restored only into a new or empty folder", root.display()))
-        .with_help("give --home a folder that does not exist yet (it is created); nothing was written")
+    Error::new(format!(
+        "`{}` is not empty; a backup is restored only into a new or empty folder",
+        crate::text::path(root)
+    ))
+    .with_help("give --home a folder that does not exist yet (it is created); nothing was written")
 }
 
 /// A backup parsed and checked as far as it can be without the passphrase.
@@ -292,7 +295,7 @@ impl Parsed {
         let c = &self.contents;
         let passphrase = match c.key_file.protection {
             Protection::InsecureNoPassphrase => Passphrase::new(String::new()),
-            Protection::Passphrase => source.read(&format!("the backup {}", path.display()))?,
+            Protection::Passphrase => source.read(&format!("the backup {}", crate::text::path(path)))?,
         };
         let key = c.key_file.unwrap(&passphrase, path).map_err(|_| {
             Error::file(path, "wrong passphrase for this backup (or the backup was altered)").with_help(

@@ -73,7 +73,7 @@ pub struct Unlocked {
 
 impl std::fmt::Debug for Unlocked {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Unlocked({}, {:?})", self.home.root.display(), self.identity)
+        write!(f, "Unlocked({}, {:?})", crate::text::path(&self.home.root), self.identity)
     }
 }
 
@@ -152,7 +152,7 @@ impl Home {
         let who = self.card().map(|c| format!(" ({})", c.label())).unwrap_or_default();
         Error::new(format!(
             "`{}` already holds a keyholder identity{who}; refusing to overwrite it",
-            self.root.display()
+            crate::text::path(&self.root)
         ))
         .with_help("use another --home for a new identity; the existing one is untouched")
     }
@@ -161,7 +161,7 @@ impl Home {
     pub fn open(root: impl Into<PathBuf>) -> Result<Home> {
         let home = Home::at(root);
         if !home.exists() {
-            return Err(Error::new(format!("no keyholder identity in `{}`", home.root.display())).with_help(
+            return Err(Error::new(format!("no keyholder identity in `{}`", crate::text::path(&home.root))).with_help(
                 "create one with `frostsign holder new --name NAME`, or point --home / FROSTSIGN_HOME at your home",
             ));
         }
@@ -177,16 +177,19 @@ impl Home {
         if root_mode & 0o077 != 0 {
             return Err(Error::new(format!(
                 "the home `{}` is accessible by other users (mode {root_mode:o})",
-                self.root.display()
+                crate::text::path(&self.root)
             ))
-            .with_help(format!("run `chmod 700 {}`", self.root.display())));
+            .with_help(format!("run `chmod 700 {}`", crate::text::path(&self.root))));
         }
         for f in [HOME_KEY, IDENTITY] {
             let p = self.path(f);
             let m = mode(&p)?;
             if m & 0o077 != 0 {
-                return Err(Error::new(format!("`{}` is accessible by other users (mode {m:o})", p.display()))
-                    .with_help(format!("run `chmod 600 {}`", p.display())));
+                return Err(Error::new(format!(
+                    "`{}` is accessible by other users (mode {m:o})",
+                    crate::text::path(&p)
+                ))
+                .with_help(format!("run `chmod 600 {}`", crate::text::path(&p))));
             }
         }
         Ok(())
@@ -204,10 +207,11 @@ impl Home {
             .map_err(|e| Error::io("open lock file", &path, e))?;
         match file.try_lock() {
             Ok(()) => Ok(HomeLock { _file: file }),
-            Err(std::fs::TryLockError::WouldBlock) => {
-                Err(Error::new(format!("another frostsign command is using the home `{}`", self.root.display()))
-                    .with_help("wait for it to finish, then run this command again"))
-            }
+            Err(std::fs::TryLockError::WouldBlock) => Err(Error::new(format!(
+                "another frostsign command is using the home `{}`",
+                crate::text::path(&self.root)
+            ))
+            .with_help("wait for it to finish, then run this command again")),
             Err(std::fs::TryLockError::Error(e)) => Err(Error::io("lock", &path, e)),
         }
     }
@@ -231,7 +235,7 @@ impl Home {
         warn_if_insecure(&self.root, &key_file);
         let passphrase = match key_file.protection {
             Protection::InsecureNoPassphrase => crate::secret::Passphrase::new(String::new()),
-            Protection::Passphrase => source.read(&self.root.display().to_string())?,
+            Protection::Passphrase => source.read(&crate::text::path(&self.root))?,
         };
         let key = key_file.unwrap(&passphrase, &key_path)?;
         let card = self.card()?;
@@ -250,13 +254,13 @@ pub fn warn_if_insecure(root: &Path, key_file: &vault::HomeKeyFile) {
     if key_file.protection == Protection::InsecureNoPassphrase {
         crate::report::warn(format!(
             "the home `{}` has NO passphrase (--insecure-no-passphrase); for tests and demos only",
-            root.display()
+            crate::text::path(root)
         ));
     }
     if key_file.cost.is_insecure() {
         crate::report::warn(format!(
             "the home `{}` uses an INSECURE fast passphrase KDF (--insecure-fast-kdf); for tests and demos only",
-            root.display()
+            crate::text::path(root)
         ));
     }
 }

@@ -74,8 +74,8 @@ fn warn_if_readable_by_others(path: &std::path::Path) {
         if mode & 0o077 != 0 {
             crate::report::warn(format!(
                 "the passphrase file `{}` can be read by other users (mode {mode:o}); run `chmod 600 {}`",
-                path.display(),
-                path.display()
+                crate::text::path(path),
+                crate::text::path(path)
             ));
         }
     }

@@ -173,7 +173,7 @@ impl HomeKeyFile {
         let key = cipher
             .decrypt(Nonce::from_slice(&self.nonce), Payload { msg: &self.wrapped, aad: self.aad.as_bytes() })
             .map_err(|_| {
-                Error::new(format!("wrong passphrase for the home whose key file is `{}`", path.display()))
+                Error::new(format!("wrong passphrase for the home whose key file is `{}`", crate::text::path(path)))
                     .with_note("(or the key file was altered)")
                     .with_help("check --passphrase-file / FROSTSIGN_PASSPHRASE_FILE, or type the passphrase again")
             })?;

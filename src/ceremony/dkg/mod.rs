@@ -31,10 +31,12 @@ use frost_ed25519::keys::dkg;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
-pub use crate::group::ceremony::{check_label, ConfirmPayload, DkgCeremony, CEREMONY_FILE, GROUP_FILE, KIND_CONFIRM};
+pub use crate::group::ceremony::{
+    check_label, AcceptPayload, ConfirmPayload, DkgCeremony, CEREMONY_FILE, GROUP_FILE, KIND_ACCEPT, KIND_CONFIRM,
+};
 
 fn sha256(parts: &[&[u8]]) -> [u8; 32] {
     let mut h = Sha256::new();
@@ -67,6 +69,12 @@ pub mod names {
     pub fn complaint_prefix(c: &Card) -> String {
         format!("complaint-{}-", c.fingerprint().compact())
     }
+    /// True for the name of one of `c`'s complaint files: its prefix, 8 lowercase hex digits, `.txt`.
+    pub fn is_complaint_of(name: &str, c: &Card) -> bool {
+        name.strip_prefix(&complaint_prefix(c))
+            .and_then(|rest| rest.strip_suffix(".txt"))
+            .is_some_and(|tag| tag.len() == 8 && tag.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -80,15 +88,6 @@ struct Round1Payload {
 struct Round2Payload {
     package: Zeroizing<String>,
     round1: Vec<String>,
-}
-
-/// What a keyholder publishes when all n confirmations agree: the group file it accepts.
-#[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Debug)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct AcceptPayload {
-    /// Hex SHA-256 of the group file (`group.pub`) built from the ceremony, the n confirmations and the
-    /// public key package.
-    pub group_file: String,
 }
 
 /// A signed complaint naming a culprit.
@@ -109,7 +108,6 @@ pub struct ComplaintPayload {
 
 const KIND_R1: &str = "dkg-round1";
 const KIND_R2: &str = "dkg-round2";
-const KIND_ACCEPT: &str = "dkg-accept";
 const KIND_COMPLAINT: &str = "dkg-complaint";
 /// The round tokens of the public messages that can be equivocated on, with their kinds.
 const SIGNED_STEPS: [(&str, &str); 3] = [(KIND_R1, "1"), (KIND_CONFIRM, "3"), (KIND_ACCEPT, "4")];
@@ -557,20 +555,21 @@ pub fn signed_evidence(folder: &Folder, c: &DkgCeremony) -> Vec<SignedEvidence> 
     };
     let ec = expect(c, KIND_COMPLAINT, "complaint", false);
     for (i, card) in c.cards().iter().enumerate() {
-        for name in list_with_prefix(folder, &names::complaint_prefix(card)).unwrap_or_default() {
+        for name in complaints_of(folder, card).unwrap_or_default() {
             let Ok(Some(r)) = folder.receive(&name, &ec, c.cards(), i, None) else { continue };
             let Ok(p) = serde_json::from_slice::<ComplaintPayload>(r.opened.payload.expose()) else { continue };
             if let Some(text) = p.evidence {
-                add(text, format!("carried as evidence in {}'s complaint {name}", card.name()));
+                add(text, format!("carried as evidence in {}'s complaint {}", card.name(), crate::text::escape(&name)));
             }
         }
     }
-    // A group file made by this ceremony embeds every confirmation a keyholder completed with.
+    // A group file made by this ceremony embeds every confirmation a keyholder completed with, and the
+    // acceptances of every member.
     if let Ok(Some(text)) = folder.read(GROUP_FILE, crate::group::MAX_GROUP_BYTES) {
         if let Ok(g) = Group::parse(&text) {
             if g.ceremony() == c.digest() {
-                for conf in g.confirmations() {
-                    add(conf.clone(), format!("embedded in {GROUP_FILE}"));
+                for signed in g.confirmations().iter().chain(g.acceptances()) {
+                    add(signed.clone(), format!("embedded in {GROUP_FILE}"));
                 }
             }
         }
@@ -769,16 +768,41 @@ fn finish(run: Run<'_>, s: State, report: &mut StepReport) -> Result<Progress> {
 /// This keyholder's acceptance of `group`: deterministic (an Ed25519 signature over a fixed text), so
 /// republishing it is always byte-identical.
 fn accept_message(Run { u, c, .. }: Run<'_>, group: &Group) -> Result<String> {
-    let payload = AcceptPayload { group_file: hex::encode(sha256(&[group.text().as_bytes()])) };
+    let payload = AcceptPayload { group_file: hex::encode(sha256(&[group.core_text().as_bytes()])) };
     let body = serde_json::to_vec(&payload).map_err(|e| Error::new(format!("internal error: {e}")))?;
     message::seal(u.identity(), KIND_ACCEPT, c.digest(), "4", None, &body)
 }
 
-/// Read all acceptances; `Ok(Err(missing))` lists who has not accepted yet.
-pub fn read_acceptances(folder: &Folder, c: &DkgCeremony) -> Result<AllSigned<AcceptPayload>> {
-    read_all(folder, c, (KIND_ACCEPT, "4", "acceptance"), names::accept)
+/// Every acceptance validly signed by a participant for this ceremony that the folder shows: under its
+/// own name, carried as evidence in a complaint, or embedded in the folder's group file. A keyholder who
+/// signed two different acceptances may appear twice; that is proof it equivocated, but each acceptance
+/// it signed still stands for what it names.
+fn visible_acceptances(folder: &Folder, c: &DkgCeremony) -> Vec<(usize, AcceptPayload, String, PathBuf)> {
+    let e = expect(c, KIND_ACCEPT, "4", false);
+    let mut out = Vec::new();
+    for j in 0..c.cards().len() {
+        let name = names::accept(&c.cards()[j]);
+        if let Ok(Some(r)) = folder.receive(&name, &e, c.cards(), j, None) {
+            if let Ok(p) = serde_json::from_slice::<AcceptPayload>(r.opened.payload.expose()) {
+                out.push((j, p, r.text, r.path));
+            }
+        }
+    }
+    for ev in signed_evidence(folder, c).into_iter().filter(|ev| ev.kind == KIND_ACCEPT) {
+        let opened = message::open(&ev.text, Path::new("evidence"), &e, c.cards(), None);
+        if let Ok(p) = opened.and_then(|o| {
+            serde_json::from_slice::<AcceptPayload>(o.payload.expose()).map_err(|_| Error::new("malformed"))
+        }) {
+            out.push((ev.sender, p, ev.text, folder.path(&names::accept(&c.cards()[ev.sender]))));
+        }
+    }
+    out
 }
 
+/// Round 4: complete once every participant's signed acceptance of this keyholder's group file is
+/// visible (see [`visible_acceptances`]); then store the share and the group file carrying the n
+/// acceptances, which proves to anyone, and to any keyholder who has not finished yet, that everyone
+/// accepted it. A participant whose visible acceptances all name another file stops the ceremony here.
 fn accept_round(run: Run<'_>, s: State, report: &mut StepReport) -> Result<Progress> {
     let Run { u, folder, c, me } = run;
     let Phase::Accept { key_package, group, message } = &s.phase else {
@@ -787,22 +811,40 @@ fn accept_round(run: Run<'_>, s: State, report: &mut StepReport) -> Result<Progr
     if folder.publish(&names::accept(&c.cards()[me]), message)? {
         report.did.push("published your acceptance again (it was missing)".into());
     }
-    let acceptances = match read_acceptances(folder, c)? {
-        Ok(found) => found,
-        Err(missing) => return Ok(Progress::Waiting(format!("acceptances from {}", names_of(c, &missing)))),
-    };
-    let texts: Vec<&str> = acceptances.iter().map(|(_, r)| r.text.as_str()).collect();
-    check_no_equivocation(run, KIND_ACCEPT, &texts)?;
-    let mine = &acceptances[me].0;
-    if let Some((j, (_, r))) = acceptances.iter().enumerate().find(|(_, (p, _))| p != mine) {
+    let core = Group::parse(group).map_err(|_| Error::new("damaged key generation state (round 4)"))?;
+    let mine = hex::encode(sha256(&[core.core_text().as_bytes()]));
+    let visible = visible_acceptances(folder, c);
+    let mut chosen: Vec<Option<&str>> = vec![None; c.cards().len()];
+    let mut other: Vec<Option<(&str, &Path)>> = vec![None; c.cards().len()];
+    for (j, p, text, path) in &visible {
+        if p.group_file == mine {
+            chosen[*j].get_or_insert(text.as_str());
+        } else {
+            other[*j].get_or_insert((text.as_str(), path.as_path()));
+        }
+    }
+    if let Some((j, (text, path))) =
+        other.iter().enumerate().find_map(|(j, o)| o.filter(|_| chosen[j].is_none()).map(|o| (j, o)))
+    {
         let reason = format!(
             "{} accepted another group file than {} did: the ceremony cannot complete",
             c.cards()[j].name(),
             c.cards()[me].name()
         );
-        return Err(complain_with(run, None, &r.path, reason, Some(r.text.clone())));
+        return Err(complain_with(run, None, path, reason, Some(text.to_string())));
     }
-    let group = Group::parse(group).map_err(|_| Error::new("damaged key generation state (round 4)"))?;
+    let missing: Vec<usize> = (0..chosen.len()).filter(|&j| chosen[j].is_none()).collect();
+    if !missing.is_empty() {
+        return Ok(Progress::Waiting(format!("acceptances from {}", names_of(c, &missing))));
+    }
+    for j in (0..other.len()).filter(|&j| other[j].is_some()) {
+        report.did.push(format!(
+            "note: {} also signed an acceptance of another group file (proven equivocation; `frostsign dkg status` shows it); every keyholder accepted yours, so your key generation completes",
+            c.cards()[j].name()
+        ));
+    }
+    let acceptances: Vec<&str> = chosen.iter().map(|a| a.unwrap_or_default()).collect();
+    let group = core.with_acceptances(&acceptances)?;
     u.store_share(&group, key_package)?;
     let state = State { ceremony: *c.digest(), phase: Phase::Done { group: group.fingerprint().compact() } };
     // The DKG secrets are replaced by a marker that only remembers which group this ceremony made.
@@ -821,7 +863,10 @@ fn publish_group(folder: &Folder, group: &Group) -> Result<FolderGroup> {
         return Ok(FolderGroup::Written);
     }
     let there = folder.read(GROUP_FILE, crate::group::MAX_GROUP_BYTES);
-    if matches!(&there, Ok(Some(t)) if t == group.text()) {
+    // The same group: byte-identical, or the same core with or without the acceptances (a file written
+    // by frostsign 0.1, or before this keyholder finished).
+    let same = |t: &str| t == group.text() || Group::parse(t).is_ok_and(|g| g.core_text() == group.core_text());
+    if matches!(&there, Ok(Some(t)) if same(t)) {
         return Ok(FolderGroup::Identical);
     }
     let what = match there.ok().flatten().map(|t| Group::parse(&t)) {
@@ -855,13 +900,14 @@ fn check_no_equivocation(run: Run<'_>, kind: &str, seen: &[&str]) -> Result<()> 
     Err(complain_with(run, Some(e.sender), &folder.path(&file_of(c, kind, e.sender)), reason, None))
 }
 
-/// The names of the files in the folder that start with `prefix` and end with `.txt`, sorted.
-fn list_with_prefix(folder: &Folder, prefix: &str) -> Result<Vec<String>> {
+/// The names of `card`'s complaint files in the folder (exactly the names `complain` writes), sorted.
+/// Any other name is not read: `dkg status` lists it as a stray, escaped.
+fn complaints_of(folder: &Folder, card: &Card) -> Result<Vec<String>> {
     let rd = std::fs::read_dir(folder.dir()).map_err(|e| Error::io("list", folder.dir(), e))?;
     let mut v: Vec<String> = rd
         .filter_map(|e| e.ok())
         .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| n.starts_with(prefix) && n.ends_with(".txt"))
+        .filter(|n| names::is_complaint_of(n, card))
         .collect();
     v.sort();
     Ok(v)

@@ -14,9 +14,8 @@
 //! accepted is reported, and the exit code says not to publish it.
 
 use super::{
-    list_with_prefix, names, signed_evidence, AcceptPayload, ComplaintPayload, ConfirmPayload, DkgCeremony,
-    Round1Payload, SignedEvidence, CEREMONY_FILE, GROUP_FILE, KIND_ACCEPT, KIND_COMPLAINT, KIND_CONFIRM, KIND_R1,
-    KIND_R2,
+    complaints_of, names, signed_evidence, AcceptPayload, ComplaintPayload, ConfirmPayload, DkgCeremony, Round1Payload,
+    SignedEvidence, CEREMONY_FILE, GROUP_FILE, KIND_ACCEPT, KIND_COMPLAINT, KIND_CONFIRM, KIND_R1, KIND_R2,
 };
 use crate::error::{Error, Result};
 use crate::exchange::folder::{Folder, Received};
@@ -25,7 +24,7 @@ use crate::group::{identifier, index_of, Group, GroupFingerprint};
 use crate::text::{escape, escape_max};
 use frost_ed25519 as frost;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The public status of a ceremony folder.
 #[derive(Debug, Serialize)]
@@ -129,7 +128,7 @@ struct View<'a> {
 
 impl View<'_> {
     fn stray(&mut self, name: &str, e: &Error) {
-        let prefix = format!("{}: ", self.folder.path(name).display());
+        let prefix = format!("{}: ", crate::text::path(&self.folder.path(name)));
         let reason = e.message().strip_prefix(&prefix).unwrap_or(e.message()).to_string();
         self.strays.push(Stray { file: escape(name), reason });
     }
@@ -203,7 +202,11 @@ pub fn status(folder: &Folder) -> Result<Status> {
     read_complaints(&mut v);
     check_equivocation(&mut v, &[(KIND_R1, &round1), (KIND_CONFIRM, &confirms), (KIND_ACCEPT, &accepts)]);
     check_agreement(&mut v, &confirm_payloads, "confirmed", |p| (p.group_key.clone(), p.transcript.clone()));
-    check_agreement(&mut v, &accept_payloads, "accepted", |p| (p.group_file.clone(), String::new()));
+    let accepted_by = acceptances_by_member(&v, &accept_payloads);
+    let accepted = agreed(&accepted_by);
+    if accepted.is_none() {
+        check_agreement(&mut v, &accept_payloads, "accepted", |p| (p.group_file.clone(), String::new()));
+    }
     list_unknown_files(&mut v)?;
     let any_signed_here = [&round1, &confirms, &accepts].iter().any(|files| files.iter().any(Option::is_some))
         || round2_sent.iter().any(|n| *n > 0);
@@ -219,13 +222,10 @@ pub fn status(folder: &Folder) -> Result<Status> {
             round1: round1[j].is_some(),
             round2_sent: round2_sent[j],
             confirmed: confirm_payloads[j].is_some(),
-            accepted: accept_payloads[j].is_some(),
+            accepted: !accepted_by[j].is_empty(),
         })
         .collect();
-    let accepted: Option<&str> = match accept_payloads.iter().map(Option::as_ref).collect::<Option<Vec<_>>>() {
-        Some(all) if all.iter().all(|p| *p == all[0]) => Some(&all[0].group_file),
-        _ => None,
-    };
+    let accepted = accepted.as_deref();
     let complete = accepted.is_some();
     let (group_file, group_fingerprint) = check_group_file(&mut v, accepted, &confirm_payloads)?;
     let waiting_for = if complete { Vec::new() } else { waiting_for(&participants, n) };
@@ -322,7 +322,7 @@ fn count_round2(v: &mut View<'_>) -> Vec<usize> {
 fn read_complaints(v: &mut View<'_>) {
     let e = Expect { kind: KIND_COMPLAINT, ceremony: v.c.digest(), round: "complaint", private: false };
     for (j, card) in v.c.cards().iter().enumerate() {
-        for name in list_with_prefix(v.folder, &names::complaint_prefix(card)).unwrap_or_default() {
+        for name in complaints_of(v.folder, card).unwrap_or_default() {
             let payload = match v.folder.receive(&name, &e, v.c.cards(), j, None) {
                 Ok(Some(r)) => serde_json::from_slice::<ComplaintPayload>(r.opened.payload.expose()),
                 Ok(None) => continue,
@@ -371,6 +371,28 @@ fn check_equivocation(v: &mut View<'_>, steps: &[(&str, &Vec<Option<Received>>)]
             }
         }
     }
+}
+
+/// The group files each participant accepted, in a signed acceptance visible anywhere in the folder: under
+/// its own name, as evidence in a complaint, or embedded in group.pub.
+fn acceptances_by_member(v: &View<'_>, in_folder: &[Option<AcceptPayload>]) -> Vec<BTreeSet<String>> {
+    let mut by: Vec<BTreeSet<String>> =
+        in_folder.iter().map(|p| p.iter().map(|p| p.group_file.clone()).collect()).collect();
+    let e = Expect { kind: KIND_ACCEPT, ceremony: v.c.digest(), round: "4", private: false };
+    for ev in signed_evidence(v.folder, v.c).into_iter().filter(|ev| ev.kind == KIND_ACCEPT) {
+        let Ok(opened) = message::open(&ev.text, std::path::Path::new("evidence"), &e, v.c.cards(), None) else {
+            continue;
+        };
+        if let Ok(p) = serde_json::from_slice::<AcceptPayload>(opened.payload.expose()) {
+            by[ev.sender].insert(p.group_file);
+        }
+    }
+    by
+}
+
+/// The group file every participant accepted, if there is one: the ceremony is complete.
+fn agreed(by: &[BTreeSet<String>]) -> Option<String> {
+    by.first()?.iter().find(|h| by.iter().all(|set| set.contains(*h))).cloned()
 }
 
 /// When every participant has signed a step's result, they must all agree; if they do not, the signed
@@ -444,7 +466,7 @@ fn is_known_name(c: &DkgCeremony, name: &str) -> bool {
         name == names::round1(a)
             || name == names::confirm(a)
             || name == names::accept(a)
-            || (name.starts_with(&names::complaint_prefix(a)) && name.ends_with(".txt"))
+            || names::is_complaint_of(name, a)
             || c.cards().iter().any(|b| a != b && name == names::round2(a, b))
     })
 }
@@ -467,7 +489,9 @@ fn check_group_file(
             return Ok((GroupFile::Differs, accepted.and(from_confirmations)));
         }
     };
-    let digest = hex::encode(super::sha256(&[text.as_bytes()]));
+    // What is accepted is the file's core: a group.pub with or without the acceptances matches.
+    let core = Group::parse(&text).map(|g| g.core_text().to_string()).unwrap_or_else(|_| text.clone());
+    let digest = hex::encode(super::sha256(&[core.as_bytes()]));
     if accepted == Some(digest.as_str()) {
         let fingerprint = Group::parse(&text).ok().map(|g| g.fingerprint().to_string()).or(from_confirmations);
         return Ok((GroupFile::Matches, fingerprint));

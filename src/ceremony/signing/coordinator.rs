@@ -50,7 +50,7 @@ pub fn init(
         let id = OpenPgpIdentity::load_beside(group_path, &group)?.ok_or_else(|| {
             Error::new(format!(
                 "the group has no OpenPGP key yet (`{}` is missing)",
-                OpenPgpIdentity::path_for(group_path).display()
+                crate::text::path(&OpenPgpIdentity::path_for(group_path))
             ))
             .with_help("enable OpenPGP once with `frostsign group openpgp-init --key GROUP.pub --uid \"Name <email>\" --dir DIR`, and put the resulting group.openpgp beside group.pub")
         })?;
@@ -268,7 +268,7 @@ enum Reject {
 /// The reason of an error about `path`, without the path in front.
 pub(crate) fn reason_of(e: &Error, path: &Path) -> String {
     let m = e.message();
-    m.strip_prefix(&format!("{}: ", path.display())).unwrap_or(m).to_string()
+    m.strip_prefix(&format!("{}: ", crate::text::path(path))).unwrap_or(m).to_string()
 }
 
 /// The session as the coordinator sees it: request, group, folder.
@@ -288,13 +288,13 @@ impl Session {
         let req = Request::load(dir)?;
         let gpath = dir.join(GROUP_COPY);
         if !gpath.exists() {
-            return Err(Error::new(format!("`{}` is missing from the session folder", gpath.display()))
+            return Err(Error::new(format!("`{}` is missing from the session folder", crate::text::path(&gpath)))
                 .with_help("copy the group's group.pub into the folder"));
         }
         let text = crate::fsx::read_text_untrusted(&gpath, crate::group::MAX_GROUP_BYTES)?;
         let group =
             Group::parse(&text).map_err(|e| Error::file(&gpath, format!("not a valid frostsign group file: {e}")))?;
-        req.check_group(&group).map_err(|e| e.context(gpath.display()))?;
+        req.check_group(&group).map_err(|e| e.context(crate::text::path(&gpath)))?;
         Ok(Session { req, group, folder })
     }
 
@@ -635,7 +635,7 @@ pub fn collect(dir: &Path, opts: &CollectOptions) -> Result<CollectReport> {
         ));
         report.waiting = Some(format!(
             "new commitments: every keyholder taking part runs `frostsign sign step --dir {}` again",
-            dir.display()
+            crate::text::path(dir)
         ));
         return Ok(report);
     }
@@ -803,7 +803,7 @@ fn write_outputs(
     if let (Some(repo), Some(tag)) = (&opts.repo, req.git()) {
         let object = &files.iter().find(|(p, _)| p.ends_with(tag.file_name())).expect("the tag output").1;
         let id = super::git::import(repo, tag, object)?;
-        report.did.push(format!("stored the signed tag `{}` ({id}) in `{}`", tag.name, repo.display()));
+        report.did.push(format!("stored the signed tag `{}` ({id}) in `{}`", tag.name, crate::text::path(repo)));
     }
     report.did.push(format!("aggregated and verified the group signatures; wrote {} file(s)", report.outputs.len()));
     Ok(())

@@ -214,7 +214,7 @@ pub fn git(repo: &Path, args: &[&str], stdin: Option<&[u8]>) -> Result<String> {
         return Err(Error::new(format!(
             "`git {}` failed in `{}`: {}",
             args.join(" "),
-            repo.display(),
+            crate::text::path(repo),
             String::from_utf8_lossy(&out.stderr).trim()
         )));
     }
@@ -224,7 +224,9 @@ pub fn git(repo: &Path, args: &[&str], stdin: Option<&[u8]>) -> Result<String> {
 /// The commit a ref names in `repo`.
 pub fn resolve_commit(repo: &Path, ref_name: &str) -> Result<String> {
     git(repo, &["rev-parse", "--verify", "--quiet", "--end-of-options", &format!("{ref_name}^{{commit}}")], None)
-        .map_err(|_| Error::new(format!("`{ref_name}` does not name a commit in the repository `{}`", repo.display())))
+        .map_err(|_| {
+            Error::new(format!("`{ref_name}` does not name a commit in the repository `{}`", crate::text::path(repo)))
+        })
 }
 
 /// Build the tag a release manager asks for: resolve the ref, take the tagger from `tagger` or git's
@@ -240,7 +242,7 @@ pub fn prepare(
     check_names(name, ref_name)?;
     let object = resolve_commit(repo, ref_name)?;
     if git(repo, &["rev-parse", "--verify", "--quiet", &format!("refs/tags/{name}")], None).is_ok() {
-        return Err(Error::new(format!("the tag `{name}` already exists in `{}`", repo.display()))
+        return Err(Error::new(format!("the tag `{name}` already exists in `{}`", crate::text::path(repo)))
             .with_help("choose another tag name, or delete the unsigned tag first"));
     }
     let who = match tagger {
@@ -271,7 +273,7 @@ pub fn rebuild_in_clone(tag: &GitTag, repo: &Path) -> Result<Vec<u8>> {
     if mine != tag.object {
         return Err(Error::new(format!(
             "your clone `{}` has {mine} for `{}`, but the request tags {}",
-            repo.display(),
+            crate::text::path(repo),
             tag.ref_name,
             tag.object
         ))

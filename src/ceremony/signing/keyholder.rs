@@ -45,11 +45,14 @@ impl Copies {
                 for f in files {
                     let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                     if !req.artifacts().iter().any(|a| a.name == name) {
-                        return Err(Error::new(format!("`{}` is not an artifact of this request", f.display()))
-                            .with_help(
-                                "the request lists: ".to_string()
-                                    + &req.artifacts().iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", "),
-                            ));
+                        return Err(Error::new(format!(
+                            "`{}` is not an artifact of this request",
+                            crate::text::path(f)
+                        ))
+                        .with_help(
+                            "the request lists: ".to_string()
+                                + &req.artifacts().iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", "),
+                        ));
                     }
                     if by_name.insert(name.clone(), f).is_some() {
                         return Err(Error::new(format!("two files named `{name}` were given")));
@@ -86,7 +89,7 @@ pub fn own_evidence(req: &Request, copies: &Copies, repo: Option<&Path>) -> Resu
                 };
                 return Err(Error::new(format!(
                     "your copy `{}` of `{}` is not the file in the request: {what}",
-                    path.display(),
+                    crate::text::path(path),
                     a.name
                 ))
                 .with_note(format!("your SHA-256:    {}", hex::encode(d.sha256)))
@@ -270,7 +273,7 @@ fn refuse_if_forgotten(
         ))
         .with_help(format!(
             "the coordinator must open a fresh attempt: `frostsign sign collect --dir {} --restart`; then run `frostsign sign step` again to commit afresh, with new nonces",
-            dir.display()
+            crate::text::path(dir)
         )))
 }
 
@@ -388,7 +391,7 @@ pub fn step(
             PhaseOutcome::Waiting => {
                 report.waiting = Some(format!(
                     "the phase-{phase} signing package (`frostsign sign collect --dir {}`)",
-                    dir.display()
+                    crate::text::path(dir)
                 ));
                 return Ok(());
             }
@@ -543,7 +546,7 @@ fn sign_phase(
             if p.digest != *digest {
                 return Err(Error::new(format!(
                     "refusing to sign: `{}` is a different signing package than the one you already signed in attempt {attempt}, phase {phase}",
-                    pkg_path.display()
+                    crate::text::path(&pkg_path)
                 ))
                 .with_note("signing a second package with the same nonces would reveal your key share")
                 .with_help("your earlier share stands; if the coordinator needs a new signer set, it must run `frostsign sign collect --restart`"));

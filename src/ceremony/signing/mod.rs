@@ -595,8 +595,11 @@ impl Request {
     pub fn load(dir: &Path) -> Result<Request> {
         let path = dir.join(REQUEST_FILE);
         if !path.exists() {
-            return Err(Error::new(format!("no signing request in `{}` ({REQUEST_FILE} is missing)", dir.display()))
-                .with_help("open one with `frostsign sign init --dir DIR --group group.pub --file ARTIFACT`"));
+            return Err(Error::new(format!(
+                "no signing request in `{}` ({REQUEST_FILE} is missing)",
+                crate::text::path(dir)
+            ))
+            .with_help("open one with `frostsign sign init --dir DIR --group group.pub --file ARTIFACT`"));
         }
         let text = crate::fsx::read_text_untrusted(&path, 4 * 1024 * 1024)?;
         Request::parse(&text).map_err(|e| Error::file(&path, format!("not a valid signing request: {e}")))
