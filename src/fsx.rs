@@ -22,19 +22,34 @@ pub const PUBLIC_FILE: u32 = 0o644;
 /// a device given as a file would otherwise hang the command, possibly while it holds the home's lock),
 /// and anything but a regular file is refused with an error naming it. Symbolic links are followed.
 pub fn open_regular(path: &Path) -> Result<File> {
+    // Look before opening: opening some devices has effects of its own (a watchdog, a terminal), so
+    // anything but a regular file (or a folder, refused below with its own message) is refused without
+    // being opened; the type is checked again on the opened file, in case the path changed in between.
+    let meta = std::fs::metadata(path).map_err(|e| Error::io("read", path, e))?;
+    if !meta.is_file() && !meta.is_dir() {
+        return Err(not_regular(path));
+    }
     let file = OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)
         .map_err(|e| Error::io("read", path, e))?;
     check_regular(file, path)
 }
 
+fn not_regular(path: &Path) -> Error {
+    Error::file(path, "is not a regular file (a FIFO, socket or device?)")
+        .with_help("give a plain file; to read from a pipe, save its output to a file first")
+}
+
 /// Like [`open_regular`] for a file found in a ceremony folder, which anyone with access to the folder
 /// may have planted: a symbolic link is refused too (it could point at a secret of the reader).
 pub fn open_regular_untrusted(path: &Path) -> Result<File> {
-    let file =
-        OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path).map_err(|e| {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| {
             if e.raw_os_error() == Some(libc::ELOOP) {
                 Error::file(path, "is a symbolic link; files in a ceremony folder must be plain files")
                     .with_help("replace the link with a copy of the file it points to, if you trust it")
@@ -51,8 +66,7 @@ fn check_regular(file: File, path: &Path) -> Result<File> {
         return Err(Error::file(path, "is a directory, not a file").with_help("give the path of the file inside it"));
     }
     if !meta.is_file() {
-        return Err(Error::file(path, "is not a regular file (a FIFO, socket or device?)")
-            .with_help("give a plain file; to read from a pipe, save its output to a file first"));
+        return Err(not_regular(path));
     }
     Ok(file)
 }

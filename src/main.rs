@@ -312,7 +312,19 @@ fn main() {
     if let Err(e) = frostsign::process::forbid_core_dumps() {
         frostsign::cli::out::stderr(&format!("warning: {e}; a crash could write secrets to a core file\n"));
     }
-    let cli = Cli::parse();
+    // clap's own messages echo the command line: print them through the output layer too.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let text = e.render().to_string();
+            if e.use_stderr() {
+                cli::out::stderr(&text);
+            } else {
+                cli::out::stdout(&text);
+            }
+            std::process::exit(e.exit_code());
+        }
+    };
     let global = Global {
         home: cli.home.clone().unwrap_or_else(frostsign::home::default_home),
         passphrase: PassphraseSource::new(cli.passphrase_file.clone()),

@@ -45,7 +45,8 @@ pub fn looks_like_key_text(value: &str) -> bool {
     let b64 = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=');
     key_from_text(value).is_some()
         || (value.starts_with("RW") && value.len() >= 40 && b64(value))
-        || value.contains("ssh-ed25519")
+        || value.starts_with("ssh-ed25519 ")
+        || value.contains(" ssh-ed25519 ")
         || value.starts_with("untrusted comment:")
         || value.contains("-----BEGIN")
 }

@@ -1228,10 +1228,20 @@ fn unsigned_and_unknown_files_are_strays_that_change_no_verdict() {
 
     fs::remove_file(dir.join(names::round1(&c.cards()[2]))).unwrap();
     run_to_completion(&dir, &hs);
-    // After completion a garbage confirmation changes nothing either: the verdict is the n acceptances.
+    // After completion a garbage confirmation or acceptance, or a removed acceptance, changes nothing
+    // either: the verdict is the n acceptances, which group.pub carries.
     fs::write(dir.join(names::confirm(&c.cards()[1])), "garbage\n").unwrap();
+    fs::write(dir.join(names::accept(&c.cards()[0])), "garbage\n").unwrap();
+    fs::remove_file(dir.join(names::accept(&c.cards()[2]))).unwrap();
     let out = status(&env, &dir);
     out.ok().contains("Complete: group").contains(&format!("stray (plays no part): {}", names::confirm(&c.cards()[1])));
+    // A group file without the acceptances (as frostsign 0.1 wrote it) is early, not planted, while not
+    // every acceptance is visible: in progress (3), never "planted" (2).
+    let core = Group::load(&dir.join("group.pub")).unwrap().core_text().to_string();
+    fs::write(dir.join("group.pub"), core).unwrap();
+    let out = status(&env, &dir);
+    out.expect_code(3).contains("is this ceremony's group file, but not every keyholder's acceptance");
+    assert!(!out.stdout.contains("planted"), "{}", out.all());
 }
 
 /// A complaint validly signed by a participant is that participant's word: status says who stopped and

@@ -134,6 +134,12 @@ fn a_fifo_given_as_any_input_file_is_refused_at_once() {
     for args in cases {
         refused(&run_with_deadline(env.dir.path(), &args), &["is not a regular file"]);
     }
+    // A FIFO as the home's lock (a home put back from someone else's copy) is refused, not waited on.
+    let lock = hs[1].home.join("lock");
+    let _ = fs::remove_file(&lock);
+    assert!(Command::new("mkfifo").arg(&lock).status().unwrap().success());
+    let args = ["--home", s(&hs[1].home), "--passphrase-file", s(&hs[1].pass), "dkg", "step", "--dir", "cer", "--yes"];
+    refused(&run_with_deadline(env.dir.path(), &args), &["lock", "is not a regular file"]);
     // A FIFO planted in a ceremony folder under a participant's name is a stray, not a hang.
     let c = frostsign::ceremony::dkg::DkgCeremony::load(
         &frostsign::exchange::folder::Folder::open(&env.path("cer")).unwrap(),

@@ -1504,6 +1504,12 @@ fn output_names_that_collide_or_name_an_artifact_are_refused_at_init_and_in_a_cr
     let (out, d) = init("artifact", &[app, app_sig], "minisign,ssh");
     refused(&out, &["the ssh signature of `app.tar` would be named `app.tar.sig`, like an artifact of the session"]);
     assert!(!d.join("request.txt").exists());
+    // The same, on a case-insensitive file system (macOS, Windows): `sha256.sig` and `SHA256.sig` are one file.
+    let lower = fx.env.path("sha256");
+    fs::write(&lower, b"sums\n").unwrap();
+    let (out, d) = init("case", &[&lower], "ssh,signify-manifest");
+    refused(&out, &["two outputs would be named `SHA256.sig`"]);
+    assert!(!d.join("request.txt").exists());
     // A file name the file system cannot hold.
     let long = fx.env.path(&"a".repeat(250));
     fs::write(&long, b"x").unwrap();

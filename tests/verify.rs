@@ -353,6 +353,10 @@ fn a_key_line_given_to_key_is_refused_and_never_read_as_a_planted_file() {
         x.verify_as("--key-line", key, &x.artifact, &x.sig, false).ok();
         refused(&x.verify(key, &x.artifact, &x.sig, false), &["looks like a public key itself"]);
     }
+    // A key FILE whose name merely mentions a key type is still a file.
+    let named = x.env.path("keys-ssh-ed25519.pub");
+    fs::copy(x.minisign_pub(), &named).unwrap();
+    x.verify(s(&named), &x.artifact, &x.sig, false).ok();
     // Exactly one of the two options.
     let both = x.env.run(&["verify", "--key", s(&x.group), "--key-line", &line, s(&x.artifact)]);
     refused(&both, &["cannot be used with"]);

@@ -125,6 +125,11 @@ pub fn status(dir: &Path, json: bool) -> Result<i32> {
         let culprit = p.culprit.as_ref().map(|c| format!(" (culprit: {c})")).unwrap_or_default();
         outln!("problem: {}: {}{culprit}", p.file, p.reason);
     }
+    if s.group_file == dkg::status::GroupFile::Unaccepted {
+        outln!(
+            "note: {GROUP_FILE} is this ceremony's group file, but not every keyholder's acceptance of it is here yet"
+        );
+    }
     for st in &s.strays {
         outln!("stray (plays no part): {}: {}", st.file, st.reason);
     }

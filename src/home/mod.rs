@@ -198,13 +198,23 @@ impl Home {
     /// Take the home's exclusive lock (fails at once if another command holds it).
     pub fn lock(&self) -> Result<HomeLock> {
         let path = self.path(LOCK);
+        // Never blocks and never follows a link: a FIFO or a link planted as the lock (a home put back
+        // from someone else's copy) is refused instead of hanging every command.
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .mode(fsx::PRIVATE_FILE)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY)
             .open(&path)
-            .map_err(|e| Error::io("open lock file", &path, e))?;
+            .map_err(|e| match e.raw_os_error() {
+                // A FIFO without a reader (ENXIO) or a symbolic link (ELOOP).
+                Some(libc::ENXIO | libc::ELOOP) => not_a_lock(&path),
+                _ => Error::io("open lock file", &path, e),
+            })?;
+        if !file.metadata().map_err(|e| Error::io("open lock file", &path, e))?.is_file() {
+            return Err(not_a_lock(&path));
+        }
         match file.try_lock() {
             Ok(()) => Ok(HomeLock { _file: file }),
             Err(std::fs::TryLockError::WouldBlock) => Err(Error::new(format!(
@@ -247,6 +257,11 @@ impl Home {
         crate::failpoint("home-unlocked");
         Ok(Unlocked { home: self.clone(), key, identity })
     }
+}
+
+fn not_a_lock(path: &Path) -> Error {
+    Error::file(path, "is not a regular file; the home's lock must be a plain file")
+        .with_help("remove it (no frostsign command is using it), then run the command again")
 }
 
 /// Print the insecure-setting warning for a home, if it applies.

@@ -59,6 +59,9 @@ pub enum GroupFile {
     Missing,
     /// Exactly the file all n keyholders accepted.
     Matches,
+    /// This ceremony's group file (every member's signed confirmation is in it), but not every keyholder's
+    /// acceptance is visible yet.
+    Unaccepted,
     /// Another file: not this ceremony's result. Do not publish it.
     Differs,
 }
@@ -496,7 +499,15 @@ fn check_group_file(
         let fingerprint = Group::parse(&text).ok().map(|g| g.fingerprint().to_string()).or(from_confirmations);
         return Ok((GroupFile::Matches, fingerprint));
     }
-    let what = match Group::parse(&text) {
+    let parsed = Group::parse(&text);
+    // Before everyone has accepted, a file made by this very ceremony (it embeds every member's signed
+    // confirmation of its key) is early, not planted: a keyholder wrote it, or a 0.1 keyholder did.
+    if let (None, Ok(g)) = (accepted, &parsed) {
+        if g.ceremony() == v.c.digest() {
+            return Ok((GroupFile::Unaccepted, None));
+        }
+    }
+    let what = match parsed {
         Ok(g) => format!("it holds the group {} (fingerprint {})", escape(&g.display_name()), g.fingerprint()),
         Err(_) => "it is not a valid group file".to_string(),
     };

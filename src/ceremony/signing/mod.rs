@@ -212,8 +212,14 @@ pub fn is_session_file(name: &str) -> bool {
         || (["commit-", "package-", "share-", "restart-"].iter().any(|p| name.starts_with(p)) && name.ends_with(".txt"))
 }
 
+/// Two file names that a case-insensitive file system (macOS, Windows) treats as one file.
+fn same_file_name(a: &str, b: &str) -> bool {
+    a.to_lowercase() == b.to_lowercase()
+}
+
 /// Check a plan of outputs: each is one file name directly in the output folder, none is a session file
-/// or an artifact's name (with `--out DIST` it would overwrite the artifact), no two are the same.
+/// or an artifact's name (with `--out DIST` it would overwrite the artifact), no two are the same; names
+/// are compared ignoring case, as the output folder may be on a case-insensitive file system.
 fn check_outputs(plan: &[(Output, String)], artifacts: &[Artifact]) -> std::result::Result<(), String> {
     let what = |o: Output| match o.artifact() {
         Some(k) => format!("the {} signature of `{}`", o.format(), artifacts[k].name),
@@ -230,13 +236,13 @@ fn check_outputs(plan: &[(Output, String)], artifacts: &[Artifact]) -> std::resu
                 what(*o)
             ));
         }
-        if is_session_file(name) {
+        if is_session_file(name) || is_session_file(&name.to_lowercase()) {
             return Err(format!("{} would be named `{name}`, like a file of the session itself", what(*o)));
         }
-        if artifacts.iter().any(|a| a.name == *name) {
+        if artifacts.iter().any(|a| same_file_name(&a.name, name)) {
             return Err(format!("{} would be named `{name}`, like an artifact of the session", what(*o)));
         }
-        if let Some((first, _)) = plan[..i].iter().find(|(_, n)| n == name) {
+        if let Some((first, _)) = plan[..i].iter().find(|(_, n)| same_file_name(n, name)) {
             return Err(format!("two outputs would be named `{name}`: {} and {}", what(*first), what(*o)));
         }
     }
