@@ -321,23 +321,21 @@ impl Group {
     }
 }
 
-/// The acceptances, if any: exactly one per member, in member order, each signed by its member for this
-/// ceremony and naming `core`, the SHA-256 of the file's core. Returns their texts.
-fn check_acceptances(
+/// The blocks under `key`: exactly one message per member, in member order, each opening as `kind` of
+/// `round` for this ceremony and signed by that member, with a payload of type `T`. Returns each
+/// member's (name, message text, payload).
+fn member_messages<'c, T: serde::de::DeserializeOwned>(
     doc: &Document,
-    ceremony: &DkgCeremony,
-    core: &[u8; 32],
-) -> std::result::Result<Vec<String>, DocError> {
-    let bad = |reason: String| DocError::BadValue { key: "acceptance".into(), reason };
-    let blocks = doc.blocks("acceptance")?;
-    if blocks.is_empty() {
-        return Ok(Vec::new());
-    }
+    ceremony: &'c DkgCeremony,
+    (key, kind, round): (&str, &str, &str),
+) -> std::result::Result<Vec<(&'c str, String, T)>, DocError> {
+    let bad = |reason: String| DocError::BadValue { key: key.into(), reason };
+    let blocks = doc.blocks(key)?;
     if blocks.len() != ceremony.cards().len() {
-        return Err(bad(format!("{} acceptances for {} members", blocks.len(), ceremony.cards().len())));
+        return Err(bad(format!("{} {key} blocks for {} members", blocks.len(), ceremony.cards().len())));
     }
-    let expect = Expect { kind: KIND_ACCEPT, ceremony: ceremony.digest(), round: "4", private: false };
-    let mut texts = Vec::with_capacity(blocks.len());
+    let expect = Expect { kind, ceremony: ceremony.digest(), round, private: false };
+    let mut out = Vec::with_capacity(blocks.len());
     for (i, b64) in blocks.iter().enumerate() {
         let who = ceremony.cards()[i].name();
         let text = B64
@@ -345,15 +343,35 @@ fn check_acceptances(
             .ok()
             .and_then(|raw| String::from_utf8(raw).ok())
             .ok_or_else(|| bad("not UTF-8 base64".into()))?;
-        let opened = message::open(&text, Path::new("acceptance"), &expect, ceremony.cards(), None)
-            .map_err(|e| bad(format!("{who}'s acceptance: {}", e.message())))?;
+        let opened = message::open(&text, Path::new(key), &expect, ceremony.cards(), None)
+            .map_err(|e| bad(format!("{who}'s {key}: {}", e.message())))?;
         if opened.sender != i {
-            return Err(bad(format!("acceptance {} is not signed by {who}", i + 1)));
+            return Err(bad(format!("{key} {} is not signed by {who}", i + 1)));
         }
-        let p: AcceptPayload = serde_json::from_slice(opened.payload.expose())
-            .map_err(|_| bad(format!("{who}'s acceptance is malformed")))?;
+        let payload: T =
+            serde_json::from_slice(opened.payload.expose()).map_err(|_| bad(format!("{who}'s {key} is malformed")))?;
+        out.push((who, text, payload));
+    }
+    Ok(out)
+}
+
+/// The acceptances, if any: one per member, each naming `core`, the SHA-256 of the file's core. Returns
+/// their texts, in member order.
+fn check_acceptances(
+    doc: &Document,
+    ceremony: &DkgCeremony,
+    core: &[u8; 32],
+) -> std::result::Result<Vec<String>, DocError> {
+    if doc.blocks("acceptance")?.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut texts = Vec::new();
+    for (who, text, p) in member_messages::<AcceptPayload>(doc, ceremony, ("acceptance", KIND_ACCEPT, "4"))? {
         if p.group_file != hex::encode(core) {
-            return Err(bad(format!("{who} did not accept this group file")));
+            return Err(DocError::BadValue {
+                key: "acceptance".into(),
+                reason: format!("{who} did not accept this group file"),
+            });
         }
         texts.push(text);
     }
@@ -369,24 +387,9 @@ fn check_confirmations(
     pkp_hash: &[u8; 32],
 ) -> std::result::Result<Vec<String>, DocError> {
     let bad = |reason: String| DocError::BadValue { key: "confirmation".into(), reason };
-    let blocks = doc.blocks("confirmation")?;
-    if blocks.len() != ceremony.cards().len() {
-        return Err(bad(format!("{} confirmations for {} members", blocks.len(), ceremony.cards().len())));
-    }
-    let expect = Expect { kind: KIND_CONFIRM, ceremony: ceremony.digest(), round: "3", private: false };
     let mut transcript = None;
-    let mut texts = Vec::with_capacity(blocks.len());
-    for (i, b64) in blocks.iter().enumerate() {
-        let raw = B64.decode(b64).map_err(|_| bad("invalid base64".into()))?;
-        let text = String::from_utf8(raw).map_err(|_| bad("not UTF-8".into()))?;
-        let who = ceremony.cards()[i].name();
-        let opened = message::open(&text, Path::new("confirmation"), &expect, ceremony.cards(), None)
-            .map_err(|e| bad(format!("{who}'s confirmation: {}", e.message())))?;
-        if opened.sender != i {
-            return Err(bad(format!("confirmation {} is not signed by {who}", i + 1)));
-        }
-        let p: ConfirmPayload = serde_json::from_slice(opened.payload.expose())
-            .map_err(|_| bad(format!("{who}'s confirmation is malformed")))?;
+    let mut texts = Vec::new();
+    for (who, text, p) in member_messages::<ConfirmPayload>(doc, ceremony, ("confirmation", KIND_CONFIRM, "3"))? {
         if p.group_key != hex::encode(key) || p.public_key_package != hex::encode(pkp_hash) {
             return Err(bad(format!("{who} did not confirm this group key and public key package")));
         }
