@@ -170,3 +170,91 @@ mod tests {
         assert!(unpack(&packed.expose()[..5], 3).is_none());
     }
 }
+
+/// A secret is serialized as base64 text, built and parsed in zeroizing buffers: the ceremony states the
+/// engine keeps in the home (sealed under the home key) hold secrets this way.
+impl serde::Serialize for SecretBytes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use base64::Engine;
+        let text = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(&self.0));
+        s.serialize_str(&text)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SecretBytes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use base64::Engine;
+        let text = Zeroizing::new(String::deserialize(d)?);
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(text.as_bytes())
+            .map_err(|_| serde::de::Error::custom("invalid base64 in a secret"))?;
+        Ok(SecretBytes(bytes))
+    }
+}
+
+/// serde helpers for public byte strings in ceremony states: base64 text for `Vec<u8>` and lists of them,
+/// lowercase hex for 32-byte digests and lists of them.
+pub mod codec {
+    use base64::engine::general_purpose::STANDARD as B64;
+    use base64::Engine;
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    fn digest<E: Error>(s: &str) -> Result<[u8; 32], E> {
+        crate::textdoc::parse_hex(s).ok_or_else(|| E::custom("expected 64 lowercase hex digits"))
+    }
+
+    /// `Vec<u8>` as base64.
+    pub mod b64 {
+        use super::*;
+        /// Serialize.
+        pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_str(&B64.encode(v))
+        }
+        /// Deserialize.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+            B64.decode(String::deserialize(d)?).map_err(|_| D::Error::custom("invalid base64"))
+        }
+    }
+
+    /// `Vec<Vec<u8>>` as a list of base64 strings.
+    pub mod b64_list {
+        use super::*;
+        /// Serialize.
+        pub fn serialize<S: Serializer>(v: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(v.iter().map(|b| B64.encode(b)))
+        }
+        /// Deserialize.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
+            Vec::<String>::deserialize(d)?
+                .iter()
+                .map(|t| B64.decode(t).map_err(|_| D::Error::custom("invalid base64")))
+                .collect()
+        }
+    }
+
+    /// `[u8; 32]` as hex.
+    pub mod hex32 {
+        use super::*;
+        /// Serialize.
+        pub fn serialize<S: Serializer>(v: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_str(&hex::encode(v))
+        }
+        /// Deserialize.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+            digest(&String::deserialize(d)?)
+        }
+    }
+
+    /// `Vec<[u8; 32]>` as a list of hex strings.
+    pub mod hex32_list {
+        use super::*;
+        /// Serialize.
+        pub fn serialize<S: Serializer>(v: &[[u8; 32]], s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(v.iter().map(hex::encode))
+        }
+        /// Deserialize.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<[u8; 32]>, D::Error> {
+            Vec::<String>::deserialize(d)?.iter().map(|t| digest(t)).collect()
+        }
+    }
+}

@@ -1024,7 +1024,8 @@ fn home_is_private_and_dkg_state_shrinks_to_a_done_marker() {
         let u = unlock(h);
         let share = u.load_share(&group).unwrap().signing_share().serialize();
         let marker = u.read_secret(&rel, "dkg-state", &hex::encode(c.id())).unwrap().expect("a done marker");
-        assert!(marker.expose().len() < 128, "{}'s done marker has {} bytes", h.name, marker.expose().len());
+        // A few hundred bytes of JSON: the ceremony digest and the group fingerprint, nothing secret.
+        assert!(marker.expose().len() < 256, "{}'s done marker has {} bytes", h.name, marker.expose().len());
         assert!(marker.expose().len() < mid_plain);
         assert!(!contains(marker.expose(), &share));
         assert!(contains(marker.expose(), group.fingerprint().compact().as_bytes()));

@@ -6,4 +6,5 @@
 //! are idempotent; `status` reads only public files.
 
 pub mod dkg;
+pub mod engine;
 pub mod signing;

@@ -30,7 +30,7 @@ pub fn step(g: &Global, dir: &Path, yes: bool) -> Result<()> {
     let folder = Folder::open(dir)?;
     let u = home.unlock(&g.passphrase)?;
     let me = u.identity().card().label();
-    let mut report = dkg::StepReport::default();
+    let mut report = crate::ceremony::engine::Report::default();
     let result = dkg::step(&u, &folder, &mut report, |c| {
         out!("{}", c.summary());
         outln!("You are {me}.");
@@ -41,9 +41,9 @@ pub fn step(g: &Global, dir: &Path, yes: bool) -> Result<()> {
     for line in &report.did {
         outln!("- {line}");
     }
-    result?;
-    match (&report.group, &report.waiting) {
-        (Some(g), _) => completed(g, report.folder_group.as_ref(), &folder, &u),
+    let completed_group = result?;
+    match (&completed_group, &report.waiting) {
+        (Some(done), _) => completed(&done.group, Some(&done.folder_group), &folder, &u),
         (None, Some(w)) => {
             if report.did.is_empty() {
                 outln!("Nothing new to do: waiting for {w}.");

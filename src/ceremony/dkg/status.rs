@@ -14,7 +14,7 @@
 //! accepted is reported, and the exit code says not to publish it.
 
 use super::{
-    complaints_of, names, signed_evidence, AcceptPayload, ComplaintPayload, ConfirmPayload, DkgCeremony, Round1Payload,
+    names, signed_evidence, AcceptPayload, ComplaintPayload, ConfirmPayload, DkgCeremony, Round1Payload,
     SignedEvidence, CEREMONY_FILE, GROUP_FILE, KIND_ACCEPT, KIND_COMPLAINT, KIND_CONFIRM, KIND_R1, KIND_R2,
 };
 use crate::error::{Error, Result};
@@ -325,7 +325,7 @@ fn count_round2(v: &mut View<'_>) -> Vec<usize> {
 fn read_complaints(v: &mut View<'_>) {
     let e = Expect { kind: KIND_COMPLAINT, ceremony: v.c.digest(), round: "complaint", private: false };
     for (j, card) in v.c.cards().iter().enumerate() {
-        for name in complaints_of(v.folder, card).unwrap_or_default() {
+        for name in super::evidence::complaints_of(v.folder, card).unwrap_or_default() {
             let payload = match v.folder.receive(&name, &e, v.c.cards(), j, None) {
                 Ok(Some(r)) => serde_json::from_slice::<ComplaintPayload>(r.opened.payload.expose()),
                 Ok(None) => continue,
@@ -362,7 +362,7 @@ fn check_equivocation(v: &mut View<'_>, steps: &[(&str, &Vec<Option<Received>>)]
                 }
             }
             if seen.len() >= 2 {
-                let noun = super::kind_noun(kind);
+                let noun = super::evidence::kind_noun(kind);
                 let sources: Vec<&str> = seen.iter().map(|(_, s)| s.as_str()).collect();
                 let reason = format!(
                     "proven equivocation: {} signed {} different {noun} files ({})",
@@ -370,7 +370,7 @@ fn check_equivocation(v: &mut View<'_>, steps: &[(&str, &Vec<Option<Received>>)]
                     seen.len(),
                     sources.join("; ")
                 );
-                v.proven(escape(&super::file_of(v.c, kind, j)), j, reason);
+                v.proven(escape(&super::evidence::file_of(v.c, kind, j)), j, reason);
             }
         }
     }

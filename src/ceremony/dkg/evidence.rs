@@ -1,0 +1,174 @@
+//! What a keyholder can prove about others from the folder: signed complaints it publishes, and signed
+//! messages found outside their own files (evidence in complaints, confirmations and acceptances embedded
+//! in group.pub). Two different files signed by one keyholder for one step are proof that it equivocated;
+//! anything less names suspects, never a culprit.
+
+use super::rounds::KeyGen;
+use super::{
+    expect, names, sha256, ComplaintPayload, DkgCeremony, GROUP_FILE, KIND_COMPLAINT, KIND_CONFIRM, KIND_R1,
+    SIGNED_STEPS,
+};
+use crate::card::Card;
+use crate::error::{Error, Result};
+use crate::exchange::folder::Folder;
+use crate::exchange::message;
+use crate::group::Group;
+use std::path::Path;
+
+/// A failure whose culprit can be named: published as a signed complaint (with `evidence`, the suspect's
+/// signed file as this keyholder saw it), then returned as an error.
+pub(super) fn complain(
+    KeyGen { u, folder, c, .. }: KeyGen<'_>,
+    culprit: Option<usize>,
+    file: &Path,
+    reason: String,
+    evidence: Option<String>,
+) -> Error {
+    let file_name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let payload = ComplaintPayload {
+        culprit: culprit.map(|i| c.cards()[i].fingerprint().compact()),
+        file: file_name,
+        reason: reason.clone(),
+        evidence,
+    };
+    let body = serde_json::to_vec(&payload).unwrap_or_default();
+    let me = u.identity().card();
+    let name = format!("{}{}.txt", names::complaint_prefix(me), hex::encode(&sha256(&[&body])[..4]));
+    if let Ok(text) = message::seal(u.identity(), KIND_COMPLAINT, c.digest(), "complaint", None, &body) {
+        let _ = folder.publish(&name, &text);
+    }
+    let who = culprit.map(|i| format!("culprit: {}", c.cards()[i].label())).unwrap_or_else(|| "culprit unknown".into());
+    Error::file(file, reason).with_note(who).with_note(format!("a signed complaint was published as {name}")).with_help(
+        "the ceremony cannot complete with this file; if it was damaged in transit ask the sender for a fresh copy, \
+         otherwise abandon this ceremony and start a new one without the culprit",
+    )
+}
+
+/// Sender `j` saw a round-1 file of `k` other than ours. Either `k` equivocated or `j` misreports; we can
+/// only tell with proof: a second round-1 file validly signed by `k`, published as evidence in another
+/// keyholder's complaint. Our own view goes into our complaint, so the next keyholder can prove it.
+pub(super) fn transcript_mismatch(run: KeyGen<'_>, j: usize, k: usize, mine: &str, path: &Path) -> Error {
+    let KeyGen { folder, c, me, .. } = run;
+    let (jn, kn, mn) = (c.cards()[j].name(), c.cards()[k].name(), c.cards()[me].name());
+    let proof = signed_evidence(folder, c).into_iter().find(|e| e.kind == KIND_R1 && e.sender == k && e.text != mine);
+    let (culprit, reason) = match proof {
+        Some(e) => (
+            Some(k),
+            format!("{kn} signed two different round-1 files (equivocation): {mn} saw one, the other is {}", e.source),
+        ),
+        None => (
+            None,
+            format!(
+                "{jn} saw a different round-1 file of {kn} than {mn} did: either {kn} showed different round-1 files to different keyholders (equivocation), or {jn} misreports what it saw"
+            ),
+        ),
+    };
+    let mut e = complain(run, culprit, path, reason, Some(mine.to_string()));
+    if culprit.is_none() {
+        e = e.with_note(format!(
+            "suspects: {kn} or {jn}; once {jn}'s complaint (with its copy of {kn}'s round-1 file) is in the folder, `frostsign dkg status` shows which"
+        ));
+    }
+    e
+}
+
+/// A public message validly signed by a participant for this ceremony, found outside the file that
+/// normally holds it: carried as evidence in a complaint, or embedded in the folder's group file.
+#[derive(Debug, Clone)]
+pub struct SignedEvidence {
+    /// Its kind (round 1, confirmation or acceptance).
+    pub kind: &'static str,
+    /// The participant who signed it.
+    pub sender: usize,
+    /// The message text.
+    pub text: String,
+    /// Where it was found, in words ("carried as evidence in Carol's complaint complaint-....txt").
+    pub source: String,
+}
+
+/// Every signed message found as evidence in the folder (see [`SignedEvidence`]). Compared with the
+/// messages under their own names, two different texts from one sender for one step prove equivocation.
+pub fn signed_evidence(folder: &Folder, c: &DkgCeremony) -> Vec<SignedEvidence> {
+    let mut out = Vec::new();
+    let mut add = |text: String, source: String| {
+        for (kind, round) in SIGNED_STEPS {
+            if let Ok(opened) =
+                message::open(&text, Path::new("evidence"), &expect(c, kind, round, false), c.cards(), None)
+            {
+                out.push(SignedEvidence { kind, sender: opened.sender, text, source });
+                return;
+            }
+        }
+    };
+    let ec = expect(c, KIND_COMPLAINT, "complaint", false);
+    for (i, card) in c.cards().iter().enumerate() {
+        for name in complaints_of(folder, card).unwrap_or_default() {
+            let Ok(Some(r)) = folder.receive(&name, &ec, c.cards(), i, None) else { continue };
+            let Ok(p) = serde_json::from_slice::<ComplaintPayload>(r.opened.payload.expose()) else { continue };
+            if let Some(text) = p.evidence {
+                add(text, format!("carried as evidence in {}'s complaint {}", card.name(), crate::text::escape(&name)));
+            }
+        }
+    }
+    // A group file made by this ceremony embeds every confirmation a keyholder completed with, and the
+    // acceptances of every member.
+    if let Ok(Some(text)) = folder.read(GROUP_FILE, crate::group::MAX_GROUP_BYTES) {
+        if let Ok(g) = Group::parse(&text) {
+            if g.ceremony() == c.digest() {
+                for signed in g.confirmations().iter().chain(g.acceptances()) {
+                    add(signed.clone(), format!("embedded in {GROUP_FILE}"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The file a participant's message of `kind` lives in.
+pub(super) fn file_of(c: &DkgCeremony, kind: &str, j: usize) -> String {
+    match kind {
+        KIND_R1 => names::round1(&c.cards()[j]),
+        KIND_CONFIRM => names::confirm(&c.cards()[j]),
+        _ => names::accept(&c.cards()[j]),
+    }
+}
+
+/// What a message kind is called in messages.
+pub(super) fn kind_noun(kind: &str) -> &'static str {
+    match kind {
+        KIND_R1 => "round-1",
+        KIND_CONFIRM => "confirmation",
+        _ => "acceptance",
+    }
+}
+
+/// Refuse to go on if a keyholder is proven to have signed two different files of `kind` for this
+/// ceremony: the copy in `seen` (what this keyholder read) and another one carried as evidence in a
+/// complaint or embedded in the folder's group file.
+pub(super) fn check_no_equivocation(run: KeyGen<'_>, kind: &str, seen: &[&str]) -> Result<()> {
+    let KeyGen { folder, c, .. } = run;
+    let proof = signed_evidence(folder, c)
+        .into_iter()
+        .find(|e| e.kind == kind && seen.get(e.sender).is_some_and(|mine| *mine != e.text));
+    let Some(e) = proof else { return Ok(()) };
+    let reason = format!(
+        "{} signed two different {} files (equivocation): one is in the folder, the other is {}",
+        c.cards()[e.sender].name(),
+        kind_noun(kind),
+        e.source
+    );
+    Err(complain(run, Some(e.sender), &folder.path(&file_of(c, kind, e.sender)), reason, None))
+}
+
+/// The names of `card`'s complaint files in the folder (exactly the names `complain` writes), sorted.
+/// Any other name is not read: `dkg status` lists it as a stray, escaped.
+pub(super) fn complaints_of(folder: &Folder, card: &Card) -> Result<Vec<String>> {
+    let rd = std::fs::read_dir(folder.dir()).map_err(|e| Error::io("list", folder.dir(), e))?;
+    let mut v: Vec<String> = rd
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| names::is_complaint_of(n, card))
+        .collect();
+    v.sort();
+    Ok(v)
+}

@@ -1,0 +1,419 @@
+//! Key generation as the ceremony engine runs it: one phase per round, each taking its state by value and
+//! handing the next one to the engine (which saves it, then publishes the round's files).
+
+use super::evidence::{check_no_equivocation, signed_evidence, transcript_mismatch};
+use super::state::{Accepted, Confirmed, DkgState, Done, Joined, Phase, Shared};
+use super::{
+    expect, names, names_of, sha256, AcceptPayload, ConfirmPayload, DkgCeremony, Round1Payload, Round2Payload,
+    KIND_ACCEPT, KIND_CONFIRM, KIND_R1, KIND_R2,
+};
+use crate::ceremony::engine::{Ceremony, Progress, Published, Report, StateFile, Step};
+use crate::error::{Error, Result};
+use crate::exchange::folder::{Folder, Received};
+use crate::exchange::message;
+use crate::group::{identifier, index_of, Group};
+use crate::home::Unlocked;
+use crate::secret::SecretBytes;
+use frost_ed25519 as frost;
+use frost_ed25519::keys::dkg;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
+
+/// One keyholder's key generation: who runs it, in which folder, for which ceremony.
+#[derive(Clone, Copy)]
+pub struct KeyGen<'r> {
+    /// The keyholder's unlocked home.
+    pub u: &'r Unlocked,
+    /// The ceremony folder.
+    pub folder: &'r Folder,
+    /// The ceremony.
+    pub c: &'r DkgCeremony,
+    /// The keyholder's position among the participants.
+    pub me: usize,
+}
+
+fn internal(e: impl std::fmt::Display) -> Error {
+    Error::new(format!("internal error: {e}"))
+}
+
+fn json(value: &impl serde::Serialize) -> Result<Vec<u8>> {
+    serde_json::to_vec(value).map_err(internal)
+}
+
+impl<'r> Ceremony<'r> for KeyGen<'r> {
+    type State = DkgState;
+
+    fn state_file(&self) -> StateFile {
+        let id = hex::encode(self.c.id());
+        StateFile { rel: format!("state/dkg-{id}.txt"), purpose: "dkg-state", id }
+    }
+
+    fn published(&self, state: &DkgState) -> Vec<Published> {
+        let mine = &self.c.cards()[self.me];
+        let file = |name: String, text: &String, what: &str| Published { name, text: text.clone(), what: what.into() };
+        match &state.phase {
+            Phase::Joined(j) => vec![file(names::round1(mine), &j.message, "your round-1 package")],
+            Phase::Shared(s) => self
+                .others()
+                .zip(&s.outbox)
+                .map(|(k, text)| file(names::round2(mine, &self.c.cards()[k]), text, "your round-2 shares"))
+                .collect(),
+            Phase::Confirmed(cf) => vec![file(names::confirm(mine), &cf.message, "your confirmation")],
+            Phase::Accepted(a) => vec![file(names::accept(mine), &a.message, "your acceptance")],
+            Phase::Done(_) => Vec::new(),
+        }
+    }
+
+    fn advance(&self, state: DkgState, report: &mut Report) -> Result<Progress<'r, DkgState>> {
+        match state.phase {
+            Phase::Joined(j) => self.round2(j),
+            Phase::Shared(s) => self.round3(s),
+            Phase::Confirmed(cf) => self.finish(cf),
+            Phase::Accepted(a) => self.accept_round(a, report),
+            Phase::Done(d) => Ok(Progress::Finished(self.state(Phase::Done(d)))),
+        }
+    }
+
+    fn decode_legacy(&self, bytes: &SecretBytes) -> Option<DkgState> {
+        super::state::decode_packed(bytes)
+    }
+}
+
+impl<'r> KeyGen<'r> {
+    fn state(&self, phase: Phase) -> DkgState {
+        DkgState { ceremony: *self.c.digest(), phase }
+    }
+
+    fn waiting(&self, phase: Phase, missing: &[usize], what: &str) -> Progress<'r, DkgState> {
+        Progress::Waiting(self.state(phase), format!("{what} from {}", names_of(self.c, missing)))
+    }
+
+    /// The other participants' positions, in order.
+    fn others(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.c.cards().len()).filter(move |j| *j != self.me)
+    }
+
+    /// Round 1: make the commitment and proof of knowledge (the step that joins the ceremony).
+    pub fn join(&self) -> Result<Step<'r, DkgState>> {
+        let n = self.c.cards().len() as u16;
+        let (secret, package) = dkg::part1(identifier(self.me), n, self.c.threshold(), rand_core::OsRng)
+            .map_err(|e| Error::new(format!("key generation round 1 failed: {e}")))?;
+        let secret = SecretBytes::from(Zeroizing::new(secret.serialize().map_err(internal)?));
+        let body = json(&Round1Payload { package: hex::encode(package.serialize().map_err(internal)?) })?;
+        let message = message::seal(self.u.identity(), KIND_R1, self.c.digest(), "1", None, &body)?;
+        let publish = vec![Published {
+            name: names::round1(&self.c.cards()[self.me]),
+            text: message.clone(),
+            what: "your round-1 package".into(),
+        }];
+        let next = self.state(Phase::Joined(Joined { secret, message }));
+        Ok(Step::to(next, "joined the ceremony and published your round-1 package", publish, "dkg-round1"))
+    }
+
+    /// Every participant's round-1 file; `None` entries are missing.
+    fn read_round1(&self) -> Result<Vec<Option<Received>>> {
+        let e = expect(self.c, KIND_R1, "1", false);
+        (0..self.c.cards().len())
+            .map(|j| self.folder.receive(&names::round1(&self.c.cards()[j]), &e, self.c.cards(), j, None))
+            .collect()
+    }
+
+    /// Round 2: check every round-1 file, then send each co-keyholder its secret share, encrypted to it.
+    fn round2(&self, j1: Joined) -> Result<Progress<'r, DkgState>> {
+        let (c, me) = (self.c, self.me);
+        let received = self.read_round1()?;
+        let missing: Vec<usize> = (0..c.cards().len()).filter(|j| received[*j].is_none()).collect();
+        if !missing.is_empty() {
+            return Ok(self.waiting(Phase::Joined(j1), &missing, "round 1"));
+        }
+        let received: Vec<Received> = received.into_iter().flatten().collect();
+        if received[me].text != j1.message {
+            return Err(Error::file(&received[me].path, "is not the round-1 file you published (it was replaced)")
+                .with_help("restore your original file: run `dkg step` after removing this one"));
+        }
+        let mut packages = BTreeMap::new();
+        let mut round1 = Vec::new();
+        for (j, r) in received.iter().enumerate() {
+            let (pkg, bytes) = self.round1_package(j, r)?;
+            round1.push(bytes);
+            if j != me {
+                packages.insert(identifier(j), pkg);
+            }
+        }
+        let digests: Vec<[u8; 32]> = received.iter().map(|r| sha256(&[r.text.as_bytes()])).collect();
+        let r1_secret = dkg::round1::SecretPackage::deserialize(j1.secret.expose())
+            .map_err(|_| Error::new("damaged key generation state (round 1)"))?;
+        let (r2_secret, outgoing) = dkg::part2(r1_secret, &packages).map_err(|e| match e {
+            frost::Error::InvalidProofOfKnowledge { culprit } => match index_of(&culprit, c.cards().len()) {
+                Some(j) => self.complain(
+                    Some(j),
+                    &received[j].path,
+                    format!("the round-1 package of {} has an invalid proof of knowledge", c.cards()[j].name()),
+                ),
+                None => internal("a culprit outside the ceremony"),
+            },
+            other => Error::new(format!("key generation round 2 failed: {other}")),
+        })?;
+        let digest_hex: Vec<String> = digests.iter().map(hex::encode).collect();
+        let mut outbox = Vec::new();
+        for k in self.others() {
+            let pkg = outgoing.get(&identifier(k)).ok_or_else(|| internal("no round-2 package"))?;
+            let package = Zeroizing::new(hex::encode(Zeroizing::new(pkg.serialize().map_err(internal)?)));
+            let payload = Round2Payload { package, round1: digest_hex.clone() };
+            let mut body = Zeroizing::new(Vec::with_capacity(payload.package.len() + 70 * digest_hex.len() + 64));
+            serde_json::to_writer(&mut *body, &payload).map_err(internal)?;
+            outbox.push(message::seal(self.u.identity(), KIND_R2, c.digest(), "2", Some(&c.cards()[k]), &body)?);
+        }
+        let secret = SecretBytes::from(Zeroizing::new(r2_secret.serialize().map_err(internal)?));
+        let texts = received.iter().map(|r| r.text.clone()).collect();
+        let next = self.state(Phase::Shared(Shared { secret, round1, digests, outbox, texts }));
+        let publish = self.published(&next);
+        let did = format!(
+            "checked all {} round-1 packages and published an encrypted round-2 share for each co-keyholder",
+            c.cards().len()
+        );
+        Ok(Progress::Advanced(Step::to(next, did, publish, "dkg-round2")))
+    }
+
+    /// A round-1 file's FROST package (and its bytes), checked for the ceremony's threshold; a bad one is
+    /// its signer's fault.
+    fn round1_package(&self, j: usize, r: &Received) -> Result<(dkg::round1::Package, Vec<u8>)> {
+        let p: Round1Payload = serde_json::from_slice(r.opened.payload.expose())
+            .map_err(|e| self.complain(Some(j), &r.path, format!("malformed round-1 payload: {e}")))?;
+        let bytes =
+            hex::decode(&p.package).map_err(|_| self.complain(Some(j), &r.path, "malformed round-1 package".into()))?;
+        let pkg = dkg::round1::Package::deserialize(&bytes)
+            .map_err(|_| self.complain(Some(j), &r.path, "malformed FROST round-1 package".into()))?;
+        let degree = pkg.commitment().serialize().map(|v| v.len()).unwrap_or(0);
+        if degree != self.c.threshold() as usize {
+            return Err(self.complain(
+                Some(j),
+                &r.path,
+                format!("round-1 package is for a threshold of {degree}, not {}", self.c.threshold()),
+            ));
+        }
+        Ok((pkg, bytes))
+    }
+
+    /// Round 3: open the shares sent to this keyholder, check that every sender saw the same round-1 files
+    /// and that each share matches its sender's commitment, compute the key share, confirm the result.
+    fn round3(&self, s: Shared) -> Result<Progress<'r, DkgState>> {
+        let (c, me) = (self.c, self.me);
+        let e = expect(c, KIND_R2, "2", true);
+        let mut missing = Vec::new();
+        let mut incoming = BTreeMap::new();
+        for j in self.others() {
+            let name = names::round2(&c.cards()[j], &c.cards()[me]);
+            let Some(r) = self.folder.receive(&name, &e, c.cards(), j, Some(self.u.identity()))? else {
+                missing.push(j);
+                continue;
+            };
+            incoming.insert(identifier(j), (self.round2_package(j, &r, &s)?, r.path));
+        }
+        if !missing.is_empty() {
+            return Ok(self.waiting(Phase::Shared(s), &missing, "round 2"));
+        }
+        let mut r1 = BTreeMap::new();
+        for (j, bytes) in s.round1.iter().enumerate().filter(|(j, _)| *j != me) {
+            let pkg =
+                dkg::round1::Package::deserialize(bytes).map_err(|_| Error::new("damaged key generation state"))?;
+            r1.insert(identifier(j), pkg);
+        }
+        let r2_secret = dkg::round2::SecretPackage::deserialize(s.secret.expose())
+            .map_err(|_| Error::new("damaged key generation state (round 2)"))?;
+        let r2: BTreeMap<_, _> = incoming.iter().map(|(id, (p, _))| (*id, p.clone())).collect();
+        let (key_package, public) = dkg::part3(&r2_secret, &r1, &r2).map_err(|e| match e {
+            frost::Error::InvalidSecretShare { culprit: Some(id) } => match index_of(&id, c.cards().len()) {
+                Some(j) => self.complain(
+                    Some(j),
+                    &incoming[&id].1,
+                    format!(
+                        "the secret share {} sent {} does not match {}'s round-1 commitment",
+                        c.cards()[j].name(),
+                        c.cards()[me].name(),
+                        c.cards()[j].name()
+                    ),
+                ),
+                None => internal("a culprit outside the ceremony"),
+            },
+            other => Error::new(format!("key generation round 3 failed: {other}")),
+        })?;
+        let public_bytes = public.serialize().map_err(internal)?;
+        let confirm = ConfirmPayload {
+            group_key: hex::encode(public.verifying_key().serialize().map_err(internal)?),
+            public_key_package: hex::encode(sha256(&[&public_bytes])),
+            transcript: hex::encode(super::transcript(&s.digests)),
+        };
+        let message = message::seal(self.u.identity(), KIND_CONFIRM, c.digest(), "3", None, &json(&confirm)?)?;
+        let key_package = SecretBytes::from(Zeroizing::new(key_package.serialize().map_err(internal)?));
+        let next = self.state(Phase::Confirmed(Confirmed { key_package, public: public_bytes, message }));
+        let publish = self.published(&next);
+        let did = "verified the shares sent to you, computed your key share and published your confirmation";
+        Ok(Progress::Advanced(Step::to(next, did, publish, "dkg-round3")))
+    }
+
+    /// A round-2 file from `j`: its payload, the transcript check (did `j` see exactly the round-1 files
+    /// this keyholder saw?), and the FROST package inside.
+    fn round2_package(&self, j: usize, r: &Received, s: &Shared) -> Result<dkg::round2::Package> {
+        let p: Round2Payload = serde_json::from_slice(r.opened.payload.expose())
+            .map_err(|_| self.complain(Some(j), &r.path, "malformed round-2 payload".into()))?;
+        if p.round1.len() != s.digests.len() {
+            return Err(self.complain(Some(j), &r.path, "malformed round-2 payload (wrong transcript length)".into()));
+        }
+        for (k, (theirs, ours)) in p.round1.iter().zip(&s.digests).enumerate() {
+            if *theirs != hex::encode(ours) {
+                return Err(transcript_mismatch(*self, j, k, &s.texts[k], &r.path));
+            }
+        }
+        let bytes = Zeroizing::new(
+            hex::decode(p.package.as_bytes())
+                .map_err(|_| self.complain(Some(j), &r.path, "malformed round-2 package".into()))?,
+        );
+        dkg::round2::Package::deserialize(&bytes)
+            .map_err(|_| self.complain(Some(j), &r.path, "malformed FROST round-2 package".into()))
+    }
+
+    /// After round 3: once all n confirmations agree (and nobody is proven to have signed two), build the
+    /// group file and accept it.
+    fn finish(&self, cf: Confirmed) -> Result<Progress<'r, DkgState>> {
+        let c = self.c;
+        let confirmations = match super::read_confirmations(self.folder, c)? {
+            Ok(found) => found,
+            Err(missing) => return Ok(self.waiting(Phase::Confirmed(cf), &missing, "confirmations")),
+        };
+        let texts: Vec<&str> = confirmations.iter().map(|(_, r)| r.text.as_str()).collect();
+        check_no_equivocation(*self, KIND_CONFIRM, &texts)?;
+        let mine = confirmations[self.me].0.clone();
+        for (j, (p, r)) in confirmations.iter().enumerate() {
+            if *p != mine {
+                let what = if p.transcript != mine.transcript { "round-1 transcript" } else { "group key" };
+                let reason = format!(
+                    "{} ended with a different {what} than {} did: the ceremony cannot complete",
+                    c.cards()[j].name(),
+                    c.cards()[self.me].name()
+                );
+                return Err(self.complain_with(None, &r.path, reason, Some(r.text.clone())).with_note(format!(
+                    "either {} computed something else, or someone showed different files to different keyholders",
+                    c.cards()[j].name()
+                )));
+            }
+        }
+        let package = frost::keys::PublicKeyPackage::deserialize(&cf.public)
+            .map_err(|_| Error::new("damaged key generation state (round 3)"))?;
+        let group = Group::build(c, &texts, &package)?;
+        let message = self.acceptance(&group)?;
+        let did = format!(
+            "all {} confirmations agree; you accepted group {} and published your acceptance",
+            c.cards().len(),
+            group.fingerprint()
+        );
+        let next =
+            self.state(Phase::Accepted(Accepted { key_package: cf.key_package, group: group.text().into(), message }));
+        let publish = self.published(&next);
+        Ok(Progress::Advanced(Step::to(next, did, publish, "dkg-accept")))
+    }
+
+    /// This keyholder's acceptance of `group`'s core: deterministic (an Ed25519 signature over a fixed
+    /// text), so republishing it is always byte-identical.
+    pub fn acceptance(&self, group: &Group) -> Result<String> {
+        let payload = AcceptPayload { group_file: hex::encode(sha256(&[group.core_text().as_bytes()])) };
+        message::seal(self.u.identity(), KIND_ACCEPT, self.c.digest(), "4", None, &json(&payload)?)
+    }
+
+    /// Round 4: complete once every participant's signed acceptance of this keyholder's group file is
+    /// visible (see [`visible_acceptances`]); then store the share and the group file carrying the n
+    /// acceptances, which proves to anyone, and to any keyholder who has not finished yet, that everyone
+    /// accepted it. A participant whose visible acceptances all name another file stops the ceremony.
+    fn accept_round(&self, a: Accepted, report: &mut Report) -> Result<Progress<'r, DkgState>> {
+        let c = self.c;
+        let core = Group::parse(&a.group).map_err(|_| Error::new("damaged key generation state (round 4)"))?;
+        let mine = hex::encode(sha256(&[core.core_text().as_bytes()]));
+        let visible = visible_acceptances(self.folder, c);
+        let n = c.cards().len();
+        let mut chosen: Vec<Option<&str>> = vec![None; n];
+        let mut other: Vec<Option<(&str, &Path)>> = vec![None; n];
+        for (j, p, text, path) in &visible {
+            if p.group_file == mine {
+                chosen[*j].get_or_insert(text.as_str());
+            } else {
+                other[*j].get_or_insert((text.as_str(), path.as_path()));
+            }
+        }
+        if let Some((j, (text, path))) =
+            other.iter().enumerate().find_map(|(j, o)| o.filter(|_| chosen[j].is_none()).map(|o| (j, o)))
+        {
+            let reason = format!(
+                "{} accepted another group file than {} did: the ceremony cannot complete",
+                c.cards()[j].name(),
+                c.cards()[self.me].name()
+            );
+            return Err(self.complain_with(None, path, reason, Some(text.to_string())));
+        }
+        let missing: Vec<usize> = (0..n).filter(|&j| chosen[j].is_none()).collect();
+        if !missing.is_empty() {
+            return Ok(self.waiting(Phase::Accepted(a), &missing, "acceptances"));
+        }
+        for j in (0..n).filter(|&j| other[j].is_some()) {
+            report.did.push(format!(
+                "note: {} also signed an acceptance of another group file (proven equivocation; `frostsign dkg status` shows it); every keyholder accepted yours, so your key generation completes",
+                c.cards()[j].name()
+            ));
+        }
+        let acceptances: Vec<&str> = chosen.iter().map(|a| a.unwrap_or_default()).collect();
+        let group = core.with_acceptances(&acceptances)?;
+        let next = self.state(Phase::Done(Done { group: group.fingerprint().compact() }));
+        let (u, key_package) = (self.u, a.key_package);
+        let mut step = Step::to(
+            next,
+            format!("all {n} keyholders accepted the same group file; your share is stored in your home"),
+            Vec::new(),
+            "dkg-done",
+        );
+        // The share is stored before the state forgets it: a crash in between stores it again.
+        step.before_save = Some(Box::new(move || u.store_share(&group, &key_package)));
+        Ok(Progress::Advanced(step))
+    }
+
+    /// A failure whose culprit can be named: published as a signed complaint, then returned as an error.
+    pub fn complain(&self, culprit: Option<usize>, file: &Path, reason: String) -> Error {
+        self.complain_with(culprit, file, reason, None)
+    }
+
+    /// [`KeyGen::complain`], with evidence (the suspect's signed file as this keyholder saw it) attached
+    /// to the published complaint.
+    pub fn complain_with(
+        &self,
+        culprit: Option<usize>,
+        file: &Path,
+        reason: String,
+        evidence: Option<String>,
+    ) -> Error {
+        super::evidence::complain(*self, culprit, file, reason, evidence)
+    }
+}
+
+/// Every acceptance validly signed by a participant for this ceremony that the folder shows: under its
+/// own name, carried as evidence in a complaint, or embedded in the folder's group file. A keyholder who
+/// signed two different acceptances may appear twice; that is proof it equivocated, but each acceptance
+/// it signed still stands for what it names.
+fn visible_acceptances(folder: &Folder, c: &DkgCeremony) -> Vec<(usize, AcceptPayload, String, PathBuf)> {
+    let e = expect(c, KIND_ACCEPT, "4", false);
+    let mut out = Vec::new();
+    for j in 0..c.cards().len() {
+        let name = names::accept(&c.cards()[j]);
+        if let Ok(Some(r)) = folder.receive(&name, &e, c.cards(), j, None) {
+            if let Ok(p) = serde_json::from_slice::<AcceptPayload>(r.opened.payload.expose()) {
+                out.push((j, p, r.text, r.path));
+            }
+        }
+    }
+    for ev in signed_evidence(folder, c).into_iter().filter(|ev| ev.kind == KIND_ACCEPT) {
+        let opened = message::open(&ev.text, Path::new("evidence"), &e, c.cards(), None);
+        let payload = opened.ok().and_then(|o| serde_json::from_slice::<AcceptPayload>(o.payload.expose()).ok());
+        if let Some(p) = payload {
+            out.push((ev.sender, p, ev.text, folder.path(&names::accept(&c.cards()[ev.sender]))));
+        }
+    }
+    out
+}
