@@ -683,8 +683,11 @@ fn after_sharing_a_signer_refuses_a_second_different_package() {
     verify_everywhere(&fx.env, &fx.group, &fx.artifacts[0], &d.join("app.tar.minisig"), &["file:app.tar"]);
 }
 
+/// The engine's failpoints around a signer's two steps: after the nonces are saved but before the journal
+/// (commit), and before the journal, after the journal (nonces not yet destroyed), and after the nonces are
+/// destroyed but before the share is published (share).
 const CRASH_POINTS: [&str; 4] =
-    ["sign-after-nonces-saved", "sign-before-journal", "sign-after-journal", "sign-after-nonce-removal"];
+    ["sign-commit-before-save", "sign-share-before-save", "sign-share-after-save", "sign-share-before-publish"];
 
 #[test]
 fn a_crash_at_any_failpoint_never_yields_two_shares() {
@@ -694,7 +697,7 @@ fn a_crash_at_any_failpoint_never_yields_two_shares() {
     for point in CRASH_POINTS {
         let d = fx.init(point);
         let crash = [("FROSTSIGN_CRASH_AT", point)];
-        if point == "sign-after-nonces-saved" {
+        if point == "sign-commit-before-save" {
             // A crash during the commit: nonces on disk, nothing published.
             let out = fx.step_env(alice, &d, &crash);
             assert_ne!(out.code, 0, "{point}: the step must abort:\n{}", out.all());
@@ -721,7 +724,7 @@ fn a_crash_at_any_failpoint_never_yields_two_shares() {
         out.contains("simulated crash");
         assert!(!share_path.exists(), "{point}: a share left before the crash point");
 
-        let signers: &[&str] = if point == "sign-before-journal" {
+        let signers: &[&str] = if point == "sign-share-before-save" {
             // Nothing was journaled and no share left the machine: the nonces are still unused, so
             // signing another package is safe, and the rerun signs it normally.
             fs::write(&p1, &alt).unwrap();
@@ -779,7 +782,7 @@ fn a_crash_during_phase_two_is_also_safe() {
     }
     assert!(d.join("package-a1-p2.txt").exists());
     let share2 = d.join(names::share(1, 2, &fx.card("Alice")));
-    let out = fx.step_env(alice, &d, &[("FROSTSIGN_CRASH_AT", "sign-after-nonce-removal")]);
+    let out = fx.step_env(alice, &d, &[("FROSTSIGN_CRASH_AT", "sign-share-before-publish")]);
     assert_ne!(out.code, 0);
     assert!(!share2.exists());
     assert!(nonce_files(alice).is_empty(), "phase-2 nonces are destroyed before the share leaves");

@@ -23,15 +23,19 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-/// What one step (or one coordinator run) did, for any ceremony.
+/// What one step (or one coordinator run) did, for any ceremony and any party.
 #[derive(Debug, Default)]
 pub struct Report {
     /// Actions taken, in plain words, in order.
     pub did: Vec<String>,
+    /// Things noticed that change nothing (files that do not count, and why).
+    pub notes: Vec<String>,
     /// What is awaited, from whom, if anything.
     pub waiting: Option<String>,
     /// True when this party has nothing left to do in the ceremony.
     pub finished: bool,
+    /// Result files written (or already there), when the ceremony produced them.
+    pub outputs: Vec<std::path::PathBuf>,
 }
 
 /// A file a state has published (or will publish): its name in the folder, its exact text, and what it
@@ -102,6 +106,12 @@ pub trait Ceremony<'r> {
     /// Where the state lives.
     fn state_file(&self) -> StateFile;
 
+    /// Finish what an interrupted step left half-done before anything is republished (signing: destroy
+    /// the nonces of a share the journal already holds). Nothing by default.
+    fn settle(&self, _state: &Self::State) -> Result<()> {
+        Ok(())
+    }
+
     /// The files `state` says this keyholder has published so far (republished if missing).
     fn published(&self, state: &Self::State) -> Vec<Published>;
 
@@ -142,11 +152,14 @@ pub fn run<'r, C: Ceremony<'r>>(
     mut state: C::State,
     report: &mut Report,
 ) -> Result<C::State> {
+    c.settle(&state)?;
+    let mut again: Vec<String> = Vec::new();
     for p in c.published(&state) {
-        if folder.publish(&p.name, &p.text)? {
-            report.did.push(format!("published {} again (it was missing)", p.what));
+        if folder.publish(&p.name, &p.text)? && !again.contains(&p.what) {
+            again.push(p.what);
         }
     }
+    report.did.extend(again.into_iter().map(|what| format!("published {what} again (it was missing)")));
     loop {
         match c.advance(state, report)? {
             Progress::Waiting(s, what) => {

@@ -102,7 +102,7 @@ pub fn step(
     let home = Home::open(&g.home)?;
     let _lock = home.lock()?;
     let u = home.unlock(&g.passphrase)?;
-    let mut report = keyholder::StepReport::default();
+    let mut report = crate::ceremony::engine::Report::default();
     let result = keyholder::step(&u, dir, &copies, repo, &mut report, |summary| {
         out!("{summary}");
         outln!("Everything matches what you computed yourself. You are {}.", u.identity().card().label());

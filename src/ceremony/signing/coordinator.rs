@@ -162,19 +162,8 @@ fn write_session(dir: &Path, group: &Group, spec: RequestSpec) -> Result<Request
     Ok(req)
 }
 
-/// What `collect` did.
-#[derive(Debug, Default)]
-pub struct CollectReport {
-    /// Actions in plain words.
-    pub did: Vec<String>,
-    /// Files that do not count, and why (they change nothing: a keyholder's file that does not count is
-    /// not there yet).
-    pub notes: Vec<String>,
-    /// What we wait for.
-    pub waiting: Option<String>,
-    /// Signature files written (or already there), when done.
-    pub outputs: Vec<PathBuf>,
-}
+/// What `collect` did: the report every ceremony uses.
+pub type CollectReport = crate::ceremony::engine::Report;
 
 /// Options of `collect`.
 #[derive(Debug, Default, Clone)]

@@ -15,15 +15,18 @@ use super::{
     current_attempt, excluded, git, names, AttestedArtifact, CommitPayload, Evidence, PackageFile, Request,
     SharePayload, Slot, KIND_COMMIT, KIND_SHARE, REQUEST_FILE,
 };
+use crate::ceremony::engine::{self, Ceremony, Progress, Published, Report, StateFile, Step};
 use crate::error::{Error, Result};
 use crate::exchange::folder::Folder;
 use crate::exchange::message::{self, Expect};
 use crate::group::{identifier, Group};
 use crate::home::nonces::{NonceStore, STATE_DIR};
 use crate::home::Unlocked;
-use crate::secret::{pack, unpack_all, SecretBytes};
+use crate::secret::codec::hex32;
+use crate::secret::{unpack_all, SecretBytes};
 use ed25519_dalek::{Signature, VerifyingKey};
 use frost_ed25519 as frost;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -118,71 +121,59 @@ pub fn own_evidence(req: &Request, copies: &Copies, repo: Option<&Path>) -> Resu
     Ok(ev)
 }
 
-/// The keyholder's journal for one session (encrypted in the home).
-struct Journal {
+/// The keyholder's state for one session, kept encrypted in the home by the ceremony engine: the attempt
+/// it committed to, its commitment, and for each phase the package it signed and the shares it sent for it
+/// (the journal that makes a rerun republish the same shares and refuse any other package).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Journal {
+    /// SHA-256 of the request committed to.
+    #[serde(with = "hex32")]
     request: [u8; 32],
+    /// The attempt committed to.
     attempt: u32,
+    /// The commitment file sent.
     commit: String,
-    /// Per phase (index 0 = phase 1): package digest and the share message sent for it.
-    signed: [Option<([u8; 32], String)>; 2],
+    /// Per phase (index 0 = phase 1): what was signed.
+    signed: [Option<Signed>; 2],
+    /// The coordinator's packages for this attempt left this keyholder out (its nonces are destroyed).
+    #[serde(default)]
+    not_chosen: bool,
+}
+
+/// One phase signed: the package (its SHA-256) and the share file sent for it.
+#[derive(Serialize, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct Signed {
+    #[serde(with = "hex32")]
+    package: [u8; 32],
+    share: String,
 }
 
 fn journal_rel(req: &Request) -> String {
     format!("{STATE_DIR}/sign-{}.txt", hex::encode(req.session()))
 }
 
-impl Journal {
-    fn encode(&self) -> SecretBytes {
-        let (d1, t1) = self.signed[0].as_ref().map(|(d, t)| (d.to_vec(), t.as_str())).unwrap_or_default();
-        let (d2, t2) = self.signed[1].as_ref().map(|(d, t)| (d.to_vec(), t.as_str())).unwrap_or_default();
-        pack(&[
-            b"sign",
-            &self.request,
-            &self.attempt.to_be_bytes(),
-            self.commit.as_bytes(),
-            &d1,
-            t1.as_bytes(),
-            &d2,
-            t2.as_bytes(),
-        ])
+/// Read a journal in frostsign 0.1's packed layout.
+fn decode_packed(b: &SecretBytes) -> Option<Journal> {
+    let f = unpack_all(b.expose())?;
+    if f.len() != 8 || f[0].expose() != b"sign" {
+        return None;
     }
-
-    fn decode(b: &SecretBytes) -> Option<Journal> {
-        let f = unpack_all(b.expose())?;
-        if f.len() != 8 || f[0].expose() != b"sign" {
-            return None;
+    let text = |x: &SecretBytes| String::from_utf8(x.expose().to_vec()).ok();
+    let entry = |d: &SecretBytes, t: &SecretBytes| -> Option<Option<Signed>> {
+        if d.is_empty() {
+            return Some(None);
         }
-        let text = |x: &SecretBytes| String::from_utf8(x.expose().to_vec()).ok();
-        let entry = |d: &SecretBytes, t: &SecretBytes| -> Option<Option<([u8; 32], String)>> {
-            if d.is_empty() {
-                return Some(None);
-            }
-            Some(Some((d.expose().try_into().ok()?, text(t)?)))
-        };
-        Some(Journal {
-            request: f[1].expose().try_into().ok()?,
-            attempt: u32::from_be_bytes(f[2].expose().try_into().ok()?),
-            commit: text(&f[3])?,
-            signed: [entry(&f[4], &f[5])?, entry(&f[6], &f[7])?],
-        })
-    }
-}
-
-fn load_journal(u: &Unlocked, req: &Request) -> Result<Option<Journal>> {
-    let rel = journal_rel(req);
-    let Some(b) = u.read_secret(&rel, "sign-state", &hex::encode(req.session()))? else { return Ok(None) };
-    let j = Journal::decode(&b).ok_or_else(|| Error::file(&u.home().path(&rel), "damaged signing state"))?;
-    if j.request != *req.digest() {
-        return Err(Error::new(format!("the signing request `{REQUEST_FILE}` changed after you committed to it"))
-            .with_help(
-                "someone edited the request; restore the original, or have the release manager open a new session",
-            ));
-    }
-    Ok(Some(j))
-}
-
-fn save_journal(u: &Unlocked, req: &Request, j: &Journal) -> Result<()> {
-    u.write_secret(&journal_rel(req), "sign-state", &hex::encode(req.session()), &j.encode())
+        Some(Some(Signed { package: d.expose().try_into().ok()?, share: text(t)? }))
+    };
+    Some(Journal {
+        request: f[1].expose().try_into().ok()?,
+        attempt: u32::from_be_bytes(f[2].expose().try_into().ok()?),
+        commit: text(&f[3])?,
+        signed: [entry(&f[4], &f[5])?, entry(&f[6], &f[7])?],
+        not_chosen: false,
+    })
 }
 
 /// The exact text of this keyholder's own files for one attempt in the folder: its commitment and its
@@ -235,7 +226,7 @@ fn forgotten(journal: Option<&Journal>, attempt: u32, own: &OwnFiles) -> Option<
                     "your signed phase-{phase} shares for attempt {attempt} are in the folder, but this home has no record of signing them"
                 ))
             }
-            Some((_, mine)) if mine != text => {
+            Some(signed) if signed.share != *text => {
                 return Some(format!(
                     "the folder holds phase-{phase} shares for attempt {attempt} signed by you that this home did not make"
                 ))
@@ -277,17 +268,6 @@ fn refuse_if_forgotten(
         )))
 }
 
-/// What one `sign step` did.
-#[derive(Debug, Default)]
-pub struct StepReport {
-    /// Actions, in plain words.
-    pub did: Vec<String>,
-    /// What we wait for.
-    pub waiting: Option<String>,
-    /// True when this keyholder has nothing left to do in the session.
-    pub finished: bool,
-}
-
 /// The group as this keyholder knows it (its own copy from key generation, not the folder's).
 pub fn own_group(u: &Unlocked, req: &Request) -> Result<Group> {
     let gfp = req.group().compact();
@@ -304,7 +284,7 @@ pub fn own_group(u: &Unlocked, req: &Request) -> Result<Group> {
     Ok(g)
 }
 
-/// Run every action this keyholder can take now. See the module documentation.
+/// Run every action this keyholder can take now, on the ceremony engine. See the module documentation.
 ///
 /// `confirm` is called with the request summary before the keyholder commits for the first time.
 /// `report` collects what was done, also when an error stops the step half-way.
@@ -313,10 +293,11 @@ pub fn step(
     dir: &Path,
     copies: &Copies,
     repo: Option<&Path>,
-    report: &mut StepReport,
+    report: &mut Report,
     confirm: impl FnOnce(&str) -> Result<()>,
 ) -> Result<()> {
     let req = Request::load(dir)?;
+    let folder = Folder::open(dir)?;
     let group = own_group(u, &req)?;
     let me_card = u.identity().card();
     let me =
@@ -328,18 +309,26 @@ pub fn step(
     }
     let own = own_evidence(&req, copies, repo)?;
     let attempt = current_attempt(dir)?;
+    let signer = Signer { u, folder: &folder, req: &req, group: &group, me, own: &own };
+    let journal = engine::load(&signer, u)?;
+    if let Some(j) = &journal {
+        if j.request != *req.digest() {
+            return Err(Error::new(format!("the signing request `{REQUEST_FILE}` changed after you committed to it"))
+                .with_help(
+                    "someone edited the request; restore the original, or have the release manager open a new session",
+                ));
+        }
+    }
+    let nonces = NonceStore::new(u, req.session());
     if excluded(dir, attempt, &group)?.contains(&me) {
-        if let Some(j) = load_journal(u, &req)? {
-            if j.attempt < attempt {
-                // Nonces of an abandoned attempt are never used again.
-                NonceStore::new(u, req.session()).discard_attempt(j.attempt)?;
-            }
+        if let Some(j) = journal.as_ref().filter(|j| j.attempt < attempt) {
+            // Nonces of an abandoned attempt are never used again.
+            nonces.discard_attempt(j.attempt)?;
         }
         report.did.push(format!("the coordinator left you out of attempt {attempt}; nothing to do"));
         report.finished = true;
         return Ok(());
     }
-    let journal = load_journal(u, &req)?;
     if let Some(j) = journal.as_ref().filter(|j| j.attempt > attempt) {
         return Err(Error::new(format!(
             "you already committed to attempt {}, but the folder only shows attempt {attempt} (restart files were removed?)",
@@ -347,98 +336,236 @@ pub fn step(
         )));
     }
     refuse_if_forgotten(u, dir, &req, &group, me, attempt, journal.as_ref())?;
-    let mut journal = match journal {
-        Some(j) if j.attempt == attempt => {
-            if crate::fsx::publish(&dir.join(names::commit(attempt, me_card)), j.commit.as_bytes())? {
-                report.did.push("published your commitment again (it was missing)".into());
-            }
-            j
-        }
+    let journal = match journal {
+        Some(j) if j.attempt == attempt => j,
         previous => {
-            if previous.is_none() {
-                confirm(&req.summary(&group))?;
-            }
-            if let Some(old) = &previous {
+            match &previous {
+                None => confirm(&req.summary(&group))?,
                 // Nonces of an abandoned attempt are never used again.
-                NonceStore::new(u, req.session()).discard_attempt(old.attempt)?;
+                Some(old) => nonces.discard_attempt(old.attempt)?,
             }
-            let j = commit(u, dir, &req, &group, attempt, &own)?;
-            report.did.push(format!(
-                "hashed your copies, checked them against the request and committed (attempt {attempt})"
-            ));
-            j
+            engine::begin(&signer, u, &folder, signer.commit(attempt)?, report)?
         }
     };
-    for phase in [1u8, 2] {
-        let count = if phase == 1 { req.phase1_count() } else { req.phase2_count() };
-        if count == 0 {
-            continue;
-        }
-        match sign_phase(u, dir, &req, &group, me, &own, &mut journal, phase)? {
-            PhaseOutcome::Signed(with) => report.did.push(format!(
-                "checked the phase-{phase} signing package and published your signature shares (co-signers: {with})"
-            )),
-            PhaseOutcome::AlreadySigned => {}
-            PhaseOutcome::NotChosen => {
-                // This attempt's packages exist without us: our nonces can never be used, destroy them.
-                NonceStore::new(u, req.session()).discard_attempt(attempt)?;
-                report.did.push(format!(
-                    "the coordinator did not choose you as a signer in attempt {attempt}; nothing to do"
-                ));
-                report.finished = true;
-                return Ok(());
-            }
-            PhaseOutcome::Waiting => {
-                report.waiting = Some(format!(
-                    "the phase-{phase} signing package (`frostsign sign collect --dir {}`)",
-                    crate::text::path(dir)
-                ));
-                return Ok(());
-            }
-        }
-    }
-    report.finished = true;
+    engine::run(&signer, u, &folder, journal, report)?;
     Ok(())
 }
 
-fn commit(u: &Unlocked, dir: &Path, req: &Request, group: &Group, attempt: u32, own: &Evidence) -> Result<Journal> {
-    let key_package = u.load_share(group)?;
-    let mut rng = rand_core::OsRng;
-    let mut make = |count: usize| -> Vec<frost::round1::SigningNonces> {
-        (0..count).map(|_| frost::round1::commit(key_package.signing_share(), &mut rng).0).collect()
-    };
-    let n1 = make(req.phase1_count());
-    let n2 = make(req.phase2_count());
-    let hex_commitments = |ns: &[frost::round1::SigningNonces]| -> Result<Vec<String>> {
-        ns.iter().map(|n| n.commitments().serialize().map(hex::encode).map_err(|e| Error::new(e.to_string()))).collect()
-    };
-    let payload = CommitPayload {
-        attempt,
-        artifacts: req.artifacts().iter().zip(&own.files).map(|(a, d)| AttestedArtifact::new(&a.name, d)).collect(),
-        phase1: hex_commitments(&n1)?,
-        phase2: hex_commitments(&n2)?,
-    };
-    let body = serde_json::to_vec(&payload).expect("serializable");
-    let text = message::seal(u.identity(), KIND_COMMIT, req.digest(), &names::commit_round(attempt), None, &body)?;
-    // Nonces first, then the journal that refers to them, then the public commitment.
-    let store = NonceStore::new(u, req.session());
-    store.save(attempt, 1, &n1)?;
-    if !n2.is_empty() {
-        store.save(attempt, 2, &n2)?;
-    }
-    crate::failpoint("sign-after-nonces-saved");
-    let journal = Journal { request: *req.digest(), attempt, commit: text.clone(), signed: [None, None] };
-    save_journal(u, req, &journal)?;
-    crate::fsx::publish(&dir.join(names::commit(attempt, u.identity().card())), text.as_bytes())?;
-    Ok(journal)
+/// One keyholder's part in one signing session, as the ceremony engine runs it.
+struct Signer<'r> {
+    u: &'r Unlocked,
+    folder: &'r Folder,
+    req: &'r Request,
+    group: &'r Group,
+    me: usize,
+    own: &'r Evidence,
 }
 
-enum PhaseOutcome {
-    /// Signed, together with these co-signers.
-    Signed(String),
-    AlreadySigned,
-    NotChosen,
-    Waiting,
+impl<'r> Ceremony<'r> for Signer<'r> {
+    type State = Journal;
+
+    fn state_file(&self) -> StateFile {
+        StateFile { rel: journal_rel(self.req), purpose: "sign-state", id: hex::encode(self.req.session()) }
+    }
+
+    /// A step interrupted after journaling a share but before destroying its nonces finishes that first:
+    /// no share is republished while the nonces that made it still exist.
+    fn settle(&self, j: &Journal) -> Result<()> {
+        let nonces = NonceStore::new(self.u, self.req.session());
+        for (k, _) in j.signed.iter().enumerate().filter(|(_, s)| s.is_some()) {
+            nonces.consume(j.attempt, k as u8 + 1)?;
+        }
+        Ok(())
+    }
+
+    fn published(&self, j: &Journal) -> Vec<Published> {
+        let card = &self.group.members()[self.me];
+        let mut out = vec![Published {
+            name: names::commit(j.attempt, card),
+            text: j.commit.clone(),
+            what: "your commitment".into(),
+        }];
+        for (k, signed) in j.signed.iter().enumerate() {
+            let phase = k as u8 + 1;
+            // A journaled share is republished only while the folder's package is the one it answers (or
+            // none): a step facing another package refuses (see `advance`) and publishes nothing.
+            let same_package = self
+                .package(j.attempt, phase)
+                .is_ok_and(|(_, p)| p.is_none_or(|p| Some(p.digest) == signed.as_ref().map(|s| s.package)));
+            if let Some(signed) = signed.as_ref().filter(|_| same_package) {
+                out.push(Published {
+                    name: names::share(j.attempt, phase, card),
+                    text: signed.share.clone(),
+                    what: format!("your phase-{phase} signature shares"),
+                });
+            }
+        }
+        out
+    }
+
+    fn advance(&self, j: Journal, report: &mut Report) -> Result<Progress<'r, Journal>> {
+        if j.not_chosen {
+            report.did.push(format!(
+                "the coordinator did not choose you as a signer in attempt {}; nothing to do",
+                j.attempt
+            ));
+            return Ok(Progress::Finished(j));
+        }
+        for phase in [1u8, 2] {
+            let count = if phase == 1 { self.req.phase1_count() } else { self.req.phase2_count() };
+            if count == 0 {
+                continue;
+            }
+            let (pkg_path, pkg) = self.package(j.attempt, phase)?;
+            if let Some(signed) = &j.signed[phase as usize - 1] {
+                if pkg.as_ref().is_some_and(|p| p.digest != signed.package) {
+                    return Err(Error::new(format!(
+                        "refusing to sign: `{}` is a different signing package than the one you already signed in attempt {}, phase {phase}",
+                        crate::text::path(&pkg_path),
+                        j.attempt
+                    ))
+                    .with_note("signing a second package with the same nonces would reveal your key share")
+                    .with_help("your earlier share stands; if the coordinator needs a new signer set, it must run `frostsign sign collect --restart`"));
+                }
+                continue;
+            }
+            let Some(pkg) = pkg else {
+                let what = format!(
+                    "the phase-{phase} signing package (`frostsign sign collect --dir {}`)",
+                    crate::text::path(self.folder.dir())
+                );
+                return Ok(Progress::Waiting(j, what));
+            };
+            return self.sign(j, phase, &pkg).map(Progress::Advanced);
+        }
+        Ok(Progress::Finished(j))
+    }
+
+    fn decode_legacy(&self, bytes: &SecretBytes) -> Option<Journal> {
+        decode_packed(bytes)
+    }
+}
+
+impl<'r> Signer<'r> {
+    /// Commit to `attempt`: fresh nonces for every message of both phases, saved before the journal that
+    /// refers to them, and the signed commitment (with the digests this keyholder computed) published
+    /// after it.
+    fn commit(&self, attempt: u32) -> Result<Step<'r, Journal>> {
+        let (u, req) = (self.u, self.req);
+        let key_package = u.load_share(self.group)?;
+        let mut rng = rand_core::OsRng;
+        let mut make = |count: usize| -> Vec<frost::round1::SigningNonces> {
+            (0..count).map(|_| frost::round1::commit(key_package.signing_share(), &mut rng).0).collect()
+        };
+        let n1 = make(req.phase1_count());
+        let n2 = make(req.phase2_count());
+        let hex_commitments = |ns: &[frost::round1::SigningNonces]| -> Result<Vec<String>> {
+            ns.iter()
+                .map(|n| n.commitments().serialize().map(hex::encode).map_err(|e| Error::new(e.to_string())))
+                .collect()
+        };
+        let payload = CommitPayload {
+            attempt,
+            artifacts: req
+                .artifacts()
+                .iter()
+                .zip(&self.own.files)
+                .map(|(a, d)| AttestedArtifact::new(&a.name, d))
+                .collect(),
+            phase1: hex_commitments(&n1)?,
+            phase2: hex_commitments(&n2)?,
+        };
+        let body = serde_json::to_vec(&payload).map_err(|e| Error::new(format!("internal error: {e}")))?;
+        let text = message::seal(u.identity(), KIND_COMMIT, req.digest(), &names::commit_round(attempt), None, &body)?;
+        let next =
+            Journal { request: *req.digest(), attempt, commit: text.clone(), signed: [None, None], not_chosen: false };
+        let publish = vec![Published {
+            name: names::commit(attempt, &self.group.members()[self.me]),
+            text,
+            what: "your commitment".into(),
+        }];
+        let did = format!("hashed your copies, checked them against the request and committed (attempt {attempt})");
+        let mut step = Step::to(next, did, publish, "sign-commit");
+        let session = *req.session();
+        // Nonces first, then the journal that refers to them, then the public commitment.
+        step.before_save = Some(Box::new(move || {
+            let store = NonceStore::new(u, &session);
+            store.save(attempt, 1, &n1)?;
+            if !n2.is_empty() {
+                store.save(attempt, 2, &n2)?;
+            }
+            Ok(())
+        }));
+        Ok(step)
+    }
+
+    /// The coordinator's package of `phase`, if it is in the folder.
+    fn package(&self, attempt: u32, phase: u8) -> Result<(PathBuf, Option<PackageFile>)> {
+        let path = self.folder.path(&names::package(attempt, phase));
+        let pkg = match self.folder.read(&names::package(attempt, phase), 64 * 1024 * 1024)? {
+            None => None,
+            Some(t) => Some(
+                PackageFile::parse(&t, self.group)
+                    .map_err(|e| Error::file(&path, format!("not a valid signing package: {e}")))?,
+            ),
+        };
+        Ok((path, pkg))
+    }
+
+    /// Sign `pkg` for `phase` if every check passes. The journal records the package and the shares; the
+    /// engine saves it, then destroys the nonces (after_save), and only then lets the shares leave.
+    fn sign(&self, j: Journal, phase: u8, pkg: &PackageFile) -> Result<Step<'r, Journal>> {
+        let (u, req, me) = (self.u, self.req, self.me);
+        let attempt = j.attempt;
+        if pkg.attempt != attempt {
+            return Err(refuse(
+                phase,
+                format!("it is for attempt {}, the session is at attempt {attempt}", pkg.attempt),
+            ));
+        }
+        let store = NonceStore::new(u, req.session());
+        if !pkg.signers.contains(&me) {
+            // This attempt's packages exist without us: our nonces can never be used, destroy them.
+            let did = "destroyed your nonces of this attempt (they can never be used)";
+            let mut step = Step::to(Journal { not_chosen: true, ..j }, did, Vec::new(), "sign-not-chosen");
+            let session = *req.session();
+            step.after_save = Some(Box::new(move || NonceStore::new(u, &session).discard_attempt(attempt)));
+            return Ok(step);
+        }
+        let nonces = store.load(attempt, phase)?.ok_or_else(|| {
+            Error::new(format!("your nonces for attempt {attempt}, phase {phase} are gone (used, or lost in a crash)"))
+                .with_help("ask the coordinator to open a fresh attempt: `frostsign sign collect --dir DIR --restart`")
+        })?;
+        check_package(req, self.group, me, self.own, pkg, phase, &nonces)?;
+        let key_package = u.load_share(self.group)?;
+        let mut shares = Vec::new();
+        for (p, n) in pkg.packages.iter().zip(&nonces) {
+            let s = frost::round2::sign(p, n, &key_package).map_err(|e| refuse(phase, e))?;
+            shares.push(hex::encode(s.serialize()));
+        }
+        drop(nonces);
+        let payload = SharePayload { attempt, phase, package: hex::encode(pkg.digest), shares };
+        let body = serde_json::to_vec(&payload).map_err(|e| Error::new(format!("internal error: {e}")))?;
+        let text =
+            message::seal(u.identity(), KIND_SHARE, req.digest(), &names::share_round(attempt, phase), None, &body)?;
+        let with: Vec<&str> =
+            pkg.signers.iter().filter(|&&i| i != me).map(|&i| self.group.members()[i].name()).collect();
+        let publish = vec![Published {
+            name: names::share(attempt, phase, &self.group.members()[me]),
+            text: text.clone(),
+            what: format!("your phase-{phase} signature shares"),
+        }];
+        let mut next = j;
+        next.signed[phase as usize - 1] = Some(Signed { package: pkg.digest, share: text });
+        let did = format!(
+            "checked the phase-{phase} signing package and published your signature shares (co-signers: {})",
+            with.join(", ")
+        );
+        let mut step = Step::to(next, did, publish, "sign-share");
+        let session = *req.session();
+        step.after_save = Some(Box::new(move || NonceStore::new(u, &session).consume(attempt, phase)));
+        Ok(step)
+    }
 }
 
 fn refuse(phase: u8, reason: impl std::fmt::Display) -> Error {
@@ -517,80 +644,6 @@ fn check_package(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn sign_phase(
-    u: &Unlocked,
-    dir: &Path,
-    req: &Request,
-    group: &Group,
-    me: usize,
-    own: &Evidence,
-    journal: &mut Journal,
-    phase: u8,
-) -> Result<PhaseOutcome> {
-    let attempt = journal.attempt;
-    let me_card = u.identity().card();
-    let share_path = dir.join(names::share(attempt, phase, me_card));
-    let pkg_path = dir.join(names::package(attempt, phase));
-    let pkg_text =
-        if pkg_path.exists() { Some(crate::fsx::read_text_untrusted(&pkg_path, 64 * 1024 * 1024)?) } else { None };
-    let pkg = pkg_text
-        .as_deref()
-        .map(|t| {
-            PackageFile::parse(t, group)
-                .map_err(|e| Error::file(&pkg_path, format!("not a valid signing package: {e}")))
-        })
-        .transpose()?;
-    if let Some((digest, share)) = &journal.signed[phase as usize - 1] {
-        if let Some(p) = &pkg {
-            if p.digest != *digest {
-                return Err(Error::new(format!(
-                    "refusing to sign: `{}` is a different signing package than the one you already signed in attempt {attempt}, phase {phase}",
-                    crate::text::path(&pkg_path)
-                ))
-                .with_note("signing a second package with the same nonces would reveal your key share")
-                .with_help("your earlier share stands; if the coordinator needs a new signer set, it must run `frostsign sign collect --restart`"));
-            }
-        }
-        // Finish an interrupted step: nonces gone, share republished byte for byte.
-        NonceStore::new(u, req.session()).consume(attempt, phase)?;
-        crate::fsx::publish(&share_path, share.as_bytes())?;
-        return Ok(PhaseOutcome::AlreadySigned);
-    }
-    let Some(pkg) = pkg else { return Ok(PhaseOutcome::Waiting) };
-    if pkg.attempt != attempt {
-        return Err(refuse(phase, format!("it is for attempt {}, the session is at attempt {attempt}", pkg.attempt)));
-    }
-    if !pkg.signers.contains(&me) {
-        return Ok(PhaseOutcome::NotChosen);
-    }
-    let nonces = NonceStore::new(u, req.session()).load(attempt, phase)?.ok_or_else(|| {
-        Error::new(format!("your nonces for attempt {attempt}, phase {phase} are gone (used, or lost in a crash)"))
-            .with_help("ask the coordinator to open a fresh attempt: `frostsign sign collect --dir DIR --restart`")
-    })?;
-    check_package(req, group, me, own, &pkg, phase, &nonces)?;
-    let key_package = u.load_share(group)?;
-    let mut shares = Vec::new();
-    for (p, n) in pkg.packages.iter().zip(&nonces) {
-        let s = frost::round2::sign(p, n, &key_package).map_err(|e| refuse(phase, e))?;
-        shares.push(hex::encode(s.serialize()));
-    }
-    drop(nonces);
-    let payload = SharePayload { attempt, phase, package: hex::encode(pkg.digest), shares };
-    let body = serde_json::to_vec(&payload).expect("serializable");
-    let text = message::seal(u.identity(), KIND_SHARE, req.digest(), &names::share_round(attempt, phase), None, &body)?;
-    // Journal, then destroy the nonces durably, and only then let the share leave.
-    crate::failpoint("sign-before-journal");
-    journal.signed[phase as usize - 1] = Some((pkg.digest, text.clone()));
-    save_journal(u, req, journal)?;
-    crate::failpoint("sign-after-journal");
-    NonceStore::new(u, req.session()).consume(attempt, phase)?;
-    crate::failpoint("sign-after-nonce-removal");
-    crate::fsx::publish(&share_path, text.as_bytes())?;
-    let with: Vec<&str> = pkg.signers.iter().filter(|&&i| i != me).map(|&i| group.members()[i].name()).collect();
-    Ok(PhaseOutcome::Signed(with.join(", ")))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -600,7 +653,8 @@ mod tests {
             request: [0; 32],
             attempt,
             commit: commit.into(),
-            signed: [share1.map(|s| ([1; 32], s.to_string())), None],
+            signed: [share1.map(|s| Signed { package: [1; 32], share: s.to_string() }), None],
+            not_chosen: false,
         }
     }
 
