@@ -1,0 +1,338 @@
+//! The session's exchanged files: their names, the keyholders' commitments and shares, the coordinator's
+//! packages and restarts.
+
+use super::*;
+use crate::error::{Error, Result};
+use crate::group::Group;
+use crate::textdoc::{parse_hex, printable, DocError, DocWriter, Document, Need};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// File names in a session folder.
+pub mod names {
+    use crate::card::Card;
+    /// A keyholder's commitment for attempt `a`.
+    pub fn commit(a: u32, c: &Card) -> String {
+        format!("commit-a{a}-{}.txt", c.fingerprint().compact())
+    }
+    /// The coordinator's signing package for attempt `a`, phase `p`.
+    pub fn package(a: u32, p: u8) -> String {
+        format!("package-a{a}-p{p}.txt")
+    }
+    /// A keyholder's signature shares.
+    pub fn share(a: u32, p: u8, c: &Card) -> String {
+        format!("share-a{a}-p{p}-{}.txt", c.fingerprint().compact())
+    }
+    /// Marker of attempt `a` (a >= 2).
+    pub fn restart(a: u32) -> String {
+        format!("restart-a{a}.txt")
+    }
+    /// Round token of a commitment.
+    pub fn commit_round(a: u32) -> String {
+        format!("a{a}-commit")
+    }
+    /// Round token of shares.
+    pub fn share_round(a: u32, p: u8) -> String {
+        format!("a{a}-p{p}")
+    }
+}
+
+/// Message kinds of a signing session.
+pub const KIND_COMMIT: &str = "sign-commit";
+/// Message kinds of a signing session.
+pub const KIND_SHARE: &str = "sign-share";
+
+/// The digests a keyholder attests it computed from its own copy.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AttestedArtifact {
+    /// File name.
+    pub name: String,
+    /// Size.
+    pub size: u64,
+    /// BLAKE2b-512 hex.
+    pub blake2b: String,
+    /// SHA-256 hex.
+    pub sha256: String,
+}
+
+impl AttestedArtifact {
+    /// From a name and digests.
+    pub fn new(name: &str, d: &FileDigests) -> Self {
+        AttestedArtifact {
+            name: name.into(),
+            size: d.size,
+            blake2b: hex::encode(d.blake2b),
+            sha256: hex::encode(d.sha256),
+        }
+    }
+}
+
+/// Payload of `commit-a<A>-<FPR>.txt`.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct CommitPayload {
+    /// Attempt number.
+    pub attempt: u32,
+    /// The signer's own digests of each artifact, in request order.
+    pub artifacts: Vec<AttestedArtifact>,
+    /// Hex FROST SigningCommitments for each phase-1 message.
+    pub phase1: Vec<String>,
+    /// Hex FROST SigningCommitments for each phase-2 message.
+    pub phase2: Vec<String>,
+}
+
+/// Payload of `share-a<A>-p<P>-<FPR>.txt`.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct SharePayload {
+    /// Attempt.
+    pub attempt: u32,
+    /// Phase.
+    pub phase: u8,
+    /// Hex SHA-256 of the package file the shares answer.
+    pub package: String,
+    /// Hex FROST SignatureShare per message.
+    pub shares: Vec<String>,
+}
+
+/// A keyholder's commitment file, decoded in full and checked against the request when it is read, so that
+/// a malformed one is caught where the keyholder's signature on it proves who sent it.
+#[derive(Clone, Debug)]
+pub struct Commitment {
+    /// The digests the keyholder attests it computed (names and hex digests checked).
+    pub attested: Vec<AttestedArtifact>,
+    /// True if the attested digests are the request's.
+    pub matches_request: bool,
+    /// One FROST commitment per phase-1 message.
+    pub phase1: Vec<frost_ed25519::round1::SigningCommitments>,
+    /// One FROST commitment per phase-2 message.
+    pub phase2: Vec<frost_ed25519::round1::SigningCommitments>,
+}
+
+impl Commitment {
+    /// Decode the payload of a `commit-a<A>-<FPR>.txt` signed for attempt `attempt`; the error says what is
+    /// malformed (the file's signer sent it).
+    pub fn decode(payload: &[u8], req: &Request, attempt: u32) -> std::result::Result<Commitment, String> {
+        let p: CommitPayload =
+            serde_json::from_slice(payload).map_err(|e| format!("its payload is not a signing commitment ({e})"))?;
+        if p.attempt != attempt {
+            return Err(format!("its payload says attempt {}, but it is signed for attempt {attempt}", p.attempt));
+        }
+        let decode = |list: &[String], phase: u8, want: usize| {
+            if list.len() != want {
+                return Err(format!("it holds {} phase-{phase} commitments, the request needs {want}", list.len()));
+            }
+            list.iter()
+                .enumerate()
+                .map(|(k, h)| {
+                    hex::decode(h)
+                        .ok()
+                        .and_then(|b| frost_ed25519::round1::SigningCommitments::deserialize(&b).ok())
+                        .ok_or_else(|| format!("its phase-{phase} commitment {} is not a FROST commitment", k + 1))
+                })
+                .collect::<std::result::Result<Vec<_>, String>>()
+        };
+        let phase1 = decode(&p.phase1, 1, req.phase1_count())?;
+        let phase2 = decode(&p.phase2, 2, req.phase2_count())?;
+        if p.artifacts.len() != req.artifacts().len() {
+            return Err(format!(
+                "it attests digests of {} artifacts, but the request lists {}",
+                p.artifacts.len(),
+                req.artifacts().len()
+            ));
+        }
+        for (k, (x, a)) in p.artifacts.iter().zip(req.artifacts()).enumerate() {
+            if x.name != a.name {
+                return Err(format!(
+                    "its attested artifact {} is not `{}`, the request's artifact {}",
+                    k + 1,
+                    a.name,
+                    k + 1
+                ));
+            }
+            if parse_hex::<64>(&x.blake2b).is_none() || parse_hex::<32>(&x.sha256).is_none() {
+                return Err(format!("its attested digests of `{}` are not a BLAKE2b-512 and a SHA-256 digest", a.name));
+            }
+        }
+        let matches_request =
+            p.artifacts.iter().zip(req.artifacts()).all(|(x, a)| *x == AttestedArtifact::new(&a.name, &a.digests));
+        Ok(Commitment { attested: p.artifacts, matches_request, phase1, phase2 })
+    }
+}
+
+/// Why a keyholder's validly signed share file cannot be used for a package.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ShareProblem {
+    /// The file is malformed: its signer sent a bad file (the culprit).
+    Malformed(String),
+    /// Well formed, but it answers another package than the one in the folder (the package, which nobody
+    /// signs, was replaced after the keyholder signed): nobody is to blame from this file alone.
+    OtherPackage,
+}
+
+/// Decode the payload of a `share-a<A>-p<P>-<FPR>.txt` signed for `pkg`'s attempt and phase.
+pub fn decode_shares(
+    payload: &[u8],
+    pkg: &PackageFile,
+) -> std::result::Result<Vec<frost_ed25519::round2::SignatureShare>, ShareProblem> {
+    let bad = |s: String| ShareProblem::Malformed(s);
+    let p: SharePayload = serde_json::from_slice(payload)
+        .map_err(|e| bad(format!("its payload is not a set of signature shares ({e})")))?;
+    if p.attempt != pkg.attempt || p.phase != pkg.phase {
+        return Err(bad(format!(
+            "its payload says attempt {}, phase {}, but it is signed for attempt {}, phase {}",
+            p.attempt, p.phase, pkg.attempt, pkg.phase
+        )));
+    }
+    let Some(answers) = parse_hex::<32>(&p.package) else {
+        return Err(bad("its package digest is not a SHA-256 digest".into()));
+    };
+    if answers != pkg.digest {
+        return Err(ShareProblem::OtherPackage);
+    }
+    if p.shares.len() != pkg.packages.len() {
+        return Err(bad(format!(
+            "it holds {} signature shares, the package needs {}",
+            p.shares.len(),
+            pkg.packages.len()
+        )));
+    }
+    p.shares
+        .iter()
+        .enumerate()
+        .map(|(k, h)| {
+            hex::decode(h)
+                .ok()
+                .and_then(|b| frost_ed25519::round2::SignatureShare::deserialize(&b).ok())
+                .ok_or_else(|| bad(format!("its signature share {} is not a FROST signature share", k + 1)))
+        })
+        .collect()
+}
+
+/// A phase's signing packages (`package-a<A>-p<P>.txt`), built by the coordinator.
+#[derive(Clone, Debug)]
+pub struct PackageFile {
+    /// Request digest.
+    pub session: [u8; 32],
+    /// Attempt.
+    pub attempt: u32,
+    /// Phase (1 or 2).
+    pub phase: u8,
+    /// The chosen signers (member indices, sorted).
+    pub signers: Vec<usize>,
+    /// One FROST signing package per message.
+    pub packages: Vec<frost_ed25519::SigningPackage>,
+    /// SHA-256 of the file text.
+    pub digest: [u8; 32],
+}
+
+const PACKAGE_SCHEMA: &[(&str, Need)] = &[
+    ("session", Need::Required),
+    ("attempt", Need::Required),
+    ("phase", Need::Required),
+    ("signer", Need::Repeated),
+    ("package", Need::Repeated),
+];
+
+impl PackageFile {
+    /// Encode.
+    pub fn encode(
+        session: &[u8; 32],
+        attempt: u32,
+        phase: u8,
+        signers: &[usize],
+        group: &Group,
+        packages: &[frost_ed25519::SigningPackage],
+    ) -> Result<String> {
+        let mut w = DocWriter::new("sign-package", 1)
+            .field("session", hex::encode(session))
+            .field("attempt", attempt)
+            .field("phase", phase);
+        for &i in signers {
+            w = w.field(
+                "signer",
+                format!("{} {}", group.members()[i].fingerprint().compact(), group.members()[i].name()),
+            );
+        }
+        for p in packages {
+            w = w.block("package", &p.serialize().map_err(|e| Error::new(format!("internal error: {e}")))?);
+        }
+        Ok(w.finish()?)
+    }
+
+    /// Parse and check against the group: signers are members, unique; counts.
+    pub fn parse(text: &str, group: &Group) -> std::result::Result<PackageFile, DocError> {
+        let doc = Document::parse(text, "sign-package", PACKAGE_SCHEMA, false)?;
+        let bad = |k: &str, r: String| DocError::BadValue { key: k.into(), reason: r };
+        let attempt: u32 = doc.number("attempt")?;
+        let phase: u8 = doc.number("phase")?;
+        let mut signers = Vec::new();
+        for line in doc.get_all("signer") {
+            let fp = line.split(' ').next().and_then(crate::card::Fingerprint::parse_compact);
+            let idx = fp
+                .and_then(|fp| group.member_index(fp))
+                .ok_or_else(|| bad("signer", format!("`{}` is not a member of the group", printable(line, 80))))?;
+            if signers.contains(&idx) {
+                return Err(bad("signer", format!("`{}` is listed twice", printable(line, 80))));
+            }
+            signers.push(idx);
+        }
+        signers.sort_unstable();
+        let mut packages = Vec::new();
+        use base64::Engine;
+        doc.require_lines(&["signer"])?;
+        for b64 in doc.blocks("package")? {
+            let raw = base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .map_err(|_| bad("package", "invalid base64".into()))?;
+            packages.push(
+                frost_ed25519::SigningPackage::deserialize(&raw)
+                    .map_err(|_| bad("package", "not a FROST signing package".into()))?,
+            );
+        }
+        Ok(PackageFile {
+            session: doc.hex("session")?,
+            attempt,
+            phase,
+            signers,
+            packages,
+            digest: sha256(text.as_bytes()),
+        })
+    }
+}
+
+/// The current attempt: the highest `restart-a<A>.txt` present, or 1.
+pub fn current_attempt(dir: &Path) -> Result<u32> {
+    let mut a = 1;
+    while dir.join(names::restart(a + 1)).exists() {
+        a += 1;
+    }
+    Ok(a)
+}
+
+/// Members excluded from attempt `a` by `collect --restart --without`.
+pub fn excluded(dir: &Path, a: u32, group: &Group) -> Result<Vec<usize>> {
+    if a < 2 {
+        return Ok(Vec::new());
+    }
+    let path = dir.join(names::restart(a));
+    let text = crate::fsx::read_text_untrusted(&path, 64 * 1024)?;
+    let doc =
+        Document::parse(&text, "sign-restart", &[("attempt", Need::Required), ("without", Need::Repeated)], false)
+            .map_err(|e| Error::file(&path, format!("not a valid restart file: {e}")))?;
+    if doc.number::<u32>("attempt").ok() != Some(a) {
+        return Err(Error::file(&path, format!("does not open attempt {a} (renamed file?)")));
+    }
+    doc.require_lines(&["without"]).map_err(|e| Error::file(&path, format!("not a valid restart file: {e}")))?;
+    doc.get_all("without")
+        .iter()
+        .map(|line| {
+            line.split(' ')
+                .next()
+                .and_then(crate::card::Fingerprint::parse_compact)
+                .and_then(|fp| group.member_index(fp))
+                .ok_or_else(|| Error::file(&path, format!("`{}` is not a member of the group", printable(line, 80))))
+        })
+        .collect()
+}
