@@ -6,9 +6,9 @@
 //! share is named and no signature is written from it.
 
 use super::{
-    current_attempt, decode_shares, excluded, is_session_file, is_single_component, names, Artifact, Commitment,
-    Format, Output, PackageFile, Request, RequestSpec, ShareProblem, Slot, GROUP_COPY, KIND_COMMIT, KIND_SHARE,
-    REQUEST_FILE,
+    current_attempt, decode_shares, excluded, is_session_file, is_single_component, names, Artifact, Certification,
+    Commitment, Format, Output, PackageFile, Release, Request, RequestSpec, SessionKind, ShareProblem, Slot,
+    GROUP_COPY, KIND_COMMIT, KIND_SHARE, REQUEST_FILE,
 };
 use crate::card::Card;
 use crate::error::{Error, Result};
@@ -63,27 +63,21 @@ pub fn init(
     };
     let trailer = pgp.map(|k| k.file_trailer(u32::try_from(created).unwrap_or(0)));
     let mut artifacts = Vec::new();
-    let mut openpgp_digests = Vec::new();
     for f in files {
         let name = f
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .ok_or_else(|| Error::file(f, "has no file name"))?;
-        let (digests, pgp_digest) = crate::digest::hash_file_with_trailer(f, trailer.as_deref())?;
-        artifacts.push(Artifact { name, digests });
-        openpgp_digests.extend(pgp_digest);
+        let (digests, openpgp) = crate::digest::hash_file_with_trailer(f, trailer.as_deref())?;
+        artifacts.push(Artifact { name, digests, openpgp });
     }
-    let spec = RequestSpec {
+    let release = Release {
         artifacts,
-        openpgp_digests,
-        comment: comment.map(str::to_string),
         formats: formats.to_vec(),
-        created,
-        validity_secs,
-        openpgp_created: pgp.map(|k| k.created),
-        openpgp_uid: None,
-        git: None,
+        comment: comment.map(str::to_string),
+        openpgp_key_created: pgp.map(|k| k.created),
     };
+    let spec = RequestSpec { kind: SessionKind::Release(release), created, validity_secs };
     write_session(dir, &group, spec)
 }
 
@@ -100,17 +94,9 @@ pub fn init_openpgp(dir: &Path, group_path: &Path, uid: &str, validity_secs: i64
         .with_help("its fingerprint covers its creation time, so it is made once; keep using it"));
     }
     let created = crate::clock::now();
-    let spec = RequestSpec {
-        artifacts: Vec::new(),
-        openpgp_digests: Vec::new(),
-        comment: None,
-        formats: vec![Format::OpenpgpCertification],
-        created,
-        validity_secs,
-        openpgp_created: Some(u32::try_from(created).map_err(|_| Error::new("the clock is out of OpenPGP's range"))?),
-        openpgp_uid: Some(uid.to_string()),
-        git: None,
-    };
+    let key_created = u32::try_from(created).map_err(|_| Error::new("the clock is out of OpenPGP's range"))?;
+    let kind = SessionKind::OpenpgpCertification(Certification { uid: uid.to_string(), key_created });
+    let spec = RequestSpec { kind, created, validity_secs };
     write_session(dir, &group, spec)
 }
 
@@ -129,17 +115,7 @@ pub fn init_git_tag(
     let group = Group::load(group_path)?;
     let created = crate::clock::now();
     let tag = super::git::prepare(repo, name, ref_name, message, tagger, created)?;
-    let spec = RequestSpec {
-        artifacts: Vec::new(),
-        openpgp_digests: Vec::new(),
-        comment: None,
-        formats: vec![Format::GitTag],
-        created,
-        validity_secs,
-        openpgp_created: None,
-        openpgp_uid: None,
-        git: Some(tag),
-    };
+    let spec = RequestSpec { kind: SessionKind::GitTag(tag), created, validity_secs };
     write_session(dir, &group, spec)
 }
 

@@ -215,7 +215,11 @@ mod tests {
     use super::*;
 
     fn artifact(name: &str) -> Artifact {
-        Artifact { name: name.into(), digests: FileDigests { size: 0, blake2b: [0; 64], sha256: [0; 32] } }
+        Artifact {
+            name: name.into(),
+            digests: FileDigests { size: 0, blake2b: [0; 64], sha256: [0; 32] },
+            openpgp: None,
+        }
     }
 
     #[test]

@@ -9,13 +9,15 @@ use crate::textdoc::{parse_hex, DocError, DocWriter, Document, Need};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
-/// One artifact of a request.
+/// One artifact of a release: its name and the digests the request states for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Artifact {
     /// File name (no folder part).
     pub name: String,
     /// What the request says its digests are.
     pub digests: FileDigests,
+    /// Its OpenPGP digest (SHA-256 of the file and the signature trailer), when OpenPGP is a format.
+    pub openpgp: Option<[u8; 32]>,
 }
 
 /// What a party knows about the signed objects, from which it builds every message. A keyholder builds it
@@ -30,7 +32,40 @@ pub struct Evidence {
     pub git_payload: Option<Vec<u8>>,
 }
 
-/// A parsed signing request.
+/// What a session signs: one of three kinds, each with exactly the data it needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionKind {
+    /// Release artifacts, in one or more release formats.
+    Release(Release),
+    /// The self-certification of the group's OpenPGP key (a session of its own).
+    OpenpgpCertification(Certification),
+    /// A signed git tag (a session of its own).
+    GitTag(GitTag),
+}
+
+/// A release: its artifacts, formats and comment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Release {
+    /// 1 to [`MAX_ARTIFACTS`] artifacts, unique names.
+    pub artifacts: Vec<Artifact>,
+    /// Release formats, each once, in the order given.
+    pub formats: Vec<Format>,
+    /// `--comment`, carried in every trusted comment.
+    pub comment: Option<String>,
+    /// The group's OpenPGP key creation time, exactly when `openpgp` is a format.
+    pub openpgp_key_created: Option<u32>,
+}
+
+/// The certification of the group's OpenPGP key for a user id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Certification {
+    /// The user id, `Name <email>`.
+    pub uid: String,
+    /// The key's creation time (part of its fingerprint).
+    pub key_created: u32,
+}
+
+/// A parsed signing request: a header (session, group, times) and what it signs.
 #[derive(Clone, Debug)]
 pub struct Request {
     session: [u8; 16],
@@ -41,13 +76,7 @@ pub struct Request {
     members: usize,
     created: i64,
     expires: i64,
-    comment: Option<String>,
-    formats: Vec<Format>,
-    openpgp_created: Option<u32>,
-    openpgp_uid: Option<String>,
-    git: Option<GitTag>,
-    artifacts: Vec<Artifact>,
-    openpgp_digests: Vec<[u8; 32]>,
+    kind: SessionKind,
     digest: [u8; 32],
 }
 
@@ -118,24 +147,195 @@ pub(crate) fn sha256(b: &[u8]) -> [u8; 32] {
 /// Everything `sign init` decides, before the request is written.
 #[derive(Clone, Debug)]
 pub struct RequestSpec {
-    /// Artifacts with the release manager's digests.
-    pub artifacts: Vec<Artifact>,
-    /// OpenPGP digests of the artifacts (when OpenPGP is a format), in artifact order.
-    pub openpgp_digests: Vec<[u8; 32]>,
-    /// `--comment`.
-    pub comment: Option<String>,
-    /// Output formats.
-    pub formats: Vec<Format>,
+    /// What the session signs.
+    pub kind: SessionKind,
     /// Creation time (Unix seconds).
     pub created: i64,
     /// Lifetime in seconds.
     pub validity_secs: i64,
-    /// The group's OpenPGP key creation time, when OpenPGP is involved.
-    pub openpgp_created: Option<u32>,
-    /// The user id to certify (certification sessions).
-    pub openpgp_uid: Option<String>,
-    /// The tag to sign (git tag sessions).
-    pub git: Option<GitTag>,
+}
+
+/// Why a release does not fit together: the request field at fault, the reason, and what to do at `sign init`.
+struct ReleaseProblem {
+    key: &'static str,
+    why: String,
+    help: Option<&'static str>,
+}
+
+impl ReleaseProblem {
+    fn new(key: &'static str, why: impl Into<String>) -> Self {
+        ReleaseProblem { key, why: why.into(), help: None }
+    }
+
+    fn help(mut self, help: &'static str) -> Self {
+        self.help = Some(help);
+        self
+    }
+}
+
+/// A release's parts must fit together: 1 to [`MAX_ARTIFACTS`] artifacts with unique plain names, release
+/// formats each once, an OpenPGP key time and per-artifact OpenPGP digests exactly when `openpgp` is a
+/// format, names stock signify can read in a manifest, a plain comment, and output names that collide with
+/// nothing. The reason is given for the person who opens or reads the session.
+fn check_release(r: &Release) -> std::result::Result<(), ReleaseProblem> {
+    if r.artifacts.is_empty() || r.artifacts.len() > MAX_ARTIFACTS {
+        return Err(ReleaseProblem::new("artifact", format!("a release lists 1 to {MAX_ARTIFACTS} artifacts")));
+    }
+    if r.formats.is_empty() || r.formats.iter().any(|f| !Format::RELEASE.contains(f)) {
+        return Err(ReleaseProblem::new(
+            "format",
+            "a release is signed in one or more of minisign, ssh, openpgp and signify-manifest",
+        ));
+    }
+    if r.formats.iter().enumerate().any(|(i, f)| r.formats[..i].contains(f)) {
+        return Err(ReleaseProblem::new("format", "a format is listed twice"));
+    }
+    for (i, a) in r.artifacts.iter().enumerate() {
+        check_artifact_name(&a.name).map_err(|e| ReleaseProblem::new("artifact", e.message()))?;
+        if r.artifacts[..i].iter().any(|b| b.name == a.name) {
+            return Err(ReleaseProblem::new(
+                "artifact",
+                format!("two artifacts are named `{}`; names must be unique in a session", a.name),
+            ));
+        }
+    }
+    let has = |f: Format| r.formats.contains(&f);
+    if has(Format::SignifyManifest) {
+        if let Some(a) = r.artifacts.iter().find(|a| a.name.contains(')')) {
+            return Err(ReleaseProblem::new(
+                "artifact",
+                format!(
+                    "the artifact name `{}` contains `)`, which stock signify cannot read in a manifest line",
+                    a.name
+                ),
+            )
+            .help("rename the file, or leave signify-manifest out of --format"));
+        }
+    }
+    if has(Format::Openpgp) != r.openpgp_key_created.is_some()
+        || r.artifacts.iter().any(|a| a.openpgp.is_some() != has(Format::Openpgp))
+    {
+        return Err(ReleaseProblem::new(
+            "openpgp-digest",
+            "an OpenPGP key time and one OpenPGP digest per artifact go exactly with the `openpgp` format",
+        ));
+    }
+    if let Some(c) = &r.comment {
+        check_comment(c).map_err(|e| ReleaseProblem::new("comment", e.message()))?;
+    }
+    check_outputs(&plan_outputs(&r.formats, &r.artifacts, None), &r.artifacts).map_err(|why| {
+        ReleaseProblem::new("artifact", why).help("rename the artifact, or leave one of the formats out")
+    })
+}
+
+/// Write the fields of a session's kind (the request's wire form, docs/formats.md section 9.1).
+fn write_kind(mut w: DocWriter, kind: &SessionKind) -> DocWriter {
+    match kind {
+        SessionKind::Release(r) => {
+            if let Some(c) = &r.comment {
+                w = w.field("comment", c);
+            }
+            for f in &r.formats {
+                w = w.field("format", f.name());
+            }
+            if let Some(t) = r.openpgp_key_created {
+                w = w.field("openpgp-key-created", crate::clock::format(t as i64));
+            }
+            for a in &r.artifacts {
+                let d = &a.digests;
+                let line = format!("{} {} {} {}", d.size, hex::encode(d.blake2b), hex::encode(d.sha256), a.name);
+                w = w.field("artifact", line);
+            }
+            for d in r.artifacts.iter().filter_map(|a| a.openpgp) {
+                w = w.field("openpgp-digest", hex::encode(d));
+            }
+            w
+        }
+        SessionKind::OpenpgpCertification(c) => w
+            .field("format", Format::OpenpgpCertification.name())
+            .field("openpgp-key-created", crate::clock::format(c.key_created as i64))
+            .field("openpgp-uid", &c.uid),
+        SessionKind::GitTag(g) => w
+            .field("format", Format::GitTag.name())
+            .field("git-tag", &g.name)
+            .field("git-ref", &g.ref_name)
+            .field("git-object", &g.object)
+            .field("git-type", &g.kind)
+            .field("git-tagger", &g.tagger)
+            .block("git-message", g.message.as_bytes()),
+    }
+}
+
+/// Read the kind of session a request describes; any field of another kind is refused.
+fn read_kind(doc: &Document) -> std::result::Result<SessionKind, DocError> {
+    doc.require_lines(&["format", "artifact", "openpgp-digest"])?;
+    let mut formats = Vec::new();
+    for f in doc.get_all("format") {
+        formats.push(Format::parse(f).ok_or_else(|| bad("format", "unknown format (made by a newer frostsign?)"))?);
+    }
+    let key_created = match doc.get("openpgp-key-created") {
+        None => None,
+        Some(t) => Some(
+            crate::clock::parse(t)
+                .and_then(|t| u32::try_from(t).ok())
+                .ok_or_else(|| bad("openpgp-key-created", "not a UTC time"))?,
+        ),
+    };
+    let release_fields = !doc.get_all("artifact").is_empty() || doc.get("comment").is_some();
+    let uid = doc.get("openpgp-uid");
+    let git = GitTag::from_doc(doc)?;
+    match formats.as_slice() {
+        [] => Err(DocError::Missing("format".into())),
+        [Format::OpenpgpCertification] => {
+            let (Some(uid), Some(key_created), None, false) = (uid, key_created, &git, release_fields) else {
+                return Err(bad("format", "an OpenPGP certification has a user id, a key time and nothing else"));
+            };
+            check_uid(uid).map_err(|e| bad("openpgp-uid", e.message()))?;
+            Ok(SessionKind::OpenpgpCertification(Certification { uid: uid.to_string(), key_created }))
+        }
+        [Format::GitTag] => match (git, uid, key_created, release_fields) {
+            (Some(tag), None, None, false) => Ok(SessionKind::GitTag(tag)),
+            _ => Err(bad("format", "a git tag session has a tag and nothing else")),
+        },
+        _ if uid.is_some() || git.is_some() => {
+            Err(bad("format", "a release has no user id and no git tag (those are sessions of their own)"))
+        }
+        _ => read_release(doc, formats, key_created),
+    }
+}
+
+/// The release fields: artifacts (with their OpenPGP digests, in order) and the comment.
+fn read_release(
+    doc: &Document,
+    formats: Vec<Format>,
+    openpgp_key_created: Option<u32>,
+) -> std::result::Result<SessionKind, DocError> {
+    let mut openpgp = doc.get_all("openpgp-digest").into_iter();
+    let with_openpgp = formats.contains(&Format::Openpgp);
+    let mut artifacts = Vec::new();
+    for line in doc.get_all("artifact") {
+        let mut parts = line.splitn(4, ' ');
+        let (Some(size), Some(b2), Some(s2), Some(name)) = (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(bad("artifact", "expected `SIZE BLAKE2B SHA256 NAME`"));
+        };
+        let digests = FileDigests {
+            size: crate::textdoc::parse_decimal(size).ok_or_else(|| bad("artifact", "size is not a number"))?,
+            blake2b: parse_hex(b2).ok_or_else(|| bad("artifact", "bad BLAKE2b-512 digest"))?,
+            sha256: parse_hex(s2).ok_or_else(|| bad("artifact", "bad SHA-256 digest"))?,
+        };
+        let openpgp = match (with_openpgp, openpgp.next()) {
+            (true, Some(h)) => Some(parse_hex(h).ok_or_else(|| bad("openpgp-digest", "bad SHA-256 digest"))?),
+            (false, None) => None,
+            _ => return Err(bad("openpgp-digest", "one per artifact exactly when `openpgp` is a format")),
+        };
+        artifacts.push(Artifact { name: name.to_string(), digests, openpgp });
+    }
+    if openpgp.next().is_some() {
+        return Err(bad("openpgp-digest", "one per artifact exactly when `openpgp` is a format"));
+    }
+    let comment = doc.get("comment").map(str::to_string);
+    Ok(SessionKind::Release(Release { artifacts, formats, comment, openpgp_key_created }))
 }
 
 pub(crate) fn bad(key: &str, reason: impl Into<String>) -> DocError {
@@ -145,35 +345,17 @@ pub(crate) fn bad(key: &str, reason: impl Into<String>) -> DocError {
 impl Request {
     /// Write a new request signed by `group`.
     pub fn create(group: &Group, spec: RequestSpec) -> Result<(Request, String)> {
-        for (i, a) in spec.artifacts.iter().enumerate() {
-            check_artifact_name(&a.name)?;
-            if spec.artifacts[..i].iter().any(|b| b.name == a.name) {
-                return Err(Error::new(format!(
-                    "two artifacts are named `{}`; names must be unique in a session",
-                    a.name
-                )));
-            }
+        if let SessionKind::Release(r) = &spec.kind {
+            check_release(r).map_err(|p| {
+                let e = Error::new(format!("cannot open this session: {}", p.why));
+                match p.help {
+                    Some(h) => e.with_help(h),
+                    None => e,
+                }
+            })?;
         }
-        if spec.formats.contains(&Format::SignifyManifest) {
-            if let Some(a) = spec.artifacts.iter().find(|a| a.name.contains(')')) {
-                return Err(Error::new(format!(
-                    "the artifact name `{}` contains `)`, which stock signify cannot read in a manifest line",
-                    a.name
-                ))
-                .with_help("rename the file, or leave signify-manifest out of --format"));
-            }
-        }
-        check_outputs(&plan_outputs(&spec.formats, &spec.artifacts, spec.git.as_ref()), &spec.artifacts).map_err(
-            |why| {
-                Error::new(format!("cannot open this session: {why}"))
-                    .with_help("rename the artifact, or leave one of the formats out")
-            },
-        )?;
-        if let Some(c) = &spec.comment {
-            check_comment(c)?;
-        }
-        if let Some(u) = &spec.openpgp_uid {
-            check_uid(u)?;
+        if let SessionKind::OpenpgpCertification(c) = &spec.kind {
+            check_uid(&c.uid)?;
         }
         if spec.validity_secs <= 0 {
             return Err(Error::new("the request's validity must be positive"));
@@ -193,168 +375,37 @@ impl Request {
             .field("members", group.members().len())
             .field("created", crate::clock::format(spec.created))
             .field("expires", crate::clock::format(spec.created + spec.validity_secs));
-        if let Some(c) = &spec.comment {
-            w = w.field("comment", c);
-        }
-        for f in &spec.formats {
-            w = w.field("format", f.name());
-        }
-        if let Some(t) = spec.openpgp_created {
-            w = w.field("openpgp-key-created", crate::clock::format(t as i64));
-        }
-        if let Some(u) = &spec.openpgp_uid {
-            w = w.field("openpgp-uid", u);
-        }
-        if let Some(g) = &spec.git {
-            w = w
-                .field("git-tag", &g.name)
-                .field("git-ref", &g.ref_name)
-                .field("git-object", &g.object)
-                .field("git-type", &g.kind)
-                .field("git-tagger", &g.tagger)
-                .block("git-message", g.message.as_bytes());
-        }
-        for a in &spec.artifacts {
-            w = w.field(
-                "artifact",
-                format!(
-                    "{} {} {} {}",
-                    a.digests.size,
-                    hex::encode(a.digests.blake2b),
-                    hex::encode(a.digests.sha256),
-                    a.name
-                ),
-            );
-        }
-        for d in &spec.openpgp_digests {
-            w = w.field("openpgp-digest", hex::encode(d));
-        }
+        w = write_kind(w, &spec.kind);
         let text = w.finish()?;
         let r = Request::parse(&text).map_err(|e| Error::new(format!("invalid signing request: {e}")))?;
-        for a in &r.artifacts {
+        for a in r.artifacts() {
             minisign::check_trusted_comment(&r.trusted_comment(a))?;
         }
         Ok((r, text))
     }
 
-    /// Parse and check a request.
+    /// Parse and check a request: the header, then exactly one kind of session with exactly its fields.
     pub fn parse(text: &str) -> std::result::Result<Request, DocError> {
         let doc = Document::parse(text, "sign-request", SCHEMA, false)?;
         let group =
             GroupFingerprint::parse(doc.require("group")?).ok_or_else(|| bad("group", "not a group fingerprint"))?;
-        let group_key: [u8; 32] = doc.hex("group-key")?;
         let time = |k: &str| doc.require(k).ok().and_then(crate::clock::parse).ok_or_else(|| bad(k, "not a UTC time"));
-        let mut formats = Vec::new();
-        doc.require_lines(&["format", "artifact", "openpgp-digest"])?;
-        for f in doc.get_all("format") {
-            let f = Format::parse(f).ok_or_else(|| bad("format", "unknown format (made by a newer frostsign?)"))?;
-            if formats.contains(&f) {
-                return Err(bad("format", "listed twice"));
-            }
-            formats.push(f);
+        let kind = read_kind(&doc)?;
+        if let SessionKind::Release(r) = &kind {
+            check_release(r).map_err(|p| bad(p.key, p.why))?;
         }
-        let mut artifacts: Vec<Artifact> = Vec::new();
-        for line in doc.get_all("artifact") {
-            let mut parts = line.splitn(4, ' ');
-            let (Some(size), Some(b2), Some(s2), Some(name)) = (parts.next(), parts.next(), parts.next(), parts.next())
-            else {
-                return Err(bad("artifact", "expected `SIZE BLAKE2B SHA256 NAME`"));
-            };
-            let digests = FileDigests {
-                size: crate::textdoc::parse_decimal(size).ok_or_else(|| bad("artifact", "size is not a number"))?,
-                blake2b: parse_hex(b2).ok_or_else(|| bad("artifact", "bad BLAKE2b-512 digest"))?,
-                sha256: parse_hex(s2).ok_or_else(|| bad("artifact", "bad SHA-256 digest"))?,
-            };
-            check_artifact_name(name).map_err(|e| bad("artifact", e.message()))?;
-            if artifacts.iter().any(|a| a.name == name) {
-                return Err(bad("artifact", "two artifacts have the same name"));
-            }
-            artifacts.push(Artifact { name: name.to_string(), digests });
-        }
-        let openpgp_digests = doc
-            .get_all("openpgp-digest")
-            .iter()
-            .map(|h| parse_hex(h).ok_or_else(|| bad("openpgp-digest", "bad SHA-256 digest")))
-            .collect::<std::result::Result<Vec<[u8; 32]>, _>>()?;
-        let comment = doc.get("comment").map(str::to_string);
-        if let Some(c) = &comment {
-            check_comment(c).map_err(|e| bad("comment", e.message()))?;
-        }
-        let openpgp_created = match doc.get("openpgp-key-created") {
-            Some(t) => Some(
-                crate::clock::parse(t)
-                    .and_then(|t| u32::try_from(t).ok())
-                    .ok_or_else(|| bad("openpgp-key-created", "not a UTC time"))?,
-            ),
-            None => None,
-        };
-        let openpgp_uid = doc.get("openpgp-uid").map(str::to_string);
-        if let Some(u) = &openpgp_uid {
-            check_uid(u).map_err(|e| bad("openpgp-uid", e.message()))?;
-        }
-        let git = GitTag::from_doc(&doc)?;
-        let r = Request {
+        Ok(Request {
             session: doc.hex("session")?,
             group,
-            group_key,
+            group_key: doc.hex("group-key")?,
             label: doc.get("label").map(str::to_string),
             threshold: doc.number("threshold")?,
             members: doc.number("members")?,
             created: time("created")?,
             expires: time("expires")?,
-            comment,
-            formats,
-            openpgp_created,
-            openpgp_uid,
-            git,
-            artifacts,
-            openpgp_digests,
+            kind,
             digest: sha256(text.as_bytes()),
-        };
-        r.check_shape()?;
-        Ok(r)
-    }
-
-    /// The combinations a request may have: a release (artifacts and release formats), an OpenPGP
-    /// certification, or a git tag.
-    fn check_shape(&self) -> std::result::Result<(), DocError> {
-        let only = |f: Format| self.formats == [f];
-        let n = self.artifacts.len();
-        let has_pgp = self.formats.contains(&Format::Openpgp) || self.formats.contains(&Format::OpenpgpCertification);
-        if self.formats.is_empty() {
-            return Err(DocError::Missing("format".into()));
-        }
-        if has_pgp != self.openpgp_created.is_some() {
-            return Err(bad("openpgp-key-created", "present exactly when an OpenPGP format is"));
-        }
-        if only(Format::OpenpgpCertification) {
-            if n != 0 || self.openpgp_uid.is_none() || self.git.is_some() || !self.openpgp_digests.is_empty() {
-                return Err(bad("format", "an OpenPGP certification has a user id and no artifacts"));
-            }
-        } else if only(Format::GitTag) {
-            if n != 0 || self.git.is_none() || self.openpgp_uid.is_some() || !self.openpgp_digests.is_empty() {
-                return Err(bad("format", "a git tag session has a tag and no artifacts"));
-            }
-        } else {
-            if !self.formats.iter().all(|f| Format::RELEASE.contains(f)) {
-                return Err(bad("format", "openpgp-certification and git-tag are sessions of their own"));
-            }
-            if n == 0 || n > MAX_ARTIFACTS {
-                return Err(bad("artifact", "a release lists 1 to 1000 artifacts"));
-            }
-            if self.openpgp_uid.is_some() || self.git.is_some() {
-                return Err(bad("format", "a release has no user id and no git tag"));
-            }
-            if self.has(Format::SignifyManifest) && self.artifacts.iter().any(|a| a.name.contains(')')) {
-                return Err(bad("artifact", "a name with `)` cannot go into a signify manifest"));
-            }
-            let want = if self.formats.contains(&Format::Openpgp) { n } else { 0 };
-            if self.openpgp_digests.len() != want {
-                return Err(bad("openpgp-digest", "one per artifact exactly when `openpgp` is a format"));
-            }
-        }
-        check_outputs(&self.outputs(), &self.artifacts).map_err(|why| bad("artifact", why))?;
-        Ok(())
+        })
     }
 
     /// Load `DIR/request.txt`.
@@ -399,34 +450,60 @@ impl Request {
     pub fn expires(&self) -> i64 {
         self.expires
     }
-    /// The `--comment`.
+    /// What the session signs.
+    pub fn kind(&self) -> &SessionKind {
+        &self.kind
+    }
+    /// The `--comment` of a release.
     pub fn comment(&self) -> Option<&str> {
-        self.comment.as_deref()
+        match &self.kind {
+            SessionKind::Release(r) => r.comment.as_deref(),
+            _ => None,
+        }
     }
     /// Output formats.
-    pub fn formats(&self) -> &[Format] {
-        &self.formats
+    pub fn formats(&self) -> Vec<Format> {
+        match &self.kind {
+            SessionKind::Release(r) => r.formats.clone(),
+            SessionKind::OpenpgpCertification(_) => vec![Format::OpenpgpCertification],
+            SessionKind::GitTag(_) => vec![Format::GitTag],
+        }
     }
     /// True if `f` is one of the formats.
     pub fn has(&self, f: Format) -> bool {
-        self.formats.contains(&f)
+        self.formats().contains(&f)
     }
-    /// The artifacts.
+    /// The artifacts of a release (none for the other kinds).
     pub fn artifacts(&self) -> &[Artifact] {
-        &self.artifacts
+        match &self.kind {
+            SessionKind::Release(r) => &r.artifacts,
+            _ => &[],
+        }
     }
     /// The git tag of a git tag session.
     pub fn git(&self) -> Option<&GitTag> {
-        self.git.as_ref()
+        match &self.kind {
+            SessionKind::GitTag(g) => Some(g),
+            _ => None,
+        }
     }
     /// The OpenPGP user id of a certification session.
     pub fn openpgp_uid(&self) -> Option<&str> {
-        self.openpgp_uid.as_deref()
+        match &self.kind {
+            SessionKind::OpenpgpCertification(c) => Some(&c.uid),
+            _ => None,
+        }
     }
 
-    /// The group's OpenPGP key as this request fixes it (group key and key creation time).
+    /// The group's OpenPGP key as this request fixes it (group key and key creation time), when the
+    /// session involves OpenPGP.
     pub fn openpgp_key(&self) -> Option<PgpKey> {
-        self.openpgp_created.map(|created| PgpKey { pk: self.group_key, created })
+        let created = match &self.kind {
+            SessionKind::Release(r) => r.openpgp_key_created?,
+            SessionKind::OpenpgpCertification(c) => c.key_created,
+            SessionKind::GitTag(_) => return None,
+        };
+        Some(PgpKey { pk: self.group_key, created })
     }
 
     /// The creation time as an OpenPGP signature time.
@@ -436,15 +513,20 @@ impl Request {
 
     /// The trailer every OpenPGP file signature of this request hashes after the file.
     pub fn openpgp_file_trailer(&self) -> Option<Vec<u8>> {
-        self.has(Format::Openpgp).then(|| self.openpgp_key().map(|k| k.file_trailer(self.signature_time()))).flatten()
+        match &self.kind {
+            SessionKind::Release(r) if r.formats.contains(&Format::Openpgp) => {
+                self.openpgp_key().map(|k| k.file_trailer(self.signature_time()))
+            }
+            _ => None,
+        }
     }
 
     /// What the request itself says (the coordinator builds the messages from this).
     pub fn evidence(&self) -> Evidence {
         Evidence {
-            files: self.artifacts.iter().map(|a| a.digests.clone()).collect(),
-            openpgp: self.openpgp_digests.clone(),
-            git_payload: self.git.as_ref().map(GitTag::payload),
+            files: self.artifacts().iter().map(|a| a.digests.clone()).collect(),
+            openpgp: self.artifacts().iter().filter_map(|a| a.openpgp).collect(),
+            git_payload: self.git().map(GitTag::payload),
         }
     }
 
@@ -452,7 +534,7 @@ impl Request {
     /// taken as free text, so a signer knows exactly what the second signature covers.
     pub fn trusted_comment(&self, a: &Artifact) -> String {
         let mut tc = format!("timestamp:{}\tfile:{}\thashed\tgroup:{}", self.created, a.name, self.group.compact());
-        if let Some(c) = &self.comment {
+        if let Some(c) = self.comment() {
             tc.push_str(&format!("\tcomment:{c}"));
         }
         tc
@@ -475,36 +557,38 @@ impl Request {
 
     /// The messages of phase 1, in order.
     pub fn phase1_slots(&self) -> Vec<Slot> {
-        let mut slots = Vec::new();
-        for k in 0..self.artifacts.len() {
-            if self.has(Format::Minisign) {
-                slots.push(Slot::Minisign(k));
+        match &self.kind {
+            SessionKind::Release(r) => {
+                let has = |f: Format| r.formats.contains(&f);
+                let mut slots = Vec::new();
+                for k in 0..r.artifacts.len() {
+                    for (f, slot) in [
+                        (Format::Minisign, Slot::Minisign(k)),
+                        (Format::Ssh, Slot::Ssh(k)),
+                        (Format::Openpgp, Slot::Openpgp(k)),
+                    ] {
+                        if has(f) {
+                            slots.push(slot);
+                        }
+                    }
+                }
+                if has(Format::SignifyManifest) {
+                    slots.push(Slot::SignifyManifest);
+                }
+                slots
             }
-            if self.has(Format::Ssh) {
-                slots.push(Slot::Ssh(k));
-            }
-            if self.has(Format::Openpgp) {
-                slots.push(Slot::Openpgp(k));
-            }
+            SessionKind::OpenpgpCertification(_) => vec![Slot::OpenpgpCertification],
+            SessionKind::GitTag(_) => vec![Slot::GitTag],
         }
-        if self.has(Format::SignifyManifest) {
-            slots.push(Slot::SignifyManifest);
-        }
-        if self.has(Format::OpenpgpCertification) {
-            slots.push(Slot::OpenpgpCertification);
-        }
-        if self.has(Format::GitTag) {
-            slots.push(Slot::GitTag);
-        }
-        slots
     }
 
-    /// The messages of phase 2, in order.
+    /// The messages of phase 2, in order: minisign's global signatures of a release.
     pub fn phase2_slots(&self) -> Vec<Slot> {
-        if self.has(Format::Minisign) {
-            (0..self.artifacts.len()).map(Slot::MinisignGlobal).collect()
-        } else {
-            Vec::new()
+        match &self.kind {
+            SessionKind::Release(r) if r.formats.contains(&Format::Minisign) => {
+                (0..r.artifacts.len()).map(Slot::MinisignGlobal).collect()
+            }
+            _ => Vec::new(),
         }
     }
 
@@ -526,38 +610,52 @@ impl Request {
     /// Every file this session writes when it completes, with its file name (checked on parse: one file
     /// name each, all different, none an artifact's or a session file's name).
     pub fn outputs(&self) -> Vec<(Output, String)> {
-        plan_outputs(&self.formats, &self.artifacts, self.git.as_ref())
+        plan_outputs(&self.formats(), self.artifacts(), self.git())
     }
 
     /// The manifest text built from `ev`.
     pub fn manifest(&self, ev: &Evidence) -> String {
         let entries: Vec<(&str, &[u8; 32])> =
-            self.artifacts.iter().zip(&ev.files).map(|(a, d)| (a.name.as_str(), &d.sha256)).collect();
+            self.artifacts().iter().zip(&ev.files).map(|(a, d)| (a.name.as_str(), &d.sha256)).collect();
         signify::manifest(&entries)
     }
 
-    /// The phase-1 messages, built from `ev` (the caller's own evidence, or for the coordinator the request's).
+    /// The phase-1 messages, built from `ev` (the caller's own evidence, or for the coordinator the
+    /// request's), one per [`Request::phase1_slots`].
     pub fn phase1_messages(&self, ev: &Evidence) -> Vec<Vec<u8>> {
-        self.phase1_slots()
-            .into_iter()
-            .map(|slot| match slot {
-                Slot::Minisign(k) => ev.files[k].blake2b.to_vec(),
-                Slot::Ssh(k) => ssh::signed_data("file", &ev.files[k].sha256),
-                Slot::Openpgp(k) => ev.openpgp[k].to_vec(),
-                Slot::SignifyManifest => self.manifest(ev).into_bytes(),
-                Slot::OpenpgpCertification => {
-                    let key = self.openpgp_key().expect("checked shape");
-                    key.certification_digest(self.openpgp_uid.as_deref().unwrap_or(""), self.signature_time()).to_vec()
+        match &self.kind {
+            SessionKind::Release(r) => {
+                let mut openpgp = ev.openpgp.iter();
+                let mut out = Vec::new();
+                for d in ev.files.iter().take(r.artifacts.len()) {
+                    for f in
+                        [Format::Minisign, Format::Ssh, Format::Openpgp].into_iter().filter(|f| r.formats.contains(f))
+                    {
+                        out.push(match f {
+                            Format::Minisign => d.blake2b.to_vec(),
+                            Format::Ssh => ssh::signed_data("file", &d.sha256),
+                            _ => openpgp.next().map(|h| h.to_vec()).unwrap_or_default(),
+                        });
+                    }
                 }
-                Slot::GitTag => ssh::signed_data("git", &sha256(ev.git_payload.as_deref().unwrap_or_default())),
-                Slot::MinisignGlobal(_) => unreachable!("phase 2 slot"),
-            })
-            .collect()
+                if r.formats.contains(&Format::SignifyManifest) {
+                    out.push(self.manifest(ev).into_bytes());
+                }
+                out
+            }
+            SessionKind::OpenpgpCertification(c) => {
+                let key = PgpKey { pk: self.group_key, created: c.key_created };
+                vec![key.certification_digest(&c.uid, self.signature_time()).to_vec()]
+            }
+            SessionKind::GitTag(_) => {
+                vec![ssh::signed_data("git", &sha256(ev.git_payload.as_deref().unwrap_or_default()))]
+            }
+        }
     }
 
     /// The phase-2 message of artifact `k`, given its phase-1 minisign signature.
     pub fn phase2_message(&self, k: usize, sig1: &[u8; 64]) -> Vec<u8> {
-        minisign::global_message(sig1, &self.trusted_comment(&self.artifacts[k]))
+        minisign::global_message(sig1, &self.trusted_comment(&self.artifacts()[k]))
     }
 
     /// Human summary shown to a signer before it commits.
@@ -575,18 +673,18 @@ impl Request {
             crate::clock::format(self.created),
             crate::clock::format(self.expires)
         ));
-        if let Some(c) = &self.comment {
+        if let Some(c) = self.comment() {
             s.push_str(&format!("  comment: {c}\n"));
         }
-        s.push_str(&format!("  formats: {}\n", self.formats.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")));
-        if let (Some(uid), Some(key)) = (&self.openpgp_uid, self.openpgp_key()) {
+        s.push_str(&format!("  formats: {}\n", self.formats().iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")));
+        if let (Some(uid), Some(key)) = (self.openpgp_uid(), self.openpgp_key()) {
             s.push_str(&format!(
                 "  certify the group's OpenPGP key {} (created {}) for the user id \"{uid}\"\n",
                 hex::encode_upper(key.fingerprint()),
                 crate::clock::format(key.created as i64)
             ));
         }
-        if let Some(g) = &self.git {
+        if let Some(g) = self.git() {
             s.push_str(&format!(
                 "  git tag `{}` on {} {} (`{}` in the release manager's repository)\n  tagger {}\n",
                 g.name, g.kind, g.object, g.ref_name, g.tagger
@@ -595,7 +693,7 @@ impl Request {
                 s.push_str(&format!("  | {line}\n"));
             }
         }
-        for a in &self.artifacts {
+        for a in self.artifacts() {
             s.push_str(&format!("  {}  {} bytes  SHA-256 {}\n", a.name, a.digests.size, hex::encode(a.digests.sha256)));
         }
         s
