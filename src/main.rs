@@ -306,6 +306,31 @@ struct HolderNew {
     insecure_no_passphrase: bool,
 }
 
+/// clap's message for a command line it refused, safe to print. clap echoes arguments, and the output
+/// layer cannot tell a newline from an argument from clap's own: so the message is rendered from the
+/// same command line with every argument that is not plain text replaced by its escaped form.
+fn clap_error_text(e: &clap::Error) -> String {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let plain = |a: &std::ffi::OsString| a.to_str().is_some_and(frostsign::text::is_plain_text);
+    if args.iter().skip(1).all(plain) {
+        return e.render().to_string();
+    }
+    let escaped = args.iter().map(|a| if plain(a) { a.to_string_lossy().into_owned() } else { escape_arg(a) });
+    match Cli::try_parse_from(escaped) {
+        Err(again) if again.kind() == e.kind() => again.render().to_string(),
+        _ => format!(
+            "error: the command line was refused ({}); an argument holds control or invisible characters\n",
+            e.kind()
+        ),
+    }
+}
+
+/// An argument in escaped form: control, bidi and invisible characters (and bytes that are not UTF-8)
+/// made visible.
+fn escape_arg(a: &std::ffi::OsStr) -> String {
+    frostsign::text::escape(&a.to_string_lossy())
+}
+
 fn main() {
     frostsign::report::install(frostsign::cli::out::report);
     // Before anything else, and so before any secret is read: no core dumps (see frostsign::process).
@@ -316,7 +341,7 @@ fn main() {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let text = e.render().to_string();
+            let text = clap_error_text(&e);
             if e.use_stderr() {
                 cli::out::stderr(&text);
             } else {

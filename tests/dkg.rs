@@ -1378,7 +1378,7 @@ fn a_planted_group_pub_is_reported_and_each_keyholder_sees_the_real_fingerprint(
         .expect_code(2)
         .contains(&format!("Complete (group {real_fpr}), but group.pub in the folder is NOT that group's file"));
     fs::remove_file(dir.join("group.pub")).unwrap();
-    hs[0].dkg_step(&dir).ok().contains("identical to your copy");
+    hs[0].dkg_step(&dir).ok().contains("the same group as your copy");
     status(&env, &dir).ok().contains(&format!("Complete: group {real_fpr}"));
 }
 
@@ -1434,4 +1434,207 @@ fn a_keyholder_signing_two_acceptances_cannot_strand_an_honest_keyholder() {
         .contains("Complete: group")
         .contains("proven equivocation: Bob signed 2 different acceptance files")
         .contains("(culprit: Bob)");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Round 4 against a keyholder who signs its decisions in other forms (second adversarial review)
+// ---------------------------------------------------------------------------------------------------------
+
+/// Alice, Bob and Carol in one folder: Alice and Bob accepted, Carol confirmed and about to accept.
+fn to_round4(env: &Env, hs: &[Holder]) -> (PathBuf, DkgCeremony) {
+    env.dkg_init("cer", 2, hs).ok();
+    let dir = env.path("cer");
+    let c = ceremony(&dir);
+    for h in hs {
+        h.dkg_step(&dir).ok();
+    }
+    hs[0].dkg_step(&dir).ok();
+    hs[1].dkg_step(&dir).ok().contains("confirmations from");
+    hs[2].dkg_step(&dir).ok().contains("confirmations from Alice");
+    hs[0].dkg_step(&dir).ok().contains("you accepted group");
+    hs[1].dkg_step(&dir).ok().contains("you accepted group").contains("acceptances from Carol");
+    (dir, c)
+}
+
+/// The group file core a keyholder in round 4 accepted, from its own key generation state.
+fn accepted_core(h: &Holder, c: &DkgCeremony) -> String {
+    let id = hex::encode(c.id());
+    let bytes = unlock(h).read_secret(&format!("state/dkg-{id}.txt"), "dkg-state", &id).unwrap().unwrap();
+    let state: serde_json::Value = serde_json::from_slice(bytes.expose()).unwrap();
+    let group = state["phase"]["accepted"]["group"].as_str().expect("in round 4");
+    Group::parse(group).unwrap().core_text().to_string()
+}
+
+fn home_group_copy(h: &Holder) -> PathBuf {
+    files_under(&h.home.join("groups")).into_iter().find(|p| p.extension().is_some_and(|e| e == "pub")).unwrap()
+}
+
+/// `text` (a message signed by `h`) signed again by `h` with a fresh random nonce: a valid Ed25519
+/// signature over the same bytes that frostsign itself (deterministic signatures) never makes.
+fn resigned(h: &Holder, text: &str) -> String {
+    use frost_core::{Ciphersuite, Field, Group as _};
+    use sha2::Digest;
+    type C = frost::Ed25519Sha512;
+    type Scalar = frost_core::Scalar<C>;
+    let secret = unlock(h).identity().secret_bytes();
+    let seed = frostsign::secret::unpack_all(secret.expose()).unwrap()[0].expose().to_vec();
+    let mut a: [u8; 32] = sha2::Sha512::digest(&seed)[..32].try_into().unwrap();
+    a[0] &= 248;
+    a[31] &= 127;
+    a[31] |= 64;
+    let a = Scalar::from_bytes_mod_order(a);
+    let signed = &text[..text.rfind("signature: ").unwrap()];
+    let r = <<C as Ciphersuite>::Group as frost_core::Group>::Field::random(&mut rand_core::OsRng);
+    let big_r = <C as Ciphersuite>::Group::serialize(&(<C as Ciphersuite>::Group::generator() * r)).unwrap();
+    let big_a = unlock(h).identity().card().signing_key().to_vec();
+    let k = C::H2(&[big_r.as_slice(), &big_a, signed.as_bytes()].concat());
+    let mut sig = big_r.to_vec();
+    sig.extend_from_slice(&(r + k * a).to_bytes());
+    use base64::Engine;
+    format!("{signed}signature: {}\n", base64::engine::general_purpose::STANDARD.encode(sig))
+}
+
+/// A signed payload has one spelling: an acceptance or confirmation padded with JSON white space (which
+/// would make every completing keyholder's group file too large to load again) is malformed, its signer
+/// is named, and it is never embedded in a group file.
+#[test]
+fn a_padded_acceptance_or_confirmation_is_refused_and_never_embedded() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let (alice, bob, carol) = (&hs[0], &hs[1], &hs[2]);
+    let (dir, c) = to_round4(&env, &hs);
+    let core_hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(accepted_core(alice, &c).as_bytes()));
+    let body = format!("{{\"group-file\":\"{core_hash}\"{}}}", " ".repeat(900_000));
+    let padded = seal(unlock(bob).identity(), "dkg-accept", c.digest(), "4", None, body.as_bytes()).unwrap();
+    let name = names::accept(&c.cards()[1]);
+    fs::write(dir.join(&name), padded).unwrap();
+    carol.dkg_step(&dir).ok().contains("you accepted group").contains("acceptances from Bob");
+    carol.dkg_step(&dir).ok().contains("acceptances from Bob");
+    assert!(!dir.join("group.pub").exists(), "a group file was written without Bob's acceptance");
+    status(&env, &dir).expect_code(2).contains(&name).contains("(culprit: Bob)");
+    // Bob's own step republishes his acceptance in frostsign's form: everyone completes, files load.
+    fs::remove_file(dir.join(&name)).unwrap();
+    run_to_completion(&dir, &hs);
+    for h in &hs {
+        assert!(fs::metadata(home_group_copy(h)).unwrap().len() < 64 * 1024);
+        h.run(&["group", "list"])
+            .ok()
+            .contains(&Group::load(&dir.join("group.pub")).unwrap().fingerprint().to_string());
+    }
+
+    // The same padding in a confirmation: the first keyholder who reads it names Bob.
+    let env = Env::new();
+    let hs = env.holders(3);
+    env.dkg_init("cer", 2, &hs).ok();
+    let dir = env.path("cer");
+    let c = ceremony(&dir);
+    for h in &hs {
+        h.dkg_step(&dir).ok();
+    }
+    hs[0].dkg_step(&dir).ok();
+    step_until(&hs[1], &dir, "confirmations from");
+    let name = names::confirm(&c.cards()[1]);
+    let real = fs::read_to_string(dir.join(&name)).unwrap();
+    let opened = open(&real, Path::new("x"), &expect(&c, "dkg-confirm", "3", false), c.cards(), None).unwrap();
+    let text = String::from_utf8(opened.payload.expose().to_vec()).unwrap();
+    let body = text.replacen(',', &format!(",{}", " ".repeat(10)), 1);
+    let padded = seal(unlock(&hs[1]).identity(), "dkg-confirm", c.digest(), "3", None, body.as_bytes()).unwrap();
+    fs::write(dir.join(&name), padded).unwrap();
+    let out = hs[2].dkg_step(&dir);
+    assert_culprit(&out, &c.cards()[1], "malformed confirmation");
+}
+
+/// A group.pub holding the accepted group without the acceptances (planted early by a keyholder, or
+/// written by frostsign 0.1) is replaced by the first keyholder who completes with the full file, so a
+/// keyholder who has not finished can always complete from the folder, even once the acceptance files
+/// are gone or replaced; status says when the folder's file lacks them.
+#[test]
+fn a_group_pub_without_acceptances_is_completed_by_the_first_keyholder_who_finishes() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let (alice, bob, carol) = (&hs[0], &hs[1], &hs[2]);
+    let (dir, c) = to_round4(&env, &hs);
+    let core = accepted_core(bob, &c);
+    fs::write(dir.join("group.pub"), &core).unwrap();
+    status(&env, &dir).expect_code(3).contains("this ceremony's group file, but not every keyholder's acceptance");
+    carol
+        .dkg_step(&dir)
+        .ok()
+        .contains(COMPLETE)
+        .contains("added every keyholder's signed acceptance to the folder's group.pub");
+    let group = Group::load(&dir.join("group.pub")).unwrap();
+    assert_eq!((group.core_text(), group.acceptances().len()), (core.as_str(), 3));
+    // Once someone completed, a core-only group.pub is reported, and repaired by any finished keyholder.
+    fs::write(dir.join("group.pub"), &core).unwrap();
+    status(&env, &dir).ok().contains("holds the accepted group but not the keyholders' acceptances");
+    let (_, v) = status_json(&env, &dir);
+    assert_eq!(v["group_file"], "matches-without-acceptances");
+    carol.dkg_step(&dir).ok().contains("added every keyholder's signed acceptance");
+    assert_eq!(fs::read(dir.join("group.pub")).unwrap(), fs::read(home_group_copy(carol)).unwrap());
+    // Bob swaps his acceptance for one of another file: Alice still completes, from group.pub.
+    let body = format!("{{\"group-file\":\"{}\"}}", "ab".repeat(32));
+    let other = seal(unlock(bob).identity(), "dkg-accept", c.digest(), "4", None, body.as_bytes()).unwrap();
+    fs::write(dir.join(names::accept(&c.cards()[1])), other).unwrap();
+    alice.dkg_step(&dir).ok().contains("Bob also signed an acceptance of another group file").contains(COMPLETE);
+    assert_eq!(fs::read(home_group_copy(alice)).unwrap(), fs::read(dir.join("group.pub")).unwrap());
+}
+
+/// Without the accepted group file, `dkg status` shows a fingerprint only if all n signed confirmations
+/// name one key: the first participant re-signing its confirmation for a key of its choosing (and the
+/// group file gone) does not make status print that key's fingerprint.
+#[test]
+fn status_never_shows_a_fingerprint_one_confirmation_chose() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let gp = env.dkg("cer", 2, &hs);
+    let real = Group::load(&gp).unwrap().fingerprint().to_string();
+    let dir = env.path("cer");
+    let c = ceremony(&dir);
+    let accepted = fs::read(&gp).unwrap();
+    fs::remove_file(dir.join("group.pub")).unwrap();
+    status(&env, &dir).ok().contains(&format!("Complete: group {real}"));
+    let body = format!(
+        "{{\"group-key\":\"{}\",\"public-key-package\":\"{}\",\"transcript\":\"{}\"}}",
+        "42".repeat(32),
+        "00".repeat(32),
+        "00".repeat(32)
+    );
+    let fake = seal(unlock(&hs[0]).identity(), "dkg-confirm", c.digest(), "3", None, body.as_bytes()).unwrap();
+    fs::write(dir.join(names::confirm(&c.cards()[0])), fake).unwrap();
+    let fake_fpr = frostsign::group::GroupFingerprint::of(&[0x42; 32], c.digest()).to_string();
+    let out = status(&env, &dir);
+    assert!(!out.stdout.contains(&fake_fpr) && !out.stdout.contains(&real), "{}", out.all());
+    out.contains("Complete: every keyholder accepted the same group file, which is not in the folder");
+    let (_, v) = status_json(&env, &dir);
+    assert_eq!(v["group_fingerprint"], serde_json::Value::Null);
+    // With the accepted file back, its fingerprint is shown again.
+    fs::write(dir.join("group.pub"), accepted).unwrap();
+    assert!(status(&env, &dir).stdout.contains(&real));
+}
+
+/// An acceptance is one decision: Bob signing the same acceptance a second time (another valid signature
+/// over the same bytes) is not equivocation, and every honest keyholder still ends with the same
+/// group file bytes as the folder (the folder's group.pub's copy of an acceptance is preferred).
+#[test]
+fn one_acceptance_signed_twice_is_no_equivocation_and_every_home_holds_the_same_bytes() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let (alice, bob, carol) = (&hs[0], &hs[1], &hs[2]);
+    let (dir, c) = to_round4(&env, &hs);
+    carol.dkg_step(&dir).ok().contains(COMPLETE).contains("wrote group.pub");
+    // (Bob's own frostsign would refuse to overwrite his file with its deterministic copy: he is the one
+    // who re-signed it, so he is left out.)
+    let name = names::accept(&c.cards()[1]);
+    let original = fs::read_to_string(dir.join(&name)).unwrap();
+    let again = resigned(bob, &original);
+    assert_ne!(again, original);
+    open(&again, Path::new("x"), &expect(&c, "dkg-accept", "4", false), c.cards(), None).expect("validly signed");
+    fs::write(dir.join(&name), &again).unwrap();
+    alice.dkg_step(&dir).ok().contains(COMPLETE).contains("the same group as your copy");
+    let folder = fs::read(dir.join("group.pub")).unwrap();
+    for h in [alice, carol] {
+        assert_eq!(fs::read(home_group_copy(h)).unwrap(), folder, "{}'s home copy differs", h.name);
+    }
+    let out = status(&env, &dir);
+    assert!(out.code == 0 && !out.stdout.contains("equivocation"), "{}", out.all());
 }

@@ -319,3 +319,24 @@ fn a_file_name_with_newlines_never_prints_a_line_of_its_own() {
     assert!(!out.all().lines().any(|l| l.starts_with("Signature and comment")), "{}", out.all());
     out.contains("\\012Signature and comment signature verified\\012");
 }
+
+/// clap's own messages echo the command line; an argument holding a newline (a file name from a glob in
+/// a CI script) is shown escaped, never as a line of its own, whatever the mistake on the command line.
+#[test]
+fn a_refused_command_line_never_prints_an_argument_as_a_line_of_its_own() {
+    let env = Env::new();
+    let fake = "Signature and comment signature verified";
+    let cases: [&[&str]; 4] = [
+        &["verify", "--key", "group.pub", &format!("--x\n{fake}")],
+        &["dkg", "init", "--dir", "d", "--threshold", &format!("2\n{fake}"), "a", "b"],
+        &["dkg", "init", "--dir", "d", &format!("--threshold=2\n{fake}"), "a", "b"],
+        &[&format!("ver\n{fake}")],
+    ];
+    for args in cases {
+        let out = env.run(args);
+        out.expect_code(2).contains(&format!("\\012{fake}"));
+        assert!(!out.all().lines().any(|l| l.starts_with(fake)), "{args:?}:\n{}", out.all());
+    }
+    // A plain mistake is reported by clap as usual.
+    env.run(&["verify", "--bogus"]).expect_code(2).contains("unexpected argument '--bogus' found");
+}

@@ -220,13 +220,13 @@ fn share_payload(fx: &Fx, dir: &Path, name: &str, attempt: u32, phase: u8) -> Sh
     serde_json::from_slice(opened.payload.expose()).unwrap()
 }
 
-/// The payload of the message file `file` in `d`, opened as anyone can (it is public).
-fn payload(fx: &Fx, d: &Path, file: &str, kind: &str, round: &str) -> serde_json::Value {
+/// The payload bytes of the message file `file` in `d`, opened as anyone can (it is public).
+fn payload_bytes(fx: &Fx, d: &Path, file: &str, kind: &str, round: &str) -> Vec<u8> {
     let req = Request::load(d).unwrap();
     let path = d.join(file);
     let e = Expect { kind, ceremony: req.digest(), round, private: false };
     let opened = open(&fs::read_to_string(&path).unwrap(), &path, &e, fx.group().members(), None).unwrap();
-    serde_json::from_slice(opened.payload.expose()).unwrap()
+    opened.payload.expose().to_vec()
 }
 
 /// Write under `file` in `d` a message of `kind` and `round` carrying `payload`, validly signed with keyholder
@@ -1272,9 +1272,10 @@ fn a_signed_commitment_with_malformed_frost_bytes_names_its_keyholder_and_collec
     // Bob's client publishes a commitment, validly signed by Bob, whose FROST bytes are not a commitment.
     let file = names::commit(1, &fx.card("Bob"));
     let round = names::commit_round(1);
-    let mut p = payload(&fx, &d, &file, KIND_COMMIT, &round);
+    let genuine = payload_bytes(&fx, &d, &file, KIND_COMMIT, &round);
+    let mut p: serde_json::Value = serde_json::from_slice(&genuine).unwrap();
     p["phase1"][0] = "00".repeat(69).into();
-    seal_as(&fx, &d, "Bob", &file, KIND_COMMIT, &round, &serde_json::to_vec(&p).unwrap());
+    seal_as(&fx, &d, "Bob", &file, KIND_COMMIT, &round, &json_ordered_like(&genuine, &p));
     let reason = "its phase-1 commitment 1 is not a FROST commitment";
 
     // status names Bob and the file instead of waiting for him.
@@ -1307,13 +1308,14 @@ fn every_malformed_field_of_a_signed_commitment_names_its_keyholder_and_file() {
     }
     let file = names::commit(2, &fx.card("Bob"));
     let round = names::commit_round(2);
-    let genuine = payload(&fx, &d, &file, KIND_COMMIT, &round);
+    let bytes = payload_bytes(&fx, &d, &file, KIND_COMMIT, &round);
+    let genuine: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     let edit = |f: &dyn Fn(&mut serde_json::Value)| {
         let mut p = genuine.clone();
         f(&mut p);
-        serde_json::to_vec(&p).unwrap()
+        json_ordered_like(&bytes, &p)
     };
-    let cases: [(Vec<u8>, &str); 7] = [
+    let cases: [(Vec<u8>, &str); 8] = [
         (edit(&|p| p["attempt"] = 1.into()), "its payload says attempt 1, but it is signed for attempt 2"),
         (edit(&|p| p["phase1"] = serde_json::json!([])), "it holds 0 phase-1 commitments, the request needs 1"),
         (edit(&|p| p["phase2"][0] = "zz".into()), "its phase-2 commitment 1 is not a FROST commitment"),
@@ -1330,6 +1332,10 @@ fn every_malformed_field_of_a_signed_commitment_names_its_keyholder_and_file() {
             "it attests digests of 0 artifacts, but the request lists 1",
         ),
         (b"[]".to_vec(), "its payload is not a signing commitment (invalid length 0, expected struct CommitPayload"),
+        (
+            [b"{ ".as_slice(), &bytes[1..]].concat(),
+            "its payload is not a signing commitment (it is not written in frostsign's one form",
+        ),
     ];
     for (bytes, reason) in cases {
         seal_as(&fx, &d, "Bob", &file, KIND_COMMIT, &round, &bytes);
@@ -1369,12 +1375,13 @@ fn every_malformed_field_of_a_signed_share_names_its_keyholder_and_file() {
     }
     let file = names::share(1, 1, &fx.card("Bob"));
     let round = names::share_round(1, 1);
-    let genuine = payload(&fx, &d, &file, KIND_SHARE, &round);
+    let bytes = payload_bytes(&fx, &d, &file, KIND_SHARE, &round);
+    let genuine: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     let genuine_file = fs::read(d.join(&file)).unwrap();
     let edit = |f: &dyn Fn(&mut serde_json::Value)| {
         let mut p = genuine.clone();
         f(&mut p);
-        serde_json::to_vec(&p).unwrap()
+        json_ordered_like(&bytes, &p)
     };
     let cases: [(Vec<u8>, &str); 6] = [
         (

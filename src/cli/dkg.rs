@@ -78,7 +78,7 @@ fn completed(g: &crate::group::Group, folder_group: Option<&FolderGroup>, folder
             crate::text::path(&own)
         ))),
         _ => {
-            outln!("The group's public file is {} (identical to your copy in your home).", crate::text::path(&path));
+            outln!("The group's public file is {} (the same group as your copy in your home).", crate::text::path(&path));
             Ok(())
         }
     }
@@ -130,11 +130,19 @@ pub fn status(dir: &Path, json: bool) -> Result<i32> {
             "note: {GROUP_FILE} is this ceremony's group file, but not every keyholder's acceptance of it is here yet"
         );
     }
+    if s.group_file == dkg::status::GroupFile::MatchesWithoutAcceptances {
+        outln!(
+            "note: {GROUP_FILE} holds the accepted group but not the keyholders' acceptances; `frostsign dkg step` by a keyholder who finished adds them"
+        );
+    }
     for st in &s.strays {
         outln!("stray (plays no part): {}: {}", st.file, st.reason);
     }
     let fingerprint = s.group_fingerprint.as_deref().unwrap_or("?");
     match (code, s.complete) {
+        (0, _) if s.group_fingerprint.is_none() => outln!(
+            "Complete: every keyholder accepted the same group file, which is not in the folder; the signed confirmations here do not all name one key, so only that file (each keyholder's `frostsign group list`) can tell its fingerprint"
+        ),
         (0, _) => outln!("Complete: group {fingerprint} ({})", crate::text::path(&folder.path(GROUP_FILE))),
         (_, true) => outln!("Complete (group {fingerprint}), but {GROUP_FILE} in the folder is NOT that group's file: do not publish it."),
         (2, _) => outln!("Failed: see the problems above."),

@@ -40,16 +40,31 @@ pub fn describe(g: &Group) -> String {
 /// `group list`: the groups this home holds a share of (no passphrase needed).
 pub fn list(g: &Global) -> Result<()> {
     let home = Home::open(&g.home)?;
-    let mut groups = home.groups_with_share()?;
-    if groups.is_empty() {
+    let found = home.groups_with_share()?;
+    if found.is_empty() {
         outln!("This home holds no group share yet (run `frostsign dkg step` in a key generation ceremony).");
         return Ok(());
+    }
+    let (mut groups, mut damaged) = (Vec::new(), Vec::new());
+    for (gfp, g) in found {
+        match g {
+            Ok(g) => groups.push(g),
+            Err(e) => damaged.push((gfp, e)),
+        }
     }
     groups.sort_by_key(|g| g.display_name());
     let me = home.card()?.fingerprint();
     for g in &groups {
         let idx = g.member_index(me).map(|i| format!("member {}", i + 1)).unwrap_or_else(|| "?".into());
         outln!("{}  {}-of-{}  {}  ({idx})", g.fingerprint(), g.threshold(), g.members().len(), g.display_name());
+    }
+    for (gfp, e) in &damaged {
+        errln!("warning: the home's copy of group {gfp} cannot be read: {}", e.message());
+    }
+    if let Some((gfp, _)) = damaged.first() {
+        return Err(Error::new(format!("{} of this home's group files cannot be read", damaged.len())).with_help(
+            format!("restore the home from a backup (`frostsign holder restore`), or ask a co-keyholder for group {gfp}'s group.pub and compare fingerprints"),
+        ));
     }
     Ok(())
 }

@@ -59,6 +59,52 @@ pub struct Opened {
     pub payload: SecretBytes,
 }
 
+impl Opened {
+    /// Decode the payload as `T`, accepting only the one spelling frostsign writes (compact serde JSON).
+    ///
+    /// A signed payload then has exactly one text for one meaning: a sender cannot pad a file that others
+    /// embed (a confirmation or acceptance in group.pub) until it breaks a size limit, nor make two texts of
+    /// one decision look like equivocation. Before: the signature was checked by [`open`]. After: `Ok` only
+    /// if re-serializing the value gives back every byte of the payload.
+    pub fn decode<T: serde::de::DeserializeOwned + serde::Serialize>(&self) -> std::result::Result<T, String> {
+        decode_payload(self.payload.expose())
+    }
+}
+
+/// [`Opened::decode`] for a payload already taken out of its message.
+pub fn decode_payload<T: serde::de::DeserializeOwned + serde::Serialize>(
+    payload: &[u8],
+) -> std::result::Result<T, String> {
+    let value: T = serde_json::from_slice(payload).map_err(|e| e.to_string())?;
+    // Compare while re-serializing, without building a copy: a private payload holds a secret share.
+    let mut same = SameBytes { rest: payload, differs: false };
+    serde_json::to_writer(&mut same, &value).map_err(|e| e.to_string())?;
+    if same.differs || !same.rest.is_empty() {
+        return Err("it is not written in frostsign's one form (compact JSON, fields in order, no padding)".into());
+    }
+    Ok(value)
+}
+
+/// An `io::Write` that only checks that what is written is a prefix of `rest`.
+struct SameBytes<'a> {
+    rest: &'a [u8],
+    differs: bool,
+}
+
+impl std::io::Write for SameBytes<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.rest.strip_prefix(buf) {
+            Some(rest) if !self.differs => self.rest = rest,
+            _ => self.differs = true,
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A kind or round token: 1 to 32 of `[a-z0-9-]`.
 fn check_token(round: &str) -> bool {
     !round.is_empty()

@@ -3,4 +3,4 @@
 pub mod folder;
 pub mod message;
 
-pub use message::{open, seal, Expect, Opened};
+pub use message::{decode_payload, open, seal, Expect, Opened};

@@ -105,6 +105,19 @@ pub fn index_of(id: &frost::Identifier, n: usize) -> Option<usize> {
     (0..n).find(|i| identifier(*i) == *id)
 }
 
+/// A group file frostsign writes must be one it can read back ([`Group::load`] reads at most
+/// [`MAX_GROUP_BYTES`]). Every part of it is canonical (payloads in one form, blocks wrapped one way), so
+/// only a ceremony far larger than [`MAX_MEMBERS`] allows could reach this.
+fn check_size(text: &str) -> Result<()> {
+    if text.len() as u64 > MAX_GROUP_BYTES {
+        return Err(Error::new(format!(
+            "the group file would be {} bytes, more than the {MAX_GROUP_BYTES} a group file may hold",
+            text.len()
+        )));
+    }
+    Ok(())
+}
+
 fn sha256(b: &[u8]) -> [u8; 32] {
     Sha256::digest(b).into()
 }
@@ -148,6 +161,7 @@ impl Group {
             w = w.block("confirmation", c.as_bytes());
         }
         let text = w.finish()?;
+        check_size(&text)?;
         Group::parse(&text).map_err(|e| internal(&format!("new group file does not parse: {e}")))
     }
 
@@ -163,6 +177,7 @@ impl Group {
             w = w.block("acceptance", a.as_bytes());
         }
         let text = w.finish()?;
+        check_size(&text)?;
         Group::parse(&text)
             .map_err(|e| Error::new(format!("internal error: the accepted group file does not parse: {e}")))
     }
@@ -324,7 +339,7 @@ impl Group {
 /// The blocks under `key`: exactly one message per member, in member order, each opening as `kind` of
 /// `round` for this ceremony and signed by that member, with a payload of type `T`. Returns each
 /// member's (name, message text, payload).
-fn member_messages<'c, T: serde::de::DeserializeOwned>(
+fn member_messages<'c, T: serde::de::DeserializeOwned + serde::Serialize>(
     doc: &Document,
     ceremony: &'c DkgCeremony,
     (key, kind, round): (&str, &str, &str),
@@ -348,8 +363,7 @@ fn member_messages<'c, T: serde::de::DeserializeOwned>(
         if opened.sender != i {
             return Err(bad(format!("{key} {} is not signed by {who}", i + 1)));
         }
-        let payload: T =
-            serde_json::from_slice(opened.payload.expose()).map_err(|_| bad(format!("{who}'s {key} is malformed")))?;
+        let payload: T = opened.decode().map_err(|_| bad(format!("{who}'s {key} is malformed")))?;
         out.push((who, text, payload));
     }
     Ok(out)

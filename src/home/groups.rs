@@ -53,12 +53,14 @@ impl Home {
         self.path(&share_rel(gfp)).exists()
     }
 
-    /// Every group this home holds a share of (no passphrase needed).
-    pub fn groups_with_share(&self) -> Result<Vec<Group>> {
+    /// Every group this home holds a share of (no passphrase needed), each by its compact fingerprint with
+    /// its file or the reason it cannot be read: one damaged group file hides no other group.
+    pub fn groups_with_share(&self) -> Result<Vec<(String, Result<Group>)>> {
         let mut out = Vec::new();
         for gfp in self.group_fingerprints()? {
             if self.has_share(&gfp) {
-                out.push(self.group(&gfp)?);
+                let group = self.group(&gfp);
+                out.push((gfp, group));
             }
         }
         Ok(out)

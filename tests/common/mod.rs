@@ -271,3 +271,41 @@ pub fn require_tool(tool: &str, install: &str) -> bool {
 
 /// The one command that installs every stock tool the interop tests use.
 pub const INSTALL_TOOLS: &str = "sudo apt-get install -y minisign signify-openbsd openssh-client gnupg git";
+
+/// `v` as compact JSON with every object's members in the order their names first appear in `template`
+/// (a genuine payload): frostsign reads a payload only in the one form it writes (struct order), which
+/// `serde_json::Value` (sorted members) does not keep. Names not in `template` go last.
+pub fn json_ordered_like(template: &[u8], v: &serde_json::Value) -> Vec<u8> {
+    fn write(t: &str, v: &serde_json::Value, out: &mut String) {
+        match v {
+            serde_json::Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort_by_key(|k| t.find(&format!("\"{k}\":")).unwrap_or(usize::MAX));
+                out.push('{');
+                for (i, k) in keys.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&serde_json::to_string(k).unwrap());
+                    out.push(':');
+                    write(t, &m[k.as_str()], out);
+                }
+                out.push('}');
+            }
+            serde_json::Value::Array(a) => {
+                out.push('[');
+                for (i, x) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write(t, x, out);
+                }
+                out.push(']');
+            }
+            other => out.push_str(&serde_json::to_string(other).unwrap()),
+        }
+    }
+    let mut out = String::new();
+    write(std::str::from_utf8(template).unwrap(), v, &mut out);
+    out.into_bytes()
+}

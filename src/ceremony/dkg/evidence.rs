@@ -84,18 +84,20 @@ pub struct SignedEvidence {
     pub text: String,
     /// Where it was found, in words ("carried as evidence in Carol's complaint complaint-....txt").
     pub source: String,
+    /// Whether it was found embedded in the folder's group file.
+    pub in_group_file: bool,
 }
 
 /// Every signed message found as evidence in the folder (see [`SignedEvidence`]). Compared with the
 /// messages under their own names, two different texts from one sender for one step prove equivocation.
 pub fn signed_evidence(folder: &Folder, c: &DkgCeremony) -> Vec<SignedEvidence> {
     let mut out = Vec::new();
-    let mut add = |text: String, source: String| {
+    let mut add = |text: String, source: String, in_group_file: bool| {
         for (kind, round) in SIGNED_STEPS {
             if let Ok(opened) =
                 message::open(&text, Path::new("evidence"), &expect(c, kind, round, false), c.cards(), None)
             {
-                out.push(SignedEvidence { kind, sender: opened.sender, text, source });
+                out.push(SignedEvidence { kind, sender: opened.sender, text, source, in_group_file });
                 return;
             }
         }
@@ -104,9 +106,11 @@ pub fn signed_evidence(folder: &Folder, c: &DkgCeremony) -> Vec<SignedEvidence> 
     for (i, card) in c.cards().iter().enumerate() {
         for name in complaints_of(folder, card).unwrap_or_default() {
             let Ok(Some(r)) = folder.receive(&name, &ec, c.cards(), i, None) else { continue };
-            let Ok(p) = serde_json::from_slice::<ComplaintPayload>(r.opened.payload.expose()) else { continue };
+            let Ok(p) = r.opened.decode::<ComplaintPayload>() else { continue };
             if let Some(text) = p.evidence {
-                add(text, format!("carried as evidence in {}'s complaint {}", card.name(), crate::text::escape(&name)));
+                let source =
+                    format!("carried as evidence in {}'s complaint {}", card.name(), crate::text::escape(&name));
+                add(text, source, false);
             }
         }
     }
@@ -116,7 +120,7 @@ pub fn signed_evidence(folder: &Folder, c: &DkgCeremony) -> Vec<SignedEvidence> 
         if let Ok(g) = Group::parse(&text) {
             if g.ceremony() == c.digest() {
                 for signed in g.confirmations().iter().chain(g.acceptances()) {
-                    add(signed.clone(), format!("embedded in {GROUP_FILE}"));
+                    add(signed.clone(), format!("embedded in {GROUP_FILE}"), true);
                 }
             }
         }

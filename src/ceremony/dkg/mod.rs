@@ -125,8 +125,11 @@ fn expect<'a>(c: &'a DkgCeremony, kind: &'a str, round: &'a str, private: bool) 
 pub enum FolderGroup {
     /// It was missing; this step wrote it.
     Written,
-    /// It is byte-identical to this keyholder's own copy.
+    /// It holds the group this keyholder accepted (the same core; its acceptances may be other signed
+    /// copies of the same decisions, or absent if this keyholder finished under frostsign 0.1).
     Identical,
+    /// It held the accepted group without the acceptances; this step replaced it with the full file.
+    Completed,
     /// Another file is there: what it is (never written over, never trusted).
     Other(String),
 }
@@ -185,8 +188,12 @@ pub fn step(
     // deterministic, so this is also a rerun's no-op.
     folder.publish(&names::accept(&c.cards()[me]), &keygen.acceptance(&group)?)?;
     let folder_group = publish_group(folder, &group)?;
-    if folder_group == FolderGroup::Written {
-        report.did.push(format!("wrote {GROUP_FILE}"));
+    match folder_group {
+        FolderGroup::Written => report.did.push(format!("wrote {GROUP_FILE}")),
+        FolderGroup::Completed => {
+            report.did.push(format!("added every keyholder's signed acceptance to the folder's {GROUP_FILE}"))
+        }
+        _ => {}
     }
     Ok(Some(Completed { group, folder_group }))
 }
@@ -226,23 +233,24 @@ fn transcript(digests: &[[u8; 32]]) -> [u8; 32] {
 /// participants whose file is not there yet.
 pub type AllSigned<T> = std::result::Result<Vec<(T, Received)>, Vec<usize>>;
 
-/// Read every participant's file of a public step (`name` gives the file of a card): each must open as
-/// `kind` of `round` signed by its owner, with a payload of type `T` (`what` names it in errors).
-fn read_all<T: serde::de::DeserializeOwned>(
+/// Read every participant's confirmation: each must open as a confirmation signed by its owner. A payload
+/// its signer got wrong (not a confirmation, or not in frostsign's one form) is proof against the signer:
+/// `malformed(j, path, reason)` makes the error, a complaint naming `j`. `Ok(Err(missing))` lists who has
+/// not confirmed yet.
+pub fn read_confirmations(
     folder: &Folder,
     c: &DkgCeremony,
-    (kind, round, what): (&str, &str, &str),
-    name: fn(&Card) -> String,
-) -> Result<AllSigned<T>> {
-    let e = expect(c, kind, round, false);
+    malformed: impl Fn(usize, &Path, String) -> Error,
+) -> Result<AllSigned<ConfirmPayload>> {
+    let e = expect(c, KIND_CONFIRM, "3", false);
     let mut missing = Vec::new();
     let mut found = Vec::new();
     for j in 0..c.cards().len() {
-        match folder.receive(&name(&c.cards()[j]), &e, c.cards(), j, None)? {
+        match folder.receive(&names::confirm(&c.cards()[j]), &e, c.cards(), j, None)? {
             None => missing.push(j),
             Some(r) => {
-                let p: T = serde_json::from_slice(r.opened.payload.expose())
-                    .map_err(|e| Error::file(&r.path, format!("malformed {what}: {e}")))?;
+                let p =
+                    r.opened.decode().map_err(|why| malformed(j, &r.path, format!("malformed confirmation: {why}")))?;
                 found.push((p, r));
             }
         }
@@ -250,35 +258,38 @@ fn read_all<T: serde::de::DeserializeOwned>(
     Ok(if missing.is_empty() { Ok(found) } else { Err(missing) })
 }
 
-/// Read all confirmations; `Ok(Err(missing))` lists who has not confirmed yet.
-pub fn read_confirmations(folder: &Folder, c: &DkgCeremony) -> Result<AllSigned<ConfirmPayload>> {
-    read_all(folder, c, (KIND_CONFIRM, "3", "confirmation"), names::confirm)
-}
-
 /// Put this keyholder's group file in the folder, or compare it with what is there. Another file is never
 /// overwritten and never trusted: it is described, so the keyholder can report it.
 fn publish_group(folder: &Folder, group: &Group) -> Result<FolderGroup> {
-    if crate::fsx::atomic_create(&folder.path(GROUP_FILE), group.text().as_bytes(), crate::fsx::PUBLIC_FILE)? {
+    let path = folder.path(GROUP_FILE);
+    if crate::fsx::atomic_create(&path, group.text().as_bytes(), crate::fsx::PUBLIC_FILE)? {
         return Ok(FolderGroup::Written);
     }
     let there = folder.read(GROUP_FILE, crate::group::MAX_GROUP_BYTES);
-    // The same group: byte-identical, or the same core with or without the acceptances (a file written
-    // by frostsign 0.1, or before this keyholder finished).
-    let same = |t: &str| t == group.text() || Group::parse(t).is_ok_and(|g| g.core_text() == group.core_text());
-    if matches!(&there, Ok(Some(t)) if same(t)) {
-        return Ok(FolderGroup::Identical);
-    }
-    let what = match there.ok().flatten().map(|t| Group::parse(&t)) {
-        Some(Ok(other)) => format!(
+    let parsed = match &there {
+        Ok(Some(t)) => Some(Group::parse(t)),
+        _ => None,
+    };
+    match &parsed {
+        // The same group (the accepted core). A file without the acceptances (written by frostsign 0.1,
+        // or planted early) would leave keyholders who have not finished without the proof that everyone
+        // accepted: it is replaced by the full file, which says nothing else.
+        Some(Ok(g)) if g.core_text() == group.core_text() => {
+            if g.acceptances().is_empty() && !group.acceptances().is_empty() {
+                crate::fsx::atomic_write(&path, group.text().as_bytes(), crate::fsx::PUBLIC_FILE)?;
+                return Ok(FolderGroup::Completed);
+            }
+            Ok(FolderGroup::Identical)
+        }
+        Some(Ok(other)) => Ok(FolderGroup::Other(format!(
             "the group {} ({}-of-{}, fingerprint {})",
             crate::text::escape(&other.display_name()),
             other.threshold(),
             other.members().len(),
             other.fingerprint()
-        ),
-        _ => "a file that is not a valid group file".to_string(),
-    };
-    Ok(FolderGroup::Other(what))
+        ))),
+        _ => Ok(FolderGroup::Other("a file that is not a valid group file".to_string())),
+    }
 }
 
 /// Start a ceremony: write `DIR/ceremony.txt`. Refuses if the folder already holds one.

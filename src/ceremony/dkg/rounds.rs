@@ -179,7 +179,9 @@ impl<'r> KeyGen<'r> {
     /// A round-1 file's FROST package (and its bytes), checked for the ceremony's threshold; a bad one is
     /// its signer's fault.
     fn round1_package(&self, j: usize, r: &Received) -> Result<(dkg::round1::Package, Vec<u8>)> {
-        let p: Round1Payload = serde_json::from_slice(r.opened.payload.expose())
+        let p: Round1Payload = r
+            .opened
+            .decode()
             .map_err(|e| self.complain(Some(j), &r.path, format!("malformed round-1 payload: {e}")))?;
         let bytes =
             hex::decode(&p.package).map_err(|_| self.complain(Some(j), &r.path, "malformed round-1 package".into()))?;
@@ -256,8 +258,8 @@ impl<'r> KeyGen<'r> {
     /// A round-2 file from `j`: its payload, the transcript check (did `j` see exactly the round-1 files
     /// this keyholder saw?), and the FROST package inside.
     fn round2_package(&self, j: usize, r: &Received, s: &Shared) -> Result<dkg::round2::Package> {
-        let p: Round2Payload = serde_json::from_slice(r.opened.payload.expose())
-            .map_err(|_| self.complain(Some(j), &r.path, "malformed round-2 payload".into()))?;
+        let p: Round2Payload =
+            r.opened.decode().map_err(|_| self.complain(Some(j), &r.path, "malformed round-2 payload".into()))?;
         if p.round1.len() != s.digests.len() {
             return Err(self.complain(Some(j), &r.path, "malformed round-2 payload (wrong transcript length)".into()));
         }
@@ -278,7 +280,8 @@ impl<'r> KeyGen<'r> {
     /// group file and accept it.
     fn finish(&self, cf: Confirmed) -> Result<Progress<'r, DkgState>> {
         let c = self.c;
-        let confirmations = match super::read_confirmations(self.folder, c)? {
+        let malformed = |j, path: &Path, why| self.complain(Some(j), path, why);
+        let confirmations = match super::read_confirmations(self.folder, c, malformed)? {
             Ok(found) => found,
             Err(missing) => return Ok(self.waiting(Phase::Confirmed(cf), &missing, "confirmations")),
         };
@@ -331,13 +334,13 @@ impl<'r> KeyGen<'r> {
         let mine = hex::encode(sha256(&[core.core_text().as_bytes()]));
         let visible = visible_acceptances(self.folder, c);
         let n = c.cards().len();
-        let mut chosen: Vec<Option<&str>> = vec![None; n];
+        let mut chosen: Vec<Option<&Visible>> = vec![None; n];
         let mut other: Vec<Option<(&str, &Path)>> = vec![None; n];
-        for (j, p, text, path) in &visible {
-            if p.group_file == mine {
-                chosen[*j].get_or_insert(text.as_str());
+        for v in &visible {
+            if v.payload.group_file == mine {
+                chosen[v.sender] = Some(preferred(chosen[v.sender], v));
             } else {
-                other[*j].get_or_insert((text.as_str(), path.as_path()));
+                other[v.sender].get_or_insert((v.text.as_str(), v.path.as_path()));
             }
         }
         if let Some((j, (text, path))) =
@@ -360,7 +363,7 @@ impl<'r> KeyGen<'r> {
                 c.cards()[j].name()
             ));
         }
-        let acceptances: Vec<&str> = chosen.iter().map(|a| a.unwrap_or_default()).collect();
+        let acceptances: Vec<&str> = chosen.iter().map(|a| a.map(|v| v.text.as_str()).unwrap_or_default()).collect();
         let group = core.with_acceptances(&acceptances)?;
         let next = self.state(Phase::Done(Done { group: group.fingerprint().compact() }));
         let (u, key_package) = (self.u, a.key_package);
@@ -393,27 +396,52 @@ impl<'r> KeyGen<'r> {
     }
 }
 
+/// A signed acceptance found in the folder.
+struct Visible {
+    sender: usize,
+    payload: AcceptPayload,
+    text: String,
+    path: PathBuf,
+    in_group_file: bool,
+}
+
 /// Every acceptance validly signed by a participant for this ceremony that the folder shows: under its
 /// own name, carried as evidence in a complaint, or embedded in the folder's group file. A keyholder who
 /// signed two different acceptances may appear twice; that is proof it equivocated, but each acceptance
 /// it signed still stands for what it names.
-fn visible_acceptances(folder: &Folder, c: &DkgCeremony) -> Vec<(usize, AcceptPayload, String, PathBuf)> {
+fn visible_acceptances(folder: &Folder, c: &DkgCeremony) -> Vec<Visible> {
     let e = expect(c, KIND_ACCEPT, "4", false);
     let mut out = Vec::new();
     for j in 0..c.cards().len() {
         let name = names::accept(&c.cards()[j]);
         if let Ok(Some(r)) = folder.receive(&name, &e, c.cards(), j, None) {
-            if let Ok(p) = serde_json::from_slice::<AcceptPayload>(r.opened.payload.expose()) {
-                out.push((j, p, r.text, r.path));
+            if let Ok(payload) = r.opened.decode::<AcceptPayload>() {
+                out.push(Visible { sender: j, payload, text: r.text, path: r.path, in_group_file: false });
             }
         }
     }
     for ev in signed_evidence(folder, c).into_iter().filter(|ev| ev.kind == KIND_ACCEPT) {
         let opened = message::open(&ev.text, Path::new("evidence"), &e, c.cards(), None);
-        let payload = opened.ok().and_then(|o| serde_json::from_slice::<AcceptPayload>(o.payload.expose()).ok());
-        if let Some(p) = payload {
-            out.push((ev.sender, p, ev.text, folder.path(&names::accept(&c.cards()[ev.sender]))));
+        if let Some(payload) = opened.ok().and_then(|o| o.decode::<AcceptPayload>().ok()) {
+            let path = folder.path(&names::accept(&c.cards()[ev.sender]));
+            out.push(Visible { sender: ev.sender, payload, text: ev.text, path, in_group_file: ev.in_group_file });
         }
     }
     out
+}
+
+/// Of the texts of one keyholder's acceptance of one group, the one that goes into the group file: the
+/// folder's group.pub's own if it has one (so every keyholder completes with the same bytes), else the
+/// smallest. Several texts of one decision are one signer signing it twice (frostsign's signatures are
+/// deterministic), not a contradiction.
+fn preferred<'v>(current: Option<&'v Visible>, candidate: &'v Visible) -> &'v Visible {
+    match current {
+        Some(c)
+            if (c.in_group_file, std::cmp::Reverse(&c.text))
+                >= (candidate.in_group_file, std::cmp::Reverse(&candidate.text)) =>
+        {
+            c
+        }
+        _ => candidate,
+    }
 }

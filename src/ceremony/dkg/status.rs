@@ -59,6 +59,10 @@ pub enum GroupFile {
     Missing,
     /// Exactly the file all n keyholders accepted.
     Matches,
+    /// The file all n keyholders accepted, but without their acceptances in it (written by frostsign 0.1
+    /// or planted early): publishable, yet a keyholder who has not finished cannot complete from it alone.
+    /// `dkg step` by a keyholder who finished replaces it with the full file.
+    MatchesWithoutAcceptances,
     /// This ceremony's group file (every member's signed confirmation is in it), but not every keyholder's
     /// acceptance is visible yet.
     Unaccepted,
@@ -168,10 +172,14 @@ impl View<'_> {
     }
 
     /// The typed payload of each signed file; a payload its signer got wrong is proof against the signer.
-    fn payloads<T: serde::de::DeserializeOwned>(&mut self, files: &[Option<Received>], what: &str) -> Vec<Option<T>> {
+    fn payloads<T: serde::de::DeserializeOwned + serde::Serialize>(
+        &mut self,
+        files: &[Option<Received>],
+        what: &str,
+    ) -> Vec<Option<T>> {
         let mut out = Vec::new();
         for (j, r) in files.iter().enumerate() {
-            let parsed = r.as_ref().map(|r| (serde_json::from_slice::<T>(r.opened.payload.expose()), r));
+            let parsed = r.as_ref().map(|r| (r.opened.decode::<T>(), r));
             out.push(match parsed {
                 Some((Ok(p), _)) => Some(p),
                 Some((Err(_), r)) => {
@@ -254,7 +262,9 @@ fn check_round1(v: &mut View<'_>, round1: &[Option<Received>]) {
     for (j, r) in round1.iter().enumerate() {
         let Some(r) = r else { continue };
         let who = v.c.cards()[j].name().to_string();
-        let package = serde_json::from_slice::<Round1Payload>(r.opened.payload.expose())
+        let package = r
+            .opened
+            .decode::<Round1Payload>()
             .ok()
             .and_then(|p| hex::decode(p.package).ok())
             .and_then(|b| frost::keys::dkg::round1::Package::deserialize(&b).ok());
@@ -327,7 +337,7 @@ fn read_complaints(v: &mut View<'_>) {
     for (j, card) in v.c.cards().iter().enumerate() {
         for name in super::evidence::complaints_of(v.folder, card).unwrap_or_default() {
             let payload = match v.folder.receive(&name, &e, v.c.cards(), j, None) {
-                Ok(Some(r)) => serde_json::from_slice::<ComplaintPayload>(r.opened.payload.expose()),
+                Ok(Some(r)) => r.opened.decode::<ComplaintPayload>(),
                 Ok(None) => continue,
                 Err(err) => {
                     v.stray(&name, &err);
@@ -346,19 +356,37 @@ fn read_complaints(v: &mut View<'_>) {
     }
 }
 
+/// What a signed file of `kind` decides, for telling equivocation from a repeat. A round-1 file or a
+/// confirmation is decided by its whole text (round-1 texts are hashed into the transcript, confirmation
+/// texts into the group file's core); an acceptance only by the group file it names, since the group file
+/// is built from the core it names (two texts of one acceptance are one decision signed twice).
+fn decision(c: &DkgCeremony, kind: &str, text: &str) -> String {
+    if kind != KIND_ACCEPT {
+        return text.to_string();
+    }
+    let e = Expect { kind, ceremony: c.digest(), round: "4", private: false };
+    match message::open(text, std::path::Path::new("evidence"), &e, c.cards(), None)
+        .map(|o| o.decode::<AcceptPayload>())
+    {
+        Ok(Ok(p)) => p.group_file,
+        _ => text.to_string(),
+    }
+}
+
 /// Two different files signed by one participant for one step (one under its name, the other carried as
 /// evidence or embedded in group.pub; or two pieces of evidence) prove that it equivocated.
 fn check_equivocation(v: &mut View<'_>, steps: &[(&str, &Vec<Option<Received>>)]) {
     let evidence = signed_evidence(v.folder, v.c);
     for &(kind, files) in steps {
         for (j, card) in v.c.cards().iter().enumerate() {
-            let mut seen: Vec<(&str, String)> = Vec::new();
+            let mut seen: Vec<(String, String)> = Vec::new();
             if let Some(r) = &files[j] {
-                seen.push((r.text.as_str(), format!("the file {}", escape(&file_name(&r.path)))));
+                seen.push((decision(v.c, kind, &r.text), format!("the file {}", escape(&file_name(&r.path)))));
             }
             for e in evidence.iter().filter(|e: &&SignedEvidence| e.kind == kind && e.sender == j) {
-                if !seen.iter().any(|(t, _)| *t == e.text) {
-                    seen.push((e.text.as_str(), e.source.clone()));
+                let d = decision(v.c, kind, &e.text);
+                if !seen.iter().any(|(t, _)| *t == d) {
+                    seen.push((d, e.source.clone()));
                 }
             }
             if seen.len() >= 2 {
@@ -386,7 +414,7 @@ fn acceptances_by_member(v: &View<'_>, in_folder: &[Option<AcceptPayload>]) -> V
         let Ok(opened) = message::open(&ev.text, std::path::Path::new("evidence"), &e, v.c.cards(), None) else {
             continue;
         };
-        if let Ok(p) = serde_json::from_slice::<AcceptPayload>(opened.payload.expose()) {
+        if let Ok(p) = opened.decode::<AcceptPayload>() {
             by[ev.sender].insert(p.group_file);
         }
     }
@@ -480,8 +508,11 @@ fn check_group_file(
     accepted: Option<&str>,
     confirms: &[Option<ConfirmPayload>],
 ) -> Result<(GroupFile, Option<String>)> {
-    let from_confirmations = confirms.first().cloned().flatten().and_then(|p| {
-        let key: [u8; 32] = hex::decode(&p.group_key).ok()?.try_into().ok()?;
+    // Without the accepted file itself, the fingerprint is shown only if all n signed confirmations name
+    // one group key: one participant's confirmation alone could name any key.
+    let keys: Option<Vec<&str>> = confirms.iter().map(|p| p.as_ref().map(|p| p.group_key.as_str())).collect();
+    let from_confirmations = keys.filter(|k| k.iter().all(|x| *x == k[0])).and_then(|k| {
+        let key: [u8; 32] = hex::decode(k.first()?).ok()?.try_into().ok()?;
         Some(GroupFingerprint::of(&key, v.c.digest()).to_string())
     });
     let text = match v.folder.read(GROUP_FILE, crate::group::MAX_GROUP_BYTES) {
@@ -496,8 +527,10 @@ fn check_group_file(
     let core = Group::parse(&text).map(|g| g.core_text().to_string()).unwrap_or_else(|_| text.clone());
     let digest = hex::encode(super::sha256(&[core.as_bytes()]));
     if accepted == Some(digest.as_str()) {
-        let fingerprint = Group::parse(&text).ok().map(|g| g.fingerprint().to_string()).or(from_confirmations);
-        return Ok((GroupFile::Matches, fingerprint));
+        let parsed = Group::parse(&text).ok();
+        let fingerprint = parsed.as_ref().map(|g| g.fingerprint().to_string()).or(from_confirmations);
+        let full = parsed.is_some_and(|g| !g.acceptances().is_empty());
+        return Ok((if full { GroupFile::Matches } else { GroupFile::MatchesWithoutAcceptances }, fingerprint));
     }
     let parsed = Group::parse(&text);
     // Before everyone has accepted, a file made by this very ceremony (it embeds every member's signed

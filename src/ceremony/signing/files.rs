@@ -114,8 +114,8 @@ impl Commitment {
     /// Decode the payload of a `commit-a<A>-<FPR>.txt` signed for attempt `attempt`; the error says what is
     /// malformed (the file's signer sent it).
     pub fn decode(payload: &[u8], req: &Request, attempt: u32) -> std::result::Result<Commitment, String> {
-        let p: CommitPayload =
-            serde_json::from_slice(payload).map_err(|e| format!("its payload is not a signing commitment ({e})"))?;
+        let p: CommitPayload = crate::exchange::decode_payload(payload)
+            .map_err(|e| format!("its payload is not a signing commitment ({e})"))?;
         if p.attempt != attempt {
             return Err(format!("its payload says attempt {}, but it is signed for attempt {attempt}", p.attempt));
         }
@@ -177,7 +177,7 @@ pub fn decode_shares(
     pkg: &PackageFile,
 ) -> std::result::Result<Vec<frost_ed25519::round2::SignatureShare>, ShareProblem> {
     let bad = |s: String| ShareProblem::Malformed(s);
-    let p: SharePayload = serde_json::from_slice(payload)
+    let p: SharePayload = crate::exchange::decode_payload(payload)
         .map_err(|e| bad(format!("its payload is not a set of signature shares ({e})")))?;
     if p.attempt != pkg.attempt || p.phase != pkg.phase {
         return Err(bad(format!(

@@ -173,9 +173,13 @@ pub fn is_session_file(name: &str) -> bool {
         || (["commit-", "package-", "share-", "restart-"].iter().any(|p| name.starts_with(p)) && name.ends_with(".txt"))
 }
 
-/// Two file names that a case-insensitive file system (macOS, Windows) treats as one file.
+/// Two file names that a case-insensitive file system (macOS, Windows) treats as one file: equal once
+/// lower-cased, with final sigma folded to sigma as APFS and NTFS do. Not caught: names equal only under
+/// Unicode normalization (`café` composed and decomposed are one file on macOS); frostsign carries no
+/// normalization tables, so a release with such a pair must be checked by its manager (docs/formats.md).
 fn same_file_name(a: &str, b: &str) -> bool {
-    a.to_lowercase() == b.to_lowercase()
+    let fold = |s: &str| s.to_lowercase().replace('\u{3c2}', "\u{3c3}");
+    fold(a) == fold(b)
 }
 
 /// Check a plan of outputs: each is one file name directly in the output folder, none is a session file
@@ -244,5 +248,10 @@ mod tests {
         let dup = check_outputs(&[(m, "x".into()), (s, "x".into())], &arts).unwrap_err();
         assert!(dup.starts_with("two outputs would be named `x`"), "{dup}");
         assert!(check_outputs(&[(m, "a/b".into())], &arts).unwrap_err().contains("not one file name"));
+        // Names one file on a case-insensitive file system: case, and final sigma against sigma.
+        let folded = check_outputs(&[(m, "X.SIG".into()), (s, "x.sig".into())], &arts).unwrap_err();
+        assert!(folded.starts_with("two outputs would be named `x.sig`"), "{folded}");
+        let sigma = check_outputs(&[(m, "\u{3a3}\u{3c2}.sig".into()), (s, "\u{3c3}\u{3c3}.sig".into())], &arts);
+        assert!(sigma.unwrap_err().starts_with("two outputs would be named"));
     }
 }
