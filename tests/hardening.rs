@@ -340,3 +340,21 @@ fn a_refused_command_line_never_prints_an_argument_as_a_line_of_its_own() {
     // A plain mistake is reported by clap as usual.
     env.run(&["verify", "--bogus"]).expect_code(2).contains("unexpected argument '--bogus' found");
 }
+
+/// One damaged group file in a home hides no other group: `group list` lists the readable ones, names
+/// the damaged one and exits 2.
+#[test]
+fn group_list_shows_every_readable_group_and_names_a_damaged_one() {
+    let env = Env::new();
+    let hs = env.holders(2);
+    let first = frostsign::group::Group::load(&env.dkg("one", 2, &hs)).unwrap().fingerprint();
+    let second = frostsign::group::Group::load(&env.dkg("two", 2, &hs)).unwrap().fingerprint();
+    let copy = hs[0].home.join(format!("groups/{}.pub", first.compact()));
+    fs::write(&copy, "frostsign-group: 1\ndamaged\n").unwrap();
+    let out = hs[0].run(&["group", "list"]);
+    out.expect_code(2)
+        .contains(&second.to_string())
+        .contains(&format!("warning: the home's copy of group {} cannot be read", first.compact()))
+        .contains("1 of this home's group files cannot be read");
+    hs[1].run(&["group", "list"]).ok().contains(&first.to_string()).contains(&second.to_string());
+}
