@@ -14,16 +14,24 @@
 #
 # What makes the build reproducible (each item is set below):
 #   - the source is `git archive` of one commit: no untracked, ignored or modified file comes along;
-#   - `cargo build --release --locked`: the exact crates of Cargo.lock, each checked against its SHA-256;
-#   - --remap-path-prefix for the source folder (the target folder is inside it), for the cargo home
-#     (where crates.io sources are unpacked) and for the Rust toolchain: no path of this machine ends up in
-#     the binary (panic messages and file!() carry paths), so any folder and any user name give the same
-#     bytes;
-#   - CARGO_INCREMENTAL=0, and the release profile's codegen-units = 1 (Cargo.toml): compilation does not
-#     depend on scheduling;
+#   - `cargo build --release --locked --offline`: the exact crates of Cargo.lock, each checked against its
+#     SHA-256 (fetched beforehand with `cargo fetch --locked`);
+#   - the same paths for everyone: each build runs in a private mount namespace (`unshare`, no root needed)
+#     in which its own folder is /mnt/frostsign, its cargo home /mnt/cargo-home and the Rust toolchain
+#     /mnt/rust, whatever the real folders are called; the paths compiled into the binary (panic messages,
+#     file!()) are these. Where namespaces are not available the real paths are rewritten with
+#     --remap-path-prefix to the same names instead (see the note printed then);
+#   - the same environment for everyone: the compiler runs under `env -i` with a fixed list of variables
+#     (no HOME, USER or locale of the caller), TZ=UTC, LC_ALL=C, CARGO_INCREMENTAL=0, and one jemalloc
+#     arena whatever the number of processors (_RJEM_MALLOC_CONF=narenas:1);
 #   - SOURCE_DATE_EPOCH = the commit's time, for any build script that would embed a date (rustc and cargo
-#     embed none themselves), TZ=UTC and LC_ALL=C;
-#   - no RUSTFLAGS, RUSTC_WRAPPER or cargo build settings from the caller's environment.
+#     embed none themselves);
+#   - the release profile's codegen-units = 1 (Cargo.toml).
+# Why paths and the environment must be the same and not only remapped: with rustc 1.95 (LLVM 22) one
+# optimisation orders the incoming edges of a PHI node by memory address, so the bytes of the binary
+# depend on the heap layout of the compiler, which shifts with the LENGTH of any path or environment
+# variable rustc sees. Measured here: remapped builds in folders of different lengths, or with one more
+# environment variable, gave two different binaries (a99d4f9b... / ba7040cc...); same lengths gave the same.
 # What must still be the same: the Rust toolchain (rustc's version and commit are recorded, see
 # BUILDINFO.txt), the target triple, and the system linker and C library the binary links with.
 set -euo pipefail
@@ -58,16 +66,18 @@ fi
 SOURCE_DATE_EPOCH=$(git show -s --format=%ct "$commit")
 export SOURCE_DATE_EPOCH
 
-# The caller's settings that could change the output are dropped; the build's own are set per build.
-unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS RUSTDOCFLAGS RUSTC_WRAPPER RUSTC_WORKSPACE_WRAPPER CARGO_BUILD_RUSTFLAGS \
-  CARGO_BUILD_TARGET CARGO_BUILD_TARGET_DIR CARGO_PROFILE_RELEASE_DEBUG CARGO_PROFILE_RELEASE_STRIP
-export CARGO_INCREMENTAL=0 TZ=UTC LC_ALL=C
 OUT_DIR=${CARGO_TARGET_DIR:-$REPO/target}/reproducible
-unset CARGO_TARGET_DIR
-
 REAL_CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}
 SYSROOT=$(rustc --print sysroot)
 HOST=$(rustc -vV | sed -n 's/^host: //p')
+[ -x "$SYSROOT/bin/cargo" ] || { echo "error: no cargo next to rustc in $SYSROOT/bin" >&2; exit 2; }
+
+# Can this machine give each build the canonical paths (a private mount namespace, without root)?
+if unshare --user --map-root-user --mount sh -c 'mount -t tmpfs none /mnt' 2>/dev/null; then
+  MODE=namespace
+else
+  MODE=remap
+fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/frostsign-reproducible.XXXXXX")
 keep=0
@@ -77,53 +87,79 @@ trap cleanup EXIT
 echo "Building frostsign $(git describe --always --tags "$commit") (commit $commit) twice"
 echo "  SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH ($(date -u -d "@$SOURCE_DATE_EPOCH" '+%Y-%m-%d %H:%M:%S UTC'))"
 echo "  $(rustc -V), $(cargo -V), host $HOST"
+if [ "$MODE" = namespace ]; then
+  echo "  paths: each build sees its folder as /mnt/frostsign, its cargo home as /mnt/cargo-home, the toolchain as /mnt/rust"
+else
+  echo "  note: no private mount namespace here (unshare --user --mount failed: user namespaces disabled?)," >&2
+  echo "  so real paths are rewritten with --remap-path-prefix instead. With rustc 1.95 the result can then" >&2
+  echo "  depend on the lengths of the paths and of the environment: compare only with hashes made in the" >&2
+  echo "  same mode (the release's BUILDINFO.txt says which). Enable user namespaces for the reliable mode." >&2
+fi
 
-# Make sure every locked crate is in the local cache (a no-op when it is; downloads from crates.io
-# otherwise, each crate checked against Cargo.lock's SHA-256).
 git show "$commit:Cargo.lock" >/dev/null 2>&1 || { echo "error: Cargo.lock is not committed in $commit" >&2; exit 2; }
-
-# build NAME SRC CARGO_HOME [touch]: one release build of the archived commit in SRC, with its own cargo
-# home; `touch` dates every source file now instead of at the commit's time (as git archive leaves them).
+# build NAME DIR [touch]: one release build of the archived commit in DIR/src with its own cargo home
+# DIR/cargo-home (sharing only the downloaded .crate files and the index: the crates are unpacked again
+# for each build); `touch` dates every source file now instead of at the commit's time.
 build() {
-  local name=$1 src=$2 home=$3
-  mkdir -p "$src"
+  local name=$1 dir=$2
+  local src="$dir/src" home="$dir/cargo-home"
+  mkdir -p "$src" "$home/registry"
   git archive --format=tar "$commit" | tar -xf - -C "$src"
-  if [ "${4:-}" = touch ]; then find "$src" -exec touch {} +; fi
-  local flags=(
-    "--remap-path-prefix=$src=/build/frostsign"
-    "--remap-path-prefix=$home=/build/cargo-home"
-    "--remap-path-prefix=$SYSROOT=/build/rust-toolchain"
-  )
-  local IFS=$'\x1f'
+  if [ "${3:-}" = touch ]; then find "$src" -exec touch {} +; fi
+  # Every locked crate into the local cache (a no-op when they are there; otherwise a download from
+  # crates.io, each crate checked against Cargo.lock's SHA-256). The build itself then runs offline.
+  (cd "$src" && CARGO_HOME="$REAL_CARGO_HOME" "$SYSROOT/bin/cargo" fetch --locked --target "$HOST" --quiet)
+  for d in index cache; do
+    if [ -d "$REAL_CARGO_HOME/registry/$d" ]; then ln -s "$REAL_CARGO_HOME/registry/$d" "$home/registry/$d"; fi
+  done
+  for cfg in config.toml config; do
+    if [ -f "$REAL_CARGO_HOME/$cfg" ]; then cp "$REAL_CARGO_HOME/$cfg" "$home/"; fi
+  done
+  # The one environment the compiler sees (nothing else of the caller's comes through).
+  local fixed_env=(TZ=UTC LC_ALL=C CARGO_INCREMENTAL=0 _RJEM_MALLOC_CONF=narenas:1
+    "SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH" CARGO_TERM_COLOR=never)
   echo
-  echo "== build $name: in $src, cargo home $home, started $(date -u '+%H:%M:%S UTC')"
-  (
-    cd "$src"
-    export CARGO_HOME="$home" CARGO_TARGET_DIR="$src/target" CARGO_ENCODED_RUSTFLAGS="${flags[*]}"
-    cargo fetch --locked --target "$HOST" --quiet
-    cargo build --release --locked
-  )
+  echo "== build $name: in $dir, started $(date -u '+%H:%M:%S UTC')"
+  if [ "$MODE" = namespace ]; then
+    unshare --user --map-root-user --mount /bin/sh -e -c '
+      mount -t tmpfs frostsign-build /mnt
+      mkdir /mnt/frostsign /mnt/cargo-home /mnt/rust
+      mount --bind "$1" /mnt/frostsign
+      mount --bind "$2" /mnt/cargo-home
+      mount --bind "$3" /mnt/rust
+      shift 3
+      cd /mnt/frostsign
+      exec env -i PATH=/mnt/rust/bin:/usr/bin:/bin HOME=/mnt/cargo-home CARGO_HOME=/mnt/cargo-home \
+        CARGO_TARGET_DIR=/mnt/frostsign/target "$@" \
+        /mnt/rust/bin/cargo build --release --locked --offline' \
+      sh "$src" "$home" "$SYSROOT" "${fixed_env[@]}"
+  else
+    local flags=(
+      "--remap-path-prefix=$src=/mnt/frostsign"
+      "--remap-path-prefix=$home=/mnt/cargo-home"
+      "--remap-path-prefix=$SYSROOT=/mnt/rust"
+    )
+    (
+      cd "$src"
+      IFS=$'\x1f'
+      exec env -i PATH="$SYSROOT/bin:/usr/bin:/bin" HOME="$home" CARGO_HOME="$home" \
+        CARGO_TARGET_DIR="$src/target" CARGO_ENCODED_RUSTFLAGS="${flags[*]}" "${fixed_env[@]}" \
+        "$SYSROOT/bin/cargo" build --release --locked --offline
+    )
+  fi
 }
 
-# Build 1: the caller's cargo home; source files dated now (as a fresh checkout is).
-SRC1="$WORK/one/frostsign"
-build 1 "$SRC1" "$REAL_CARGO_HOME" touch
-
-# Build 2: a deeper folder with another name, source files dated at the commit (as git archive leaves
-# them), a cargo home elsewhere (sharing only the downloaded .crate files and the index, so the crates are
-# unpacked again under the new path), started later.
-SRC2="$WORK/second-build/checkout-$(printf '%.12s' "$commit")/src/frostsign"
-HOME2="$WORK/second-build/cargo-home"
-mkdir -p "$HOME2/registry"
-for d in index cache; do
-  if [ -d "$REAL_CARGO_HOME/registry/$d" ]; then ln -s "$REAL_CARGO_HOME/registry/$d" "$HOME2/registry/$d"; fi
-done
-for cfg in config.toml config; do
-  if [ -f "$REAL_CARGO_HOME/$cfg" ]; then cp "$REAL_CARGO_HOME/$cfg" "$HOME2/"; fi
-done
+# Build 1: source files dated now (as a fresh checkout is).
+DIR1="$WORK/one"
+build 1 "$DIR1" touch
+# Build 2: a deeper folder with other names and lengths, source files dated at the commit (as git archive
+# leaves them), a caller environment with one more (large) variable, started later.
+DIR2="$WORK/second-build/checkout-$(printf '%.12s' "$commit")-elsewhere"
 sleep 2
-build 2 "$SRC2" "$HOME2"
+FROSTSIGN_REPRODUCIBLE_NOISE=$(head -c 3000 /dev/zero | tr '\0' x) build 2 "$DIR2"
 
+SRC1="$DIR1/src"
+SRC2="$DIR2/src"
 BIN1="$SRC1/target/release/frostsign"
 BIN2="$SRC2/target/release/frostsign"
 H1=$(sha256sum "$BIN1" | cut -d' ' -f1)
@@ -149,8 +185,9 @@ cp "$BIN1" "$OUT_DIR/frostsign"
   echo "describe: $(git describe --always --tags "$commit")"
   echo "SOURCE_DATE_EPOCH: $SOURCE_DATE_EPOCH"
   echo "sha256: $H1"
-  echo "command: cargo build --release --locked (CARGO_INCREMENTAL=0, TZ=UTC, LC_ALL=C)"
-  echo "rustflags: --remap-path-prefix=<source>=/build/frostsign --remap-path-prefix=<cargo home>=/build/cargo-home --remap-path-prefix=<rustc --print sysroot>=/build/rust-toolchain"
+  echo "command: cargo build --release --locked --offline (scripts/reproducible.sh)"
+  echo "mode: $MODE (namespace: built as /mnt/frostsign with cargo home /mnt/cargo-home and toolchain /mnt/rust; remap: the same names through --remap-path-prefix)"
+  echo "environment: env -i PATH HOME CARGO_HOME CARGO_TARGET_DIR TZ=UTC LC_ALL=C CARGO_INCREMENTAL=0 _RJEM_MALLOC_CONF=narenas:1 SOURCE_DATE_EPOCH CARGO_TERM_COLOR=never"
   echo "rustc -vV:"
   rustc -vV | sed 's/^/  /'
   echo "cargo: $(cargo -V)"
