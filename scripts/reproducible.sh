@@ -73,7 +73,10 @@ HOST=$(rustc -vV | sed -n 's/^host: //p')
 [ -x "$SYSROOT/bin/cargo" ] || { echo "error: no cargo next to rustc in $SYSROOT/bin" >&2; exit 2; }
 
 # Can this machine give each build the canonical paths (a private mount namespace, without root)?
-if unshare --user --map-root-user --mount sh -c 'mount -t tmpfs none /mnt' 2>/dev/null; then
+# (REPRO_MODE=remap forces the fallback, to compare the two.)
+if [ "${REPRO_MODE:-}" = remap ]; then
+  MODE=remap
+elif unshare --user --map-root-user --mount sh -c 'mount -t tmpfs none /mnt' 2>/dev/null; then
   MODE=namespace
 else
   MODE=remap
@@ -90,7 +93,7 @@ echo "  $(rustc -V), $(cargo -V), host $HOST"
 if [ "$MODE" = namespace ]; then
   echo "  paths: each build sees its folder as /mnt/frostsign, its cargo home as /mnt/cargo-home, the toolchain as /mnt/rust"
 else
-  echo "  note: no private mount namespace here (unshare --user --mount failed: user namespaces disabled?)," >&2
+  echo "  note: no private mount namespace (unshare --user --mount failed, or REPRO_MODE=remap)," >&2
   echo "  so real paths are rewritten with --remap-path-prefix instead. With rustc 1.95 the result can then" >&2
   echo "  depend on the lengths of the paths and of the environment: compare only with hashes made in the" >&2
   echo "  same mode (the release's BUILDINFO.txt says which). Enable user namespaces for the reliable mode." >&2

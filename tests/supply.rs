@@ -58,14 +58,17 @@ fn pinned_deny_version() -> String {
 
 /// The folder holding the `cargo-deny` executable, or None (after saying so) when it is not installed.
 fn cargo_deny_dir() -> Option<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
+    let mut dirs: Vec<PathBuf> =
+        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
     dirs.push(real_cargo_home().join("bin"));
     if let Some(dir) = dirs.into_iter().find(|d| d.join("cargo-deny").is_file()) {
         return Some(dir);
     }
     let install = format!("cargo install --locked cargo-deny@{}", pinned_deny_version());
     if is_ci() {
-        panic!("cargo-deny is missing and CI=true: the dependency-policy tests must not skip (install with: {install})");
+        panic!(
+            "cargo-deny is missing and CI=true: the dependency-policy tests must not skip (install with: {install})"
+        );
     }
     eprintln!("\n*** SKIPPED dependency-policy test: cargo-deny is not installed. Install it with:\n***   {install}\n");
     let test = std::thread::current().name().unwrap_or("?").to_string();
@@ -263,7 +266,9 @@ fn a_real_second_version_from_crates_io_fails_once_it_is_a_normal_dependency() {
     let mut versions: Vec<(String, String)> = Vec::new();
     for block in lock.split("[[package]]") {
         let field = |k: &str| {
-            block.lines().find_map(|l| l.strip_prefix(&format!("{k} = \"")).map(|v| v.trim_end_matches('"').to_string()))
+            block
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("{k} = \"")).map(|v| v.trim_end_matches('"').to_string()))
         };
         if let (Some(n), Some(v)) = (field("name"), field("version")) {
             versions.push((n, v));
@@ -283,7 +288,8 @@ fn a_real_second_version_from_crates_io_fails_once_it_is_a_normal_dependency() {
     };
     let p = Project::new(deny);
     p.add_dependency(&format!("second-{name}"), &format!("package = \"{name}\"\nversion = \"{major}\""));
-    p.deny().expect_failure(&[&format!("error[duplicate]: found 2 duplicate entries for crate '{name}'"), "bans FAILED"]);
+    p.deny()
+        .expect_failure(&[&format!("error[duplicate]: found 2 duplicate entries for crate '{name}'"), "bans FAILED"]);
 }
 
 /// "0.4.3" -> "0.4", "2.1.0" -> "2": the requirement that selects this version's semver-compatible line.
@@ -318,7 +324,8 @@ fn a_crate_from_a_git_repository_fails() {
     // first without --offline: the proxy that does not exist makes sure no registry is asked.
     let o = p.cargo().args(["metadata", "--format-version", "1"]).output().unwrap();
     assert!(o.status.success(), "resolving the git dependency: {}", String::from_utf8_lossy(&o.stderr));
-    p.deny().expect_failure(&["error[source-not-allowed]: detected 'git' source not explicitly allowed", "sources FAILED"]);
+    p.deny()
+        .expect_failure(&["error[source-not-allowed]: detected 'git' source not explicitly allowed", "sources FAILED"]);
 }
 
 #[test]
@@ -374,7 +381,9 @@ fn the_sbom_lists_every_crate_of_the_release_build_with_licence_and_checksum() {
     let mut checksums = std::collections::HashMap::new();
     for block in lock.split("[[package]]") {
         let field = |k: &str| {
-            block.lines().find_map(|l| l.strip_prefix(&format!("{k} = \"")).map(|v| v.trim_end_matches('"').to_string()))
+            block
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("{k} = \"")).map(|v| v.trim_end_matches('"').to_string()))
         };
         if let (Some(n), Some(v), Some(c)) = (field("name"), field("version"), field("checksum")) {
             checksums.insert(format!("{n}@{v}"), c);
@@ -428,8 +437,11 @@ fn the_sbom_lists_every_crate_of_the_release_build_with_licence_and_checksum() {
     }
 
     // The dependency graph covers every component and names only listed ones.
-    let refs: std::collections::BTreeSet<String> =
-        listed.iter().map(|k| format!("pkg:cargo/{k}")).chain([format!("pkg:cargo/frostsign@{}", env!("CARGO_PKG_VERSION"))]).collect();
+    let refs: std::collections::BTreeSet<String> = listed
+        .iter()
+        .map(|k| format!("pkg:cargo/{k}"))
+        .chain([format!("pkg:cargo/frostsign@{}", env!("CARGO_PKG_VERSION"))])
+        .collect();
     let deps = bom["dependencies"].as_array().unwrap();
     assert_eq!(deps.len(), refs.len());
     for d in deps {
