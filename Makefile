@@ -1,6 +1,7 @@
 # frostsign: the two set-up commands are `make demo` and `make test`.
 CARGO ?= cargo
-BIN   := target/release/frostsign
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+BIN   := $(TARGET_DIR)/release/frostsign
 
 .PHONY: all build test lint fmt demo bench doc clean deny sbom reproducible
 
@@ -11,7 +12,6 @@ build:
 
 # Every check CI runs: formatting, lints with warnings denied, the dependency policy, then all unit and
 # end-to-end tests.
-TARGET_DIR     := $(or $(CARGO_TARGET_DIR),target)
 SKIPPED        := $(TARGET_DIR)/tmp/interop-skipped.txt
 SUPPLY_SKIPPED := $(TARGET_DIR)/tmp/supply-skipped.txt
 

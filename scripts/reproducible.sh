@@ -67,6 +67,7 @@ SOURCE_DATE_EPOCH=$(git show -s --format=%ct "$commit")
 export SOURCE_DATE_EPOCH
 
 OUT_DIR=${CARGO_TARGET_DIR:-$REPO/target}/reproducible
+rm -rf "$OUT_DIR"   # never leave an earlier run's binary where this run's result is expected
 REAL_CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}
 SYSROOT=$(rustc --print sysroot)
 HOST=$(rustc -vV | sed -n 's/^host: //p')
