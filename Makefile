@@ -1,19 +1,23 @@
 # frostsign: the two set-up commands are `make demo` and `make test`.
 CARGO ?= cargo
-BIN   := target/release/frostsign
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+BIN   := $(TARGET_DIR)/release/frostsign
 
-.PHONY: all build test lint fmt demo bench doc clean
+.PHONY: all build test lint fmt demo bench doc clean deny sbom reproducible
 
 all: build
 
 build:
 	$(CARGO) build --locked --release
 
-# Every check CI runs: formatting, lints with warnings denied, then all unit and end-to-end tests.
-SKIPPED := target/tmp/interop-skipped.txt
+# Every check CI runs: formatting, lints with warnings denied, the dependency policy, then all unit and
+# end-to-end tests.
+SKIPPED        := $(TARGET_DIR)/tmp/interop-skipped.txt
+SUPPLY_SKIPPED := $(TARGET_DIR)/tmp/supply-skipped.txt
 
 test: lint
-	@rm -f $(SKIPPED)
+	@rm -f $(SKIPPED) $(SUPPLY_SKIPPED)
+	./scripts/deny.sh check
 	$(CARGO) test --locked --all-targets
 	$(CARGO) test --locked --doc
 	@if [ -s $(SKIPPED) ]; then \
@@ -25,6 +29,32 @@ test: lint
 	  echo "*** (under CI=true a missing tool fails the run instead)"; \
 	  echo "*****************************************************************************"; \
 	fi
+	@if [ -s $(SUPPLY_SKIPPED) ]; then \
+	  echo; echo "*****************************************************************************"; \
+	  echo "*** WARNING: the dependency policy was NOT checked (cargo-deny not installed):"; \
+	  sort -u $(SUPPLY_SKIPPED) | sed 's/^/***   /'; \
+	  echo "*** Install cargo-deny with:"; \
+	  echo "***   cargo install --locked cargo-deny@$$(./scripts/deny.sh version)"; \
+	  echo "*** (under CI=true a missing cargo-deny fails the run instead)"; \
+	  echo "*****************************************************************************"; \
+	fi
+
+# The dependency policy in deny.toml, offline: licences, bans, sources (cargo-deny, pinned in scripts/deny.sh).
+deny:
+	./scripts/deny.sh check
+
+# A CycloneDX (JSON) SBOM of the release build: every crate linked into the binary, with version, licence
+# and the SHA-256 of its crate file (scripts/sbom.py; docs/dependencies.md says why not cargo-cyclonedx).
+SBOM := $(TARGET_DIR)/sbom/frostsign.cdx.json
+sbom:
+	@command -v python3 >/dev/null || { echo "error: make sbom needs python3 (3.11 or newer): sudo apt-get install -y python3" >&2; exit 1; }
+	python3 scripts/sbom.py --out $(SBOM)
+
+# Build the release binary twice, in different folders and at different times, and check that both are the
+# same bytes; prints both SHA-256 hashes (scripts/reproducible.sh explains every flag). Not part of `test`.
+#   make reproducible REV=v1.4.0 EXPECT=<published sha256>   checks a published release binary
+reproducible:
+	./scripts/reproducible.sh $(if $(REV),--rev $(REV)) $(if $(EXPECT),--expect $(EXPECT))
 
 lint:
 	$(CARGO) fmt --all -- --check
