@@ -1061,8 +1061,9 @@ fn a_crafted_package_cannot_make_a_keyholder_sign_bytes_it_did_not_construct() {
     let original = fs::read_to_string(&p1).unwrap();
     let pkg = PackageFile::parse(&original, &group).unwrap();
     let req = Request::load(&d).unwrap();
-    let at = |slot: Slot| req.phase1_index(slot).expect("slot in phase 1");
-    let expected = req.phase1_messages(&req.evidence());
+    let plan = req.plan();
+    let at = |slot: Slot| plan.phase1.iter().position(|s| *s == slot).expect("slot in phase 1");
+    let expected = plan.phase1_messages(&req, &req.evidence());
     for (k, p) in pkg.packages.iter().enumerate() {
         assert_eq!(p.message(), expected[k].as_slice(), "the honest package signs the request's messages");
     }

@@ -7,15 +7,13 @@
 
 use super::{
     current_attempt, decode_shares, excluded, is_session_file, is_single_component, names, Artifact, Certification,
-    Commitment, Format, Output, PackageFile, Release, Request, RequestSpec, SessionKind, ShareProblem, Slot,
+    Commitment, Finished, Format, Output, PackageFile, Plan, Release, Request, RequestSpec, SessionKind, ShareProblem,
     GROUP_COPY, KIND_COMMIT, KIND_SHARE, REQUEST_FILE,
 };
 use crate::card::Card;
 use crate::error::{Error, Result};
 use crate::exchange::folder::Folder;
 use crate::exchange::message::Expect;
-use crate::formats::minisign::{self, MinisignSignature};
-use crate::formats::{signify, ssh};
 use crate::group::OpenPgpIdentity;
 use crate::group::{identifier, Group};
 use crate::textdoc::{printable, DocWriter};
@@ -643,7 +641,8 @@ pub fn collect(dir: &Path, opts: &CollectOptions) -> Result<CollectReport> {
         return Ok(report);
     }
     let evidence = s.req.evidence();
-    let phase1 = s.req.phase1_messages(&evidence);
+    let plan = s.req.plan();
+    let phase1 = plan.phase1_messages(&s.req, &evidence);
     let sig1 = match run_phase(&s, a, 1, &phase1, &signers, &commits, &mut report)? {
         Phase::Signed(sigs) => sigs,
         Phase::Waiting(w) => {
@@ -653,15 +652,7 @@ pub fn collect(dir: &Path, opts: &CollectOptions) -> Result<CollectReport> {
     };
     // Phase 2 uses the signers of phase 1 (their phase-2 nonces were committed together).
     let pkg1 = read_package(&s, a, 1)?;
-    let phase2: Vec<Vec<u8>> = s
-        .req
-        .phase2_slots()
-        .iter()
-        .map(|slot| {
-            let Slot::MinisignGlobal(a) = *slot else { unreachable!("phase 2 is minisign only") };
-            s.req.phase2_message(a, &sig1[s.req.phase1_index(Slot::Minisign(a)).expect("minisign slot")])
-        })
-        .collect();
+    let phase2: Vec<Vec<u8>> = plan.phase2.iter().map(|g| g.message(&s.req, &sig1[g.extends])).collect();
     let sig2 = if phase2.is_empty() {
         Vec::new()
     } else {
@@ -673,7 +664,8 @@ pub fn collect(dir: &Path, opts: &CollectOptions) -> Result<CollectReport> {
             }
         }
     };
-    write_outputs(&s, opts, opts.out.as_deref().unwrap_or(dir), &sig1, &sig2, &pkg1.signers, &mut report)?;
+    let out_dir = opts.out.as_deref().unwrap_or(dir);
+    write_outputs(&s, &plan, opts, out_dir, [&sig1, &sig2], &pkg1.signers, &mut report)?;
     Ok(report)
 }
 
@@ -691,19 +683,15 @@ fn output_path(out_dir: &Path, name: &str) -> Result<PathBuf> {
 /// Build every output, check each against the request and the group key, and only then write them all,
 /// each as one file directly in `out_dir` (an atomic rename: a link planted under an output's name is
 /// replaced, never written through).
-#[allow(clippy::too_many_arguments)]
 fn write_outputs(
     s: &Session,
+    plan: &Plan,
     opts: &CollectOptions,
     out_dir: &Path,
-    sig1: &[[u8; 64]],
-    sig2: &[[u8; 64]],
+    [sig1, sig2]: [&[[u8; 64]]; 2],
     signers: &[usize],
     report: &mut CollectReport,
 ) -> Result<()> {
-    let req = &s.req;
-    let key = s.group.key();
-    let key_id = minisign::key_id(key);
     let who = format!(
         "frostsign group {} ({}-of-{}, signed by {})",
         s.group.fingerprint().compact(),
@@ -711,63 +699,24 @@ fn write_outputs(
         s.group.members().len(),
         names_of(&s.group, signers)
     );
-    let ev = req.evidence();
+    let ev = s.req.evidence();
+    let finished = Finished { req: &s.req, group: &s.group, ev: &ev, who: &who, sig1, sig2 };
     let mut files: Vec<(PathBuf, String)> = Vec::new();
-    for (output, name) in req.outputs() {
-        let sig = &sig1[req.phase1_index(output.slot()).expect("every output has a phase-1 message")];
-        let text = match output {
-            Output::Minisign(k) => {
-                let a = &req.artifacts()[k];
-                let g = req.phase2_slots().iter().position(|x| *x == Slot::MinisignGlobal(k)).expect("phase 2 slot");
-                let m = MinisignSignature {
-                    key_id,
-                    signature: *sig,
-                    trusted_comment: req.trusted_comment(a),
-                    global_signature: sig2[g],
-                };
-                crate::verify::check_minisign(key, &key_id, &a.digests.blake2b, &m)
-                    .map_err(|e| Error::new(format!("internal error: the finished signature does not verify: {e}")))?;
-                m.encode(&format!("signature from {who}"))
-            }
-            Output::Ssh(_) => ssh::armored_signature(key, "file", sig),
-            Output::Openpgp(k) => {
-                let pgp = req.openpgp_key().expect("checked shape");
-                pgp.armored_signature(req.signature_time(), &ev.openpgp[k], sig)
-            }
-            Output::SignifyManifest => signify::signed_manifest(
-                &key_id,
-                sig,
-                &format!("verify with the signify key of {who}"),
-                &req.manifest(&ev),
-            ),
-            Output::OpenpgpIdentity | Output::OpenpgpPublicKey => {
-                let id = OpenPgpIdentity {
-                    group: s.group.fingerprint(),
-                    key: req.openpgp_key().expect("checked shape"),
-                    uid: req.openpgp_uid().unwrap_or_default().to_string(),
-                    certification: *sig,
-                };
-                let encoded = id.encode()?;
-                OpenPgpIdentity::parse(&encoded, &s.group)
-                    .map_err(|e| Error::new(format!("internal error: the certification does not verify: {e}")))?;
-                if output == Output::OpenpgpIdentity {
-                    encoded
-                } else {
-                    id.armored_public_key()
-                }
-            }
-            Output::GitTag => super::git::signed_object(req.git().expect("checked shape"), key, sig),
-        };
-        files.push((output_path(out_dir, &name)?, text));
+    let mut tag_object = None;
+    for planned in &plan.outputs {
+        let text = planned.encode(&finished)?;
+        if planned.output == Output::GitTag {
+            tag_object = Some(text.clone());
+        }
+        files.push((output_path(out_dir, &planned.name)?, text));
     }
     crate::fsx::ensure_dir(out_dir)?;
     for (path, text) in &files {
         crate::fsx::atomic_write(path, text.as_bytes(), crate::fsx::PUBLIC_FILE)?;
         report.outputs.push(path.clone());
     }
-    if let (Some(repo), Some(tag)) = (&opts.repo, req.git()) {
-        let object = &files.iter().find(|(p, _)| p.ends_with(tag.file_name())).expect("the tag output").1;
-        let id = super::git::import(repo, tag, object)?;
+    if let (Some(repo), Some(tag), Some(object)) = (&opts.repo, s.req.git(), tag_object) {
+        let id = super::git::import(repo, tag, &object)?;
         report.did.push(format!("stored the signed tag `{}` ({id}) in `{}`", tag.name, crate::text::path(repo)));
     }
     report.did.push(format!("aggregated and verified the group signatures; wrote {} file(s)", report.outputs.len()));

@@ -133,8 +133,8 @@ impl Commitment {
                 })
                 .collect::<std::result::Result<Vec<_>, String>>()
         };
-        let phase1 = decode(&p.phase1, 1, req.phase1_count())?;
-        let phase2 = decode(&p.phase2, 2, req.phase2_count())?;
+        let phase1 = decode(&p.phase1, 1, req.plan().count(1))?;
+        let phase2 = decode(&p.phase2, 2, req.plan().count(2))?;
         if p.artifacts.len() != req.artifacts().len() {
             return Err(format!(
                 "it attests digests of {} artifacts, but the request lists {}",

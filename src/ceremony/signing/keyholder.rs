@@ -12,7 +12,7 @@
 //!   does not record: every nonce of the session is destroyed and the step refuses until a fresh attempt.
 
 use super::{
-    current_attempt, excluded, git, names, AttestedArtifact, CommitPayload, Evidence, PackageFile, Request,
+    current_attempt, excluded, git, names, AttestedArtifact, CommitPayload, Evidence, GlobalSlot, PackageFile, Request,
     SharePayload, Slot, KIND_COMMIT, KIND_SHARE, REQUEST_FILE,
 };
 use crate::ceremony::engine::{self, Ceremony, Progress, Published, Report, StateFile, Step};
@@ -412,7 +412,7 @@ impl<'r> Ceremony<'r> for Signer<'r> {
             return Ok(Progress::Finished(j));
         }
         for phase in [1u8, 2] {
-            let count = if phase == 1 { self.req.phase1_count() } else { self.req.phase2_count() };
+            let count = self.req.plan().count(phase);
             if count == 0 {
                 continue;
             }
@@ -457,8 +457,8 @@ impl<'r> Signer<'r> {
         let mut make = |count: usize| -> Vec<frost::round1::SigningNonces> {
             (0..count).map(|_| frost::round1::commit(key_package.signing_share(), &mut rng).0).collect()
         };
-        let n1 = make(req.phase1_count());
-        let n2 = make(req.phase2_count());
+        let n1 = make(req.plan().count(1));
+        let n2 = make(req.plan().count(2));
         let hex_commitments = |ns: &[frost::round1::SigningNonces]| -> Result<Vec<String>> {
             ns.iter()
                 .map(|n| n.commitments().serialize().map(hex::encode).map_err(|e| Error::new(e.to_string())))
@@ -584,7 +584,8 @@ fn check_package(
     phase: u8,
     nonces: &[frost::round1::SigningNonces],
 ) -> Result<()> {
-    let count = if phase == 1 { req.phase1_count() } else { req.phase2_count() };
+    let plan = req.plan();
+    let count = plan.count(phase);
     if pkg.session != *req.digest() || pkg.phase != phase {
         return Err(refuse(phase, "it belongs to another session or phase"));
     }
@@ -598,8 +599,7 @@ fn check_package(
         return Err(refuse(phase, format!("it has {} messages, the request needs {count}", pkg.packages.len())));
     }
     let ids: Vec<frost::Identifier> = pkg.signers.iter().map(|&i| identifier(i)).collect();
-    let expected1 = req.phase1_messages(own);
-    let slots = if phase == 1 { req.phase1_slots() } else { req.phase2_slots() };
+    let expected1 = plan.phase1_messages(req, own);
     for (k, p) in pkg.packages.iter().enumerate() {
         let keys: Vec<frost::Identifier> = p.signing_commitments().keys().copied().collect();
         if keys != ids {
@@ -608,40 +608,44 @@ fn check_package(
         if p.signing_commitments().get(&identifier(me)) != Some(nonces[k].commitments()) {
             return Err(refuse(phase, format!("your own commitment for message {} is missing or was modified", k + 1)));
         }
-        let expected = if phase == 1 {
-            expected1[k].clone()
+        let (expected, source) = if phase == 1 {
+            (expected1[k].clone(), plan.phase1[k].source(req))
         } else {
-            let Slot::MinisignGlobal(a) = req.phase2_slots()[k] else { unreachable!("phase 2 is minisign only") };
-            let m = p.message();
-            let sig1: [u8; 64] =
-                m.get(..64).and_then(|s| s.try_into().ok()).ok_or_else(|| refuse(phase, "malformed message"))?;
-            let vk = VerifyingKey::from_bytes(req.group_key()).map_err(|_| refuse(phase, "bad group key"))?;
-            let m1 = &expected1[req.phase1_index(Slot::Minisign(a)).expect("minisign slot")];
-            if vk.verify_strict(m1, &Signature::from_bytes(&sig1)).is_err() {
-                return Err(refuse(
-                    phase,
-                    format!(
-                        "the phase-1 signature inside message {} is not the group's signature of your copy of `{}`",
-                        k + 1,
-                        req.artifacts()[a].name
-                    ),
-                ));
-            }
-            req.phase2_message(a, &sig1)
+            let global = plan.phase2[k];
+            let sig1 = check_phase1_signature(req, phase, k, p.message(), &expected1[global.extends], global)?;
+            (global.message(req, &sig1), Slot::Minisign(global.artifact).source(req))
         };
         if p.message() != expected.as_slice() {
-            let what = match slots[k] {
-                Slot::Minisign(a) | Slot::Ssh(a) | Slot::Openpgp(a) | Slot::MinisignGlobal(a) => {
-                    format!("your own copy of `{}`", req.artifacts()[a].name)
-                }
-                Slot::SignifyManifest => "your own digests (the manifest)".to_string(),
-                Slot::OpenpgpCertification => "the group key and the request's user id".to_string(),
-                Slot::GitTag => "the tag object rebuilt from your clone".to_string(),
-            };
-            return Err(refuse(phase, format!("message {} is not what you computed from {what}", k + 1)));
+            return Err(refuse(phase, format!("message {} is not what you computed from {source}", k + 1)));
         }
     }
     Ok(())
+}
+
+/// A phase-2 message starts with the phase-1 signature it extends: it must be the group's signature of
+/// this keyholder's own phase-1 message `m1`.
+fn check_phase1_signature(
+    req: &Request,
+    phase: u8,
+    k: usize,
+    message: &[u8],
+    m1: &[u8],
+    global: GlobalSlot,
+) -> Result<[u8; 64]> {
+    let sig1: [u8; 64] =
+        message.get(..64).and_then(|s| s.try_into().ok()).ok_or_else(|| refuse(phase, "malformed message"))?;
+    let vk = VerifyingKey::from_bytes(req.group_key()).map_err(|_| refuse(phase, "bad group key"))?;
+    if vk.verify_strict(m1, &Signature::from_bytes(&sig1)).is_err() {
+        let name = req.artifacts().get(global.artifact).map(|a| a.name.as_str()).unwrap_or("?");
+        return Err(refuse(
+            phase,
+            format!(
+                "the phase-1 signature inside message {} is not the group's signature of your copy of `{name}`",
+                k + 1
+            ),
+        ));
+    }
+    Ok(sig1)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 //! - the finished signatures once done (`NAME.minisig`, `NAME.sig`, `NAME.asc`, `SHA256.sig`, ...).
 //!
 //! Phase 1 signs, for every artifact and format, a message the signer builds itself from its own digests
-//! (see [`Slot`]); phase 2 signs minisign's global signatures (phase-1 signature || trusted comment).
+//! (see [`Slot`] and [`Plan`]); phase 2 signs minisign's global signatures (phase-1 signature || trusted comment).
 //! Whole-file formats are never offered: every message is a digest, a structure that starts with a
 //! format-specific prefix, or a manifest, so no message of one format can pass for another's.
 
@@ -21,11 +21,13 @@ mod files;
 pub mod git;
 pub mod keyholder;
 mod outputs;
+mod plan;
 mod request;
 pub mod status;
 
 pub use files::*;
 pub use outputs::*;
+pub use plan::*;
 pub use request::*;
 
 pub use crate::digest::FileDigests;

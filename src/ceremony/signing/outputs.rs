@@ -54,7 +54,7 @@ impl Format {
     }
 }
 
-/// One message the group signs in a session.
+/// One message the group signs in phase 1 of a session (phase 2 is [`GlobalSlot`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Slot {
     /// minisign's signature over BLAKE2b-512 of artifact k (phase 1).
@@ -69,8 +69,6 @@ pub enum Slot {
     OpenpgpCertification,
     /// SSHSIG signed data (namespace `git`) of the tag object (phase 1).
     GitTag,
-    /// minisign's global signature of artifact k: phase-1 signature || trusted comment (phase 2).
-    MinisignGlobal(usize),
 }
 
 /// A file a finished session writes into the output folder.

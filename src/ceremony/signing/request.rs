@@ -3,7 +3,7 @@
 use super::*;
 use crate::error::{Error, Result};
 use crate::formats::openpgp::PgpKey;
-use crate::formats::{minisign, signify, ssh};
+use crate::formats::{minisign, signify};
 use crate::group::{Group, GroupFingerprint};
 use crate::textdoc::{parse_hex, DocError, DocWriter, Document, Need};
 use sha2::{Digest, Sha256};
@@ -555,56 +555,9 @@ impl Request {
         Ok(())
     }
 
-    /// The messages of phase 1, in order.
-    pub fn phase1_slots(&self) -> Vec<Slot> {
-        match &self.kind {
-            SessionKind::Release(r) => {
-                let has = |f: Format| r.formats.contains(&f);
-                let mut slots = Vec::new();
-                for k in 0..r.artifacts.len() {
-                    for (f, slot) in [
-                        (Format::Minisign, Slot::Minisign(k)),
-                        (Format::Ssh, Slot::Ssh(k)),
-                        (Format::Openpgp, Slot::Openpgp(k)),
-                    ] {
-                        if has(f) {
-                            slots.push(slot);
-                        }
-                    }
-                }
-                if has(Format::SignifyManifest) {
-                    slots.push(Slot::SignifyManifest);
-                }
-                slots
-            }
-            SessionKind::OpenpgpCertification(_) => vec![Slot::OpenpgpCertification],
-            SessionKind::GitTag(_) => vec![Slot::GitTag],
-        }
-    }
-
-    /// The messages of phase 2, in order: minisign's global signatures of a release.
-    pub fn phase2_slots(&self) -> Vec<Slot> {
-        match &self.kind {
-            SessionKind::Release(r) if r.formats.contains(&Format::Minisign) => {
-                (0..r.artifacts.len()).map(Slot::MinisignGlobal).collect()
-            }
-            _ => Vec::new(),
-        }
-    }
-
-    /// Number of messages in phase 1.
-    pub fn phase1_count(&self) -> usize {
-        self.phase1_slots().len()
-    }
-
-    /// Number of messages in phase 2.
-    pub fn phase2_count(&self) -> usize {
-        self.phase2_slots().len()
-    }
-
-    /// Position of a phase-1 slot.
-    pub fn phase1_index(&self, slot: Slot) -> Option<usize> {
-        self.phase1_slots().iter().position(|s| *s == slot)
+    /// The session's plan: the messages of each phase and the outputs that carry their signatures.
+    pub fn plan(&self) -> Plan {
+        Plan::of(self)
     }
 
     /// Every file this session writes when it completes, with its file name (checked on parse: one file
@@ -618,44 +571,6 @@ impl Request {
         let entries: Vec<(&str, &[u8; 32])> =
             self.artifacts().iter().zip(&ev.files).map(|(a, d)| (a.name.as_str(), &d.sha256)).collect();
         signify::manifest(&entries)
-    }
-
-    /// The phase-1 messages, built from `ev` (the caller's own evidence, or for the coordinator the
-    /// request's), one per [`Request::phase1_slots`].
-    pub fn phase1_messages(&self, ev: &Evidence) -> Vec<Vec<u8>> {
-        match &self.kind {
-            SessionKind::Release(r) => {
-                let mut openpgp = ev.openpgp.iter();
-                let mut out = Vec::new();
-                for d in ev.files.iter().take(r.artifacts.len()) {
-                    for f in
-                        [Format::Minisign, Format::Ssh, Format::Openpgp].into_iter().filter(|f| r.formats.contains(f))
-                    {
-                        out.push(match f {
-                            Format::Minisign => d.blake2b.to_vec(),
-                            Format::Ssh => ssh::signed_data("file", &d.sha256),
-                            _ => openpgp.next().map(|h| h.to_vec()).unwrap_or_default(),
-                        });
-                    }
-                }
-                if r.formats.contains(&Format::SignifyManifest) {
-                    out.push(self.manifest(ev).into_bytes());
-                }
-                out
-            }
-            SessionKind::OpenpgpCertification(c) => {
-                let key = PgpKey { pk: self.group_key, created: c.key_created };
-                vec![key.certification_digest(&c.uid, self.signature_time()).to_vec()]
-            }
-            SessionKind::GitTag(_) => {
-                vec![ssh::signed_data("git", &sha256(ev.git_payload.as_deref().unwrap_or_default()))]
-            }
-        }
-    }
-
-    /// The phase-2 message of artifact `k`, given its phase-1 minisign signature.
-    pub fn phase2_message(&self, k: usize, sig1: &[u8; 64]) -> Vec<u8> {
-        minisign::global_message(sig1, &self.trusted_comment(&self.artifacts()[k]))
     }
 
     /// Human summary shown to a signer before it commits.
@@ -697,5 +612,83 @@ impl Request {
             s.push_str(&format!("  {}  {} bytes  SHA-256 {}\n", a.name, a.digests.size, hex::encode(a.digests.sha256)));
         }
         s
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    const HEADER: &str = "frostsign-sign-request: 1\nsession: acb08597c977c9e2e0029a950a5770a7\ngroup: 836E8F2777406A99F6A0E6626873D281\ngroup-key: 1534569f93faaf25352a96e6208415382fb77c3cd0b856f2d4c297331f5b68f9\nthreshold: 2\nmembers: 3\ncreated: 2026-12-01T08:11:48Z\nexpires: 2026-12-08T08:11:48Z\n";
+
+    /// An `artifact:` line for `name`, with digests made from the name.
+    pub(crate) fn artifact_line(name: &str) -> String {
+        let d =
+            FileDigests { size: name.len() as u64, blake2b: [name.len() as u8; 64], sha256: sha256(name.as_bytes()) };
+        format!("artifact: {} {} {} {name}\n", d.size, hex::encode(d.blake2b), hex::encode(d.sha256))
+    }
+
+    /// A request: the fixed header, then `body`.
+    pub(crate) fn request(body: &str) -> std::result::Result<Request, DocError> {
+        Request::parse(&format!("{HEADER}{body}"))
+    }
+
+    fn refused(body: &str) -> (String, String) {
+        match request(body) {
+            Err(DocError::BadValue { key, reason }) => (key, reason),
+            Err(DocError::Missing(key)) => (key, "missing".into()),
+            other => panic!("expected a refusal of a field, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_release_request_parses_into_its_kind_with_typed_digests() {
+        let body =
+            format!("comment: v1\nformat: minisign\nformat: ssh\n{}{}", artifact_line("a.tar"), artifact_line("b.tar"));
+        let r = request(&body).unwrap();
+        let SessionKind::Release(rel) = r.kind() else { panic!("not a release: {:?}", r.kind()) };
+        assert_eq!(rel.formats, [Format::Minisign, Format::Ssh]);
+        assert_eq!((rel.comment.as_deref(), rel.openpgp_key_created), (Some("v1"), None));
+        let names: Vec<&str> = rel.artifacts.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["a.tar", "b.tar"]);
+        assert_eq!(rel.artifacts[1].digests.sha256, sha256(b"b.tar"));
+        assert_eq!(rel.artifacts[1].digests.blake2b, [5; 64]);
+        assert_eq!(r.digest(), &sha256(format!("{HEADER}{body}").as_bytes()));
+    }
+
+    #[test]
+    fn a_certification_and_a_git_tag_request_carry_exactly_their_fields() {
+        let cert = "format: openpgp-certification\nopenpgp-key-created: 2026-12-01T08:11:48Z\nopenpgp-uid: Demo <d@example.org>\n";
+        let r = request(cert).unwrap();
+        assert_eq!(r.openpgp_uid(), Some("Demo <d@example.org>"));
+        assert!(r.artifacts().is_empty() && r.git().is_none());
+        // A certification with a release's artifact, or a release with a user id: refused, naming `format`.
+        assert_eq!(refused(&format!("{cert}{}", artifact_line("a"))).0, "format");
+        let mixed = format!("format: minisign\nopenpgp-uid: Demo <d@example.org>\n{}", artifact_line("a"));
+        assert_eq!(refused(&mixed).0, "format");
+    }
+
+    #[test]
+    fn a_crafted_release_is_refused_naming_the_field_at_fault() {
+        let a = artifact_line("a.tar");
+        let cases: [(String, &str, &str); 8] = [
+            (format!("format: raw\n{a}"), "format", "unknown format"),
+            (format!("format: minisign\nformat: minisign\n{a}"), "format", "listed twice"),
+            (format!("format: minisign\nformat: git-tag\n{a}"), "format", "one or more of minisign"),
+            ("format: minisign\n".to_string(), "artifact", "1 to 1000 artifacts"),
+            (format!("format: minisign\n{a}{a}"), "artifact", "two artifacts are named `a.tar`"),
+            (format!("format: minisign\n{a}openpgp-digest: {}\n", "00".repeat(32)), "openpgp-digest", "exactly when"),
+            (
+                format!("format: ssh\nformat: signify-manifest\n{}", artifact_line("SHA256")),
+                "artifact",
+                "two outputs would be named `SHA256.sig`",
+            ),
+            (format!("format: minisign\n{}", a.replacen(" a.tar", " ../a.tar", 1)), "artifact", ""),
+        ];
+        for (body, key, says) in cases {
+            let (k, why) = refused(&body);
+            assert_eq!(k, key, "{body}: {why}");
+            assert!(why.contains(says), "{body}: {why}");
+        }
     }
 }

@@ -11,16 +11,11 @@
 //! for a malformed file it validly signed.
 
 use super::coordinator::{reason_of, Culprit, Round, Session, Stray};
-use super::{
-    current_attempt, excluded, is_session_file, names, AttestedArtifact, Commitment, Output, PackageFile, Request,
-};
+use super::{current_attempt, excluded, is_session_file, names, AttestedArtifact, Commitment, PackageFile, Request};
 use crate::error::Result;
 use crate::exchange::message::{peek, MAX_MESSAGE_BYTES};
-use crate::formats::minisign::{self, MinisignSignature};
-use crate::formats::{openpgp, signify, ssh};
 use crate::group::{Group, OpenPgpIdentity};
 use serde::Serialize;
-use sha2::Digest;
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -112,49 +107,17 @@ pub struct OutputStatus {
 
 /// Check every output file against the request (its digests, not the artifacts) and the group key.
 pub fn check_outputs(req: &Request, group: &Group, dir: &Path) -> Vec<OutputStatus> {
-    let key = group.key();
-    let key_id = minisign::key_id(key);
-    let ev = req.evidence();
     let read = |name: &str| crate::fsx::read_text_untrusted(&dir.join(name), 1024 * 1024).ok();
-    let identity = || {
-        read("group.openpgp")
-            .and_then(|t| OpenPgpIdentity::parse(&t, group).ok())
-            .filter(|id| Some(id.key) == req.openpgp_key() && Some(id.uid.as_str()) == req.openpgp_uid())
-    };
-    req.outputs()
+    let identity = read("group.openpgp")
+        .and_then(|t| OpenPgpIdentity::parse(&t, group).ok())
+        .filter(|id| Some(id.key) == req.openpgp_key() && Some(id.uid.as_str()) == req.openpgp_uid());
+    req.plan()
+        .outputs
         .into_iter()
-        .map(|(output, file)| {
-            let text = read(&file);
-            let valid = text.is_some_and(|t| match output {
-                Output::Minisign(k) => {
-                    let a = &req.artifacts()[k];
-                    MinisignSignature::parse(&t).is_ok_and(|sig| {
-                        sig.trusted_comment == req.trusted_comment(a)
-                            && crate::verify::check_minisign(key, &key_id, &a.digests.blake2b, &sig).is_ok()
-                    })
-                }
-                Output::Ssh(k) => ssh::parse_signature(&t).is_ok_and(|sig| {
-                    sig.hash == "sha256"
-                        && crate::verify::check_ssh(key, "file", &req.artifacts()[k].digests.sha256, &sig).is_ok()
-                }),
-                Output::Openpgp(k) => openpgp::parse_signature(&t).is_ok_and(|sig| {
-                    Some(sig.trailer()) == req.openpgp_file_trailer()
-                        && crate::verify::check_openpgp(key, &ev.openpgp[k], &sig).is_ok()
-                }),
-                Output::SignifyManifest => signify::parse_signed_manifest(&t).is_ok_and(|sm| {
-                    sm.manifest == req.manifest(&ev) && crate::verify::check_manifest(key, &key_id, &sm).is_ok()
-                }),
-                Output::OpenpgpIdentity => identity().is_some(),
-                Output::OpenpgpPublicKey => identity().is_some_and(|id| t == id.armored_public_key()),
-                Output::GitTag => {
-                    let payload = String::from_utf8(req.git().expect("checked shape").payload()).unwrap_or_default();
-                    t.strip_prefix(&payload).and_then(|sig| ssh::parse_signature(sig).ok()).is_some_and(|sig| {
-                        let digest: [u8; 32] = sha2::Sha256::digest(payload.as_bytes()).into();
-                        sig.hash == "sha256" && crate::verify::check_ssh(key, "git", &digest, &sig).is_ok()
-                    })
-                }
-            });
-            OutputStatus { file, format: output.format(), artifact: output.artifact(), valid }
+        .map(|planned| {
+            let valid = read(&planned.name).is_some_and(|t| planned.is_valid(req, group, identity.as_ref(), &t));
+            let output = planned.output;
+            OutputStatus { file: planned.name, format: output.format(), artifact: output.artifact(), valid }
         })
         .collect()
 }
@@ -323,7 +286,7 @@ pub fn status(dir: &Path) -> Result<SignStatus> {
                 .collect(),
             Some(_) => members
                 .iter()
-                .filter(|m| m.chosen && (!m.phase1 || (s.req.phase2_count() > 0 && pkgs[1].is_some() && !m.phase2)))
+                .filter(|m| m.chosen && (!m.phase1 || (s.req.plan().count(2) > 0 && pkgs[1].is_some() && !m.phase2)))
                 .map(|m| m.name.clone())
                 .chain(std::iter::once("the coordinator (`frostsign sign collect`)".to_string()))
                 .collect(),
