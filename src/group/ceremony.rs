@@ -250,19 +250,23 @@ impl DkgCeremony {
 #[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Debug)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ConfirmPayload {
-    /// Hex of the group's Ed25519 key.
-    pub group_key: String,
-    /// Hex SHA-256 of the serialized FROST public key package.
-    pub public_key_package: String,
-    /// Hex transcript hash of all round-1 files.
-    pub transcript: String,
+    /// The group's Ed25519 key (hex on the wire).
+    #[serde(with = "crate::secret::codec::hex32")]
+    pub group_key: [u8; 32],
+    /// SHA-256 of the serialized FROST public key package.
+    #[serde(with = "crate::secret::codec::hex32")]
+    pub public_key_package: [u8; 32],
+    /// The transcript hash of all round-1 files.
+    #[serde(with = "crate::secret::codec::hex32")]
+    pub transcript: [u8; 32],
 }
 
 /// What a keyholder publishes when all n confirmations agree: the group file it accepts.
 #[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Debug)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AcceptPayload {
-    /// Hex SHA-256 of the group file's core (`Group::core_text`: everything but the acceptances), built
+    /// SHA-256 of the group file's core (`Group::core_text`: everything but the acceptances), built
     /// from the ceremony, the n confirmations and the public key package.
-    pub group_file: String,
+    #[serde(with = "crate::secret::codec::hex32")]
+    pub group_file: [u8; 32],
 }

@@ -381,7 +381,7 @@ fn check_acceptances(
     }
     let mut texts = Vec::new();
     for (who, text, p) in member_messages::<AcceptPayload>(doc, ceremony, ("acceptance", KIND_ACCEPT, "4"))? {
-        if p.group_file != hex::encode(core) {
+        if p.group_file != *core {
             return Err(DocError::BadValue {
                 key: "acceptance".into(),
                 reason: format!("{who} did not accept this group file"),
@@ -404,10 +404,10 @@ fn check_confirmations(
     let mut transcript = None;
     let mut texts = Vec::new();
     for (who, text, p) in member_messages::<ConfirmPayload>(doc, ceremony, ("confirmation", KIND_CONFIRM, "3"))? {
-        if p.group_key != hex::encode(key) || p.public_key_package != hex::encode(pkp_hash) {
+        if p.group_key != *key || p.public_key_package != *pkp_hash {
             return Err(bad(format!("{who} did not confirm this group key and public key package")));
         }
-        if *transcript.get_or_insert_with(|| p.transcript.clone()) != p.transcript {
+        if *transcript.get_or_insert(p.transcript) != p.transcript {
             return Err(bad(format!("{who} confirmed a different transcript")));
         }
         texts.push(text);

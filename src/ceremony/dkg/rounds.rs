@@ -243,9 +243,14 @@ impl<'r> KeyGen<'r> {
         })?;
         let public_bytes = public.serialize().map_err(internal)?;
         let confirm = ConfirmPayload {
-            group_key: hex::encode(public.verifying_key().serialize().map_err(internal)?),
-            public_key_package: hex::encode(sha256(&[&public_bytes])),
-            transcript: hex::encode(super::transcript(&s.digests)),
+            group_key: public
+                .verifying_key()
+                .serialize()
+                .map_err(internal)?
+                .try_into()
+                .map_err(|_| internal("the group key is not 32 bytes"))?,
+            public_key_package: sha256(&[&public_bytes]),
+            transcript: super::transcript(&s.digests),
         };
         let message = message::seal(self.u.identity(), KIND_CONFIRM, c.digest(), "3", None, &json(&confirm)?)?;
         let key_package = SecretBytes::from(Zeroizing::new(key_package.serialize().map_err(internal)?));
@@ -320,7 +325,7 @@ impl<'r> KeyGen<'r> {
     /// This keyholder's acceptance of `group`'s core: deterministic (an Ed25519 signature over a fixed
     /// text), so republishing it is always byte-identical.
     pub fn acceptance(&self, group: &Group) -> Result<String> {
-        let payload = AcceptPayload { group_file: hex::encode(sha256(&[group.core_text().as_bytes()])) };
+        let payload = AcceptPayload { group_file: sha256(&[group.core_text().as_bytes()]) };
         message::seal(self.u.identity(), KIND_ACCEPT, self.c.digest(), "4", None, &json(&payload)?)
     }
 
@@ -331,7 +336,7 @@ impl<'r> KeyGen<'r> {
     fn accept_round(&self, a: Accepted, report: &mut Report) -> Result<Progress<'r, DkgState>> {
         let c = self.c;
         let core = Group::parse(&a.group).map_err(|_| Error::new("damaged key generation state (round 4)"))?;
-        let mine = hex::encode(sha256(&[core.core_text().as_bytes()]));
+        let mine = sha256(&[core.core_text().as_bytes()]);
         let visible = visible_acceptances(self.folder, c);
         let n = c.cards().len();
         let mut chosen: Vec<Option<&Visible>> = vec![None; n];

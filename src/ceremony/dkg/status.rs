@@ -212,11 +212,11 @@ pub fn status(folder: &Folder) -> Result<Status> {
     let accept_payloads: Vec<Option<AcceptPayload>> = v.payloads(&accepts, "acceptance");
     read_complaints(&mut v);
     check_equivocation(&mut v, &[(KIND_R1, &round1), (KIND_CONFIRM, &confirms), (KIND_ACCEPT, &accepts)]);
-    check_agreement(&mut v, &confirm_payloads, "confirmed", |p| (p.group_key.clone(), p.transcript.clone()));
+    check_agreement(&mut v, &confirm_payloads, "confirmed", |p| (p.group_key, p.transcript));
     let accepted_by = acceptances_by_member(&v, &accept_payloads);
     let accepted = agreed(&accepted_by);
     if accepted.is_none() {
-        check_agreement(&mut v, &accept_payloads, "accepted", |p| (p.group_file.clone(), String::new()));
+        check_agreement(&mut v, &accept_payloads, "accepted", |p| p.group_file);
     }
     list_unknown_files(&mut v)?;
     let any_signed_here = [&round1, &confirms, &accepts].iter().any(|files| files.iter().any(Option::is_some))
@@ -236,7 +236,7 @@ pub fn status(folder: &Folder) -> Result<Status> {
             accepted: !accepted_by[j].is_empty(),
         })
         .collect();
-    let accepted = accepted.as_deref();
+    let accepted = accepted.as_ref();
     let complete = accepted.is_some();
     let (group_file, group_fingerprint) = check_group_file(&mut v, accepted, &confirm_payloads)?;
     let waiting_for = if complete { Vec::new() } else { waiting_for(&participants, n) };
@@ -368,7 +368,7 @@ fn decision(c: &DkgCeremony, kind: &str, text: &str) -> String {
     match message::open(text, std::path::Path::new("evidence"), &e, c.cards(), None)
         .map(|o| o.decode::<AcceptPayload>())
     {
-        Ok(Ok(p)) => p.group_file,
+        Ok(Ok(p)) => hex::encode(p.group_file),
         _ => text.to_string(),
     }
 }
@@ -406,9 +406,8 @@ fn check_equivocation(v: &mut View<'_>, steps: &[(&str, &Vec<Option<Received>>)]
 
 /// The group files each participant accepted, in a signed acceptance visible anywhere in the folder: under
 /// its own name, as evidence in a complaint, or embedded in group.pub.
-fn acceptances_by_member(v: &View<'_>, in_folder: &[Option<AcceptPayload>]) -> Vec<BTreeSet<String>> {
-    let mut by: Vec<BTreeSet<String>> =
-        in_folder.iter().map(|p| p.iter().map(|p| p.group_file.clone()).collect()).collect();
+fn acceptances_by_member(v: &View<'_>, in_folder: &[Option<AcceptPayload>]) -> Vec<BTreeSet<[u8; 32]>> {
+    let mut by: Vec<BTreeSet<[u8; 32]>> = in_folder.iter().map(|p| p.iter().map(|p| p.group_file).collect()).collect();
     let e = Expect { kind: KIND_ACCEPT, ceremony: v.c.digest(), round: "4", private: false };
     for ev in signed_evidence(v.folder, v.c).into_iter().filter(|ev| ev.kind == KIND_ACCEPT) {
         let Ok(opened) = message::open(&ev.text, std::path::Path::new("evidence"), &e, v.c.cards(), None) else {
@@ -422,15 +421,15 @@ fn acceptances_by_member(v: &View<'_>, in_folder: &[Option<AcceptPayload>]) -> V
 }
 
 /// The group file every participant accepted, if there is one: the ceremony is complete.
-fn agreed(by: &[BTreeSet<String>]) -> Option<String> {
+fn agreed(by: &[BTreeSet<[u8; 32]>]) -> Option<[u8; 32]> {
     by.first()?.iter().find(|h| by.iter().all(|set| set.contains(*h))).cloned()
 }
 
 /// When every participant has signed a step's result, they must all agree; if they do not, the signed
 /// files cannot tell who is wrong, so the camps are listed and nobody is called the culprit.
-fn check_agreement<T>(v: &mut View<'_>, payloads: &[Option<T>], verb: &str, key: impl Fn(&T) -> (String, String)) {
+fn check_agreement<T, K: PartialEq>(v: &mut View<'_>, payloads: &[Option<T>], verb: &str, key: impl Fn(&T) -> K) {
     let Some(all) = payloads.iter().map(Option::as_ref).collect::<Option<Vec<&T>>>() else { return };
-    let mut camps: Vec<((String, String), Vec<&str>)> = Vec::new();
+    let mut camps: Vec<(K, Vec<&str>)> = Vec::new();
     for (j, p) in all.iter().enumerate() {
         let k = key(p);
         let name = v.c.cards()[j].name();
@@ -505,16 +504,15 @@ fn is_known_name(c: &DkgCeremony, name: &str) -> bool {
 /// The folder's `group.pub` against the file all n keyholders accepted; and the group fingerprint.
 fn check_group_file(
     v: &mut View<'_>,
-    accepted: Option<&str>,
+    accepted: Option<&[u8; 32]>,
     confirms: &[Option<ConfirmPayload>],
 ) -> Result<(GroupFile, Option<String>)> {
     // Without the accepted file itself, the fingerprint is shown only if all n signed confirmations name
     // one group key: one participant's confirmation alone could name any key.
-    let keys: Option<Vec<&str>> = confirms.iter().map(|p| p.as_ref().map(|p| p.group_key.as_str())).collect();
-    let from_confirmations = keys.filter(|k| k.iter().all(|x| *x == k[0])).and_then(|k| {
-        let key: [u8; 32] = hex::decode(k.first()?).ok()?.try_into().ok()?;
-        Some(GroupFingerprint::of(&key, v.c.digest()).to_string())
-    });
+    let keys: Option<Vec<[u8; 32]>> = confirms.iter().map(|p| p.as_ref().map(|p| p.group_key)).collect();
+    let from_confirmations = keys
+        .filter(|k| k.iter().all(|x| *x == k[0]))
+        .and_then(|k| Some(GroupFingerprint::of(k.first()?, v.c.digest()).to_string()));
     let text = match v.folder.read(GROUP_FILE, crate::group::MAX_GROUP_BYTES) {
         Ok(Some(t)) => t,
         Ok(None) => return Ok((GroupFile::Missing, accepted.and(from_confirmations))),
@@ -525,8 +523,7 @@ fn check_group_file(
     };
     // What is accepted is the file's core: a group.pub with or without the acceptances matches.
     let core = Group::parse(&text).map(|g| g.core_text().to_string()).unwrap_or_else(|_| text.clone());
-    let digest = hex::encode(super::sha256(&[core.as_bytes()]));
-    if accepted == Some(digest.as_str()) {
+    if accepted == Some(&super::sha256(&[core.as_bytes()])) {
         let parsed = Group::parse(&text).ok();
         let fingerprint = parsed.as_ref().map(|g| g.fingerprint().to_string()).or(from_confirmations);
         let full = parsed.is_some_and(|g| !g.acceptances().is_empty());

@@ -42,7 +42,24 @@ pub const KIND_COMMIT: &str = "sign-commit";
 /// Message kinds of a signing session.
 pub const KIND_SHARE: &str = "sign-share";
 
-/// The digests a keyholder attests it computed from its own copy.
+/// The digests a keyholder attests it computed from its own copy of one artifact (decoded and checked:
+/// compared as bytes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attested {
+    /// File name.
+    pub name: String,
+    /// The digests.
+    pub digests: FileDigests,
+}
+
+impl Serialize for Attested {
+    /// As in the commitment (`sign status --json` shows it so).
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        AttestedArtifact::new(&self.name, &self.digests).serialize(s)
+    }
+}
+
+/// [`Attested`] as a commitment carries it: the digests in lowercase hex.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct AttestedArtifact {
@@ -100,8 +117,8 @@ pub struct SharePayload {
 /// a malformed one is caught where the keyholder's signature on it proves who sent it.
 #[derive(Clone, Debug)]
 pub struct Commitment {
-    /// The digests the keyholder attests it computed (names and hex digests checked).
-    pub attested: Vec<AttestedArtifact>,
+    /// The digests the keyholder attests it computed, one per artifact of the request, in its order.
+    pub attested: Vec<Attested>,
     /// True if the attested digests are the request's.
     pub matches_request: bool,
     /// One FROST commitment per phase-1 message.
@@ -142,7 +159,8 @@ impl Commitment {
                 req.artifacts().len()
             ));
         }
-        for (k, (x, a)) in p.artifacts.iter().zip(req.artifacts()).enumerate() {
+        let mut attested = Vec::new();
+        for (k, (x, a)) in p.artifacts.into_iter().zip(req.artifacts()).enumerate() {
             if x.name != a.name {
                 return Err(format!(
                     "its attested artifact {} is not `{}`, the request's artifact {}",
@@ -151,13 +169,13 @@ impl Commitment {
                     k + 1
                 ));
             }
-            if parse_hex::<64>(&x.blake2b).is_none() || parse_hex::<32>(&x.sha256).is_none() {
+            let (Some(blake2b), Some(sha256)) = (parse_hex::<64>(&x.blake2b), parse_hex::<32>(&x.sha256)) else {
                 return Err(format!("its attested digests of `{}` are not a BLAKE2b-512 and a SHA-256 digest", a.name));
-            }
+            };
+            attested.push(Attested { name: x.name, digests: FileDigests { size: x.size, blake2b, sha256 } });
         }
-        let matches_request =
-            p.artifacts.iter().zip(req.artifacts()).all(|(x, a)| *x == AttestedArtifact::new(&a.name, &a.digests));
-        Ok(Commitment { attested: p.artifacts, matches_request, phase1, phase2 })
+        let matches_request = attested.iter().zip(req.artifacts()).all(|(x, a)| x.digests == a.digests);
+        Ok(Commitment { attested, matches_request, phase1, phase2 })
     }
 }
 

@@ -11,7 +11,7 @@
 //! for a malformed file it validly signed.
 
 use super::coordinator::{reason_of, Culprit, Round, Session, Stray};
-use super::{current_attempt, excluded, is_session_file, names, AttestedArtifact, Commitment, PackageFile, Request};
+use super::{current_attempt, excluded, is_session_file, names, Attested, Commitment, PackageFile, Request};
 use crate::error::Result;
 use crate::exchange::message::{peek, MAX_MESSAGE_BYTES};
 use crate::group::{Group, OpenPgpIdentity};
@@ -67,7 +67,7 @@ pub struct MemberStatus {
     /// The attested digests equal the request's (None if not committed).
     pub attested_match: Option<bool>,
     /// The digests this keyholder attests it computed from its own copy, signed with its identity key.
-    pub attested: Vec<AttestedArtifact>,
+    pub attested: Vec<Attested>,
     /// Chosen as a signer in the current attempt.
     pub chosen: bool,
     /// Phase-1 shares present.
