@@ -4,6 +4,7 @@
 //! read out to each other over the phone to be sure they hold each other's real card.
 
 use crate::error::{Error, Result};
+use crate::plain_text::{PlainText, TextKind};
 use crate::textdoc::{DocError, DocWriter, Document, Need};
 use ed25519_dalek::{Signature, VerifyingKey};
 use sha2::{Digest, Sha256};
@@ -111,7 +112,7 @@ impl InsecureHome {
 /// A verified keyholder card.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Card {
-    name: String,
+    name: PlainText,
     created: String,
     signing_key: [u8; 32],
     encryption_key: [u8; 32],
@@ -129,20 +130,15 @@ const SCHEMA: &[(&str, Need)] = &[
     ("insecure-home", Need::Optional),
 ];
 
-/// Check a keyholder name: 1 to 64 characters of plain text, no leading/trailing space, and not a
-/// fingerprint (options such as `sign collect --without` take a name or a fingerprint, so a name that
-/// reads as someone's fingerprint would make them ambiguous).
-pub fn check_name(name: &str) -> Result<()> {
-    if !crate::text::is_plain_line(name, MAX_NAME_CHARS) {
-        return Err(Error::new(format!(
-            "invalid keyholder name `{}`: use 1 to {MAX_NAME_CHARS} printable characters, without leading or trailing spaces",
-            crate::text::escape(name)
-        )));
-    }
-    if Fingerprint::parse(name).is_some() {
+/// A keyholder name: plain text of [`TextKind::KeyholderName`], and not a fingerprint (options such as
+/// `sign collect --without` take a name or a fingerprint, so a name that reads as someone's fingerprint
+/// would make them ambiguous).
+pub fn keyholder_name(name: &str) -> Result<PlainText> {
+    let name = PlainText::new(TextKind::KeyholderName, name)?;
+    if Fingerprint::parse(&name).is_some() {
         return Err(Error::new(format!("invalid keyholder name `{name}`: a name must not look like a fingerprint")));
     }
-    Ok(())
+    Ok(name)
 }
 
 impl Card {
@@ -156,10 +152,10 @@ impl Card {
         insecure: Option<InsecureHome>,
         sign: impl FnOnce(&[u8]) -> [u8; 64],
     ) -> Result<Card> {
-        check_name(name)?;
+        let name = keyholder_name(name)?;
         let fingerprint = Fingerprint::of_keys(&signing_key, &encryption_key);
         let mut w = DocWriter::new("card", 1)
-            .field("name", name)
+            .field("name", &name)
             .field("created", crate::clock::format(created))
             .field("signing-key", hex::encode(signing_key))
             .field("encryption-key", hex::encode(encryption_key))
@@ -174,8 +170,8 @@ impl Card {
     /// Parse and verify a card: syntax, self-signature, and that the fingerprint matches the keys.
     pub fn parse(text: &str) -> std::result::Result<Card, DocError> {
         let doc = Document::parse(text, "card", SCHEMA, true)?;
-        let name = doc.require("name")?.to_string();
-        check_name(&name).map_err(|e| DocError::BadValue { key: "name".into(), reason: e.message().into() })?;
+        let name = keyholder_name(doc.require("name")?)
+            .map_err(|e| DocError::BadValue { key: "name".into(), reason: e.message().into() })?;
         let created = doc.require("created")?.to_string();
         if crate::clock::parse(&created).is_none() {
             return Err(DocError::BadValue {
@@ -310,14 +306,14 @@ mod tests {
 
     #[test]
     fn names_are_checked() {
-        assert!(check_name("").is_err());
-        assert!(check_name(" x").is_err());
-        assert!(check_name("a\u{7}b").is_err());
-        assert!(check_name(&"x".repeat(65)).is_err());
-        assert!(check_name("Zoë").is_ok());
+        assert!(keyholder_name("").is_err());
+        assert!(keyholder_name(" x").is_err());
+        assert!(keyholder_name("a\u{7}b").is_err());
+        assert!(keyholder_name(&"x".repeat(65)).is_err());
+        assert!(keyholder_name("Zoë").is_ok());
         // A name that reads as a fingerprint would make `--without NAME-OR-FINGERPRINT` ambiguous.
-        assert!(check_name("3F2A9C1B77E04D218A0B11CD92EF0A1B").is_err());
-        assert!(check_name("3F2A 9C1B 77E0 4D21 8A0B 11CD 92EF 0A1B").is_err());
-        assert!(check_name("Alice \u{202e}").is_err());
+        assert!(keyholder_name("3F2A9C1B77E04D218A0B11CD92EF0A1B").is_err());
+        assert!(keyholder_name("3F2A 9C1B 77E0 4D21 8A0B 11CD 92EF 0A1B").is_err());
+        assert!(keyholder_name("Alice \u{202e}").is_err());
     }
 }

@@ -6,6 +6,7 @@ use crate::card::{Card, Fingerprint};
 use crate::error::{Error, Result};
 use crate::exchange::folder::Folder;
 use crate::group::MAX_MEMBERS;
+use crate::plain_text::{PlainText, TextKind};
 use crate::textdoc::{DocError, DocWriter, Document, Need};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -26,7 +27,7 @@ pub const GROUP_FILE: &str = "group.pub";
 #[derive(Clone, Debug)]
 pub struct DkgCeremony {
     id: [u8; 16],
-    label: Option<String>,
+    label: Option<PlainText>,
     threshold: u16,
     created: String,
     cards: Vec<Card>,
@@ -50,15 +51,6 @@ fn sha256(parts: &[&[u8]]) -> [u8; 32] {
         h.update(p);
     }
     h.finalize().into()
-}
-
-/// Check a group label: one line, at most 100 characters.
-pub fn check_label(label: &str) -> Result<()> {
-    if label.is_empty() || label.chars().count() > 100 || !crate::textdoc::is_plain_text(label) || label.trim() != label
-    {
-        return Err(Error::new("invalid label: use 1 to 100 printable characters on one line"));
-    }
-    Ok(())
 }
 
 impl DkgCeremony {
@@ -86,7 +78,7 @@ impl DkgCeremony {
             ));
         }
         if let Some(l) = label {
-            check_label(l)?;
+            PlainText::new(TextKind::Label, l)?;
         }
         if !(2..=MAX_MEMBERS).contains(&n) {
             return Err(Error::new(format!("a group needs 2 to {MAX_MEMBERS} keyholders, {n} cards were given")));
@@ -163,15 +155,16 @@ impl DkgCeremony {
             }
             cards.push(card);
         }
-        if let Some(l) = doc.get("label") {
-            check_label(l).map_err(|e| bad("label", e.message().to_string()))?;
-        }
+        let label = match doc.get("label") {
+            Some(l) => Some(PlainText::new(TextKind::Label, l).map_err(|e| bad("label", e.to_string()))?),
+            None => None,
+        };
         if crate::clock::parse(doc.require("created")?).is_none() {
             return Err(bad("created", "not a UTC time".into()));
         }
         Ok(DkgCeremony {
             id,
-            label: doc.get("label").map(str::to_string),
+            label,
             threshold,
             created: doc.require("created")?.to_string(),
             cards,
@@ -204,6 +197,10 @@ impl DkgCeremony {
     /// The label.
     pub fn label(&self) -> Option<&str> {
         self.label.as_deref()
+    }
+    /// The label as checked text.
+    pub fn label_text(&self) -> Option<&PlainText> {
+        self.label.as_ref()
     }
     /// t.
     pub fn threshold(&self) -> u16 {

@@ -12,6 +12,7 @@ pub mod openpgp;
 use crate::error::{Error, Result};
 use crate::exchange::message::{self, Expect};
 use crate::formats::minisign;
+use crate::plain_text::PlainText;
 use crate::textdoc::{DocError, DocWriter, Document, Need};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -64,7 +65,7 @@ impl fmt::Display for GroupFingerprint {
 /// A parsed and checked group file.
 #[derive(Clone, Debug)]
 pub struct Group {
-    label: Option<String>,
+    label: Option<PlainText>,
     ceremony: [u8; 32],
     threshold: u16,
     members: Vec<Card>,
@@ -247,7 +248,8 @@ impl Group {
         let core_len = text.find(ACCEPTANCE_LINE).map(|i| i + 1).unwrap_or(text.len());
         let acceptances = check_acceptances(&doc, &ceremony, &sha256(&text.as_bytes()[..core_len]))?;
         Ok(Group {
-            label,
+            // The same text as the ceremony's label (compared above), which was checked as a label.
+            label: ceremony.label_text().cloned(),
             ceremony: ceremony_digest,
             threshold,
             members,
@@ -276,7 +278,7 @@ impl Group {
 
     /// A label for display: the label or the fingerprint.
     pub fn display_name(&self) -> String {
-        self.label.clone().unwrap_or_else(|| format!("group {}", self.fingerprint()))
+        self.label.as_ref().map(PlainText::to_string).unwrap_or_else(|| format!("group {}", self.fingerprint()))
     }
 
     /// The ceremony that made this group.

@@ -105,7 +105,7 @@ impl Home {
 
     /// Create a new identity in this home. Refuses if one already exists; touches nothing then.
     pub fn create(&self, name: &str, source: &PassphraseSource, options: CreateOptions) -> Result<Card> {
-        crate::card::check_name(name)?;
+        crate::card::keyholder_name(name)?;
         if self.exists() {
             return Err(self.already_exists());
         }

@@ -39,7 +39,7 @@ use std::path::Path;
 use zeroize::Zeroizing;
 
 pub use crate::group::ceremony::{
-    check_label, AcceptPayload, ConfirmPayload, DkgCeremony, CEREMONY_FILE, GROUP_FILE, KIND_ACCEPT, KIND_CONFIRM,
+    AcceptPayload, ConfirmPayload, DkgCeremony, CEREMONY_FILE, GROUP_FILE, KIND_ACCEPT, KIND_CONFIRM,
 };
 
 fn sha256(parts: &[&[u8]]) -> [u8; 32] {

@@ -16,6 +16,7 @@ use crate::exchange::folder::Folder;
 use crate::exchange::message::Expect;
 use crate::group::OpenPgpIdentity;
 use crate::group::{identifier, Group};
+use crate::plain_text::{PlainText, TextKind};
 use crate::textdoc::{printable, DocWriter};
 use ed25519_dalek::{Signature, VerifyingKey};
 use frost_ed25519 as frost;
@@ -66,13 +67,15 @@ pub fn init(
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .ok_or_else(|| Error::file(f, "has no file name"))?;
+        let name = PlainText::new(TextKind::ArtifactName, &name)
+            .map_err(|e| Error::file(f, format!("cannot be signed: {e}")).with_help("rename the file"))?;
         let (digests, openpgp) = crate::digest::hash_file_with_trailer(f, trailer.as_deref())?;
         artifacts.push(Artifact { name, digests, openpgp });
     }
     let release = Release {
         artifacts,
         formats: formats.to_vec(),
-        comment: comment.map(str::to_string),
+        comment: comment.map(|c| PlainText::new(TextKind::Comment, c)).transpose()?,
         openpgp_key_created: pgp.map(|k| k.created),
     };
     let spec = RequestSpec { kind: SessionKind::Release(release), created, validity_secs };
@@ -93,7 +96,8 @@ pub fn init_openpgp(dir: &Path, group_path: &Path, uid: &str, validity_secs: i64
     }
     let created = crate::clock::now();
     let key_created = u32::try_from(created).map_err(|_| Error::new("the clock is out of OpenPGP's range"))?;
-    let kind = SessionKind::OpenpgpCertification(Certification { uid: uid.to_string(), key_created });
+    let kind =
+        SessionKind::OpenpgpCertification(Certification { uid: PlainText::new(TextKind::Uid, uid)?, key_created });
     let spec = RequestSpec { kind, created, validity_secs };
     write_session(dir, &group, spec)
 }

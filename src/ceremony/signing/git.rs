@@ -7,6 +7,7 @@
 
 use super::bad;
 use crate::error::{Error, Result};
+use crate::plain_text::{PlainText, TextKind};
 use crate::textdoc::{DocError, Document};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -25,7 +26,7 @@ pub struct GitTag {
     /// `Name <email> UNIX-TIME +0000`.
     pub tagger: String,
     /// The tag message, ending with a newline.
-    pub message: String,
+    pub message: PlainText,
 }
 
 /// Longest tag or ref name frostsign accepts (git has no limit; a file name has one).
@@ -156,17 +157,8 @@ impl GitTag {
         if let Some(why) = tagger_problem(&self.tagger) {
             return Err(bad("git-tagger", format!("expected `Name <email> TIME +0000`: {why}")));
         }
-        // The message is approved by every signer as it is shown: plain text on every line, like a name.
-        let msg_ok = !self.message.trim().is_empty()
-            && self.message.ends_with('\n')
-            && !self.message.contains("-----BEGIN")
-            && self.message.split('\n').all(crate::text::is_plain_text);
-        if !msg_ok {
-            return Err(bad(
-                "git-message",
-                "a non-empty text ending with a newline, without control, bidi, zero-width or separator characters",
-            ));
-        }
+        // The message is approved by every signer as it is shown: its type (a TextKind::TagMessage) holds
+        // it to plain text on every line, like a name.
         Ok(())
     }
 
@@ -179,6 +171,8 @@ impl GitTag {
             return Ok(None);
         };
         let message = String::from_utf8(doc.block("git-message")?).map_err(|_| bad("git-message", "not UTF-8"))?;
+        let message = PlainText::new(TextKind::TagMessage, &message)
+            .map_err(|_| bad("git-message", TextKind::TagMessage.rule()))?;
         let tag = GitTag {
             name: name.to_string(),
             ref_name: doc.require("git-ref")?.to_string(),
@@ -255,6 +249,8 @@ pub fn prepare(
     };
     let mut message = message.trim_end_matches('\n').to_string();
     message.push('\n');
+    let message =
+        PlainText::new(TextKind::TagMessage, &message).map_err(|e| Error::new(format!("cannot make this tag: {e}")))?;
     let tag = GitTag {
         name: name.into(),
         ref_name: ref_name.into(),

@@ -42,7 +42,7 @@ pub enum Copies {
 impl Copies {
     fn locate(&self, req: &Request) -> Result<Vec<PathBuf>> {
         match self {
-            Copies::Folder(dir) => Ok(req.artifacts().iter().map(|a| dir.join(&a.name)).collect()),
+            Copies::Folder(dir) => Ok(req.artifacts().iter().map(|a| dir.join(a.name.as_str())).collect()),
             Copies::Files(files) => {
                 let mut by_name: BTreeMap<String, &PathBuf> = BTreeMap::new();
                 for f in files {
@@ -64,7 +64,7 @@ impl Copies {
                 req.artifacts()
                     .iter()
                     .map(|a| {
-                        by_name.get(&a.name).map(|p| (*p).clone()).ok_or_else(|| {
+                        by_name.get(a.name.as_str()).map(|p| (*p).clone()).ok_or_else(|| {
                             Error::new(format!("no copy of the artifact `{}` was given", a.name))
                                 .with_help("give your own copy of every artifact with --file, or a folder holding them with --artifacts")
                         })

@@ -218,7 +218,7 @@ mod tests {
 
     fn artifact(name: &str) -> Artifact {
         Artifact {
-            name: name.into(),
+            name: crate::plain_text::PlainText::new(crate::plain_text::TextKind::ArtifactName, name).unwrap(),
             digests: FileDigests { size: 0, blake2b: [0; 64], sha256: [0; 32] },
             openpgp: None,
         }

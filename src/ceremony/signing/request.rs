@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 use crate::formats::openpgp::PgpKey;
 use crate::formats::{minisign, signify};
 use crate::group::{Group, GroupFingerprint};
+use crate::plain_text::{PlainText, TextKind};
 use crate::textdoc::{parse_hex, DocError, DocWriter, Document, Need};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -13,7 +14,7 @@ use std::path::Path;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Artifact {
     /// File name (no folder part).
-    pub name: String,
+    pub name: PlainText,
     /// What the request says its digests are.
     pub digests: FileDigests,
     /// Its OpenPGP digest (SHA-256 of the file and the signature trailer), when OpenPGP is a format.
@@ -51,7 +52,7 @@ pub struct Release {
     /// Release formats, each once, in the order given.
     pub formats: Vec<Format>,
     /// `--comment`, carried in every trusted comment.
-    pub comment: Option<String>,
+    pub comment: Option<PlainText>,
     /// The group's OpenPGP key creation time, exactly when `openpgp` is a format.
     pub openpgp_key_created: Option<u32>,
 }
@@ -60,7 +61,7 @@ pub struct Release {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Certification {
     /// The user id, `Name <email>`.
-    pub uid: String,
+    pub uid: PlainText,
     /// The key's creation time (part of its fingerprint).
     pub key_created: u32,
 }
@@ -102,43 +103,6 @@ const SCHEMA: &[(&str, Need)] = &[
     ("artifact", Need::Repeated),
     ("openpgp-digest", Need::Repeated),
 ];
-
-/// Check an artifact name: a plain file name that every output format can carry.
-pub fn check_artifact_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 255
-        && name != "."
-        && name != ".."
-        && !name.contains('/')
-        && crate::textdoc::is_plain_text(name)
-        && name.trim() == name;
-    if !ok {
-        return Err(Error::new(format!(
-            "the artifact name {name:?} cannot be signed: use a plain file name without `/` or control characters"
-        )));
-    }
-    Ok(())
-}
-
-/// Check a `--comment`: one line, no tabs (the trusted comment uses tabs as separators).
-pub fn check_comment(comment: &str) -> Result<()> {
-    if comment.is_empty()
-        || comment.len() > 1000
-        || !crate::textdoc::is_plain_text(comment)
-        || comment.trim() != comment
-    {
-        return Err(Error::new("invalid --comment: 1 to 1000 bytes on one line, no tabs or control characters"));
-    }
-    Ok(())
-}
-
-/// Check an OpenPGP user id: one line of plain text, like `Name <email>`.
-pub fn check_uid(uid: &str) -> Result<()> {
-    if uid.is_empty() || uid.len() > 200 || !crate::textdoc::is_plain_text(uid) || uid.trim() != uid {
-        return Err(Error::new("invalid --uid: use one line like `ACME releases <releases@example.org>`"));
-    }
-    Ok(())
-}
 
 pub(crate) fn sha256(b: &[u8]) -> [u8; 32] {
     Sha256::digest(b).into()
@@ -191,7 +155,6 @@ fn check_release(r: &Release) -> std::result::Result<(), ReleaseProblem> {
         return Err(ReleaseProblem::new("format", "a format is listed twice"));
     }
     for (i, a) in r.artifacts.iter().enumerate() {
-        check_artifact_name(&a.name).map_err(|e| ReleaseProblem::new("artifact", e.message()))?;
         if r.artifacts[..i].iter().any(|b| b.name == a.name) {
             return Err(ReleaseProblem::new(
                 "artifact",
@@ -219,9 +182,6 @@ fn check_release(r: &Release) -> std::result::Result<(), ReleaseProblem> {
             "openpgp-digest",
             "an OpenPGP key time and one OpenPGP digest per artifact go exactly with the `openpgp` format",
         ));
-    }
-    if let Some(c) = &r.comment {
-        check_comment(c).map_err(|e| ReleaseProblem::new("comment", e.message()))?;
     }
     check_outputs(&plan_outputs(&r.formats, &r.artifacts, None), &r.artifacts).map_err(|why| {
         ReleaseProblem::new("artifact", why).help("rename the artifact, or leave one of the formats out")
@@ -290,8 +250,8 @@ fn read_kind(doc: &Document) -> std::result::Result<SessionKind, DocError> {
             let (Some(uid), Some(key_created), None, false) = (uid, key_created, &git, release_fields) else {
                 return Err(bad("format", "an OpenPGP certification has a user id, a key time and nothing else"));
             };
-            check_uid(uid).map_err(|e| bad("openpgp-uid", e.message()))?;
-            Ok(SessionKind::OpenpgpCertification(Certification { uid: uid.to_string(), key_created }))
+            let uid = PlainText::new(TextKind::Uid, uid).map_err(|e| bad("openpgp-uid", e.to_string()))?;
+            Ok(SessionKind::OpenpgpCertification(Certification { uid, key_created }))
         }
         [Format::GitTag] => match (git, uid, key_created, release_fields) {
             (Some(tag), None, None, false) => Ok(SessionKind::GitTag(tag)),
@@ -329,12 +289,16 @@ fn read_release(
             (false, None) => None,
             _ => return Err(bad("openpgp-digest", "one per artifact exactly when `openpgp` is a format")),
         };
-        artifacts.push(Artifact { name: name.to_string(), digests, openpgp });
+        let name = PlainText::new(TextKind::ArtifactName, name).map_err(|e| bad("artifact", e.to_string()))?;
+        artifacts.push(Artifact { name, digests, openpgp });
     }
     if openpgp.next().is_some() {
         return Err(bad("openpgp-digest", "one per artifact exactly when `openpgp` is a format"));
     }
-    let comment = doc.get("comment").map(str::to_string);
+    let comment = match doc.get("comment") {
+        Some(c) => Some(PlainText::new(TextKind::Comment, c).map_err(|e| bad("comment", e.to_string()))?),
+        None => None,
+    };
     Ok(SessionKind::Release(Release { artifacts, formats, comment, openpgp_key_created }))
 }
 
@@ -353,9 +317,6 @@ impl Request {
                     None => e,
                 }
             })?;
-        }
-        if let SessionKind::OpenpgpCertification(c) = &spec.kind {
-            check_uid(&c.uid)?;
         }
         if spec.validity_secs <= 0 {
             return Err(Error::new("the request's validity must be positive"));

@@ -139,7 +139,7 @@ fn known_files(s: &Session, a: u32) -> BTreeSet<String> {
         }
     }
     known.extend(s.req.outputs().into_iter().map(|(_, f)| f));
-    known.extend(s.req.artifacts().iter().map(|a| a.name.clone()));
+    known.extend(s.req.artifacts().iter().map(|a| a.name.to_string()));
     known
 }
 
@@ -266,7 +266,7 @@ pub fn status(dir: &Path) -> Result<SignStatus> {
     for (k, art) in s.req.artifacts().iter().enumerate() {
         let mine: Vec<&OutputStatus> = outputs.iter().filter(|o| o.artifact == Some(k)).collect();
         artifacts.push(ArtifactStatus {
-            name: art.name.clone(),
+            name: art.name.to_string(),
             size: art.digests.size,
             sha256: hex::encode(art.digests.sha256),
             signature: mine.iter().map(|o| o.file.as_str()).collect::<Vec<_>>().join(", "),
