@@ -1638,3 +1638,109 @@ fn one_acceptance_signed_twice_is_no_equivocation_and_every_home_holds_the_same_
     let out = status(&env, &dir);
     assert!(out.code == 0 && !out.stdout.contains("equivocation"), "{}", out.all());
 }
+
+/// A `group.pub` that is not a group file (planted early by a participant: it is never overwritten) does
+/// not let one keyholder strand another: whoever completes publishes its full group file under its own
+/// name, the others complete from it even once an acceptance file is swapped, and every home holds the
+/// same bytes even when an acceptance is signed twice.
+#[test]
+fn an_unusable_group_pub_strands_nobody_each_finisher_publishes_its_own_copy() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let (alice, bob, carol) = (&hs[0], &hs[1], &hs[2]);
+    let (dir, c) = to_round4(&env, &hs);
+    let planted = "frostsign-group: 1\nnot: a group\n";
+    fs::write(dir.join("group.pub"), planted).unwrap();
+    let copy = names::group_copy(&c.cards()[2]);
+    carol
+        .dkg_step(&dir)
+        .refused_with("is not the group you made")
+        .contains(COMPLETE)
+        .contains(&format!("wrote your copy of the group file as {copy}"));
+    assert_eq!(fs::read(dir.join(&copy)).unwrap(), fs::read(home_group_copy(carol)).unwrap());
+    // Bob signs his acceptance a second time, then swaps it for one of another group file.
+    let name = names::accept(&c.cards()[1]);
+    let again = resigned(bob, &fs::read_to_string(dir.join(&name)).unwrap());
+    fs::write(dir.join(&name), &again).unwrap();
+    let body = format!("{{\"group-file\":\"{}\"}}", "ab".repeat(32));
+    let other = seal(unlock(bob).identity(), "dkg-accept", c.digest(), "4", None, body.as_bytes()).unwrap();
+    fs::write(dir.join(&name), other).unwrap();
+    alice.dkg_step(&dir).refused_with("is not the group you made").contains(COMPLETE);
+    assert_eq!(fs::read(home_group_copy(alice)).unwrap(), fs::read(home_group_copy(carol)).unwrap());
+    assert_eq!(fs::read_to_string(dir.join("group.pub")).unwrap(), planted, "the planted file was overwritten");
+    let (code, v) = status_json(&env, &dir);
+    assert_eq!((code, v["complete"].clone(), v["group_file"].clone()), (2, true.into(), "differs".into()));
+    assert!(v["strays"].as_array().unwrap().iter().all(|s| !s["file"].as_str().unwrap().starts_with("group-")));
+}
+
+/// A group file made by frostsign 0.1 may embed a confirmation another program spelled in other JSON
+/// (0.1 read any spelling): it keeps loading, for `group show`, `verify` and the keyholders' homes.
+#[test]
+fn a_0_1_group_file_with_a_confirmation_in_another_json_spelling_still_loads() {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let env = Env::new();
+    let hs = env.holders(3);
+    let gp = env.dkg("cer", 2, &hs);
+    let c = ceremony(&env.path("cer"));
+    let core = Group::load(&gp).unwrap().core_text().to_string(); // a 0.1 file has no acceptances
+    let mut parts: Vec<String> = core.split("confirmation:\n").map(str::to_string).collect();
+    let joined: String = parts[2].lines().map(|l| l.trim_start()).collect();
+    let bob_confirm = String::from_utf8(b64.decode(joined).unwrap()).unwrap();
+    let opened = open(&bob_confirm, Path::new("x"), &expect(&c, "dkg-confirm", "3", false), c.cards(), None).unwrap();
+    let payload = String::from_utf8(opened.payload.expose().to_vec()).unwrap();
+    let spelled = payload.replacen("\":\"", "\": \"", 1);
+    let text = seal(unlock(&hs[1]).identity(), "dkg-confirm", c.digest(), "3", None, spelled.as_bytes()).unwrap();
+    let block: String = b64
+        .encode(text.as_bytes())
+        .as_bytes()
+        .chunks(64)
+        .map(|l| format!(" {}\n", std::str::from_utf8(l).unwrap()))
+        .collect();
+    parts[2] = block;
+    let old = parts.join("confirmation:\n");
+    let path = env.path("group-0.1.pub");
+    fs::write(&path, &old).unwrap();
+    let fpr = Group::load(&gp).unwrap().fingerprint().to_string();
+    assert_eq!(Group::parse(&old).unwrap().fingerprint().to_string(), fpr);
+    env.run(&["group", "show", "--key", s(&path)]).ok().contains(&fpr);
+    fs::write(home_group_copy(&hs[0]), &old).unwrap();
+    hs[0].run(&["group", "list"]).ok().contains(&fpr);
+}
+
+/// Keyholders who finished under frostsign 0.1 (keys-example/keygen) publish their acceptances at their
+/// next step; once all are visible, each home's group file and the folder's group.pub carry them.
+#[test]
+fn keyholders_who_finished_under_0_1_end_with_the_full_group_file() {
+    let env = Env::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("keys-example");
+    let work = env.path("ex");
+    let cp = std::process::Command::new("cp").args(["-r", s(&root), s(&work)]).status().unwrap();
+    let chmod = std::process::Command::new("chmod").args(["-R", "go-rwx", s(&work)]).status().unwrap();
+    assert!(cp.success() && chmod.success());
+    let dir = work.join("keygen");
+    let before = Group::load(&dir.join("group.pub")).unwrap();
+    assert!(before.acceptances().is_empty(), "keys-example was made by 0.1");
+    let step = |who: &str| {
+        let home = work.join("homes").join(who);
+        let pass = work.join("homes").join(format!("{who}.passphrase-EXAMPLE-ONLY"));
+        run_in(&work, &["--home", s(&home), "--passphrase-file", s(&pass), "dkg", "step", "--dir", s(&dir), "--yes"])
+    };
+    for who in ["alice", "bob"] {
+        step(who).ok().contains(COMPLETE);
+    }
+    status(&env, &dir).expect_code(3).contains("waiting for Example Carol");
+    step("carol").ok().contains("your home's group file now carries every keyholder's signed acceptance");
+    let full = Group::load(&dir.join("group.pub")).unwrap();
+    assert_eq!((full.core_text(), full.acceptances().len()), (before.core_text(), 3));
+    for who in ["alice", "bob"] {
+        step(who).ok().contains("your home's group file now carries every keyholder's signed acceptance");
+    }
+    for who in ["alice", "bob", "carol"] {
+        let home = files_under(&work.join("homes").join(who).join("groups"));
+        let copy = home.iter().find(|p| p.extension().is_some_and(|e| e == "pub")).unwrap();
+        assert_eq!(fs::read(copy).unwrap(), fs::read(dir.join("group.pub")).unwrap(), "{who}");
+    }
+    let out = status(&env, &dir);
+    assert!(out.code == 0 && !out.stdout.contains("note:"), "{}", out.all());
+}

@@ -68,17 +68,25 @@ fn completed(g: &crate::group::Group, folder_group: Option<&FolderGroup>, folder
     let own = u.home().path(&crate::home::groups::group_rel(&g.fingerprint().compact()));
     let path = folder.path(GROUP_FILE);
     match folder_group {
-        Some(FolderGroup::Other(what)) => Err(Error::new(format!(
-            "`{}` is not the group you made: it is {what}",
-            crate::text::path(&path)
-        ))
-        .with_note("someone with access to the folder replaced or planted it; frostsign did not overwrite it")
-        .with_help(format!(
-            "do not publish it: publish your own copy `{}` (`frostsign group list` shows its fingerprint), after comparing fingerprints by voice",
-            crate::text::path(&own)
-        ))),
+        Some(FolderGroup::Other(what)) => {
+            let mut e = Error::new(format!("`{}` is not the group you made: it is {what}", crate::text::path(&path)))
+                .with_note("someone with access to the folder replaced or planted it; frostsign did not overwrite it");
+            if !g.acceptances().is_empty() {
+                e = e.with_note(format!(
+                    "your copy, with every keyholder's signed acceptance, is in the folder as {}: the others complete from it",
+                    dkg::names::group_copy(u.identity().card())
+                ));
+            }
+            Err(e.with_help(format!(
+                "do not publish it: publish your own copy `{}` (`frostsign group list` shows its fingerprint), after comparing fingerprints by voice",
+                crate::text::path(&own)
+            )))
+        }
         _ => {
-            outln!("The group's public file is {} (the same group as your copy in your home).", crate::text::path(&path));
+            outln!(
+                "The group's public file is {} (the same group as your copy in your home).",
+                crate::text::path(&path)
+            );
             Ok(())
         }
     }

@@ -338,6 +338,17 @@ impl Group {
     }
 }
 
+/// How a payload embedded in a group file is read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Spelling {
+    /// Only in frostsign's one form (acceptances, which exist since this version).
+    Canonical,
+    /// Any JSON spelling, as frostsign 0.1 read it: a 0.1 group file may embed a confirmation another
+    /// program spelled differently, and must keep loading. New ceremonies refuse such a confirmation in
+    /// round 3, so no new group file embeds one.
+    Lenient,
+}
+
 /// The blocks under `key`: exactly one message per member, in member order, each opening as `kind` of
 /// `round` for this ceremony and signed by that member, with a payload of type `T`. Returns each
 /// member's (name, message text, payload).
@@ -345,6 +356,7 @@ fn member_messages<'c, T: serde::de::DeserializeOwned + serde::Serialize>(
     doc: &Document,
     ceremony: &'c DkgCeremony,
     (key, kind, round): (&str, &str, &str),
+    spelling: Spelling,
 ) -> std::result::Result<Vec<(&'c str, String, T)>, DocError> {
     let bad = |reason: String| DocError::BadValue { key: key.into(), reason };
     let blocks = doc.blocks(key)?;
@@ -365,7 +377,11 @@ fn member_messages<'c, T: serde::de::DeserializeOwned + serde::Serialize>(
         if opened.sender != i {
             return Err(bad(format!("{key} {} is not signed by {who}", i + 1)));
         }
-        let payload: T = opened.decode().map_err(|_| bad(format!("{who}'s {key} is malformed")))?;
+        let payload: Option<T> = match spelling {
+            Spelling::Canonical => opened.decode().ok(),
+            Spelling::Lenient => serde_json::from_slice(opened.payload.expose()).ok(),
+        };
+        let payload = payload.ok_or_else(|| bad(format!("{who}'s {key} is malformed")))?;
         out.push((who, text, payload));
     }
     Ok(out)
@@ -382,7 +398,9 @@ fn check_acceptances(
         return Ok(Vec::new());
     }
     let mut texts = Vec::new();
-    for (who, text, p) in member_messages::<AcceptPayload>(doc, ceremony, ("acceptance", KIND_ACCEPT, "4"))? {
+    for (who, text, p) in
+        member_messages::<AcceptPayload>(doc, ceremony, ("acceptance", KIND_ACCEPT, "4"), Spelling::Canonical)?
+    {
         if p.group_file != *core {
             return Err(DocError::BadValue {
                 key: "acceptance".into(),
@@ -405,7 +423,9 @@ fn check_confirmations(
     let bad = |reason: String| DocError::BadValue { key: "confirmation".into(), reason };
     let mut transcript = None;
     let mut texts = Vec::new();
-    for (who, text, p) in member_messages::<ConfirmPayload>(doc, ceremony, ("confirmation", KIND_CONFIRM, "3"))? {
+    for (who, text, p) in
+        member_messages::<ConfirmPayload>(doc, ceremony, ("confirmation", KIND_CONFIRM, "3"), Spelling::Lenient)?
+    {
         if p.group_key != *key || p.public_key_package != *pkp_hash {
             return Err(bad(format!("{who} did not confirm this group key and public key package")));
         }

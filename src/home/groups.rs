@@ -79,6 +79,17 @@ impl Unlocked {
         self.write_secret(&share_rel(&gfp), SHARE_PURPOSE, &gfp, key_package)
     }
 
+    /// Replace the home's copy of a group file with `group`, which must be the same group (the same core:
+    /// frostsign 0.1's copy gains the members' acceptances).
+    pub fn replace_group_copy(&self, group: &Group) -> Result<()> {
+        let gfp = group.fingerprint().compact();
+        let current = self.home().group(&gfp)?;
+        if current.core_text() != group.core_text() {
+            return Err(Error::new("internal error: a different group file for the same group"));
+        }
+        fsx::atomic_write(&self.home().path(&group_rel(&gfp)), group.text().as_bytes(), fsx::PRIVATE_FILE)
+    }
+
     /// This keyholder's FROST key package for a group, checked against the group's key.
     pub fn load_share(&self, group: &Group) -> Result<frost::keys::KeyPackage> {
         let gfp = group.fingerprint().compact();

@@ -115,12 +115,16 @@ pub fn signed_evidence(folder: &Folder, c: &DkgCeremony) -> Vec<SignedEvidence> 
         }
     }
     // A group file made by this ceremony embeds every confirmation a keyholder completed with, and the
-    // acceptances of every member.
-    if let Ok(Some(text)) = folder.read(GROUP_FILE, crate::group::MAX_GROUP_BYTES) {
-        if let Ok(g) = Group::parse(&text) {
-            if g.ceremony() == c.digest() {
-                for signed in g.confirmations().iter().chain(g.acceptances()) {
-                    add(signed.clone(), format!("embedded in {GROUP_FILE}"), true);
+    // acceptances of every member: the folder's group.pub, and the copies keyholders who completed
+    // published under their own names when group.pub was not theirs.
+    let files = std::iter::once(GROUP_FILE.to_string()).chain(c.cards().iter().map(names::group_copy));
+    for file in files {
+        if let Ok(Some(text)) = folder.read(&file, crate::group::MAX_GROUP_BYTES) {
+            if let Ok(g) = Group::parse(&text) {
+                if g.ceremony() == c.digest() {
+                    for signed in g.confirmations().iter().chain(g.acceptances()) {
+                        add(signed.clone(), format!("embedded in {}", crate::text::escape(&file)), true);
+                    }
                 }
             }
         }

@@ -69,6 +69,11 @@ pub mod names {
     pub fn accept(c: &Card) -> String {
         format!("accept-{}.txt", c.fingerprint().compact())
     }
+    /// The full group file as a keyholder who completed holds it, published when the folder's group.pub
+    /// is not that file (planted, damaged, or not a file), so the others can still complete from it.
+    pub fn group_copy(c: &Card) -> String {
+        format!("group-{}.pub", c.fingerprint().compact())
+    }
     /// Prefix of a keyholder's complaint files.
     pub fn complaint_prefix(c: &Card) -> String {
         format!("complaint-{}-", c.fingerprint().compact())
@@ -183,17 +188,38 @@ pub fn step(
     };
     let state = engine::run(&keygen, u, folder, state, report)?;
     let Phase::Done(done) = state.phase else { return Ok(None) };
-    let group = u.home().group(&done.group)?;
+    let mut group = u.home().group(&done.group)?;
     // Keyholders who completed before acceptances existed (frostsign 0.1) publish theirs now: it is
-    // deterministic, so this is also a rerun's no-op.
+    // deterministic, so this is also a rerun's no-op. Once every acceptance is visible, such a keyholder
+    // keeps the full group file too.
     folder.publish(&names::accept(&c.cards()[me]), &keygen.acceptance(&group)?)?;
+    if group.acceptances().is_empty() {
+        if let Some(full) = keygen.with_visible_acceptances(&group)? {
+            u.replace_group_copy(&full)?;
+            group = full;
+            report.did.push("your home's group file now carries every keyholder's signed acceptance".into());
+        }
+    }
     let folder_group = publish_group(folder, &group)?;
-    match folder_group {
+    match &folder_group {
         FolderGroup::Written => report.did.push(format!("wrote {GROUP_FILE}")),
         FolderGroup::Completed => {
             report.did.push(format!("added every keyholder's signed acceptance to the folder's {GROUP_FILE}"))
         }
-        _ => {}
+        FolderGroup::Identical => {}
+        // The folder's group.pub cannot carry the proof that everyone accepted: this keyholder's copy
+        // does, under its own name, so nobody who has not finished is stranded.
+        FolderGroup::Other(_) if !group.acceptances().is_empty() => {
+            let name = names::group_copy(&c.cards()[me]);
+            let path = folder.path(&name);
+            if crate::fsx::read_text_untrusted(&path, crate::group::MAX_GROUP_BYTES).ok().as_deref()
+                != Some(group.text())
+            {
+                crate::fsx::atomic_write(&path, group.text().as_bytes(), crate::fsx::PUBLIC_FILE)?;
+                report.did.push(format!("wrote your copy of the group file as {name}, as {GROUP_FILE} is not it"));
+            }
+        }
+        FolderGroup::Other(_) => {}
     }
     Ok(Some(Completed { group, folder_group }))
 }

@@ -339,15 +339,7 @@ impl<'r> KeyGen<'r> {
         let mine = sha256(&[core.core_text().as_bytes()]);
         let visible = visible_acceptances(self.folder, c);
         let n = c.cards().len();
-        let mut chosen: Vec<Option<&Visible>> = vec![None; n];
-        let mut other: Vec<Option<(&str, &Path)>> = vec![None; n];
-        for v in &visible {
-            if v.payload.group_file == mine {
-                chosen[v.sender] = Some(preferred(chosen[v.sender], v));
-            } else {
-                other[v.sender].get_or_insert((v.text.as_str(), v.path.as_path()));
-            }
-        }
+        let (chosen, other) = sort_acceptances(&visible, n, &mine);
         if let Some((j, (text, path))) =
             other.iter().enumerate().find_map(|(j, o)| o.filter(|_| chosen[j].is_none()).map(|o| (j, o)))
         {
@@ -401,6 +393,40 @@ impl<'r> KeyGen<'r> {
     }
 }
 
+impl KeyGen<'_> {
+    /// `group` (this keyholder's accepted group, without acceptances: completed under frostsign 0.1)
+    /// with every member's acceptance of it, if all n are visible in the folder.
+    pub fn with_visible_acceptances(&self, group: &Group) -> Result<Option<Group>> {
+        let mine = sha256(&[group.core_text().as_bytes()]);
+        let visible = visible_acceptances(self.folder, self.c);
+        let (chosen, _) = sort_acceptances(&visible, self.c.cards().len(), &mine);
+        let Some(texts) = chosen.iter().map(|v| v.map(|v| v.text.as_str())).collect::<Option<Vec<&str>>>() else {
+            return Ok(None);
+        };
+        group.with_acceptances(&texts).map(Some)
+    }
+}
+
+/// For each participant: the acceptance of the group file `mine` to embed (see [`preferred`]), and one
+/// acceptance of another file with where it was found, if it signed one.
+#[allow(clippy::type_complexity)]
+fn sort_acceptances<'v>(
+    visible: &'v [Visible],
+    n: usize,
+    mine: &[u8; 32],
+) -> (Vec<Option<&'v Visible>>, Vec<Option<(&'v str, &'v Path)>>) {
+    let mut chosen: Vec<Option<&Visible>> = vec![None; n];
+    let mut other: Vec<Option<(&str, &Path)>> = vec![None; n];
+    for v in visible.iter().filter(|v| v.sender < n) {
+        if v.payload.group_file == *mine {
+            chosen[v.sender] = Some(preferred(chosen[v.sender], v));
+        } else {
+            other[v.sender].get_or_insert((v.text.as_str(), v.path.as_path()));
+        }
+    }
+    (chosen, other)
+}
+
 /// A signed acceptance found in the folder.
 struct Visible {
     sender: usize,
@@ -435,9 +461,9 @@ fn visible_acceptances(folder: &Folder, c: &DkgCeremony) -> Vec<Visible> {
     out
 }
 
-/// Of the texts of one keyholder's acceptance of one group, the one that goes into the group file: the
-/// folder's group.pub's own if it has one (so every keyholder completes with the same bytes), else the
-/// smallest. Several texts of one decision are one signer signing it twice (frostsign's signatures are
+/// Of the texts of one keyholder's acceptance of one group, the one that goes into the group file: one
+/// embedded in a group file in the folder (`group.pub` or a finisher's `group-FPR.pub`) if there is one
+/// (so every keyholder completes with the same bytes as the first), the smallest of those or else of all. Several texts of one decision are one signer signing it twice (frostsign's signatures are
 /// deterministic), not a contradiction.
 fn preferred<'v>(current: Option<&'v Visible>, candidate: &'v Visible) -> &'v Visible {
     match current {

@@ -493,7 +493,8 @@ fn is_known_name(c: &DkgCeremony, name: &str) -> bool {
         return true;
     }
     c.cards().iter().any(|a| {
-        name == names::round1(a)
+        name == names::group_copy(a)
+            || name == names::round1(a)
             || name == names::confirm(a)
             || name == names::accept(a)
             || names::is_complaint_of(name, a)

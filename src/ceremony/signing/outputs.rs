@@ -171,13 +171,19 @@ pub fn is_session_file(name: &str) -> bool {
         || (["commit-", "package-", "share-", "restart-"].iter().any(|p| name.starts_with(p)) && name.ends_with(".txt"))
 }
 
-/// Two file names that a case-insensitive file system (macOS, Windows) treats as one file: equal once
-/// lower-cased, with final sigma folded to sigma as APFS and NTFS do. Not caught: names equal only under
+/// A file name as a case-insensitive file system (macOS, Windows) compares it: every character
+/// upper-cased, then lower-cased, so that the letters one of them folds together meet (`S`, `s` and long
+/// `ſ`; final `ς`, `σ` and `Σ`; `ϐ` and `β`; dotless `ı` and `i`). Not caught: names equal only under
 /// Unicode normalization (`café` composed and decomposed are one file on macOS); frostsign carries no
-/// normalization tables, so a release with such a pair must be checked by its manager (docs/formats.md).
+/// normalization tables, so a release with such a pair must be checked by its manager
+/// (docs/ceremony-signing.md).
+fn case_folded(s: &str) -> String {
+    s.chars().flat_map(char::to_uppercase).flat_map(char::to_lowercase).collect()
+}
+
+/// Two file names that a case-insensitive file system treats as one file (see [`case_folded`]).
 fn same_file_name(a: &str, b: &str) -> bool {
-    let fold = |s: &str| s.to_lowercase().replace('\u{3c2}', "\u{3c3}");
-    fold(a) == fold(b)
+    case_folded(a) == case_folded(b)
 }
 
 /// Check a plan of outputs: each is one file name directly in the output folder, none is a session file
@@ -199,7 +205,7 @@ pub(crate) fn check_outputs(plan: &[(Output, String)], artifacts: &[Artifact]) -
                 what(*o)
             ));
         }
-        if is_session_file(name) || is_session_file(&name.to_lowercase()) {
+        if is_session_file(name) || is_session_file(&case_folded(name)) {
             return Err(format!("{} would be named `{name}`, like a file of the session itself", what(*o)));
         }
         if artifacts.iter().any(|a| same_file_name(&a.name, name)) {
@@ -249,7 +255,16 @@ mod tests {
         // Names one file on a case-insensitive file system: case, and final sigma against sigma.
         let folded = check_outputs(&[(m, "X.SIG".into()), (s, "x.sig".into())], &arts).unwrap_err();
         assert!(folded.starts_with("two outputs would be named `x.sig`"), "{folded}");
-        let sigma = check_outputs(&[(m, "\u{3a3}\u{3c2}.sig".into()), (s, "\u{3c3}\u{3c3}.sig".into())], &arts);
-        assert!(sigma.unwrap_err().starts_with("two outputs would be named"));
+        for (a, b) in [
+            ("\u{3a3}\u{3c2}.sig", "\u{3c3}\u{3c3}.sig"),
+            ("\u{17f}.sig", "s.sig"),
+            ("\u{3d0}.sig", "\u{3b2}.sig"),
+            ("\u{131}.sig", "I.sig"),
+        ] {
+            let folded = check_outputs(&[(m, a.into()), (s, b.into())], &arts);
+            assert!(folded.unwrap_err().starts_with("two outputs would be named"), "{a} {b}");
+        }
+        let own = check_outputs(&[(m, "COMMIT-A1-X.TXT".into())], &arts).unwrap_err();
+        assert!(own.ends_with("like a file of the session itself"), "{own}");
     }
 }
