@@ -1,8 +1,7 @@
 //! Issue 8 (hardening after an adversarial review): protections that cut across commands. Verify's own
-//! hardening is in tests/verify.rs, key generation's in tests/dkg.rs, signing's in tests/signing.rs.
+//! hardening is in tests/suite/verify.rs, key generation's in tests/suite/dkg.rs, signing's in tests/suite/signing.rs.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::fs;
 use std::path::{Path, PathBuf};

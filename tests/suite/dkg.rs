@@ -4,8 +4,7 @@
 //! wrote (open a file as its rightful recipient, load a share) and to craft adversarial files that an
 //! attacker with the named keys could write.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use frost_ed25519 as frost;
 use frostsign::card::Card;

@@ -1,8 +1,7 @@
 //! Shared helpers for end-to-end tests: they drive the real `frostsign` binary with std::process.
 //!
 //! Every keyholder home made here uses `--insecure-fast-kdf` so that hundreds of ceremony steps stay
-//! fast; one test in tests/identity.rs covers the default (slow, secure) KDF.
-#![allow(dead_code)]
+//! fast; one test in tests/suite/identity.rs covers the default (slow, secure) KDF.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -308,4 +307,48 @@ pub fn json_ordered_like(template: &[u8], v: &serde_json::Value) -> Vec<u8> {
     let mut out = String::new();
     write(std::str::from_utf8(template).unwrap(), v, &mut out);
     out.into_bytes()
+}
+
+/// Run the binary (no stdin, no FROSTSIGN_* from outside) and return its output and peak RSS in KiB,
+/// measured by the kernel (`wait4`'s rusage).
+#[allow(clippy::zombie_processes)] // the child is reaped by wait4, which std cannot see
+pub fn run_measured(cwd: &Path, args: &[&str]) -> (Out, u64) {
+    use std::io::Read;
+    let mut cmd = Command::new(bin());
+    cmd.current_dir(cwd).args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("FROSTSIGN_") {
+            cmd.env_remove(k);
+        }
+    }
+    // A plain fork, not posix_spawn: a vfork child execs with the test process's own memory map, and
+    // Linux carries that map's peak RSS (other tests run in this process) into the child's ru_maxrss.
+    // SAFETY: the hook runs in the forked child before exec and only returns.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || Ok(()));
+    }
+    let mut child = cmd.spawn().expect("spawn frostsign");
+    let mut stdout_pipe = child.stdout.take().unwrap();
+    let mut stderr_pipe = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        stdout_pipe.read_to_end(&mut v).unwrap();
+        v
+    });
+    let mut stderr = Vec::new();
+    stderr_pipe.read_to_end(&mut stderr).unwrap();
+    let stdout = reader.join().unwrap();
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: an all-zero rusage is a valid value, and wait4 only writes into the two out-parameters.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid, "wait4 failed");
+    let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
+    let out = Out {
+        code,
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    };
+    (out, usage.ru_maxrss as u64)
 }

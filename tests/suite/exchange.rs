@@ -3,8 +3,7 @@
 //! truncation, trailing garbage, unknown versions and kinds, directories, huge junk, non-UTF-8), each
 //! with an error that names the file and the reason, and with bounded memory.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -14,7 +13,6 @@ use frostsign::exchange::{open, seal, Expect, Opened};
 use frostsign::home::{Home, PassphraseSource, Unlocked};
 use frostsign::identity::Identity;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 /// A keyholder made through the CLI, then unlocked through the library.
 struct Party {
@@ -623,44 +621,6 @@ fn non_utf8_and_binary_card_files_are_refused() {
     ]);
     refused(&o, &[s(&nul_file), "not a valid keyholder card"]);
     assert!(!env.path("cer").exists());
-}
-
-/// Run the binary (no stdin, no FROSTSIGN_* from outside) and return its output and peak RSS in KiB,
-/// measured by the kernel (`wait4`'s rusage).
-#[allow(clippy::zombie_processes)] // the child is reaped by wait4, which std cannot see
-fn run_measured(cwd: &Path, args: &[&str]) -> (Out, u64) {
-    use std::io::Read;
-    let mut cmd = Command::new(bin());
-    cmd.current_dir(cwd).args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("FROSTSIGN_") {
-            cmd.env_remove(k);
-        }
-    }
-    let mut child = cmd.spawn().expect("spawn frostsign");
-    let mut stdout_pipe = child.stdout.take().unwrap();
-    let mut stderr_pipe = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        stdout_pipe.read_to_end(&mut v).unwrap();
-        v
-    });
-    let mut stderr = Vec::new();
-    stderr_pipe.read_to_end(&mut stderr).unwrap();
-    let stdout = reader.join().unwrap();
-    let pid = child.id() as libc::pid_t;
-    let mut status: libc::c_int = 0;
-    // SAFETY: an all-zero rusage is a valid value, and wait4 only writes into the two out-parameters.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(r, pid, "wait4 failed");
-    let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
-    let out = Out {
-        code,
-        stdout: String::from_utf8_lossy(&stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&stderr).into_owned(),
-    };
-    (out, usage.ru_maxrss as u64)
 }
 
 fn write_junk(path: &Path, bytes: usize) {

@@ -75,7 +75,7 @@ fn cargo_deny_dir() -> Option<PathBuf> {
     let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join("supply-skipped.txt");
     if let Ok(mut f) = fs::OpenOptions::new().create(true).append(true).open(log) {
         use std::io::Write;
-        let _ = writeln!(f, "tests/supply.rs {test}: needs cargo-deny");
+        let _ = writeln!(f, "tests/suite/supply.rs {test}: needs cargo-deny");
     }
     None
 }

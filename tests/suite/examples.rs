@@ -1,7 +1,6 @@
 //! The committed examples stay valid: keys-example/ verifies with frostsign and stock minisign, and its
 //! homes are marked insecure so the tool warns whenever they are used.
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::Path;
 
 fn root() -> &'static Path {

@@ -1,8 +1,7 @@
 //! Each output format, built by frostsign's format code and signed with a plain Ed25519 key (a FROST group
 //! signature is exactly such a signature), is accepted by the stock verifier. Guards the byte layouts
 //! independently of the ceremonies. Stock tools are required under CI=true.
-mod common;
-use common::*;
+use crate::common::*;
 use ed25519_dalek::{Signer, SigningKey};
 use frostsign::formats::{minisign, openpgp, signify, ssh};
 use sha2::{Digest, Sha256};

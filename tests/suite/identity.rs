@@ -2,8 +2,7 @@
 //! encrypted home (modes, wrong passphrase, refusal to overwrite), and that no secret ever reaches any
 //! output or any exchanged file.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use base64::Engine;

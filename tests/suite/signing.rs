@@ -4,8 +4,7 @@
 //! (open a share file, parse a package) and to craft adversarial files that a coordinator, or a keyholder
 //! with its own keys, could write.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use frost_ed25519 as frost;
 use frostsign::card::Card;

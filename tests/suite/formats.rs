@@ -6,8 +6,7 @@
 //! The library is used only to craft what a malicious coordinator could write (a signing package).
 //! Stock tools are guarded by `require_tool`: missing under CI=true fails, elsewhere it is skipped loudly.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use frost_ed25519 as frost;
 use frostsign::ceremony::signing::{names, PackageFile, Request, Slot};

@@ -1,0 +1,20 @@
+//! frostsign's test suite: one binary, one module per area, one fixture (`common`). Every module drives
+//! the real `frostsign` binary end to end (and the library where a test must craft what a malicious party
+//! would send). docs/security.md names the test behind each guarantee as `tests/suite/AREA.rs::NAME`.
+
+#[allow(dead_code)]
+mod common;
+
+mod architecture;
+mod dkg;
+mod docs;
+mod examples;
+mod exchange;
+mod formats;
+mod formats_stock;
+mod hardening;
+mod identity;
+mod signing;
+mod smoke;
+mod supply;
+mod verify;
