@@ -1,11 +1,8 @@
 //! The layers of docs/architecture.md hold: the foundations, the formats, the exchange and the group know
 //! nothing of the keyholder's home, of the ceremonies or of the CLI, and nothing but the CLI prints.
 
-use std::path::{Path, PathBuf};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::common::root;
+use std::path::PathBuf;
 
 /// The Rust files of a module: `src/NAME.rs` or every file under `src/NAME/`.
 fn module_files(name: &str) -> Vec<PathBuf> {

@@ -26,10 +26,6 @@ use std::path::{Path, PathBuf};
 const COMPLETE: &str = "Key generation is complete";
 const NO_SHARE: &str = "holds no group share";
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 /// Unlock a keyholder's home with the library (to load shares or sign crafted files as that keyholder).
 fn unlock(h: &Holder) -> Unlocked {
     Home::open(&h.home).unwrap().unlock(&PassphraseSource::new(Some(h.pass.clone()))).unwrap()
@@ -216,10 +212,6 @@ fn cleartext_views(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
         }
     }
     views
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Sign `msg` with FROST using exactly these key packages.

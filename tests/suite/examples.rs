@@ -1,11 +1,6 @@
 //! The committed examples stay valid: keys-example/ verifies with frostsign and stock minisign, and its
 //! homes are marked insecure so the tool warns whenever they are used.
 use crate::common::*;
-use std::path::Path;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 #[test]
 fn keys_example_signature_verifies_with_frostsign() {

@@ -29,10 +29,6 @@ const GIT_ENV: &[(&str, &str)] = &[("GIT_CONFIG_NOSYSTEM", "1"), ("GIT_CONFIG_GL
 // Helpers: running programs
 // ---------------------------------------------------------------------------------------------------------
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 /// Run any program (a stock tool) in `cwd`, optionally with a file as stdin.
 fn prog(cwd: &Path, program: &str, args: &[&str], stdin: Option<&Path>, vars: &[(&str, &str)]) -> Out {
     let mut cmd = Command::new(program);
@@ -57,13 +53,6 @@ fn git(repo: &Path, args: &[&str]) -> String {
     let o = prog(repo, "git", args, None, GIT_ENV);
     o.ok();
     o.stdout.trim().to_string()
-}
-
-/// Run the binary as keyholder `h` with extra environment variables.
-fn run_as(h: &Holder, args: &[&str], vars: &[(&str, &str)]) -> Out {
-    let mut full = vec!["--home", s(&h.home), "--passphrase-file", s(&h.pass)];
-    full.extend_from_slice(args);
-    run_env(h.home.parent().unwrap(), &full, vars)
 }
 
 /// Which stock tools are here (each missing one prints a loud SKIPPED line, or panics under CI=true).

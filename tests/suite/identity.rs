@@ -47,7 +47,7 @@ fn is_grouped_fingerprint(s: &str) -> bool {
 }
 
 /// Run as a keyholder given by home and passphrase file (global options first).
-fn run_as(cwd: &Path, home: &Path, pass: &Path, args: &[&str]) -> Out {
+fn run_with_home(cwd: &Path, home: &Path, pass: &Path, args: &[&str]) -> Out {
     let mut full = vec!["--home", s(home), "--passphrase-file", s(pass)];
     full.extend_from_slice(args);
     run_in(cwd, &full)
@@ -67,8 +67,12 @@ fn holder_new_show_and_export_agree_on_a_grouped_fingerprint() {
     let home = env.path("home-alice");
     let pass = env.path("pass-alice");
     write(&pass, "correct horse battery staple\n");
-    let created =
-        run_as(env.dir.path(), &home, &pass, &["holder", "new", "--name", "Alice Liddell", "--insecure-fast-kdf"]);
+    let created = run_with_home(
+        env.dir.path(),
+        &home,
+        &pass,
+        &["holder", "new", "--name", "Alice Liddell", "--insecure-fast-kdf"],
+    );
     ok(&created);
     assert!(
         created.stderr.contains("INSECURE"),
@@ -77,7 +81,7 @@ fn holder_new_show_and_export_agree_on_a_grouped_fingerprint() {
     );
 
     // export without --out prints the card to stdout; it is exactly the home's copy and verifies.
-    let exported = run_as(env.dir.path(), &home, &pass, &["holder", "export"]);
+    let exported = run_with_home(env.dir.path(), &home, &pass, &["holder", "export"]);
     ok(&exported);
     assert_eq!(exported.stdout, read(&home.join("card.txt")));
     let card = Card::parse(&exported.stdout).expect("the exported card parses and its self-signature verifies");
@@ -87,7 +91,7 @@ fn holder_new_show_and_export_agree_on_a_grouped_fingerprint() {
 
     // export --out writes the same bytes.
     let out_file = env.path("alice.card");
-    ok(&run_as(env.dir.path(), &home, &pass, &["holder", "export", "--out", s(&out_file)]));
+    ok(&run_with_home(env.dir.path(), &home, &pass, &["holder", "export", "--out", s(&out_file)]));
     assert_eq!(read(&out_file), exported.stdout);
 
     // The card's fingerprint line: 8 groups of 4 uppercase hex digits, the fingerprint of its keys.
@@ -96,7 +100,7 @@ fn holder_new_show_and_export_agree_on_a_grouped_fingerprint() {
     assert_eq!(fp_line, card.fingerprint().to_string());
 
     // `holder show` prints the name and that very fingerprint; so did `holder new`.
-    let show = run_as(env.dir.path(), &home, &pass, &["holder", "show"]);
+    let show = run_with_home(env.dir.path(), &home, &pass, &["holder", "show"]);
     ok(&show);
     let shown =
         show.stdout.lines().find_map(|l| l.strip_prefix("fingerprint:")).map(str::trim).expect("fingerprint line");
@@ -118,7 +122,7 @@ fn default_kdf_is_argon2id_256_mib_recorded_in_home_key_and_unlocks() {
     let home = env.path("home-dora");
     let pass = env.path("pass-dora");
     write(&pass, "a long passphrase for the default KDF\n");
-    let created = run_as(env.dir.path(), &home, &pass, &["holder", "new", "--name", "Dora"]);
+    let created = run_with_home(env.dir.path(), &home, &pass, &["holder", "new", "--name", "Dora"]);
     ok(&created);
     assert!(!created.all().contains("INSECURE"), "the default settings are not insecure:\n{}", created.all());
 
@@ -128,7 +132,7 @@ fn default_kdf_is_argon2id_256_mib_recorded_in_home_key_and_unlocks() {
     assert!(lines.contains(&"kdf-memory-kib: 262144"), "{key_file}");
     assert!(lines.contains(&"protection: passphrase"), "{key_file}");
 
-    let show = run_as(env.dir.path(), &home, &pass, &["holder", "show"]);
+    let show = run_with_home(env.dir.path(), &home, &pass, &["holder", "show"]);
     ok(&show);
     assert!(!show.all().contains("INSECURE") && !show.all().contains("NO passphrase"), "{}", show.all());
 
@@ -148,7 +152,7 @@ fn wrong_passphrase_exits_2_and_changes_nothing_on_disk() {
     let wrong = env.path("wrong-pass");
     write(&wrong, "this is NOT the passphrase of Alice\n");
 
-    let attempt = || run_as(env.dir.path(), &a.home, &wrong, &["dkg", "step", "--dir", "cer", "--yes"]);
+    let attempt = || run_with_home(env.dir.path(), &a.home, &wrong, &["dkg", "step", "--dir", "cer", "--yes"]);
     for stage in ["before joining", "after round 1"] {
         let (home_before, cer_before) = (snapshot(&a.home), snapshot(&cer));
         let o = attempt();
@@ -310,7 +314,7 @@ fn empty_passphrase_is_refused_unless_insecure_no_passphrase_which_warns_on_ever
         let pass = env.path(&format!("empty-{i}"));
         let home = env.path(&format!("home-{i}"));
         write(&pass, content);
-        let o = run_as(env.dir.path(), &home, &pass, &["holder", "new", "--name", "Ed", "--insecure-fast-kdf"]);
+        let o = run_with_home(env.dir.path(), &home, &pass, &["holder", "new", "--name", "Ed", "--insecure-fast-kdf"]);
         refused(&o, &["empty", "--insecure-no-passphrase"]);
         assert!(!home.exists(), "a refused `holder new` must leave nothing behind");
     }
@@ -372,7 +376,7 @@ fn bad_passphrase_files_are_refused_cleanly() {
     ];
     for (i, (pass, needle)) in cases.iter().enumerate() {
         let home = env.path(&format!("home-{i}"));
-        let o = run_as(env.dir.path(), &home, pass, &["holder", "new", "--name", "Pat", "--insecure-fast-kdf"]);
+        let o = run_with_home(env.dir.path(), &home, pass, &["holder", "new", "--name", "Pat", "--insecure-fast-kdf"]);
         refused(&o, &[needle]);
         assert!(!home.exists(), "{needle}: a refused `holder new` must leave nothing behind");
     }
@@ -386,7 +390,7 @@ fn invalid_names_are_refused_and_leave_nothing() {
     let long = "x".repeat(65);
     for (i, name) in ["", " Alice", "Alice ", "Al\u{7}ice", "Al\nice", long.as_str()].iter().enumerate() {
         let home = env.path(&format!("home-{i}"));
-        let o = run_as(env.dir.path(), &home, &pass, &["holder", "new", "--name", name, "--insecure-fast-kdf"]);
+        let o = run_with_home(env.dir.path(), &home, &pass, &["holder", "new", "--name", name, "--insecure-fast-kdf"]);
         refused(&o, &["invalid keyholder name"]);
         assert!(!home.exists());
     }
@@ -539,10 +543,6 @@ fn encodings_of(secret: &[u8]) -> Vec<Vec<u8>> {
     v
 }
 
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
-}
-
 fn squeeze(hay: &[u8]) -> Vec<u8> {
     hay.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect()
 }
@@ -589,11 +589,11 @@ fn no_secret_bytes_appear_in_any_output_or_exchanged_file() {
         let passphrase = format!("{name} says: purple-otter-{}-zebra", name.len() * 7919);
         write(&pass, format!("{passphrase}\n"));
         let card = env.path(&format!("{name}.card"));
-        let o = run_as(cwd, &home, &pass, &["holder", "new", "--name", name, "--insecure-fast-kdf"]);
+        let o = run_with_home(cwd, &home, &pass, &["holder", "new", "--name", name, "--insecure-fast-kdf"]);
         o.ok();
         log(format!("{name} holder new"), o);
         for args in [&["holder", "show"][..], &["holder", "export"], &["holder", "export", "--out", s(&card)]] {
-            let o = run_as(cwd, &home, &pass, args);
+            let o = run_with_home(cwd, &home, &pass, args);
             o.ok();
             log(format!("{name} {args:?}"), o);
         }
@@ -608,7 +608,7 @@ fn no_secret_bytes_appear_in_any_output_or_exchanged_file() {
     log("dkg init".into(), o);
     for round in 0..3 {
         for (home, pass, _, _) in &keyholders {
-            let o = run_as(cwd, home, pass, &["dkg", "step", "--dir", "cer", "--yes"]);
+            let o = run_with_home(cwd, home, pass, &["dkg", "step", "--dir", "cer", "--yes"]);
             o.ok();
             log(format!("dkg step {round} {}", home.display()), o);
         }
@@ -629,10 +629,13 @@ fn no_secret_bytes_appear_in_any_output_or_exchanged_file() {
     let wrong_guess = "a wrong guess: amber-heron-4411";
     write(&wrong, format!("{wrong_guess}\n"));
     let (home_a, pass_a, _, _) = &keyholders[0];
-    log("wrong passphrase".into(), run_as(cwd, home_a, &wrong, &["dkg", "step", "--dir", "cer", "--yes"]));
-    log("new twice".into(), run_as(cwd, home_a, pass_a, &["holder", "new", "--name", "Alice", "--insecure-fast-kdf"]));
+    log("wrong passphrase".into(), run_with_home(cwd, home_a, &wrong, &["dkg", "step", "--dir", "cer", "--yes"]));
+    log(
+        "new twice".into(),
+        run_with_home(cwd, home_a, pass_a, &["holder", "new", "--name", "Alice", "--insecure-fast-kdf"]),
+    );
     for (home, pass, _, _) in &keyholders {
-        let o = run_as(cwd, home, pass, &["group", "list"]);
+        let o = run_with_home(cwd, home, pass, &["group", "list"]);
         o.ok();
         log(format!("group list {}", home.display()), o);
     }
@@ -995,7 +998,7 @@ fn restore_refuses_a_wrong_passphrase_and_damaged_foreign_or_special_files_and_w
     let wrong = env.path("wrong-pass");
     write(&wrong, "not Alice's passphrase\n");
     let not_written = env.path("never.backup");
-    let o = run_as(env.dir.path(), &alice.home, &wrong, &["holder", "backup", "--out", s(&not_written)]);
+    let o = run_with_home(env.dir.path(), &alice.home, &wrong, &["holder", "backup", "--out", s(&not_written)]);
     refused(&o, &["wrong passphrase"]);
     assert!(!not_written.exists());
 
@@ -1065,7 +1068,7 @@ fn restore_refuses_a_wrong_passphrase_and_damaged_foreign_or_special_files_and_w
         assert!(!target.exists(), "{what}: something was written to {}", target.display());
     }
     // The untouched backup restores.
-    ok(&run_as(env.dir.path(), &target, &alice.pass, &["holder", "restore", s(&good)]));
+    ok(&run_with_home(env.dir.path(), &target, &alice.pass, &["holder", "restore", s(&good)]));
 }
 
 #[test]
@@ -1079,7 +1082,7 @@ fn restore_never_overwrites_a_home_or_a_non_empty_folder_and_backup_never_overwr
     // Onto its own home, onto another keyholder's home: refused, nothing changes.
     for h in [&alice, &bob] {
         let before = snapshot(&h.home);
-        let o = run_as(env.dir.path(), &h.home, &alice.pass, &["holder", "restore", s(&file)]);
+        let o = run_with_home(env.dir.path(), &h.home, &alice.pass, &["holder", "restore", s(&file)]);
         refused(&o, &["already holds a keyholder identity", "refusing to overwrite"]);
         assert_eq!(snapshot(&h.home), before, "{}'s home changed", h.name);
     }
@@ -1087,18 +1090,18 @@ fn restore_never_overwrites_a_home_or_a_non_empty_folder_and_backup_never_overwr
     let busy = env.path("busy");
     std::fs::create_dir(&busy).unwrap();
     write(&busy.join("notes.txt"), "my notes\n");
-    let o = run_as(env.dir.path(), &busy, &alice.pass, &["holder", "restore", s(&file)]);
+    let o = run_with_home(env.dir.path(), &busy, &alice.pass, &["holder", "restore", s(&file)]);
     refused(&o, &["is not empty", "nothing was written"]);
     assert_eq!(files_under(&busy), vec![busy.join("notes.txt")]);
     let plain = env.path("plain-file");
     write(&plain, "x");
-    refused(&run_as(env.dir.path(), &plain, &alice.pass, &["holder", "restore", s(&file)]), &["plain-file"]);
+    refused(&run_with_home(env.dir.path(), &plain, &alice.pass, &["holder", "restore", s(&file)]), &["plain-file"]);
     assert_eq!(read(&plain), "x");
     // An empty folder is fine, and ends up private.
     let empty = env.path("empty");
     std::fs::create_dir(&empty).unwrap();
     chmod(&empty, 0o755);
-    ok(&run_as(env.dir.path(), &empty, &alice.pass, &["holder", "restore", s(&file)]));
+    ok(&run_with_home(env.dir.path(), &empty, &alice.pass, &["holder", "restore", s(&file)]));
     assert_eq!(mode(&empty), 0o700);
 
     // A backup never replaces an existing file, even with the right passphrase.

@@ -19,17 +19,6 @@ use std::path::{Path, PathBuf};
 // Local helpers
 // ---------------------------------------------------------------------------------------------------------
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// Run the binary as keyholder `h` with extra environment variables (FROSTSIGN_NOW, FROSTSIGN_CRASH_AT).
-fn run_as(h: &Holder, args: &[&str], vars: &[(&str, &str)]) -> Out {
-    let mut full = vec!["--home", s(&h.home), "--passphrase-file", s(&h.pass)];
-    full.extend_from_slice(args);
-    run_env(h.home.parent().unwrap(), &full, vars)
-}
-
 fn unix_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
 }

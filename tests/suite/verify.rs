@@ -14,10 +14,6 @@ use std::process::{Command, Stdio};
 // Local helpers
 // ---------------------------------------------------------------------------------------------------------
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 /// Run a whole DKG in `dir` and make sure every keyholder stored its share.
 fn dkg(env: &Env, dir: &str, t: usize, holders: &[Holder]) -> PathBuf {
     let group = env.dkg(dir, t, holders);

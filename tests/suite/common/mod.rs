@@ -352,3 +352,20 @@ pub fn run_measured(cwd: &Path, args: &[&str]) -> (Out, u64) {
     };
     (out, usage.ru_maxrss as u64)
 }
+
+/// The repository's root folder.
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// True if `needle` occurs in `hay`.
+pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Run the binary as keyholder `h` (its home and passphrase file) with extra environment variables.
+pub fn run_as(h: &Holder, args: &[&str], vars: &[(&str, &str)]) -> Out {
+    let mut full = vec!["--home", s(&h.home), "--passphrase-file", s(&h.pass)];
+    full.extend_from_slice(args);
+    run_env(h.home.parent().unwrap(), &full, vars)
+}
