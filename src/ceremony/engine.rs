@@ -177,18 +177,10 @@ pub fn run<'r, C: Ceremony<'r>>(
     }
 }
 
-/// Take a first step from no state at all (joining a ceremony): the same order of effects as [`run`].
-pub fn begin<'r, C: Ceremony<'r>>(
-    c: &C,
-    u: &Unlocked,
-    folder: &Folder,
-    step: Step<'r, C::State>,
-    report: &mut Report,
-) -> Result<C::State> {
-    apply(c, u, folder, step, report)
-}
-
-fn apply<'r, C: Ceremony<'r>>(
+/// Take one step in the one order of effects every ceremony uses: `before_save`, save the state,
+/// `after_save`, publish. [`run`] applies each step this way; a ceremony's first step (joining, from no
+/// state at all) is applied with it directly.
+pub fn apply<'r, C: Ceremony<'r>>(
     c: &C,
     u: &Unlocked,
     folder: &Folder,

@@ -183,7 +183,7 @@ pub fn step(
         Some(s) => s,
         None => {
             confirm(&c)?;
-            engine::begin(&keygen, u, folder, keygen.join()?, report)?
+            engine::apply(&keygen, u, folder, keygen.join()?, report)?
         }
     };
     let state = engine::run(&keygen, u, folder, state, report)?;

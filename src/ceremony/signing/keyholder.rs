@@ -344,7 +344,7 @@ pub fn step(
                 // Nonces of an abandoned attempt are never used again.
                 Some(old) => nonces.discard_attempt(old.attempt)?,
             }
-            engine::begin(&signer, u, &folder, signer.commit(attempt)?, report)?
+            engine::apply(&signer, u, &folder, signer.commit(attempt)?, report)?
         }
     };
     engine::run(&signer, u, &folder, journal, report)?;
