@@ -313,17 +313,7 @@ fn every_bit_flip_anywhere_in_a_card_is_rejected_by_the_library_and_the_cli() {
         let card = env.path(&format!("flip-{i}-{bit}.card"));
         std::fs::write(&card, &bytes).unwrap();
         let dir = format!("cer-{i}-{bit}");
-        let o = env.run(&[
-            "dkg",
-            "init",
-            "--allow-insecure-cards",
-            "--dir",
-            &dir,
-            "--threshold",
-            "2",
-            s(&card),
-            s(&b.card),
-        ]);
+        let o = env.dkg_init_cards(&dir, &[s(&card), s(&b.card)]);
         refused(&o, &[s(&card)]);
         let reason = if bit == 7 { "not UTF-8" } else { "not a valid keyholder card" };
         assert!(o.stderr.contains(reason), "flip of bit {bit} at byte {i}: expected {reason:?} in\n{}", o.stderr);
@@ -377,17 +367,7 @@ fn a_card_whose_name_or_keys_were_edited_is_rejected_on_import() {
         assert!(err.contains(reason), "{what}: expected {reason:?} in {err}");
         let file = env.path("edited.card");
         std::fs::write(&file, &edited).unwrap();
-        let o = env.run(&[
-            "dkg",
-            "init",
-            "--allow-insecure-cards",
-            "--dir",
-            "cer",
-            "--threshold",
-            "2",
-            s(&file),
-            s(&b.card),
-        ]);
+        let o = env.dkg_init_cards("cer", &[s(&file), s(&b.card)]);
         refused(&o, &[s(&file), "not a valid keyholder card", reason]);
         assert!(!env.path("cer").exists());
     }
@@ -442,17 +422,7 @@ fn truncated_empty_and_trailing_garbage_files_are_rejected_with_a_named_reason()
     ];
     for (content, reason) in cases {
         std::fs::write(&file, &content).unwrap();
-        let o = env.run(&[
-            "dkg",
-            "init",
-            "--allow-insecure-cards",
-            "--dir",
-            "cer",
-            "--threshold",
-            "2",
-            s(&file),
-            s(&b.holder.card),
-        ]);
+        let o = env.dkg_init_cards("cer", &[s(&file), s(&b.holder.card)]);
         refused(&o, &[s(&file), reason]);
         assert!(!env.path("cer").exists());
     }
@@ -507,30 +477,10 @@ fn unknown_format_version_and_unknown_kind_are_rejected_even_when_properly_signe
     ];
     for (content, reason) in cards_cases {
         std::fs::write(&file, content).unwrap();
-        let o = env.run(&[
-            "dkg",
-            "init",
-            "--allow-insecure-cards",
-            "--dir",
-            "cer",
-            "--threshold",
-            "2",
-            s(&file),
-            s(&b.holder.card),
-        ]);
+        let o = env.dkg_init_cards("cer", &[s(&file), s(&b.holder.card)]);
         refused(&o, &[s(&file), reason]);
     }
-    let o = env.run(&[
-        "dkg",
-        "init",
-        "--allow-insecure-cards",
-        "--dir",
-        "cer",
-        "--threshold",
-        "2",
-        s(&msg_file),
-        s(&b.holder.card),
-    ]);
+    let o = env.dkg_init_cards("cer", &[s(&msg_file), s(&b.holder.card)]);
     refused(&o, &[s(&msg_file), "not a frostsign card file"]);
     assert!(!env.path("cer").exists());
 }
@@ -547,8 +497,7 @@ fn a_directory_given_as_a_file_is_refused() {
     refused(&o, &[s(&dir), "is a folder"]);
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing may be written into the folder");
 
-    let o =
-        env.run(&["dkg", "init", "--allow-insecure-cards", "--dir", "cer", "--threshold", "2", s(&dir), s(&b.card)]);
+    let o = env.dkg_init_cards("cer", &[s(&dir), s(&b.card)]);
     refused(&o, &[s(&dir), "is a directory"]);
     assert!(!env.path("cer").exists());
 
@@ -588,37 +537,16 @@ fn non_utf8_and_binary_card_files_are_refused() {
     let at = bytes.windows(2).position(|w| w == [0xC3, 0xB6]).unwrap();
     bytes.splice(at..at + 2, [0xF6]);
     std::fs::write(&file, &bytes).unwrap();
-    let o =
-        env.run(&["dkg", "init", "--allow-insecure-cards", "--dir", "cer", "--threshold", "2", s(&file), s(&b.card)]);
+    let o = env.dkg_init_cards("cer", &[s(&file), s(&b.card)]);
     refused(&o, &[s(&file), "not UTF-8", &format!("offset {at}")]);
 
     let bin_file = env.path("binary.card");
     std::fs::write(&bin_file, (0..=255u8).cycle().take(3000).collect::<Vec<u8>>()).unwrap();
-    let o = env.run(&[
-        "dkg",
-        "init",
-        "--allow-insecure-cards",
-        "--dir",
-        "cer",
-        "--threshold",
-        "2",
-        s(&bin_file),
-        s(&b.card),
-    ]);
+    let o = env.dkg_init_cards("cer", &[s(&bin_file), s(&b.card)]);
     refused(&o, &[s(&bin_file), "not UTF-8", "offset 128"]);
     let nul_file = env.path("nul.card");
     std::fs::write(&nul_file, vec![0u8; 100]).unwrap();
-    let o = env.run(&[
-        "dkg",
-        "init",
-        "--allow-insecure-cards",
-        "--dir",
-        "cer",
-        "--threshold",
-        "2",
-        s(&nul_file),
-        s(&b.card),
-    ]);
+    let o = env.dkg_init_cards("cer", &[s(&nul_file), s(&b.card)]);
     refused(&o, &[s(&nul_file), "not a valid keyholder card"]);
     assert!(!env.path("cer").exists());
 }

@@ -217,17 +217,7 @@ fn passphrase_file_and_home_from_the_environment() {
 
     // Unlocking through FROSTSIGN_PASSPHRASE_FILE.
     let bob = env.holder("Bob");
-    ok(&env.run(&[
-        "dkg",
-        "init",
-        "--allow-insecure-cards",
-        "--dir",
-        "cer",
-        "--threshold",
-        "2",
-        "eve.card",
-        s(&bob.card),
-    ]));
+    ok(&env.dkg_init_cards("cer", &["eve.card", s(&bob.card)]));
     let round1 = env.path(&format!("cer/round1-{}.txt", eve.fingerprint().compact()));
     let bad = [("FROSTSIGN_HOME", s(&home)), ("FROSTSIGN_PASSPHRASE_FILE", s(&wrong))];
     refused(&run_env(cwd, &["dkg", "step", "--dir", "cer", "--yes"], &bad), &["wrong passphrase"]);
@@ -288,17 +278,7 @@ fn home_and_passphrase_file_are_accepted_before_or_after_the_subcommand() {
 
     ok(&env.run(&["holder", "export", "--out", "ann.card", "--home", s(&h1)]));
     ok(&env.run(&["--home", s(&h2), "holder", "export", "--out", "ben.card"]));
-    ok(&env.run(&[
-        "dkg",
-        "init",
-        "--allow-insecure-cards",
-        "--dir",
-        "cer",
-        "--threshold",
-        "2",
-        "ann.card",
-        "ben.card",
-    ]));
+    ok(&env.dkg_init_cards("cer", &["ann.card", "ben.card"]));
     ok(&env.run(&["--home", s(&h1), "--passphrase-file", s(&pass), "dkg", "step", "--dir", "cer", "--yes"]));
     ok(&env.run(&["dkg", "step", "--dir", "cer", "--yes", "--home", s(&h2), "--passphrase-file", s(&pass)]));
     for card in ["ann.card", "ben.card"] {
@@ -341,17 +321,7 @@ fn empty_passphrase_is_refused_unless_insecure_no_passphrase_which_warns_on_ever
     // Using its secrets (a DKG step) also warns, and asks for no passphrase.
     let bob = env.holder("Bob");
     ok(&env.run(&["--home", s(&home), "holder", "export", "--out", "ned.card"]));
-    ok(&env.run(&[
-        "dkg",
-        "init",
-        "--allow-insecure-cards",
-        "--dir",
-        "cer",
-        "--threshold",
-        "2",
-        "ned.card",
-        s(&bob.card),
-    ]));
+    ok(&env.dkg_init_cards("cer", &["ned.card", s(&bob.card)]));
     let step = env.run(&["--home", s(&home), "dkg", "step", "--dir", "cer", "--yes"]);
     ok(&step);
     assert!(step.stderr.contains("NO passphrase"), "{}", step.all());

@@ -160,6 +160,13 @@ impl Env {
         self.run(&args)
     }
 
+    /// `dkg init` of a 2-of-n ceremony in `dir` from these card files (test cards allowed).
+    pub fn dkg_init_cards(&self, dir: &str, cards: &[&str]) -> Out {
+        let mut args = vec!["dkg", "init", "--allow-insecure-cards", "--dir", dir, "--threshold", "2"];
+        args.extend_from_slice(cards);
+        self.run(&args)
+    }
+
     /// Run a whole DKG in `dir` (round-robin steps until complete) and return the group.pub path.
     pub fn dkg(&self, dir: &str, t: usize, holders: &[Holder]) -> PathBuf {
         self.dkg_init(dir, t, holders).ok();
