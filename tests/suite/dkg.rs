@@ -35,6 +35,17 @@ fn ceremony(dir: &Path) -> DkgCeremony {
     DkgCeremony::load(&Folder::open(dir).unwrap()).unwrap()
 }
 
+/// A 2-of-n ceremony `cer` for `hs` in which every keyholder has published its round-1 file.
+fn everyone_joined(env: &Env, hs: &[Holder]) -> (PathBuf, DkgCeremony) {
+    env.dkg_init("cer", 2, hs).ok();
+    let dir = env.path("cer");
+    for h in hs {
+        h.dkg_step(&dir).ok();
+    }
+    let c = ceremony(&dir);
+    (dir, c)
+}
+
 fn status(env: &Env, dir: &Path) -> Out {
     env.run(&["dkg", "status", "--dir", s(dir)])
 }
@@ -565,12 +576,7 @@ fn carol_reseals_her_round2_to_alice(
 ) -> (Env, Vec<Holder>, PathBuf, DkgCeremony, PathBuf, Vec<u8>) {
     let env = Env::new();
     let hs = env.holders(3);
-    env.dkg_init("cer", 2, &hs).ok();
-    let dir = env.path("cer");
-    for h in &hs {
-        h.dkg_step(&dir).ok();
-    }
-    let c = ceremony(&dir);
+    let (dir, c) = everyone_joined(&env, &hs);
     let path = dir.join(names::round2(&c.cards()[2], &c.cards()[0]));
     let original = fs::read(&path).unwrap();
     let mut payload = read_round2(&c, &path, unlock(&hs[0]).identity());
@@ -923,13 +929,8 @@ fn joining_needs_confirmation_and_a_participant() {
 fn round2_file_for_someone_else_is_opaque() {
     let env = Env::new();
     let hs = env.holders(3);
-    env.dkg_init("cer", 2, &hs).ok();
-    let dir = env.path("cer");
-    for h in &hs {
-        h.dkg_step(&dir).ok();
-    }
+    let (dir, c) = everyone_joined(&env, &hs);
     hs[0].dkg_step(&dir).ok();
-    let c = ceremony(&dir);
     let (alice_card, bob_card) = (&c.cards()[0], &c.cards()[1]);
     let path = dir.join(names::round2(alice_card, bob_card));
     let text = fs::read_to_string(&path).unwrap();
@@ -1242,12 +1243,7 @@ fn unsigned_and_unknown_files_are_strays_that_change_no_verdict() {
 fn a_participants_complaint_is_reported_but_never_names_a_culprit_by_itself() {
     let env = Env::new();
     let hs = env.holders(3);
-    env.dkg_init("cer", 2, &hs).ok();
-    let dir = env.path("cer");
-    for h in &hs {
-        h.dkg_step(&dir).ok();
-    }
-    let c = ceremony(&dir);
+    let (dir, c) = everyone_joined(&env, &hs);
     // Carol (malicious) accuses honest Bob.
     let bob_fpr = c.cards()[1].fingerprint().compact();
     let body = format!(r#"{{"culprit":"{bob_fpr}","file":"round1-{bob_fpr}.txt","reason":"Bob cheated"}}"#);
@@ -1393,12 +1389,7 @@ fn a_keyholder_signing_two_acceptances_cannot_strand_an_honest_keyholder() {
     let env = Env::new();
     let hs = env.holders(3);
     let (alice, bob, carol) = (&hs[0], &hs[1], &hs[2]);
-    env.dkg_init("cer", 2, &hs).ok();
-    let dir = env.path("cer");
-    let c = ceremony(&dir);
-    for h in &hs {
-        h.dkg_step(&dir).ok();
-    }
+    let (dir, c) = everyone_joined(&env, &hs);
     alice.dkg_step(&dir).ok();
     step_until(bob, &dir, "confirmations from");
     let (mut alice_accepted, mut carol_accepted) = (false, false);
@@ -1433,12 +1424,7 @@ fn a_keyholder_signing_two_acceptances_cannot_strand_an_honest_keyholder() {
 
 /// Alice, Bob and Carol in one folder: Alice and Bob accepted, Carol confirmed and about to accept.
 fn to_round4(env: &Env, hs: &[Holder]) -> (PathBuf, DkgCeremony) {
-    env.dkg_init("cer", 2, hs).ok();
-    let dir = env.path("cer");
-    let c = ceremony(&dir);
-    for h in hs {
-        h.dkg_step(&dir).ok();
-    }
+    let (dir, c) = everyone_joined(env, hs);
     hs[0].dkg_step(&dir).ok();
     hs[1].dkg_step(&dir).ok().contains("confirmations from");
     hs[2].dkg_step(&dir).ok().contains("confirmations from Alice");
@@ -1516,12 +1502,7 @@ fn a_padded_acceptance_or_confirmation_is_refused_and_never_embedded() {
     // The same padding in a confirmation: the first keyholder who reads it names Bob.
     let env = Env::new();
     let hs = env.holders(3);
-    env.dkg_init("cer", 2, &hs).ok();
-    let dir = env.path("cer");
-    let c = ceremony(&dir);
-    for h in &hs {
-        h.dkg_step(&dir).ok();
-    }
+    let (dir, c) = everyone_joined(&env, &hs);
     hs[0].dkg_step(&dir).ok();
     step_until(&hs[1], &dir, "confirmations from");
     let name = names::confirm(&c.cards()[1]);
@@ -1734,4 +1715,57 @@ fn keyholders_who_finished_under_0_1_end_with_the_full_group_file() {
     }
     let out = status(&env, &dir);
     assert!(out.code == 0 && !out.stdout.contains("note:"), "{}", out.all());
+}
+
+/// Every failpoint the engine gives key generation: each phase (`dkg-round1` is joining, `dkg-done` stores
+/// the share) before its state is saved, after, and before its files are published.
+fn dkg_crash_points() -> Vec<String> {
+    let phases = ["dkg-round1", "dkg-round2", "dkg-round3", "dkg-accept", "dkg-done"];
+    let at = ["before-save", "after-save", "before-publish"];
+    phases.iter().flat_map(|p| at.iter().map(move |a| format!("{p}-{a}"))).collect()
+}
+
+/// Alice's process dies at each failpoint of key generation. Her rerun carries on from what is in her
+/// home: nobody holds a share before all acceptances agree, every file in the folder is a complete one
+/// (a torn write is never read as valid: status stays clean), and the ceremony completes with the same
+/// group file in every home and the folder.
+#[test]
+fn a_crash_at_any_key_generation_failpoint_is_recovered_by_a_rerun() {
+    for point in dkg_crash_points() {
+        let env = Env::new();
+        let hs = env.holders(3);
+        env.dkg_init("cer", 2, &hs).ok();
+        let dir = env.path("cer");
+        let crash = [("FROSTSIGN_CRASH_AT", point.as_str())];
+        let mut crashed = false;
+        for _ in 0..6 {
+            let out = if crashed {
+                hs[0].dkg_step(&dir)
+            } else {
+                run_as(&hs[0], &["dkg", "step", "--dir", "cer", "--yes"], &crash)
+            };
+            if !crashed && out.code != 0 {
+                out.contains("simulated crash");
+                crashed = true;
+                // Nobody has a share yet unless everyone accepted (the share is stored in `dkg-done`).
+                let stored = hs.iter().filter(|h| h.run(&["group", "list"]).stdout.contains("2-of-3")).count();
+                assert!(stored == 0 || point.starts_with("dkg-done"), "{point}: a share before completion");
+                let (code, v) = status_json(&env, &dir);
+                assert!(code == 3 || code == 0, "{point}: status {code}: {v}");
+                assert!(v["problems"].as_array().unwrap().is_empty(), "{point}: {v}");
+            } else {
+                out.ok();
+            }
+            for h in &hs[1..] {
+                h.dkg_step(&dir).ok();
+            }
+        }
+        assert!(crashed, "{point} was never reached");
+        let (code, v) = status_json(&env, &dir);
+        assert_eq!((code, v["complete"].clone()), (0, true.into()), "{point}: {v}");
+        let folder = fs::read(dir.join("group.pub")).unwrap();
+        for h in &hs {
+            assert_eq!(fs::read(home_group_copy(h)).unwrap(), folder, "{point}: {}'s group file", h.name);
+        }
+    }
 }
