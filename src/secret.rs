@@ -169,6 +169,39 @@ mod tests {
         assert!(unpack(packed.expose(), 2).is_none());
         assert!(unpack(&packed.expose()[..5], 3).is_none());
     }
+
+    #[test]
+    fn secret_json_is_written_once_into_a_buffer_of_its_exact_size() {
+        #[derive(serde::Serialize)]
+        struct State {
+            secret: SecretBytes,
+            round: u8,
+        }
+        let json = secret_json(&State { secret: SecretBytes::from(Zeroizing::new(vec![1, 2, 3])), round: 2 }).unwrap();
+        assert_eq!(json.expose(), br#"{"secret":"AQID","round":2}"#);
+        assert_eq!(json.0.capacity(), json.0.len());
+    }
+}
+
+/// `value` as compact JSON in a buffer allocated once, at its final size (counted in a first pass): a
+/// growing `Vec` would free, without zeroizing, the smaller copies of the secrets it held.
+pub fn secret_json<T: serde::Serialize>(value: &T) -> serde_json::Result<SecretBytes> {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value)?;
+    let mut out = Zeroizing::new(Vec::with_capacity(count.0));
+    serde_json::to_writer(&mut *out, value)?;
+    debug_assert_eq!(out.len(), count.0);
+    Ok(SecretBytes::from(out))
 }
 
 /// A secret is serialized as base64 text, built and parsed in zeroizing buffers: the ceremony states the

@@ -21,7 +21,6 @@ use crate::home::Unlocked;
 use crate::secret::SecretBytes;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use zeroize::Zeroizing;
 
 /// What one step (or one coordinator run) did, for any ceremony and any party.
 #[derive(Debug, Default)]
@@ -138,9 +137,8 @@ pub fn load<'r, C: Ceremony<'r>>(c: &C, u: &Unlocked) -> Result<Option<C::State>
 /// Save a ceremony's state in the home (encrypted, atomic, 0600).
 pub fn save<'r, C: Ceremony<'r>>(c: &C, u: &Unlocked, state: &C::State) -> Result<()> {
     let f = c.state_file();
-    let mut json = Zeroizing::new(Vec::new());
-    serde_json::to_writer(&mut *json, state).map_err(|e| Error::new(format!("internal error: {e}")))?;
-    u.write_secret(&f.rel, f.purpose, &f.id, &SecretBytes::from(json))
+    let json = crate::secret::secret_json(state).map_err(|e| Error::new(format!("internal error: {e}")))?;
+    u.write_secret(&f.rel, f.purpose, &f.id, &json)
 }
 
 /// Run every phase possible now, from `state` (see the module documentation for the order of effects).

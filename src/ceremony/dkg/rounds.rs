@@ -161,9 +161,15 @@ impl<'r> KeyGen<'r> {
             let pkg = outgoing.get(&identifier(k)).ok_or_else(|| internal("no round-2 package"))?;
             let package = Zeroizing::new(hex::encode(Zeroizing::new(pkg.serialize().map_err(internal)?)));
             let payload = Round2Payload { package, round1: digest_hex.clone() };
-            let mut body = Zeroizing::new(Vec::with_capacity(payload.package.len() + 70 * digest_hex.len() + 64));
-            serde_json::to_writer(&mut *body, &payload).map_err(internal)?;
-            outbox.push(message::seal(self.u.identity(), KIND_R2, c.digest(), "2", Some(&c.cards()[k]), &body)?);
+            let body = crate::secret::secret_json(&payload).map_err(internal)?;
+            outbox.push(message::seal(
+                self.u.identity(),
+                KIND_R2,
+                c.digest(),
+                "2",
+                Some(&c.cards()[k]),
+                body.expose(),
+            )?);
         }
         let secret = SecretBytes::from(Zeroizing::new(r2_secret.serialize().map_err(internal)?));
         let texts = received.iter().map(|r| r.text.clone()).collect();
