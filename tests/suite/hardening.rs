@@ -357,3 +357,62 @@ fn group_list_shows_every_readable_group_and_names_a_damaged_one() {
         .contains("1 of this home's group files cannot be read");
     hs[1].run(&["group", "list"]).ok().contains(&first.to_string()).contains(&second.to_string());
 }
+
+/// Every human-readable field a person approves enters through one type (PlainText) from the command
+/// line: a name, label, comment, user id or artifact file name holding a hidden character is refused with
+/// the field named and the text shown escaped, exit 2, and nothing is written.
+#[test]
+fn every_human_readable_field_from_the_command_line_is_held_to_plain_text() {
+    let env = Env::new();
+    let hs = env.holders(2);
+    let group = env.dkg("g", 2, &hs);
+    let hidden = "Release \u{202e}9v";
+    let artifact = env.path(&format!("app{}.tar", '\u{200b}'));
+    fs::write(&artifact, "release").unwrap();
+    let new_home = env.path("home-x");
+    let cases: Vec<(Vec<&str>, &str, PathBuf)> = vec![
+        (
+            vec!["--home", s(&new_home), "holder", "new", "--name", hidden, "--insecure-no-passphrase"],
+            "invalid keyholder name `Release \\u{202e}9v`",
+            new_home.clone(),
+        ),
+        (
+            vec![
+                "dkg",
+                "init",
+                "--allow-insecure-cards",
+                "--dir",
+                "d1",
+                "--threshold",
+                "2",
+                "--label",
+                hidden,
+                s(&hs[0].card),
+                s(&hs[1].card),
+            ],
+            "invalid label `Release \\u{202e}9v`",
+            env.path("d1"),
+        ),
+        (
+            vec!["sign", "init", "--dir", "d2", "--group", s(&group), "--file", s(&artifact)],
+            "invalid artifact name `app\\u{200b}.tar`",
+            env.path("d2"),
+        ),
+        (
+            vec!["sign", "init", "--dir", "d3", "--group", s(&group), "--file", s(&group), "--comment", hidden],
+            "invalid comment `Release \\u{202e}9v`",
+            env.path("d3"),
+        ),
+        (
+            vec!["group", "openpgp-init", "--key", s(&group), "--uid", hidden, "--dir", "d4"],
+            "invalid OpenPGP user id `Release \\u{202e}9v`",
+            env.path("d4"),
+        ),
+    ];
+    for (args, says, target) in cases {
+        let out = env.run(&args);
+        refused(&out, &[says]);
+        assert!(!out.all().contains('\u{202e}') && !out.all().contains('\u{200b}'), "{args:?}: raw text shown");
+        assert!(!target.exists(), "{args:?}: a refused command wrote {}", target.display());
+    }
+}
