@@ -5,7 +5,7 @@
 
 use crate::error::{Error, Result};
 use crate::plain_text::{PlainText, TextKind};
-use crate::textdoc::{DocError, DocWriter, Document, Need};
+use crate::textdoc::{DocError, DocWriter, Document, Need, Spec};
 use ed25519_dalek::{Signature, VerifyingKey};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -121,13 +121,13 @@ pub struct Card {
     text: String,
 }
 
-const SCHEMA: &[(&str, Need)] = &[
-    ("name", Need::Required),
-    ("created", Need::Required),
-    ("signing-key", Need::Required),
-    ("encryption-key", Need::Required),
-    ("fingerprint", Need::Required),
-    ("insecure-home", Need::Optional),
+const SCHEMA: &[Spec] = &[
+    Spec::line("name", Need::Required),
+    Spec::line("created", Need::Required),
+    Spec::line("signing-key", Need::Required),
+    Spec::line("encryption-key", Need::Required),
+    Spec::line("fingerprint", Need::Required),
+    Spec::line("insecure-home", Need::Optional),
 ];
 
 /// A keyholder name: plain text of [`TextKind::KeyholderName`], and not a fingerprint (options such as

@@ -36,7 +36,8 @@ impl Identity {
         let mut rng = rand_core::OsRng;
         let signing = SigningKey::generate(&mut rng);
         let (sk, _) = X25519HkdfSha256::gen_keypair(&mut rng);
-        let encryption = SecretKey32::from_slice(&sk.to_bytes()).expect("32 bytes");
+        let encryption = SecretKey32::from_slice(&sk.to_bytes())
+            .ok_or_else(|| crate::error::Error::new("internal error: an X25519 secret key is not 32 bytes"))?;
         let card = Card::create(
             name,
             created,

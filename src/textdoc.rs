@@ -73,6 +73,40 @@ pub enum Need {
     Repeated,
 }
 
+/// How a field is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// `key: value`, on one line.
+    Line,
+    /// `key:`, then the base64 of binary data on continuation lines.
+    Block,
+}
+
+/// One field of a document type's schema: its key, how often it appears and how it is written. A schema
+/// lists its fields in the order the type writes them; a field in another shape than its schema says is
+/// refused when the document is parsed, so every document has one byte form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Spec {
+    /// The field's key.
+    pub key: &'static str,
+    /// How often it appears.
+    pub need: Need,
+    /// How it is written.
+    pub shape: Shape,
+}
+
+impl Spec {
+    /// A one-line field.
+    pub const fn line(key: &'static str, need: Need) -> Spec {
+        Spec { key, need, shape: Shape::Line }
+    }
+
+    /// A base64 block field.
+    pub const fn block(key: &'static str, need: Need) -> Spec {
+        Spec { key, need, shape: Shape::Block }
+    }
+}
+
 /// One field of a document.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Field {
@@ -130,7 +164,7 @@ mod strict_tests {
     #[test]
     fn blocks_must_be_wrapped_canonically() {
         let text = DocWriter::new("t", 1).block("b", &[1u8; 100]).finish().unwrap();
-        let schema = [("b", Need::Required)];
+        let schema = [Spec::block("b", Need::Required)];
         assert!(Document::parse(&text, "t", &schema, false).is_ok());
         let lines: Vec<&str> = text.lines().collect();
         // Re-wrap the same base64 at 32 columns: same data, not canonical.
@@ -142,7 +176,11 @@ mod strict_tests {
         assert!(Document::parse(&rewrapped, "t", &schema, false).is_err());
         // A one-line field is not accepted where a block is expected, nor a block where a value is.
         let line = "frostsign-t: 1\nb: AQID\n";
-        assert!(Document::parse(line, "t", &schema, false).unwrap().block("b").is_err());
+        let refused = DocError::BadValue { key: "b".into(), reason: "expected a base64 block".into() };
+        assert_eq!(Document::parse(line, "t", &schema, false).unwrap_err(), refused);
+        let lines = [Spec::line("b", Need::Required)];
+        let refused = DocError::BadValue { key: "b".into(), reason: "expected a one-line value".into() };
+        assert_eq!(Document::parse(&text, "t", &lines, false).unwrap_err(), refused);
     }
 }
 
@@ -178,7 +216,7 @@ impl DocWriter {
         let enc = B64.encode(data);
         for chunk in enc.as_bytes().chunks(BLOCK_WIDTH) {
             self.out.push(' ');
-            self.out.push_str(std::str::from_utf8(chunk).expect("base64 is ASCII"));
+            self.out.extend(chunk.iter().map(|&b| char::from(b)));
             self.out.push('\n');
         }
         self
@@ -214,7 +252,7 @@ impl Document {
     /// Parse `text` as a document of `doc_type`, version 1, whose fields follow `schema` in order.
     ///
     /// `signed`: whether a final `signature:` line is required (true) or forbidden (false).
-    pub fn parse(text: &str, doc_type: &str, schema: &[(&str, Need)], signed: bool) -> Result<Document, DocError> {
+    pub fn parse(text: &str, doc_type: &str, schema: &[Spec], signed: bool) -> Result<Document, DocError> {
         if text.is_empty() {
             return Err(DocError::Empty);
         }
@@ -333,32 +371,20 @@ impl Document {
         self.signed_len
     }
 
-    /// The one-line value of `key` (schema guarantees presence for required keys). A block is not a value.
+    /// The value of the one-line field `key` (the schema guarantees presence for required keys). A block
+    /// is not a value.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.fields.iter().find(|f| f.key == key && !f.block).map(|f| f.value.as_str())
     }
 
-    /// All one-line values of a repeated key, in order. A block written under that key is an error when
-    /// the caller checks with [`Document::require_lines`]; here it is simply not a value.
+    /// All values of a repeated one-line field, in order.
     pub fn get_all(&self, key: &str) -> Vec<&str> {
         self.fields.iter().filter(|f| f.key == key && !f.block).map(|f| f.value.as_str()).collect()
     }
 
-    /// The base64 text of every block written under a repeated key, in order. A one-line value under that
-    /// key is refused, so each document has one byte form.
-    pub fn blocks(&self, key: &str) -> Result<Vec<&str>, DocError> {
-        if self.fields.iter().any(|f| f.key == key && !f.block) {
-            return Err(DocError::BadValue { key: key.into(), reason: "expected base64 blocks".into() });
-        }
-        Ok(self.fields.iter().filter(|f| f.key == key).map(|f| f.value.as_str()).collect())
-    }
-
-    /// Refuse blocks under one-line keys: call with every repeated one-line key of the schema.
-    pub fn require_lines(&self, keys: &[&str]) -> Result<(), DocError> {
-        match self.fields.iter().find(|f| f.block && keys.contains(&f.key.as_str())) {
-            Some(f) => Err(DocError::BadValue { key: f.key.clone(), reason: "expected a one-line value".into() }),
-            None => Ok(()),
-        }
+    /// The base64 text of every block of a repeated block field, in order.
+    pub fn blocks(&self, key: &str) -> Vec<&str> {
+        self.fields.iter().filter(|f| f.key == key && f.block).map(|f| f.value.as_str()).collect()
     }
 
     /// A required one-line field holding a canonical decimal number.
@@ -416,24 +442,25 @@ pub fn parse_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
     v.try_into().ok()
 }
 
-fn check_schema(fields: &[(usize, Field)], schema: &[(&str, Need)]) -> Result<(), DocError> {
+fn check_schema(fields: &[(usize, Field)], schema: &[Spec]) -> Result<(), DocError> {
     let mut s = 0;
     let mut seen_current = false;
     for (line, f) in fields {
         loop {
-            let Some(&(key, need)) = schema.get(s) else {
+            let Some(&Spec { key, need, shape }) = schema.get(s) else {
                 return Err(DocError::Unexpected { line: *line, key: f.key.clone() });
             };
             if key == f.key {
                 if seen_current && need != Need::Repeated {
                     return Err(DocError::Unexpected { line: *line, key: f.key.clone() });
                 }
+                check_shape(f, shape)?;
                 seen_current = true;
                 break;
             }
             if !seen_current && need == Need::Required {
                 // The required key is absent; decide between "missing" and "unexpected".
-                return Err(if schema.iter().any(|(k, _)| *k == f.key) {
+                return Err(if schema.iter().any(|spec| spec.key == f.key) {
                     DocError::Missing(key.into())
                 } else {
                     DocError::Unexpected { line: *line, key: f.key.clone() }
@@ -444,10 +471,20 @@ fn check_schema(fields: &[(usize, Field)], schema: &[(&str, Need)]) -> Result<()
         }
     }
     let remaining = if seen_current { s + 1 } else { s };
-    if let Some((key, _)) = schema[remaining.min(schema.len())..].iter().find(|(_, n)| *n == Need::Required) {
-        return Err(DocError::Missing((*key).into()));
+    if let Some(spec) = schema[remaining.min(schema.len())..].iter().find(|spec| spec.need == Need::Required) {
+        return Err(DocError::Missing(spec.key.into()));
     }
     Ok(())
+}
+
+/// A field written in the shape its schema gives it, or the refusal that says which shape was expected.
+fn check_shape(f: &Field, shape: Shape) -> Result<(), DocError> {
+    let reason = match (shape, f.block) {
+        (Shape::Line, true) => "expected a one-line value",
+        (Shape::Block, false) => "expected a base64 block",
+        _ => return Ok(()),
+    };
+    Err(DocError::BadValue { key: f.key.clone(), reason: reason.into() })
 }
 
 #[cfg(test)]
@@ -455,7 +492,12 @@ mod tests {
     use super::*;
     use Need::*;
 
-    const SCHEMA: &[(&str, Need)] = &[("kind", Required), ("to", Optional), ("item", Repeated), ("payload", Required)];
+    const SCHEMA: &[Spec] = &[
+        Spec::line("kind", Required),
+        Spec::line("to", Optional),
+        Spec::line("item", Repeated),
+        Spec::block("payload", Required),
+    ];
 
     fn sample() -> String {
         DocWriter::new("test", 1)

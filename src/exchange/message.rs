@@ -10,7 +10,7 @@ use crate::card::{Card, Fingerprint};
 use crate::error::{Error, Result};
 use crate::identity::Identity;
 use crate::secret::SecretBytes;
-use crate::textdoc::{DocError, DocWriter, Document, Need};
+use crate::textdoc::{DocError, DocWriter, Document, Need, Spec};
 use hpke::aead::ChaCha20Poly1305;
 use hpke::kdf::HkdfSha256;
 use hpke::kem::X25519HkdfSha256;
@@ -24,14 +24,14 @@ pub const MAX_MESSAGE_BYTES: u64 = 8 * 1024 * 1024;
 pub const HPKE_SUITE: &str = "hpke-auth-x25519-sha256-chacha20poly1305";
 const HPKE_INFO: &[u8] = b"frostsign message v1";
 
-const SCHEMA: &[(&str, Need)] = &[
-    ("kind", Need::Required),
-    ("ceremony", Need::Required),
-    ("round", Need::Required),
-    ("from", Need::Required),
-    ("to", Need::Optional),
-    ("encryption", Need::Required),
-    ("payload", Need::Required),
+const SCHEMA: &[Spec] = &[
+    Spec::line("kind", Need::Required),
+    Spec::line("ceremony", Need::Required),
+    Spec::line("round", Need::Required),
+    Spec::line("from", Need::Required),
+    Spec::line("to", Need::Optional),
+    Spec::line("encryption", Need::Required),
+    Spec::block("payload", Need::Required),
 ];
 
 /// What the reader expects of a message.
@@ -207,7 +207,9 @@ pub fn open(text: &str, path: &Path, expect: &Expect<'_>, known: &[Card], me: Op
             .with_help("only files from the keyholders listed in the ceremony are accepted; remove this file")
         })?;
     let card = &known[sender];
-    if !card.verify(&text.as_bytes()[..doc.signed_len()], doc.signature().expect("signed")) {
+    // `Document::parse` with `signed: true` refuses a document without a signature line.
+    let Some(signature) = doc.signature() else { return Err(fail("malformed message: it is not signed".into())) };
+    if !card.verify(&text.as_bytes()[..doc.signed_len()], signature) {
         return Err(fail(format!(
             "the signature of {} does not verify: the file was altered after it was signed",
             card.label()

@@ -19,7 +19,8 @@ pub fn key_id(group_key: &[u8; 32]) -> [u8; 8] {
     let mut h = Sha256::new();
     h.update(b"frostsign minisign key id v1\0");
     h.update(group_key);
-    h.finalize()[..8].try_into().expect("8 bytes")
+    let digest: [u8; 32] = h.finalize().into();
+    std::array::from_fn(|i| digest[i])
 }
 
 /// The key id as minisign displays it: the 8 bytes read as a little-endian u64, uppercase hex.
@@ -136,8 +137,8 @@ impl MinisignSignature {
             return Err("unexpected data after the global signature".into());
         }
         Ok(MinisignSignature {
-            key_id: raw[2..10].try_into().expect("8"),
-            signature: raw[10..74].try_into().expect("64"),
+            key_id: std::array::from_fn(|i| raw[2 + i]),
+            signature: std::array::from_fn(|i| raw[10 + i]),
             trusted_comment,
             global_signature: gsig.try_into().map_err(|_| "the global signature has the wrong length".to_string())?,
         })

@@ -89,7 +89,8 @@ impl PgpKey {
 
     /// The key id (last 8 bytes of the fingerprint).
     pub fn key_id(&self) -> [u8; 8] {
-        self.fingerprint()[12..].try_into().expect("8")
+        let fingerprint = self.fingerprint();
+        std::array::from_fn(|i| fingerprint[12 + i])
     }
 
     /// The hashed part of a signature by this key: version, type, algorithms, hashed subpackets.
@@ -178,7 +179,7 @@ pub fn armor(kind: &str, bytes: &[u8]) -> String {
     let mut out = format!("-----BEGIN {kind}-----\n\n");
     let b64 = B64.encode(bytes);
     for chunk in b64.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(chunk).expect("ASCII"));
+        out.extend(chunk.iter().map(|&b| char::from(b)));
         out.push('\n');
     }
     out.push('=');

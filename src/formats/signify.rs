@@ -54,15 +54,16 @@ pub fn parse_signed_manifest(text: &str) -> Result<SignedManifest, String> {
     }
     let (sig_line, manifest) = rest.split_once('\n').ok_or("truncated signify file")?;
     let raw = B64.decode(sig_line).map_err(|_| "the signature line is not base64".to_string())?;
-    if raw.len() != 74 || &raw[..2] != b"Ed" {
-        return Err("not a signify Ed25519 signature".into());
-    }
+    let raw: [u8; 74] = match <[u8; 74]>::try_from(raw) {
+        Ok(raw) if raw[..2] == *b"Ed" => raw,
+        _ => return Err("not a signify Ed25519 signature".into()),
+    };
     if manifest.is_empty() || !manifest.starts_with("SHA256 (") {
         return Err("no SHA256 manifest follows the signature (frostsign only makes signed manifests)".into());
     }
     Ok(SignedManifest {
-        key_id: raw[2..10].try_into().expect("8"),
-        signature: raw[10..].try_into().expect("64"),
+        key_id: std::array::from_fn(|i| raw[2 + i]),
+        signature: std::array::from_fn(|i| raw[10 + i]),
         manifest: manifest.to_string(),
     })
 }

@@ -61,7 +61,7 @@ pub fn armored_signature(pk: &[u8; 32], namespace: &str, sig: &[u8; 64]) -> Stri
     let b64 = B64.encode(blob);
     let mut out = format!("{BEGIN}\n");
     for chunk in b64.as_bytes().chunks(70) {
-        out.push_str(std::str::from_utf8(chunk).expect("base64 is ASCII"));
+        out.extend(chunk.iter().map(|&b| char::from(b)));
         out.push('\n');
     }
     out.push_str(END);

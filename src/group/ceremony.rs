@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::exchange::folder::Folder;
 use crate::group::MAX_MEMBERS;
 use crate::plain_text::{PlainText, TextKind};
-use crate::textdoc::{DocError, DocWriter, Document, Need};
+use crate::textdoc::{DocError, DocWriter, Document, Need, Spec};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -35,14 +35,14 @@ pub struct DkgCeremony {
     text: String,
 }
 
-const CEREMONY_SCHEMA: &[(&str, Need)] = &[
-    ("id", Need::Required),
-    ("label", Need::Optional),
-    ("threshold", Need::Required),
-    ("participants", Need::Required),
-    ("created", Need::Required),
-    ("participant", Need::Repeated),
-    ("card", Need::Repeated),
+const CEREMONY_SCHEMA: &[Spec] = &[
+    Spec::line("id", Need::Required),
+    Spec::line("label", Need::Optional),
+    Spec::line("threshold", Need::Required),
+    Spec::line("participants", Need::Required),
+    Spec::line("created", Need::Required),
+    Spec::line("participant", Need::Repeated),
+    Spec::block("card", Need::Repeated),
 ];
 
 fn sha256(parts: &[&[u8]]) -> [u8; 32] {
@@ -134,8 +134,7 @@ impl DkgCeremony {
             return Err(bad("threshold", "need 2 <= threshold <= participants <= 255".into()));
         }
         let lines = doc.get_all("participant");
-        doc.require_lines(&["participant"])?;
-        let blocks = doc.blocks("card")?;
+        let blocks = doc.blocks("card");
         if lines.len() != n || blocks.len() != n {
             return Err(bad(
                 "participant",

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::exchange::message::{self, Expect};
 use crate::formats::minisign;
 use crate::plain_text::PlainText;
-use crate::textdoc::{DocError, DocWriter, Document, Need};
+use crate::textdoc::{DocError, DocWriter, Document, Need, Spec};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use ceremony::{AcceptPayload, ConfirmPayload, DkgCeremony, KIND_ACCEPT, KIND_CONFIRM};
@@ -40,7 +40,8 @@ impl GroupFingerprint {
         h.update(b"frostsign group fingerprint v2\0");
         h.update(group_key);
         h.update(ceremony);
-        GroupFingerprint(h.finalize()[..16].try_into().expect("16"))
+        let digest: [u8; 32] = h.finalize().into();
+        GroupFingerprint(std::array::from_fn(|i| digest[i]))
     }
 
     /// Uppercase hex, no spaces (file names, headers).
@@ -77,26 +78,28 @@ pub struct Group {
     text: String,
 }
 
-const SCHEMA: &[(&str, Need)] = &[
-    ("label", Need::Optional),
-    ("fingerprint", Need::Required),
-    ("threshold", Need::Required),
-    ("members", Need::Required),
-    ("group-key", Need::Required),
-    ("minisign-key-id", Need::Required),
-    ("minisign-public-key", Need::Required),
-    ("ceremony", Need::Required),
-    ("member", Need::Repeated),
-    ("public-key-package", Need::Required),
-    ("ceremony-file", Need::Required),
-    ("confirmation", Need::Repeated),
-    ("acceptance", Need::Repeated),
+const SCHEMA: &[Spec] = &[
+    Spec::line("label", Need::Optional),
+    Spec::line("fingerprint", Need::Required),
+    Spec::line("threshold", Need::Required),
+    Spec::line("members", Need::Required),
+    Spec::line("group-key", Need::Required),
+    Spec::line("minisign-key-id", Need::Required),
+    Spec::line("minisign-public-key", Need::Required),
+    Spec::line("ceremony", Need::Required),
+    Spec::line("member", Need::Repeated),
+    Spec::block("public-key-package", Need::Required),
+    Spec::block("ceremony-file", Need::Required),
+    Spec::block("confirmation", Need::Repeated),
+    Spec::block("acceptance", Need::Repeated),
 ];
 
 /// The line that starts the acceptances; everything before it is the group file's core.
 const ACCEPTANCE_LINE: &str = "\nacceptance:\n";
 
-/// The FROST identifier of the member at 0-based position `index`.
+/// The FROST identifier of the member at 0-based position `index`. Before: `index` is a position in a
+/// member list, which every reader bounds by [`MAX_MEMBERS`], so `index + 1` is in 1..=255 (a valid,
+/// nonzero identifier); no input reaches this with a larger index.
 pub fn identifier(index: usize) -> frost::Identifier {
     frost::Identifier::try_from(index as u16 + 1).expect("1..=255 is a valid identifier")
 }
@@ -220,7 +223,6 @@ impl Group {
             return Err(bad("label", "label, threshold or member count differ from the ceremony that made the key"));
         }
         let members = ceremony.cards().to_vec();
-        doc.require_lines(&["member"])?;
         let member_lines = doc.get_all("member");
         if member_lines.len() != n
             || member_lines
@@ -359,7 +361,7 @@ fn member_messages<'c, T: serde::de::DeserializeOwned + serde::Serialize>(
     spelling: Spelling,
 ) -> std::result::Result<Vec<(&'c str, String, T)>, DocError> {
     let bad = |reason: String| DocError::BadValue { key: key.into(), reason };
-    let blocks = doc.blocks(key)?;
+    let blocks = doc.blocks(key);
     if blocks.len() != ceremony.cards().len() {
         return Err(bad(format!("{} {key} blocks for {} members", blocks.len(), ceremony.cards().len())));
     }
@@ -394,7 +396,7 @@ fn check_acceptances(
     ceremony: &DkgCeremony,
     core: &[u8; 32],
 ) -> std::result::Result<Vec<String>, DocError> {
-    if doc.blocks("acceptance")?.is_empty() {
+    if doc.blocks("acceptance").is_empty() {
         return Ok(Vec::new());
     }
     let mut texts = Vec::new();

@@ -3,7 +3,7 @@
 
 use super::{Group, GroupFingerprint};
 use crate::error::{Error, Result};
-use crate::textdoc::{DocError, DocWriter, Document, Need};
+use crate::textdoc::{DocError, DocWriter, Document, Need, Spec};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use std::path::Path;
@@ -23,13 +23,13 @@ pub struct OpenPgpIdentity {
     pub certification: [u8; 64],
 }
 
-const OPENPGP_SCHEMA: &[(&str, Need)] = &[
-    ("group", Need::Required),
-    ("group-key", Need::Required),
-    ("key-created", Need::Required),
-    ("fingerprint", Need::Required),
-    ("uid", Need::Required),
-    ("certification", Need::Required),
+const OPENPGP_SCHEMA: &[Spec] = &[
+    Spec::line("group", Need::Required),
+    Spec::line("group-key", Need::Required),
+    Spec::line("key-created", Need::Required),
+    Spec::line("fingerprint", Need::Required),
+    Spec::line("uid", Need::Required),
+    Spec::line("certification", Need::Required),
 ];
 
 impl OpenPgpIdentity {

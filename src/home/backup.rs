@@ -33,7 +33,7 @@ use crate::fsx;
 use crate::group::{identifier, Group, GroupFingerprint};
 use crate::identity::Identity;
 use crate::secret::{Passphrase, SecretBytes, SecretKey32};
-use crate::textdoc::{DocWriter, Document, Need};
+use crate::textdoc::{DocWriter, Document, Need, Spec};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use frost_ed25519 as frost;
@@ -51,16 +51,16 @@ const INTEGRITY: &str = "integrity";
 /// Purpose of the sealed integrity digest (distinct from every secret file of the home).
 const INTEGRITY_PURPOSE: &str = "backup";
 
-const SCHEMA: &[(&str, Need)] = &[
-    ("name", Need::Required),
-    ("fingerprint", Need::Required),
-    ("created", Need::Required),
-    ("card", Need::Required),
-    ("home-key", Need::Required),
-    ("identity", Need::Required),
-    ("group", Need::Repeated),
-    ("share", Need::Repeated),
-    (INTEGRITY, Need::Required),
+const SCHEMA: &[Spec] = &[
+    Spec::line("name", Need::Required),
+    Spec::line("fingerprint", Need::Required),
+    Spec::line("created", Need::Required),
+    Spec::block("card", Need::Required),
+    Spec::block("home-key", Need::Required),
+    Spec::block("identity", Need::Required),
+    Spec::block("group", Need::Repeated),
+    Spec::block("share", Need::Repeated),
+    Spec::block(INTEGRITY, Need::Required),
 ];
 
 /// What a backup holds: the keyholder's card and groups in the clear (all public), the rest sealed.
@@ -255,7 +255,7 @@ impl Parsed {
         };
         let block = |key: &str| as_text(key, doc.block(key).map_err(|e| damaged(path, e))?);
         let blocks = |key: &str| -> Result<Vec<String>> {
-            let list = doc.blocks(key).map_err(|e| damaged(path, e))?;
+            let list = doc.blocks(key);
             let decode = |b: &&str| B64.decode(b).map_err(|_| damaged(path, format!("field `{key}`: invalid base64")));
             list.iter().map(|b| as_text(key, decode(b)?)).collect()
         };

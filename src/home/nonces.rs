@@ -43,6 +43,7 @@ impl<'a> NonceStore<'a> {
         format!("sign-{}-a", self.session)
     }
 
+    /// `phase` is the signing phase's number (1 or 2), as in the folder's file names.
     fn rel(&self, attempt: u32, phase: u8) -> String {
         format!("{STATE_DIR}/{}{attempt}-p{phase}{SUFFIX}", self.prefix())
     }

@@ -12,7 +12,7 @@
 
 use crate::error::{Error, Result};
 use crate::secret::{Passphrase, SecretBytes, SecretKey32};
-use crate::textdoc::{DocWriter, Document, Need};
+use crate::textdoc::{DocWriter, Document, Need, Spec};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use rand_core::{OsRng, RngCore};
@@ -68,16 +68,16 @@ pub struct HomeKeyFile {
     aad: String,
 }
 
-const HOME_KEY_SCHEMA: &[(&str, Need)] = &[
-    ("kdf", Need::Required),
-    ("kdf-memory-kib", Need::Required),
-    ("kdf-passes", Need::Required),
-    ("kdf-lanes", Need::Required),
-    ("kdf-salt", Need::Required),
-    ("protection", Need::Required),
-    ("cipher", Need::Required),
-    ("nonce", Need::Required),
-    ("wrapped-key", Need::Required),
+const HOME_KEY_SCHEMA: &[Spec] = &[
+    Spec::line("kdf", Need::Required),
+    Spec::line("kdf-memory-kib", Need::Required),
+    Spec::line("kdf-passes", Need::Required),
+    Spec::line("kdf-lanes", Need::Required),
+    Spec::line("kdf-salt", Need::Required),
+    Spec::line("protection", Need::Required),
+    Spec::line("cipher", Need::Required),
+    Spec::line("nonce", Need::Required),
+    Spec::block("wrapped-key", Need::Required),
 ];
 
 const CIPHER: &str = "chacha20poly1305";
@@ -182,12 +182,12 @@ impl HomeKeyFile {
     }
 }
 
-const SECRET_SCHEMA: &[(&str, Need)] = &[
-    ("purpose", Need::Required),
-    ("id", Need::Required),
-    ("cipher", Need::Required),
-    ("nonce", Need::Required),
-    ("data", Need::Required),
+const SECRET_SCHEMA: &[Spec] = &[
+    Spec::line("purpose", Need::Required),
+    Spec::line("id", Need::Required),
+    Spec::line("cipher", Need::Required),
+    Spec::line("nonce", Need::Required),
+    Spec::block("data", Need::Required),
 ];
 
 /// Encrypt a secret file body under the home key, bound to `purpose` and `id`.

@@ -9,7 +9,7 @@
 use crate::common::*;
 
 use frost_ed25519 as frost;
-use frostsign::ceremony::signing::{names, PackageFile, Request, Slot};
+use frostsign::ceremony::signing::{names, PackageFile, Phase, Request, Slot};
 use frostsign::formats::ssh;
 use frostsign::group::Group;
 use sha2::{Digest, Sha256};
@@ -1045,7 +1045,7 @@ fn a_crafted_package_cannot_make_a_keyholder_sign_bytes_it_did_not_construct() {
         fx.step(fx.h(name), &d).ok().contains("committed");
     }
     fx.collect(&d).expect_code(3).contains("built the phase-1 signing package for Alice, Carol");
-    let p1 = d.join(names::package(1, 1));
+    let p1 = d.join(names::package(1, Phase::One));
     let original = fs::read_to_string(&p1).unwrap();
     let pkg = PackageFile::parse(&original, &group).unwrap();
     let req = Request::load(&d).unwrap();
@@ -1080,7 +1080,7 @@ fn a_crafted_package_cannot_make_a_keyholder_sign_bytes_it_did_not_construct() {
             o.refused_with("refusing to sign");
             assert!(o.all().contains(&format!("message {} is not what you computed", k + 1)), "{what}:\n{}", o.all());
             let card = group.members().iter().find(|c| c.name() == name).unwrap();
-            assert!(!d.join(names::share(1, 1, card)).exists(), "{name} wrote a share when {what}");
+            assert!(!d.join(names::share(1, Phase::One, card)).exists(), "{name} wrote a share when {what}");
             assert_eq!(nonce_files(h, &d), nonces, "{name}'s nonces are untouched when {what}");
         }
     }

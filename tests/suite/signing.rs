@@ -8,7 +8,9 @@ use crate::common::*;
 
 use frost_ed25519 as frost;
 use frostsign::card::Card;
-use frostsign::ceremony::signing::{names, CommitPayload, PackageFile, Request, SharePayload, KIND_COMMIT, KIND_SHARE};
+use frostsign::ceremony::signing::{
+    names, CommitPayload, PackageFile, Phase, Request, SharePayload, KIND_COMMIT, KIND_SHARE,
+};
 use frostsign::exchange::message::{open, seal, Expect};
 use frostsign::group::{identifier, Group};
 use frostsign::home::{Home, PassphraseSource};
@@ -197,7 +199,7 @@ fn session_files(dir: &Path, prefix: &str) -> Vec<String> {
 }
 
 /// Open a share file as anyone can (it is public) and return its payload.
-fn share_payload(fx: &Fx, dir: &Path, name: &str, attempt: u32, phase: u8) -> SharePayload {
+fn share_payload(fx: &Fx, dir: &Path, name: &str, attempt: u32, phase: Phase) -> SharePayload {
     let group = fx.group();
     let req = Request::load(dir).unwrap();
     let path = dir.join(names::share(attempt, phase, &fx.card(name)));
@@ -291,7 +293,7 @@ fn two_of_three_with_two_different_signer_subsets_verifies_with_frostsign_crate_
         let third = ["Alice", "Bob", "Carol"].into_iter().find(|n| !signers.contains(n)).unwrap();
         assert!(!d.join(names::commit(1, &fx.card(third))).exists());
         for name in signers {
-            for p in [1, 2] {
+            for p in Phase::ALL {
                 assert!(d.join(names::share(1, p, &fx.card(name))).exists(), "{name}'s phase-{p} share");
             }
             assert!(nonce_files(fx.h(name)).is_empty(), "{name}'s nonces must be gone after signing");
@@ -504,7 +506,7 @@ fn a_package_whose_message_was_altered_is_refused_by_every_signer() {
         let nonces_before = nonce_files(h);
         assert_eq!(nonces_before.len(), 2, "phase-1 and phase-2 nonces: {nonces_before:?}");
         fx.step(h, &d).refused_with("refusing to sign").contains("is not what you computed from your own copy");
-        assert!(!d.join(names::share(1, 1, &fx.card(name))).exists(), "{name} published a share");
+        assert!(!d.join(names::share(1, Phase::One, &fx.card(name))).exists(), "{name} published a share");
         assert_eq!(nonce_files(h), nonces_before, "{name}'s nonces are kept");
     }
     assert!(session_files(&d, "share-").is_empty());
@@ -525,14 +527,14 @@ fn a_package_whose_message_was_altered_is_refused_by_every_signer() {
     fake_sig1.extend_from_slice(&pkg2.packages[0].message()[64..]);
     fs::write(&p2, altered_package(&fx, &p2, 0, &fake_sig1)).unwrap();
     fx.step(fx.h("Alice"), &d).refused_with("is not the group's signature of your copy");
-    assert!(!d.join(names::share(1, 2, &fx.card("Alice"))).exists());
+    assert!(!d.join(names::share(1, Phase::Two, &fx.card("Alice"))).exists());
     fs::write(&p2, &original2).unwrap();
     let mut evil = pkg2.packages[0].message()[..64].to_vec();
     evil.extend_from_slice(b"timestamp:1\tfile:evil.tar\thashed");
     fs::write(&p2, altered_package(&fx, &p2, 0, &evil)).unwrap();
     for name in signers {
         fx.step(fx.h(name), &d).refused_with("refusing to sign the phase-2 package");
-        assert!(!d.join(names::share(1, 2, &fx.card(name))).exists());
+        assert!(!d.join(names::share(1, Phase::Two, &fx.card(name))).exists());
     }
     fs::write(&p2, &original2).unwrap();
     for name in signers {
@@ -568,18 +570,19 @@ fn a_package_that_changes_my_commitment_or_has_too_few_signers_is_refused() {
     let mut map = pkg.packages[0].signing_commitments().clone();
     map.insert(identifier(alice_idx), c2);
     let swapped = frost::SigningPackage::new(map, pkg.packages[0].message());
-    fs::write(&p1, PackageFile::encode(&pkg.session, 1, 1, &pkg.signers, &group, &[swapped]).unwrap()).unwrap();
+    fs::write(&p1, PackageFile::encode(&pkg.session, 1, Phase::One, &pkg.signers, &group, &[swapped]).unwrap())
+        .unwrap();
     fx.step(alice, &d).refused_with("your own commitment for message 1 is missing or was modified");
 
     // Only Alice as a signer: fewer than the threshold.
     let mut only_me = std::collections::BTreeMap::new();
     only_me.insert(identifier(alice_idx), *pkg.packages[0].signing_commitments().get(&identifier(alice_idx)).unwrap());
     let alone = frost::SigningPackage::new(only_me, pkg.packages[0].message());
-    fs::write(&p1, PackageFile::encode(&pkg.session, 1, 1, &[alice_idx], &group, &[alone]).unwrap()).unwrap();
+    fs::write(&p1, PackageFile::encode(&pkg.session, 1, Phase::One, &[alice_idx], &group, &[alone]).unwrap()).unwrap();
     fx.step(alice, &d).refused_with("fewer than the threshold 2");
 
     // A package of another attempt.
-    let text = PackageFile::encode(&pkg.session, 2, 1, &pkg.signers, &group, &pkg.packages).unwrap();
+    let text = PackageFile::encode(&pkg.session, 2, Phase::One, &pkg.signers, &group, &pkg.packages).unwrap();
     fs::write(&p1, text).unwrap();
     fx.step(alice, &d).refused_with("attempt 2");
     assert!(session_files(&d, "share-").is_empty());
@@ -647,9 +650,9 @@ fn after_sharing_a_signer_refuses_a_second_different_package() {
 
     let alice = fx.h("Alice");
     fx.step(alice, &d).ok().contains("published your signature shares");
-    let share_path = d.join(names::share(1, 1, &fx.card("Alice")));
+    let share_path = d.join(names::share(1, Phase::One, &fx.card("Alice")));
     let share = fs::read(&share_path).unwrap();
-    assert_eq!(share_payload(&fx, &d, "Alice", 1, 1).package, sha256_hex(original.as_bytes()));
+    assert_eq!(share_payload(&fx, &d, "Alice", 1, Phase::One).package, sha256_hex(original.as_bytes()));
     assert!(!nonce_files(alice).iter().any(|n| n.ends_with("-a1-p1.nonces")), "phase-1 nonces used up");
 
     // The coordinator (or anyone with write access) swaps in another valid package for the same attempt.
@@ -705,7 +708,7 @@ fn a_crash_at_any_failpoint_never_yields_two_shares() {
         fx.collect(&d).expect_code(3);
         let p1 = d.join("package-a1-p1.txt");
         let original = fs::read_to_string(&p1).unwrap();
-        let share_path = d.join(names::share(1, 1, &alice_card));
+        let share_path = d.join(names::share(1, Phase::One, &alice_card));
 
         let out = fx.step_env(alice, &d, &crash);
         assert_ne!(out.code, 0, "{point}: the step must abort:\n{}", out.all());
@@ -717,7 +720,7 @@ fn a_crash_at_any_failpoint_never_yields_two_shares() {
             // signing another package is safe, and the rerun signs it normally.
             fs::write(&p1, &alt).unwrap();
             fx.step(alice, &d).ok().contains("published your signature shares");
-            assert_eq!(share_payload(&fx, &d, "Alice", 1, 1).package, sha256_hex(alt.as_bytes()));
+            assert_eq!(share_payload(&fx, &d, "Alice", 1, Phase::One).package, sha256_hex(alt.as_bytes()));
             &["Alice", "Carol"]
         } else {
             // The share is journaled: the nonces belong to the original package for ever.
@@ -726,7 +729,7 @@ fn a_crash_at_any_failpoint_never_yields_two_shares() {
             assert!(!share_path.exists(), "{point}: a share for the second package appeared");
             fs::write(&p1, &original).unwrap();
             fx.step(alice, &d).ok();
-            assert_eq!(share_payload(&fx, &d, "Alice", 1, 1).package, sha256_hex(original.as_bytes()));
+            assert_eq!(share_payload(&fx, &d, "Alice", 1, Phase::One).package, sha256_hex(original.as_bytes()));
             &["Alice", "Bob", "Carol"]
         };
         let share = fs::read(&share_path).unwrap();
@@ -769,7 +772,7 @@ fn a_crash_during_phase_two_is_also_safe() {
         fx.collect(&d).expect_code(3);
     }
     assert!(d.join("package-a1-p2.txt").exists());
-    let share2 = d.join(names::share(1, 2, &fx.card("Alice")));
+    let share2 = d.join(names::share(1, Phase::Two, &fx.card("Alice")));
     let out = fx.step_env(alice, &d, &[("FROSTSIGN_CRASH_AT", "sign-share-before-publish")]);
     assert_ne!(out.code, 0);
     assert!(!share2.exists());
@@ -805,7 +808,7 @@ fn a_corrupted_share_is_named_and_a_restart_without_the_culprit_completes() {
     for name in ["Alice", "Bob"] {
         fx.step(fx.h(name), &d).ok();
     }
-    let bob_file = names::share(1, 1, &fx.card("Bob"));
+    let bob_file = names::share(1, Phase::One, &fx.card("Bob"));
     let bob_path = d.join(&bob_file);
     let genuine = fs::read_to_string(&bob_path).unwrap();
     let minisig = d.join("app.tar.minisig");
@@ -826,14 +829,22 @@ fn a_corrupted_share_is_named_and_a_restart_without_the_culprit_completes() {
     assert!(!d.join("package-a1-p2.txt").exists());
 
     // 2. Bob signs (with his own identity) a share that is well-formed but wrong: Alice's share values.
-    let mut payload = share_payload(&fx, &d, "Alice", 1, 1);
+    let mut payload = share_payload(&fx, &d, "Alice", 1, Phase::One);
     assert_eq!(payload.shares.len(), 1);
     fs::write(&bob_path, &genuine).unwrap();
-    let bob_real = share_payload(&fx, &d, "Bob", 1, 1);
+    let bob_real = share_payload(&fx, &d, "Bob", 1, Phase::One);
     assert_ne!(bob_real.shares, payload.shares);
     payload.package = bob_real.package.clone();
     let bob = fx.h("Bob");
-    seal_as(&fx, &d, "Bob", &bob_file, KIND_SHARE, &names::share_round(1, 1), &serde_json::to_vec(&payload).unwrap());
+    seal_as(
+        &fx,
+        &d,
+        "Bob",
+        &bob_file,
+        KIND_SHARE,
+        &names::share_round(1, Phase::One),
+        &serde_json::to_vec(&payload).unwrap(),
+    );
     let out = fx.collect(&d);
     out.expect_code(2).contains("culprit: Bob").contains("does not verify").contains("--without \"Bob\"");
     assert!(!out.all().contains("culprit: Alice"), "only the culprit is named:\n{}", out.all());
@@ -881,7 +892,7 @@ fn collect_reports_a_commitment_that_went_missing_instead_of_crashing() {
         }
         fx.collect(&d).expect_code(3);
     }
-    assert!(d.join(names::share(1, 1, &fx.card("Carol"))).exists());
+    assert!(d.join(names::share(1, Phase::One, &fx.card("Carol"))).exists());
     let commit = d.join(names::commit(1, &fx.card("Carol")));
     let saved = fs::read(&commit).unwrap();
     fs::remove_file(&commit).unwrap();
@@ -1035,7 +1046,7 @@ fn a_keyholder_not_chosen_destroys_its_nonces() {
     fx.step(carol, &d).ok().contains("did not choose you");
     fx.sign_with(&d, &["Alice", "Bob"]);
     assert!(d.join("late.bin.minisig").exists());
-    assert!(!d.join(names::share(1, 1, &fx.card("Carol"))).exists());
+    assert!(!d.join(names::share(1, Phase::One, &fx.card("Carol"))).exists());
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1144,7 +1155,7 @@ fn a_home_restored_after_signing_cannot_answer_a_second_package_with_the_same_no
     fx.collect(&d).expect_code(3).contains("built the phase-1 signing package for Alice, Bob");
     let committed = copy_home(&fx, alice, "committed");
     fx.step(alice, &d).ok().contains("published your signature shares");
-    let share_path = d.join(names::share(1, 1, &fx.card("Alice")));
+    let share_path = d.join(names::share(1, Phase::One, &fx.card("Alice")));
     let share = fs::read(&share_path).unwrap();
     fx.step(carol, &d).ok().contains("did not choose you");
 
@@ -1172,12 +1183,12 @@ fn a_home_restored_after_signing_cannot_answer_a_second_package_with_the_same_no
         .collect();
     let other = frost::SigningPackage::new(map, pkg.packages[0].message());
     let signers = [idx("Alice"), idx("Carol")];
-    fs::write(&p1, PackageFile::encode(&pkg.session, 1, 1, &signers, &group, &[other]).unwrap()).unwrap();
+    fs::write(&p1, PackageFile::encode(&pkg.session, 1, Phase::One, &signers, &group, &[other]).unwrap()).unwrap();
 
     forgot(&fx.step(alice, &d), "your signed phase-1 shares for attempt 1 are in the folder");
     assert!(nonce_files(alice).is_empty(), "the restored nonces must be destroyed: {:?}", nonce_files(alice));
     assert_eq!(fs::read(&share_path).unwrap(), share, "no second share was made");
-    assert_eq!(session_files(&d, "share-"), [names::share(1, 1, &fx.card("Alice"))], "Alice's one share only");
+    assert_eq!(session_files(&d, "share-"), [names::share(1, Phase::One, &fx.card("Alice"))], "Alice's one share only");
 
     restart(&fx, &d, 2);
     fx.step(alice, &d).ok().contains("committed (attempt 2)");
@@ -1199,8 +1210,8 @@ fn a_file_under_my_name_that_i_did_not_sign_is_no_evidence_and_destroys_no_nonce
     }
     fx.collect(&d).expect_code(3);
     fx.step(fx.h("Bob"), &d).ok().contains("published your signature shares");
-    let mine = d.join(names::share(1, 1, &fx.card("Alice")));
-    let bobs = d.join(names::share(1, 1, &fx.card("Bob")));
+    let mine = d.join(names::share(1, Phase::One, &fx.card("Alice")));
+    let bobs = d.join(names::share(1, Phase::One, &fx.card("Bob")));
 
     // Bob's genuine, signed share copied under Alice's name, before she signs.
     fs::copy(&bobs, &mine).unwrap();
@@ -1220,7 +1231,7 @@ fn a_file_under_my_name_that_i_did_not_sign_is_no_evidence_and_destroys_no_nonce
     // The file removed, her journaled share is published and the session completes.
     fs::remove_file(&mine).unwrap();
     fx.step(alice, &d).ok();
-    let payload = share_payload(&fx, &d, "Alice", 1, 1);
+    let payload = share_payload(&fx, &d, "Alice", 1, Phase::One);
     assert_eq!(payload.package, sha256_hex(fs::read_to_string(d.join("package-a1-p1.txt")).unwrap().as_bytes()));
     assert_eq!(fx.sign_with(&d, &["Alice", "Bob"]), 2);
     verify_everywhere(&fx.env, &fx.group, &fx.artifacts[0], &d.join("app.tar.minisig"), &["file:app.tar"]);
@@ -1361,8 +1372,8 @@ fn every_malformed_field_of_a_signed_share_names_its_keyholder_and_file() {
             fx.collect(&d).expect_code(3);
         }
     }
-    let file = names::share(1, 1, &fx.card("Bob"));
-    let round = names::share_round(1, 1);
+    let file = names::share(1, Phase::One, &fx.card("Bob"));
+    let round = names::share_round(1, Phase::One);
     let bytes = payload_bytes(&fx, &d, &file, KIND_SHARE, &round);
     let genuine: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     let genuine_file = fs::read(d.join(&file)).unwrap();
@@ -1465,8 +1476,8 @@ fn unsigned_or_unreadable_files_are_strays_that_never_fail_status_or_collect() {
     fx.step(fx.h("Bob"), &d).ok();
     fx.collect(&d).expect_code(3).contains("built the phase-1 signing package for Alice, Bob");
     fx.step(fx.h("Alice"), &d).ok();
-    let bob_share = names::share(1, 1, &fx.card("Bob"));
-    fs::copy(d.join(names::share(1, 1, &fx.card("Alice"))), d.join(&bob_share)).unwrap();
+    let bob_share = names::share(1, Phase::One, &fx.card("Bob"));
+    fs::copy(d.join(names::share(1, Phase::One, &fx.card("Alice"))), d.join(&bob_share)).unwrap();
     status(&fx, &d).expect_code(3).contains(&format!("stray: {bob_share}: the file name says it comes from Bob"));
     fx.collect(&d).expect_code(3).contains(&format!("note: `{bob_share}` is not counted")).contains("from Bob.");
     fs::remove_file(d.join(&bob_share)).unwrap();

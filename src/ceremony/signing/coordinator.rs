@@ -7,8 +7,8 @@
 
 use super::{
     current_attempt, decode_shares, excluded, is_session_file, is_single_component, names, Artifact, Certification,
-    Commitment, Finished, Format, Output, PackageFile, Plan, Release, Request, RequestSpec, SessionKind, ShareProblem,
-    GROUP_COPY, KIND_COMMIT, KIND_SHARE, REQUEST_FILE,
+    Commitment, Finished, Format, Output, PackageFile, Phase, Plan, Release, Request, RequestSpec, SessionKind,
+    ShareProblem, GROUP_COPY, KIND_COMMIT, KIND_SHARE, REQUEST_FILE,
 };
 use crate::card::Card;
 use crate::error::{Error, Result};
@@ -407,7 +407,7 @@ fn build_packages(
     a: u32,
     signers: &[usize],
     commits: &Round<Commitment>,
-    phase: u8,
+    phase: Phase,
     messages: &[Vec<u8>],
 ) -> Result<std::result::Result<Vec<frost::SigningPackage>, String>> {
     for &i in signers {
@@ -439,7 +439,11 @@ fn build_packages(
             .iter()
             .map(|&i| {
                 let c = &commits.good[&i];
-                (identifier(i), if phase == 1 { c.phase1[k] } else { c.phase2[k] })
+                let commitments = match phase {
+                    Phase::One => &c.phase1,
+                    Phase::Two => &c.phase2,
+                };
+                (identifier(i), commitments[k])
             })
             .collect();
         out.push(frost::SigningPackage::new(map, m));
@@ -493,12 +497,12 @@ fn aggregate(s: &Session, pkg: &PackageFile, shares: &SharesBySigner) -> Result<
 }
 
 /// Outcome of one phase.
-enum Phase {
+enum PhaseOutcome {
     Signed(Vec<[u8; 64]>),
     Waiting(String),
 }
 
-fn read_package(s: &Session, a: u32, phase: u8) -> Result<PackageFile> {
+fn read_package(s: &Session, a: u32, phase: Phase) -> Result<PackageFile> {
     let path = s.folder.path(&names::package(a, phase));
     let text = crate::fsx::read_text_untrusted(&path, 64 * 1024 * 1024)?;
     PackageFile::parse(&text, &s.group).map_err(|e| {
@@ -511,18 +515,18 @@ fn read_package(s: &Session, a: u32, phase: u8) -> Result<PackageFile> {
 fn run_phase(
     s: &Session,
     a: u32,
-    phase: u8,
+    phase: Phase,
     messages: &[Vec<u8>],
     signers_hint: &[usize],
     commits: &Round<Commitment>,
     report: &mut CollectReport,
-) -> Result<Phase> {
+) -> Result<PhaseOutcome> {
     let name = names::package(a, phase);
     let path = s.folder.path(&name);
     if !path.exists() {
         let packages = match build_packages(s, a, signers_hint, commits, phase, messages)? {
             Ok(p) => p,
-            Err(why) => return Ok(Phase::Waiting(why)),
+            Err(why) => return Ok(PhaseOutcome::Waiting(why)),
         };
         let text = PackageFile::encode(s.req.digest(), a, phase, signers_hint, &s.group, &packages)?;
         s.folder.publish(&name, &text)?;
@@ -549,10 +553,13 @@ fn run_phase(
     report.notes.extend(shares.strays.values().map(stray_note));
     let missing: Vec<usize> = pkg.signers.iter().copied().filter(|i| !shares.good.contains_key(i)).collect();
     if !missing.is_empty() {
-        return Ok(Phase::Waiting(format!("phase-{phase} signature shares from {}", names_of(&s.group, &missing))));
+        return Ok(PhaseOutcome::Waiting(format!(
+            "phase-{phase} signature shares from {}",
+            names_of(&s.group, &missing)
+        )));
     }
     let sigs = aggregate(s, &pkg, &shares.good)?;
-    Ok(Phase::Signed(sigs))
+    Ok(PhaseOutcome::Signed(sigs))
 }
 
 /// Attempt `a` can no longer reach the threshold: too few usable commitments, and nobody else to commit.
@@ -629,7 +636,7 @@ pub fn collect(dir: &Path, opts: &CollectOptions) -> Result<CollectReport> {
         }
     }
     let t = s.group.threshold() as usize;
-    let pkg1_exists = s.folder.has(&names::package(a, 1));
+    let pkg1_exists = s.folder.has(&names::package(a, Phase::One));
     if !pkg1_exists && signers.len() < t {
         let pending: Vec<usize> = (0..s.group.members().len())
             .filter(|i| in_play(i) && !commits.good.contains_key(i) && !commits.culprits.contains_key(i))
@@ -647,22 +654,22 @@ pub fn collect(dir: &Path, opts: &CollectOptions) -> Result<CollectReport> {
     let evidence = s.req.evidence();
     let plan = s.req.plan();
     let phase1 = plan.phase1_messages(&s.req, &evidence);
-    let sig1 = match run_phase(&s, a, 1, &phase1, &signers, &commits, &mut report)? {
-        Phase::Signed(sigs) => sigs,
-        Phase::Waiting(w) => {
+    let sig1 = match run_phase(&s, a, Phase::One, &phase1, &signers, &commits, &mut report)? {
+        PhaseOutcome::Signed(sigs) => sigs,
+        PhaseOutcome::Waiting(w) => {
             report.waiting = Some(w);
             return Ok(report);
         }
     };
     // Phase 2 uses the signers of phase 1 (their phase-2 nonces were committed together).
-    let pkg1 = read_package(&s, a, 1)?;
+    let pkg1 = read_package(&s, a, Phase::One)?;
     let phase2: Vec<Vec<u8>> = plan.phase2.iter().map(|g| g.message(&s.req, &sig1[g.extends])).collect();
     let sig2 = if phase2.is_empty() {
         Vec::new()
     } else {
-        match run_phase(&s, a, 2, &phase2, &pkg1.signers, &commits, &mut report)? {
-            Phase::Signed(sigs) => sigs,
-            Phase::Waiting(w) => {
+        match run_phase(&s, a, Phase::Two, &phase2, &pkg1.signers, &commits, &mut report)? {
+            PhaseOutcome::Signed(sigs) => sigs,
+            PhaseOutcome::Waiting(w) => {
                 report.waiting = Some(w);
                 return Ok(report);
             }

@@ -4,23 +4,24 @@
 use super::*;
 use crate::error::{Error, Result};
 use crate::group::Group;
-use crate::textdoc::{parse_hex, printable, DocError, DocWriter, Document, Need};
+use crate::textdoc::{parse_hex, printable, DocError, DocWriter, Document, Need, Spec};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// File names in a session folder.
 pub mod names {
+    use super::Phase;
     use crate::card::Card;
     /// A keyholder's commitment for attempt `a`.
     pub fn commit(a: u32, c: &Card) -> String {
         format!("commit-a{a}-{}.txt", c.fingerprint().compact())
     }
     /// The coordinator's signing package for attempt `a`, phase `p`.
-    pub fn package(a: u32, p: u8) -> String {
+    pub fn package(a: u32, p: Phase) -> String {
         format!("package-a{a}-p{p}.txt")
     }
     /// A keyholder's signature shares.
-    pub fn share(a: u32, p: u8, c: &Card) -> String {
+    pub fn share(a: u32, p: Phase, c: &Card) -> String {
         format!("share-a{a}-p{p}-{}.txt", c.fingerprint().compact())
     }
     /// Marker of attempt `a` (a >= 2).
@@ -32,7 +33,7 @@ pub mod names {
         format!("a{a}-commit")
     }
     /// Round token of shares.
-    pub fn share_round(a: u32, p: u8) -> String {
+    pub fn share_round(a: u32, p: Phase) -> String {
         format!("a{a}-p{p}")
     }
 }
@@ -106,7 +107,7 @@ pub struct SharePayload {
     /// Attempt.
     pub attempt: u32,
     /// Phase.
-    pub phase: u8,
+    pub phase: Phase,
     /// Hex SHA-256 of the package file the shares answer.
     pub package: String,
     /// Hex FROST SignatureShare per message.
@@ -136,7 +137,7 @@ impl Commitment {
         if p.attempt != attempt {
             return Err(format!("its payload says attempt {}, but it is signed for attempt {attempt}", p.attempt));
         }
-        let decode = |list: &[String], phase: u8, want: usize| {
+        let decode = |list: &[String], phase: Phase, want: usize| {
             if list.len() != want {
                 return Err(format!("it holds {} phase-{phase} commitments, the request needs {want}", list.len()));
             }
@@ -150,8 +151,8 @@ impl Commitment {
                 })
                 .collect::<std::result::Result<Vec<_>, String>>()
         };
-        let phase1 = decode(&p.phase1, 1, req.plan().count(1))?;
-        let phase2 = decode(&p.phase2, 2, req.plan().count(2))?;
+        let phase1 = decode(&p.phase1, Phase::One, req.plan().count(Phase::One))?;
+        let phase2 = decode(&p.phase2, Phase::Two, req.plan().count(Phase::Two))?;
         if p.artifacts.len() != req.artifacts().len() {
             return Err(format!(
                 "it attests digests of {} artifacts, but the request lists {}",
@@ -235,8 +236,8 @@ pub struct PackageFile {
     pub session: [u8; 32],
     /// Attempt.
     pub attempt: u32,
-    /// Phase (1 or 2).
-    pub phase: u8,
+    /// Phase.
+    pub phase: Phase,
     /// The chosen signers (member indices, sorted).
     pub signers: Vec<usize>,
     /// One FROST signing package per message.
@@ -245,12 +246,12 @@ pub struct PackageFile {
     pub digest: [u8; 32],
 }
 
-const PACKAGE_SCHEMA: &[(&str, Need)] = &[
-    ("session", Need::Required),
-    ("attempt", Need::Required),
-    ("phase", Need::Required),
-    ("signer", Need::Repeated),
-    ("package", Need::Repeated),
+const PACKAGE_SCHEMA: &[Spec] = &[
+    Spec::line("session", Need::Required),
+    Spec::line("attempt", Need::Required),
+    Spec::line("phase", Need::Required),
+    Spec::line("signer", Need::Repeated),
+    Spec::block("package", Need::Repeated),
 ];
 
 impl PackageFile {
@@ -258,7 +259,7 @@ impl PackageFile {
     pub fn encode(
         session: &[u8; 32],
         attempt: u32,
-        phase: u8,
+        phase: Phase,
         signers: &[usize],
         group: &Group,
         packages: &[frost_ed25519::SigningPackage],
@@ -266,7 +267,7 @@ impl PackageFile {
         let mut w = DocWriter::new("sign-package", 1)
             .field("session", hex::encode(session))
             .field("attempt", attempt)
-            .field("phase", phase);
+            .field("phase", phase.number());
         for &i in signers {
             w = w.field(
                 "signer",
@@ -284,7 +285,7 @@ impl PackageFile {
         let doc = Document::parse(text, "sign-package", PACKAGE_SCHEMA, false)?;
         let bad = |k: &str, r: String| DocError::BadValue { key: k.into(), reason: r };
         let attempt: u32 = doc.number("attempt")?;
-        let phase: u8 = doc.number("phase")?;
+        let phase = Phase::try_from(doc.number::<u8>("phase")?).map_err(|r| bad("phase", r))?;
         let mut signers = Vec::new();
         for line in doc.get_all("signer") {
             let fp = line.split(' ').next().and_then(crate::card::Fingerprint::parse_compact);
@@ -299,8 +300,7 @@ impl PackageFile {
         signers.sort_unstable();
         let mut packages = Vec::new();
         use base64::Engine;
-        doc.require_lines(&["signer"])?;
-        for b64 in doc.blocks("package")? {
+        for b64 in doc.blocks("package") {
             let raw = base64::engine::general_purpose::STANDARD
                 .decode(b64)
                 .map_err(|_| bad("package", "invalid base64".into()))?;
@@ -329,6 +329,8 @@ pub fn current_attempt(dir: &Path) -> Result<u32> {
     Ok(a)
 }
 
+const RESTART_SCHEMA: &[Spec] = &[Spec::line("attempt", Need::Required), Spec::line("without", Need::Repeated)];
+
 /// Members excluded from attempt `a` by `collect --restart --without`.
 pub fn excluded(dir: &Path, a: u32, group: &Group) -> Result<Vec<usize>> {
     if a < 2 {
@@ -336,13 +338,11 @@ pub fn excluded(dir: &Path, a: u32, group: &Group) -> Result<Vec<usize>> {
     }
     let path = dir.join(names::restart(a));
     let text = crate::fsx::read_text_untrusted(&path, 64 * 1024)?;
-    let doc =
-        Document::parse(&text, "sign-restart", &[("attempt", Need::Required), ("without", Need::Repeated)], false)
-            .map_err(|e| Error::file(&path, format!("not a valid restart file: {e}")))?;
+    let doc = Document::parse(&text, "sign-restart", RESTART_SCHEMA, false)
+        .map_err(|e| Error::file(&path, format!("not a valid restart file: {e}")))?;
     if doc.number::<u32>("attempt").ok() != Some(a) {
         return Err(Error::file(&path, format!("does not open attempt {a} (renamed file?)")));
     }
-    doc.require_lines(&["without"]).map_err(|e| Error::file(&path, format!("not a valid restart file: {e}")))?;
     doc.get_all("without")
         .iter()
         .map(|line| {
@@ -353,4 +353,86 @@ pub fn excluded(dir: &Path, a: u32, group: &Group) -> Result<Vec<usize>> {
                 .ok_or_else(|| Error::file(&path, format!("`{}` is not a member of the group", printable(line, 80))))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use frost_ed25519 as frost;
+
+    fn group() -> Group {
+        Group::parse(include_str!("../../../keys-example/group.pub")).expect("the example group parses")
+    }
+
+    /// A signing package for members 0 and 1 over `message` (commitments from made-up shares: parsing
+    /// checks structure and membership, not the mathematics).
+    fn package(message: &[u8]) -> frost::SigningPackage {
+        let mut rng = rand_core::OsRng;
+        let commitments = (0..2u16)
+            .map(|i| {
+                let share = frost::keys::SigningShare::deserialize(&[i as u8 + 1; 32]).expect("a scalar");
+                (frost::Identifier::try_from(i + 1).expect("nonzero"), frost::round1::commit(&share, &mut rng).1)
+            })
+            .collect();
+        frost::SigningPackage::new(commitments, message)
+    }
+
+    fn encoded(phase: Phase) -> String {
+        PackageFile::encode(&[7; 32], 3, phase, &[1, 0], &group(), &[package(b"m1"), package(b"m2")]).unwrap()
+    }
+
+    fn refusal(text: &str) -> (String, String) {
+        match PackageFile::parse(text, &group()) {
+            Err(DocError::BadValue { key, reason }) => (key, reason),
+            other => panic!("expected a refused field, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_package_round_trips_with_its_phase_sorted_signers_and_digest() {
+        let text = encoded(Phase::Two);
+        let p = PackageFile::parse(&text, &group()).unwrap();
+        assert_eq!((p.session, p.attempt, p.phase, p.signers.clone()), ([7; 32], 3, Phase::Two, vec![0, 1]));
+        assert_eq!(
+            p.packages.iter().map(|p| p.message().to_vec()).collect::<Vec<_>>(),
+            [b"m1".to_vec(), b"m2".to_vec()]
+        );
+        assert_eq!(p.digest, sha256(text.as_bytes()));
+    }
+
+    #[test]
+    fn a_package_of_a_phase_that_does_not_exist_is_refused() {
+        for n in ["0", "3", "255"] {
+            let text = encoded(Phase::One).replace("phase: 1\n", &format!("phase: {n}\n"));
+            let (key, reason) = refusal(&text);
+            assert_eq!(key, "phase");
+            assert_eq!(reason, format!("phase {n} does not exist (a signing session has phases 1 and 2)"));
+        }
+    }
+
+    #[test]
+    fn a_package_naming_a_stranger_or_a_signer_twice_is_refused() {
+        let text = encoded(Phase::One);
+        let first = text.lines().find(|l| l.starts_with("signer: ")).unwrap().to_string();
+        let stranger = text.replace(&first, "signer: 00000000000000000000000000000000 Mallory");
+        let (key, reason) = refusal(&stranger);
+        assert_eq!((key.as_str(), reason.contains("is not a member of the group")), ("signer", true), "{reason}");
+        let twice = text.replacen(&first, &format!("{first}\n{first}"), 1);
+        let (key, reason) = refusal(&twice);
+        assert_eq!((key.as_str(), reason.contains("is listed twice")), ("signer", true), "{reason}");
+    }
+
+    #[test]
+    fn a_package_whose_block_is_not_a_frost_package_is_refused() {
+        let text = encoded(Phase::One);
+        let start = text.find("package:").unwrap();
+        let mut garbled = text.clone();
+        // Replace the first base64 payload line of the first block with other valid base64.
+        let line_start = start + text[start..].find("\n ").unwrap() + 2;
+        let line_end = line_start + text[line_start..].find('\n').unwrap();
+        garbled.replace_range(line_start..line_end, &"A".repeat(line_end - line_start));
+        let (key, reason) = refusal(&garbled);
+        assert_eq!(key, "package");
+        assert!(reason == "not a FROST signing package" || reason == "invalid base64", "{reason}");
+    }
 }

@@ -12,8 +12,8 @@
 //!   does not record: every nonce of the session is destroyed and the step refuses until a fresh attempt.
 
 use super::{
-    current_attempt, excluded, git, names, AttestedArtifact, CommitPayload, Evidence, GlobalSlot, PackageFile, Request,
-    SharePayload, Slot, KIND_COMMIT, KIND_SHARE, REQUEST_FILE,
+    current_attempt, excluded, git, names, AttestedArtifact, CommitPayload, Evidence, GlobalSlot, PackageFile, Phase,
+    Request, SharePayload, Slot, KIND_COMMIT, KIND_SHARE, REQUEST_FILE,
 };
 use crate::ceremony::engine::{self, Ceremony, Progress, Published, Report, StateFile, Step};
 use crate::error::{Error, Result};
@@ -194,7 +194,7 @@ fn own_files(dir: &Path, req: &Request, group: &Group, me: usize, attempt: u32) 
     };
     OwnFiles {
         commit: signed_by_me(names::commit(attempt, card), KIND_COMMIT, &names::commit_round(attempt)),
-        shares: [1u8, 2]
+        shares: Phase::ALL
             .map(|p| signed_by_me(names::share(attempt, p, card), KIND_SHARE, &names::share_round(attempt, p))),
     }
 }
@@ -385,8 +385,7 @@ impl<'r> Ceremony<'r> for Signer<'r> {
             text: j.commit.clone(),
             what: "your commitment".into(),
         }];
-        for (k, signed) in j.signed.iter().enumerate() {
-            let phase = k as u8 + 1;
+        for (phase, signed) in Phase::ALL.into_iter().zip(&j.signed) {
             // A journaled share is republished only while the folder's package is the one it answers (or
             // none): a step facing another package refuses (see `advance`) and publishes nothing.
             let same_package = self
@@ -411,13 +410,13 @@ impl<'r> Ceremony<'r> for Signer<'r> {
             ));
             return Ok(Progress::Finished(j));
         }
-        for phase in [1u8, 2] {
+        for phase in Phase::ALL {
             let count = self.req.plan().count(phase);
             if count == 0 {
                 continue;
             }
             let (pkg_path, pkg) = self.package(j.attempt, phase)?;
-            if let Some(signed) = &j.signed[phase as usize - 1] {
+            if let Some(signed) = &j.signed[phase.index()] {
                 if pkg.as_ref().is_some_and(|p| p.digest != signed.package) {
                     return Err(Error::new(format!(
                         "refusing to sign: `{}` is a different signing package than the one you already signed in attempt {}, phase {phase}",
@@ -457,8 +456,8 @@ impl<'r> Signer<'r> {
         let mut make = |count: usize| -> Vec<frost::round1::SigningNonces> {
             (0..count).map(|_| frost::round1::commit(key_package.signing_share(), &mut rng).0).collect()
         };
-        let n1 = make(req.plan().count(1));
-        let n2 = make(req.plan().count(2));
+        let n1 = make(req.plan().count(Phase::One));
+        let n2 = make(req.plan().count(Phase::Two));
         let hex_commitments = |ns: &[frost::round1::SigningNonces]| -> Result<Vec<String>> {
             ns.iter()
                 .map(|n| n.commitments().serialize().map(hex::encode).map_err(|e| Error::new(e.to_string())))
@@ -490,9 +489,9 @@ impl<'r> Signer<'r> {
         // Nonces first, then the journal that refers to them, then the public commitment.
         step.before_save = Some(Box::new(move || {
             let store = NonceStore::new(u, &session);
-            store.save(attempt, 1, &n1)?;
+            store.save(attempt, Phase::One.number(), &n1)?;
             if !n2.is_empty() {
-                store.save(attempt, 2, &n2)?;
+                store.save(attempt, Phase::Two.number(), &n2)?;
             }
             Ok(())
         }));
@@ -500,7 +499,7 @@ impl<'r> Signer<'r> {
     }
 
     /// The coordinator's package of `phase`, if it is in the folder.
-    fn package(&self, attempt: u32, phase: u8) -> Result<(PathBuf, Option<PackageFile>)> {
+    fn package(&self, attempt: u32, phase: Phase) -> Result<(PathBuf, Option<PackageFile>)> {
         let path = self.folder.path(&names::package(attempt, phase));
         let pkg = match self.folder.read(&names::package(attempt, phase), 64 * 1024 * 1024)? {
             None => None,
@@ -514,7 +513,7 @@ impl<'r> Signer<'r> {
 
     /// Sign `pkg` for `phase` if every check passes. The journal records the package and the shares; the
     /// engine saves it, then destroys the nonces (after_save), and only then lets the shares leave.
-    fn sign(&self, j: Journal, phase: u8, pkg: &PackageFile) -> Result<Step<'r, Journal>> {
+    fn sign(&self, j: Journal, phase: Phase, pkg: &PackageFile) -> Result<Step<'r, Journal>> {
         let (u, req, me) = (self.u, self.req, self.me);
         let attempt = j.attempt;
         if pkg.attempt != attempt {
@@ -532,7 +531,7 @@ impl<'r> Signer<'r> {
             step.after_save = Some(Box::new(move || NonceStore::new(u, &session).discard_attempt(attempt)));
             return Ok(step);
         }
-        let nonces = store.load(attempt, phase)?.ok_or_else(|| {
+        let nonces = store.load(attempt, phase.number())?.ok_or_else(|| {
             Error::new(format!("your nonces for attempt {attempt}, phase {phase} are gone (used, or lost in a crash)"))
                 .with_help("ask the coordinator to open a fresh attempt: `frostsign sign collect --dir DIR --restart`")
         })?;
@@ -556,19 +555,19 @@ impl<'r> Signer<'r> {
             what: format!("your phase-{phase} signature shares"),
         }];
         let mut next = j;
-        next.signed[phase as usize - 1] = Some(Signed { package: pkg.digest, share: text });
+        next.signed[phase.index()] = Some(Signed { package: pkg.digest, share: text });
         let did = format!(
             "checked the phase-{phase} signing package and published your signature shares (co-signers: {})",
             with.join(", ")
         );
         let mut step = Step::to(next, did, publish, "sign-share");
         let session = *req.session();
-        step.after_save = Some(Box::new(move || NonceStore::new(u, &session).consume(attempt, phase)));
+        step.after_save = Some(Box::new(move || NonceStore::new(u, &session).consume(attempt, phase.number())));
         Ok(step)
     }
 }
 
-fn refuse(phase: u8, reason: impl std::fmt::Display) -> Error {
+fn refuse(phase: Phase, reason: impl std::fmt::Display) -> Error {
     Error::new(format!("refusing to sign the phase-{phase} package: {reason}")).with_help(
         "nothing was signed and your nonces are kept; tell the coordinator, and check the folder for tampering",
     )
@@ -581,7 +580,7 @@ fn check_package(
     me: usize,
     own: &Evidence,
     pkg: &PackageFile,
-    phase: u8,
+    phase: Phase,
     nonces: &[frost::round1::SigningNonces],
 ) -> Result<()> {
     let plan = req.plan();
@@ -608,12 +607,13 @@ fn check_package(
         if p.signing_commitments().get(&identifier(me)) != Some(nonces[k].commitments()) {
             return Err(refuse(phase, format!("your own commitment for message {} is missing or was modified", k + 1)));
         }
-        let (expected, source) = if phase == 1 {
-            (expected1[k].clone(), plan.phase1[k].source(req))
-        } else {
-            let global = plan.phase2[k];
-            let sig1 = check_phase1_signature(req, phase, k, p.message(), &expected1[global.extends], global)?;
-            (global.message(req, &sig1), Slot::Minisign(global.artifact).source(req))
+        let (expected, source) = match phase {
+            Phase::One => (expected1[k].clone(), plan.phase1[k].source(req)),
+            Phase::Two => {
+                let global = plan.phase2[k];
+                let sig1 = check_phase1_signature(req, phase, k, p.message(), &expected1[global.extends], global)?;
+                (global.message(req, &sig1), Slot::Minisign(global.artifact).source(req))
+            }
         };
         if p.message() != expected.as_slice() {
             return Err(refuse(phase, format!("message {} is not what you computed from {source}", k + 1)));
@@ -626,7 +626,7 @@ fn check_package(
 /// this keyholder's own phase-1 message `m1`.
 fn check_phase1_signature(
     req: &Request,
-    phase: u8,
+    phase: Phase,
     k: usize,
     message: &[u8],
     m1: &[u8],

@@ -12,6 +12,60 @@ use crate::error::{Error, Result};
 use crate::formats::minisign::{self, MinisignSignature};
 use crate::formats::{openpgp, signify, ssh};
 use crate::group::{Group, OpenPgpIdentity};
+use serde::{Deserialize, Serialize};
+
+/// A signing phase. Phase one signs every output's message; phase two exists only for minisign, whose
+/// global signature signs the artifact's phase-one signature. In files and payloads a phase is its
+/// number, 1 or 2; any other number is refused where it is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(into = "u8", try_from = "u8")]
+pub enum Phase {
+    /// Every output's own signature.
+    One,
+    /// minisign's global signatures.
+    Two,
+}
+
+impl Phase {
+    /// Both phases, in the order they run.
+    pub const ALL: [Phase; 2] = [Phase::One, Phase::Two];
+
+    /// The phase's number in file names and payloads.
+    pub const fn number(self) -> u8 {
+        match self {
+            Phase::One => 1,
+            Phase::Two => 2,
+        }
+    }
+
+    /// Position in per-phase arrays (0 or 1).
+    pub const fn index(self) -> usize {
+        self.number() as usize - 1
+    }
+}
+
+impl From<Phase> for u8 {
+    fn from(p: Phase) -> u8 {
+        p.number()
+    }
+}
+
+impl TryFrom<u8> for Phase {
+    type Error = String;
+    fn try_from(n: u8) -> std::result::Result<Phase, String> {
+        match n {
+            1 => Ok(Phase::One),
+            2 => Ok(Phase::Two),
+            _ => Err(format!("phase {n} does not exist (a signing session has phases 1 and 2)")),
+        }
+    }
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.number())
+    }
+}
 
 /// minisign's global signature of an artifact (phase 2): the signature of the artifact's phase-1
 /// minisign signature (message `extends` of phase 1) followed by its trusted comment.
@@ -73,12 +127,11 @@ impl Plan {
         plan
     }
 
-    /// Number of messages of `phase` (1 or 2).
-    pub fn count(&self, phase: u8) -> usize {
-        if phase == 1 {
-            self.phase1.len()
-        } else {
-            self.phase2.len()
+    /// Number of messages of `phase`.
+    pub fn count(&self, phase: Phase) -> usize {
+        match phase {
+            Phase::One => self.phase1.len(),
+            Phase::Two => self.phase2.len(),
         }
     }
 
@@ -259,7 +312,7 @@ mod tests {
             outputs,
             [("a.minisig", 0, Some(0)), ("a.sig", 1, None), ("b.minisig", 2, Some(1)), ("b.sig", 3, None)]
         );
-        assert_eq!((p.count(1), p.count(2)), (4, 2));
+        assert_eq!((p.count(Phase::One), p.count(Phase::Two)), (4, 2));
 
         let p = plan(&format!("format: signify-manifest\n{}{}", artifact_line("a"), artifact_line("b")));
         assert_eq!(

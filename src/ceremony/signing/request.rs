@@ -6,7 +6,7 @@ use crate::formats::openpgp::PgpKey;
 use crate::formats::{minisign, signify};
 use crate::group::{Group, GroupFingerprint};
 use crate::plain_text::{PlainText, TextKind};
-use crate::textdoc::{parse_hex, DocError, DocWriter, Document, Need};
+use crate::textdoc::{parse_hex, DocError, DocWriter, Document, Need, Spec};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
@@ -81,27 +81,27 @@ pub struct Request {
     digest: [u8; 32],
 }
 
-const SCHEMA: &[(&str, Need)] = &[
-    ("session", Need::Required),
-    ("group", Need::Required),
-    ("group-key", Need::Required),
-    ("label", Need::Optional),
-    ("threshold", Need::Required),
-    ("members", Need::Required),
-    ("created", Need::Required),
-    ("expires", Need::Required),
-    ("comment", Need::Optional),
-    ("format", Need::Repeated),
-    ("openpgp-key-created", Need::Optional),
-    ("openpgp-uid", Need::Optional),
-    ("git-tag", Need::Optional),
-    ("git-ref", Need::Optional),
-    ("git-object", Need::Optional),
-    ("git-type", Need::Optional),
-    ("git-tagger", Need::Optional),
-    ("git-message", Need::Optional),
-    ("artifact", Need::Repeated),
-    ("openpgp-digest", Need::Repeated),
+const SCHEMA: &[Spec] = &[
+    Spec::line("session", Need::Required),
+    Spec::line("group", Need::Required),
+    Spec::line("group-key", Need::Required),
+    Spec::line("label", Need::Optional),
+    Spec::line("threshold", Need::Required),
+    Spec::line("members", Need::Required),
+    Spec::line("created", Need::Required),
+    Spec::line("expires", Need::Required),
+    Spec::line("comment", Need::Optional),
+    Spec::line("format", Need::Repeated),
+    Spec::line("openpgp-key-created", Need::Optional),
+    Spec::line("openpgp-uid", Need::Optional),
+    Spec::line("git-tag", Need::Optional),
+    Spec::line("git-ref", Need::Optional),
+    Spec::line("git-object", Need::Optional),
+    Spec::line("git-type", Need::Optional),
+    Spec::line("git-tagger", Need::Optional),
+    Spec::block("git-message", Need::Optional),
+    Spec::line("artifact", Need::Repeated),
+    Spec::line("openpgp-digest", Need::Repeated),
 ];
 
 pub(crate) fn sha256(b: &[u8]) -> [u8; 32] {
@@ -228,7 +228,6 @@ fn write_kind(mut w: DocWriter, kind: &SessionKind) -> DocWriter {
 
 /// Read the kind of session a request describes; any field of another kind is refused.
 fn read_kind(doc: &Document) -> std::result::Result<SessionKind, DocError> {
-    doc.require_lines(&["format", "artifact", "openpgp-digest"])?;
     let mut formats = Vec::new();
     for f in doc.get_all("format") {
         formats.push(Format::parse(f).ok_or_else(|| bad("format", "unknown format (made by a newer frostsign?)"))?);

@@ -11,7 +11,7 @@
 //! for a malformed file it validly signed.
 
 use super::coordinator::{reason_of, Culprit, Round, Session, Stray};
-use super::{current_attempt, excluded, is_session_file, names, Attested, Commitment, PackageFile, Request};
+use super::{current_attempt, excluded, is_session_file, names, Attested, Commitment, PackageFile, Phase, Request};
 use crate::error::Result;
 use crate::exchange::message::{peek, MAX_MESSAGE_BYTES};
 use crate::group::{Group, OpenPgpIdentity};
@@ -130,12 +130,12 @@ fn known_files(s: &Session, a: u32) -> BTreeSet<String> {
         if att >= 2 {
             known.insert(names::restart(att));
         }
-        for p in [1, 2] {
+        for p in Phase::ALL {
             known.insert(names::package(att, p));
         }
         for card in s.group.members() {
             known.insert(names::commit(att, card));
-            known.extend([1, 2].map(|p| names::share(att, p, card)));
+            known.extend(Phase::ALL.map(|p| names::share(att, p, card)));
         }
     }
     known.extend(s.req.outputs().into_iter().map(|(_, f)| f));
@@ -184,7 +184,7 @@ fn unknown_files(s: &Session, a: u32) -> Vec<Stray> {
 }
 
 /// The package of phase `p`, if it is there and belongs to this attempt; anything else there is a stray.
-fn package(s: &Session, a: u32, p: u8, strays: &mut Vec<Stray>) -> Option<PackageFile> {
+fn package(s: &Session, a: u32, p: Phase, strays: &mut Vec<Stray>) -> Option<PackageFile> {
     let name = names::package(a, p);
     let path = s.folder.path(&name);
     std::fs::symlink_metadata(&path).ok()?;
@@ -225,7 +225,7 @@ pub fn status(dir: &Path) -> Result<SignStatus> {
     let commits: Round<Commitment> = s.commitments(a);
     let mut culprits: Vec<Culprit> = commits.culprits.values().cloned().collect();
     strays.extend(commits.strays.values().cloned());
-    let pkgs = [package(&s, a, 1, &mut strays), package(&s, a, 2, &mut strays)];
+    let pkgs = Phase::ALL.map(|p| package(&s, a, p, &mut strays));
     let mut phase_done = [BTreeSet::new(), BTreeSet::new()];
     for (p, pkg) in pkgs.iter().enumerate() {
         let Some(pkg) = pkg else { continue };
@@ -286,7 +286,9 @@ pub fn status(dir: &Path) -> Result<SignStatus> {
                 .collect(),
             Some(_) => members
                 .iter()
-                .filter(|m| m.chosen && (!m.phase1 || (s.req.plan().count(2) > 0 && pkgs[1].is_some() && !m.phase2)))
+                .filter(|m| {
+                    m.chosen && (!m.phase1 || (s.req.plan().count(Phase::Two) > 0 && pkgs[1].is_some() && !m.phase2))
+                })
                 .map(|m| m.name.clone())
                 .chain(std::iter::once("the coordinator (`frostsign sign collect`)".to_string()))
                 .collect(),
