@@ -374,6 +374,23 @@ impl Published {
         prog(&self.dir, "signify-openbsd", &["-C", "-p", s(&self.signify_pub), "-x", s(&x)], None, &[])
     }
 
+    /// Every installed stock verifier of `sig`'s format, run on it (with its artifact), by name.
+    fn stock_verifiers_of(&self, sig: &str) -> Vec<(&'static str, Out)> {
+        let t = &self.tools;
+        let mut out = Vec::new();
+        if let Some(art) = sig.strip_suffix(".minisig") {
+            out.extend(t.minisign.then(|| ("minisign", self.minisign(art, sig))));
+        } else if let Some(art) = sig.strip_suffix(".asc") {
+            out.extend(t.gpgv.then(|| ("gpgv", self.gpgv(art, sig))));
+            out.extend(t.gpg.then(|| ("gpg", self.gpg(art, sig))));
+        } else if sig == "SHA256.sig" {
+            out.extend(t.signify.then(|| ("signify", self.signify())));
+        } else if let Some(art) = sig.strip_suffix(".sig") {
+            out.extend(t.ssh.then(|| ("ssh-keygen", self.ssh(art, sig))));
+        }
+        out
+    }
+
     fn frostsign(&self, key: &Path, art: &str, sig: &str) -> Out {
         self.fx.run(&["verify", "--key", s(key), s(&self.file(art)), "--sig", s(&self.file(sig))])
     }
@@ -522,6 +539,22 @@ fn pgp_flip_signature_bit(asc: &str) -> String {
     frostsign::formats::openpgp::armor("PGP SIGNATURE", &bytes)
 }
 
+/// One byte changed in a signature file, and what every verifier must say about it: the text every stock
+/// verifier of its format prints, and frostsign verify's exit code and message.
+struct Tamper {
+    label: String,
+    file: String,
+    changed: String,
+    stock_says: &'static str,
+    frostsign: (i32, &'static str),
+}
+
+impl Tamper {
+    fn new(label: &str, file: &str, changed: String, stock_says: &'static str, frostsign: (i32, &'static str)) -> Self {
+        Tamper { label: label.into(), file: file.into(), changed, stock_says, frostsign }
+    }
+}
+
 #[test]
 fn one_changed_byte_in_any_artifact_or_signature_makes_every_verifier_fail() {
     let p = Published::make();
@@ -568,38 +601,67 @@ fn one_changed_byte_in_any_artifact_or_signature_makes_every_verifier_fail() {
         fs::write(&path, &original).unwrap();
     }
 
-    // Signature files: one byte changed in each part that carries signed or signature data.
-    let mut cases: Vec<(String, String, String)> = Vec::new(); // (label, file, changed text)
+    // Signature files: one byte changed in each part that carries signed or signature data, with what
+    // the stock verifiers of that format and frostsign verify must each say.
+    const MINISIGN_SIG: &str = "Signature verification failed";
+    const MINISIGN_COMMENT: &str = "Comment signature verification failed";
+    const SSH: &str = "Signature verification failed: incorrect signature";
+    const PGP_ARMOR: &str = "CRC error";
+    const PGP_BAD: &str = "BAD signature from \"ACME releases <releases@example.org>\"";
+    const SIGNIFY: &str = "signify-openbsd: signature verification failed";
+    const ALTERED: (i32, &str) = (1, "signature verification failed: the file or its signature was altered");
+    const COMMENT_ALTERED: (i32, &str) =
+        (1, "the trusted comment's signature does not verify: the comment was altered");
+    const MANIFEST_ALTERED: (i32, &str) = (1, "the manifest's signature does not verify: the manifest was altered");
+    let mut cases: Vec<Tamper> = Vec::new();
     for name in &p.names {
         let f = format!("{name}.minisig");
         let text = fs::read_to_string(p.file(&f)).unwrap();
-        cases.push(("minisign signature".into(), f.clone(), change_byte(&text, line_start(&text, 1) + 60)));
         let tc_end = line_start(&text, 3) - 2; // last byte of the trusted comment
-        cases.push(("minisign trusted comment".into(), f.clone(), change_byte(&text, tc_end)));
-        cases.push(("minisign global signature".into(), f.clone(), change_byte(&text, line_start(&text, 3) + 40)));
+        cases.extend([
+            Tamper::new("minisign signature", &f, change_byte(&text, line_start(&text, 1) + 60), MINISIGN_SIG, ALTERED),
+            Tamper::new("minisign trusted comment", &f, change_byte(&text, tc_end), MINISIGN_COMMENT, COMMENT_ALTERED),
+            Tamper::new(
+                "minisign global signature",
+                &f,
+                change_byte(&text, line_start(&text, 3) + 40),
+                MINISIGN_COMMENT,
+                COMMENT_ALTERED,
+            ),
+        ]);
 
         let f = format!("{name}.sig");
         let text = fs::read_to_string(p.file(&f)).unwrap();
         let b64 = armored_b64_offsets(&text);
-        cases.push(("SSHSIG signature".into(), f.clone(), change_byte(&text, b64[b64.len() - 20])));
         // Base64 character 52 encodes blob byte 39: inside the signer's public key.
-        cases.push(("SSHSIG public key".into(), f.clone(), change_byte(&text, b64[52])));
+        let other_key = (1, "the SSH signature was made by another key");
+        cases.extend([
+            Tamper::new("SSHSIG signature", &f, change_byte(&text, b64[b64.len() - 20]), SSH, ALTERED),
+            Tamper::new("SSHSIG public key", &f, change_byte(&text, b64[52]), SSH, other_key),
+        ]);
 
         let f = format!("{name}.asc");
         let text = fs::read_to_string(p.file(&f)).unwrap();
         let b64 = armored_b64_offsets(&text);
-        cases.push(("OpenPGP armored signature".into(), f.clone(), change_byte(&text, b64[b64.len() - 10])));
-        cases.push(("OpenPGP signature, valid checksum".into(), f.clone(), pgp_flip_signature_bit(&text)));
+        let damaged = (2, "not a valid OpenPGP signature: the armor checksum does not match (damaged file)");
+        let wrong = (1, "signature verification failed: the file or its signature was altered, or another key made it");
+        cases.extend([
+            Tamper::new("OpenPGP armored signature", &f, change_byte(&text, b64[b64.len() - 10]), PGP_ARMOR, damaged),
+            Tamper::new("OpenPGP signature, valid checksum", &f, pgp_flip_signature_bit(&text), PGP_BAD, wrong),
+        ]);
     }
     let text = fs::read_to_string(p.file("SHA256.sig")).unwrap();
-    cases.push(("signify signature".into(), "SHA256.sig".into(), change_byte(&text, line_start(&text, 1) + 60)));
+    let signify_sig = change_byte(&text, line_start(&text, 1) + 60);
+    cases.push(Tamper::new("signify signature", "SHA256.sig", signify_sig, SIGNIFY, MANIFEST_ALTERED));
     for k in 0..p.names.len() {
         // The last hex digit of artifact k's line in the manifest.
         let at = line_start(&text, 3 + k) - 2;
-        cases.push((format!("manifest line of {}", p.names[k]), "SHA256.sig".into(), change_byte(&text, at)));
+        let label = format!("manifest line of {}", p.names[k]);
+        cases.push(Tamper::new(&label, "SHA256.sig", change_byte(&text, at), SIGNIFY, MANIFEST_ALTERED));
     }
 
-    for (label, file, changed) in &cases {
+    for case in &cases {
+        let Tamper { label, file, changed, stock_says, frostsign: (code, says) } = case;
         let path = p.file(file);
         let original = fs::read_to_string(&path).unwrap();
         assert_ne!(&original, changed);
@@ -610,35 +672,14 @@ fn one_changed_byte_in_any_artifact_or_signature_makes_every_verifier_fail() {
         }
         fs::write(&path, changed).unwrap();
         let why = format!("{file} with one byte changed in its {label}");
-        let (tool_name, outs): (&str, Vec<Out>) = if file.ends_with(".minisig") {
-            let art = file.strip_suffix(".minisig").unwrap();
-            ("minisign", if t.minisign { vec![p.minisign(art, file)] } else { vec![] })
-        } else if file.ends_with(".asc") {
-            let art = file.strip_suffix(".asc").unwrap();
-            let mut v = Vec::new();
-            if t.gpgv {
-                v.push(p.gpgv(art, file));
+        for (tool, o) in p.stock_verifiers_of(file) {
+            assert_ne!(o.code, 0, "{tool} accepted {why}:\n{}", o.all());
+            assert!(o.all().contains(stock_says), "{tool} on {why} did not say {stock_says:?}:\n{}", o.all());
+            if *stock_says == MINISIGN_SIG {
+                assert!(!o.all().contains(MINISIGN_COMMENT), "{tool} on {why} blamed the comment:\n{}", o.all());
             }
-            if t.gpg {
-                v.push(p.gpg(art, file));
-            }
-            ("gpgv/gpg", v)
-        } else if file.ends_with(".sig") && file != "SHA256.sig" {
-            let art = file.strip_suffix(".sig").unwrap();
-            ("ssh-keygen", if t.ssh { vec![p.ssh(art, file)] } else { vec![] })
-        } else {
-            ("signify", if t.signify { vec![p.signify()] } else { vec![] })
-        };
-        for o in outs {
-            assert_ne!(o.code, 0, "{tool_name} accepted {why}:\n{}", o.all());
-            let said = o.all().to_lowercase();
-            assert!(
-                !said.contains("good") && !said.contains("signature verified"),
-                "{tool_name} vouched for {why}:\n{}",
-                o.all()
-            );
         }
-        // frostsign verify: invalid (1) or malformed (2), never valid; for the manifest, with every artifact.
+        // frostsign verify, for the manifest with every artifact.
         let arts: Vec<&str> = if file == "SHA256.sig" {
             p.names.iter().map(String::as_str).collect()
         } else {
@@ -646,7 +687,8 @@ fn one_changed_byte_in_any_artifact_or_signature_makes_every_verifier_fail() {
         };
         for art in arts {
             let o = p.frostsign(&group, art, file);
-            assert!(o.code == 1 || o.code == 2, "frostsign verify gave {} for {why} ({art}):\n{}", o.code, o.all());
+            assert_eq!(o.code, *code, "frostsign verify on {why} ({art}):\n{}", o.all());
+            assert!(o.stderr.contains(says), "frostsign verify on {why} ({art}) did not say {says:?}:\n{}", o.all());
         }
         fs::write(&path, original).unwrap();
     }
