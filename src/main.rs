@@ -36,6 +36,9 @@ enum Command {
     /// Distributed key generation: n keyholders make one t-of-n group key
     #[command(subcommand)]
     Dkg(DkgCmd),
+    /// Split one key (an existing minisign key, or a new one) among keyholders; accept a dealt share
+    #[command(subcommand)]
+    Dealer(DealerCmd),
     /// A group's public key: show, list, export
     #[command(subcommand)]
     Group(GroupCmd),
@@ -101,6 +104,51 @@ enum HolderCmd {
         /// The file `holder backup` wrote
         #[arg(value_name = "FILE")]
         file: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum DealerCmd {
+    /// As the --home identity (the dealer): split a key among the keyholders' cards into DIR
+    #[command(
+        after_help = "The dealer's machine holds the whole key during the split: use an offline machine, and destroy the\nimported secret key file once the group has signed a test release.\n\nExamples:\n  frostsign dealer split --dir ceremony --threshold 2 --import-minisign ~/.minisign/minisign.key alice.card bob.card carol.card\n  frostsign dealer split --dir ceremony --threshold 2 --generate --label \"ACME releases\" alice.card bob.card carol.card"
+    )]
+    #[command(group = clap::ArgGroup::new("key").required(true).args(["import_minisign", "generate"]))]
+    Split {
+        /// The ceremony folder (created if missing; must not hold a ceremony yet)
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// How many keyholders must co-sign (t); 2 <= t <= number of cards
+        #[arg(long, value_name = "T")]
+        threshold: u16,
+        /// A label for the group, e.g. the project name
+        #[arg(long)]
+        label: Option<String>,
+        /// Import this minisign secret key (`minisign -G`; the group keeps its key id, so the project's minisign.pub keeps working)
+        #[arg(long, value_name = "SECRET_KEY_FILE")]
+        import_minisign: Option<PathBuf>,
+        /// Read the minisign key's password from this file instead of the terminal
+        #[arg(long, value_name = "PATH", requires = "import_minisign")]
+        minisign_password_file: Option<PathBuf>,
+        /// Make a new key and split it
+        #[arg(long)]
+        generate: bool,
+        /// The keyholders' cards, in order (each keyholder's `holder export`)
+        #[arg(required = true, value_name = "CARD")]
+        cards: Vec<PathBuf>,
+        /// Accept cards of homes made with --insecure-fast-kdf or --insecure-no-passphrase (tests and demos)
+        #[arg(long)]
+        allow_insecure_cards: bool,
+    },
+    /// As the --home keyholder: check the share dealt to you, confirm and accept (as `dkg step`)
+    #[command(after_help = "Example:\n  frostsign --home ~/.frostsign dealer accept --dir /shared/ceremony")]
+    Accept {
+        /// The ceremony folder
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// Join without asking (for scripts); check the fingerprints first
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -370,6 +418,31 @@ fn main() {
         }
         Command::Dkg(DkgCmd::Step { dir, yes }) => ok(cli::dkg::step(&global, &dir, yes)),
         Command::Dkg(DkgCmd::Status { dir, json }) => cli::dkg::status(&dir, json),
+        Command::Dealer(DealerCmd::Split {
+            dir,
+            threshold,
+            label,
+            import_minisign,
+            minisign_password_file,
+            generate: _,
+            cards,
+            allow_insecure_cards,
+        }) => {
+            let key = match &import_minisign {
+                Some(file) => cli::dealer::KeyArg::Minisign { file, password_file: minisign_password_file.as_deref() },
+                None => cli::dealer::KeyArg::Generate,
+            };
+            let args = cli::dealer::SplitArgs {
+                dir: &dir,
+                threshold,
+                label: label.as_deref(),
+                cards: &cards,
+                key,
+                allow_insecure: allow_insecure_cards,
+            };
+            ok(cli::dealer::split(&global, args))
+        }
+        Command::Dealer(DealerCmd::Accept { dir, yes }) => ok(cli::dealer::accept(&global, &dir, yes)),
         Command::Group(GroupCmd::Show { key }) => ok(cli::group::show(&key)),
         Command::Group(GroupCmd::List) => ok(cli::group::list(&global)),
         Command::Group(GroupCmd::Export { key, format, out, principal }) => {

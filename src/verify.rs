@@ -22,8 +22,10 @@ use std::path::{Path, PathBuf};
 pub struct TrustedKey {
     /// Ed25519 public key.
     pub key: [u8; 32],
-    /// minisign / signify key id (derived from the key when the key form has none).
-    pub key_id: [u8; 8],
+    /// minisign / signify key id, when the key form carries one (group.pub, minisign, signify). An ssh
+    /// or OpenPGP key has none: a minisign or signify signature's own key id is then not compared (it is
+    /// only a hint; the signature decides), so a group that kept an imported minisign key id verifies too.
+    pub key_id: Option<[u8; 8]>,
     /// The group file, when the key came from one.
     pub group: Option<Group>,
 }
@@ -31,12 +33,12 @@ pub struct TrustedKey {
 /// Largest signature file read.
 const MAX_SIG_BYTES: u64 = 1024 * 1024;
 
-fn key_from_text(text: &str) -> Option<([u8; 8], [u8; 32])> {
-    if let Some(x) = minisign::parse_public_key(text) {
-        return Some(x);
+fn key_from_text(text: &str) -> Option<(Option<[u8; 8]>, [u8; 32])> {
+    if let Some((id, key)) = minisign::parse_public_key(text) {
+        return Some((Some(id), key));
     }
     let pk = ssh::parse_public_key(text).or_else(|| openpgp::parse_public_key(text))?;
-    Some((minisign::key_id(&pk), pk))
+    Some((None, pk))
 }
 
 /// True if `value` reads as a public key rather than a file name: a key frostsign can parse, or the
@@ -83,7 +85,7 @@ fn key_from_file_text(text: &str, path: &Path) -> Result<TrustedKey> {
     if text.starts_with("frostsign-group: ") {
         let group =
             Group::parse(text).map_err(|e| Error::file(path, format!("not a valid frostsign group file: {e}")))?;
-        return Ok(TrustedKey { key: *group.key(), key_id: minisign::key_id(group.key()), group: Some(group) });
+        return Ok(TrustedKey { key: *group.key(), key_id: Some(*group.minisign_key_id()), group: Some(group) });
     }
     let (key_id, key) = key_from_text(text).ok_or_else(|| {
         Error::file(path, "is not a public key frostsign knows (group.pub, minisign, signify, ssh-ed25519, OpenPGP)")
@@ -234,7 +236,7 @@ pub fn verify_file(key: &TrustedKey, artifact: &Path, sig_path: &Path) -> Result
     {
         let sig = MinisignSignature::parse(&text).map_err(|e| malformed("minisign signature", e))?;
         let digest = crate::digest::blake2b_file(artifact)?;
-        check_minisign(&key.key, &key.key_id, &digest, &sig).map_err(ctx)?;
+        check_minisign(&key.key, key.key_id.as_ref().unwrap_or(&sig.key_id), &digest, &sig).map_err(ctx)?;
         return Ok(Outcome {
             format: "minisign",
             // Tabs separate minisign's fields and are shown as minisign shows them; the rest is escaped.
@@ -247,7 +249,8 @@ pub fn verify_file(key: &TrustedKey, artifact: &Path, sig_path: &Path) -> Result
     }
     if signify::looks_like(&text) {
         let sm = signify::parse_signed_manifest(&text).map_err(|e| malformed("signify manifest", e))?;
-        check_manifest(&key.key, &key.key_id, &sm).map_err(|e| e.context(crate::text::path(sig_path)))?;
+        check_manifest(&key.key, key.key_id.as_ref().unwrap_or(&sm.key_id), &sm)
+            .map_err(|e| e.context(crate::text::path(sig_path)))?;
         let name = artifact.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let listed = signify::lookup(&sm.manifest, &name).ok_or_else(|| {
             Error::invalid(format!(

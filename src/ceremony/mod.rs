@@ -5,6 +5,7 @@
 //! it can, keeps its secrets encrypted in its home, and publishes its output with fixed names so reruns
 //! are idempotent; `status` reads only public files.
 
+pub mod dealer;
 pub mod dkg;
 pub mod engine;
 pub mod signing;

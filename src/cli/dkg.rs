@@ -25,6 +25,11 @@ pub fn init(dir: &Path, threshold: u16, label: Option<&str>, cards: &[PathBuf], 
 
 /// `dkg step --dir DIR [--yes]`.
 pub fn step(g: &Global, dir: &Path, yes: bool) -> Result<()> {
+    step_as(g, dir, yes, "dkg step")
+}
+
+/// A keyholder's step in a key generation or dealt ceremony; `command` is what the keyholder runs again.
+pub fn step_as(g: &Global, dir: &Path, yes: bool, command: &str) -> Result<()> {
     let home = Home::open(&g.home)?;
     let _lock = home.lock()?;
     let folder = Folder::open(dir)?;
@@ -49,7 +54,7 @@ pub fn step(g: &Global, dir: &Path, yes: bool) -> Result<()> {
                 outln!("Nothing new to do: waiting for {w}.");
             } else {
                 outln!(
-                    "Waiting for {w}. Run `frostsign dkg step --dir {}` again once their files are in the folder.",
+                    "Waiting for {w}. Run `frostsign {command} --dir {}` again once their files are in the folder.",
                     crate::text::path(dir)
                 );
             }
@@ -62,9 +67,10 @@ pub fn step(g: &Global, dir: &Path, yes: bool) -> Result<()> {
 /// What a keyholder is told at completion: the group as its OWN home holds it (never the folder's word),
 /// and what the folder's group.pub is.
 fn completed(g: &crate::group::Group, folder_group: Option<&FolderGroup>, folder: &Folder, u: &Unlocked) -> Result<()> {
-    outln!("Key generation is complete: {}-of-{} group {}", g.threshold(), g.members().len(), g.fingerprint());
+    let what = if g.dealer().is_some() { "The dealt group" } else { "Key generation" };
+    outln!("{what} is complete: {}-of-{} group {}", g.threshold(), g.members().len(), g.fingerprint());
     outln!("  (computed from your own home; read this fingerprint out to your co-keyholders and compare)");
-    outln!("  minisign public key: {}", crate::formats::minisign::public_key_line(g.key()));
+    outln!("  minisign public key: {}", crate::formats::minisign::public_key_line(g.minisign_key_id(), g.key()));
     let own = u.home().path(&crate::home::groups::group_rel(&g.fingerprint().compact()));
     let path = folder.path(GROUP_FILE);
     match folder_group {
@@ -101,33 +107,35 @@ pub fn status(dir: &Path, json: bool) -> Result<i32> {
         super::out::json(&s);
         return Ok(code);
     }
+    let kind = match &s.dealer {
+        Some(d) => format!("Dealt group ceremony (dealer: {d})"),
+        None => "Key generation ceremony".to_string(),
+    };
     outln!(
-        "Key generation ceremony {}{}: {}-of-{}",
+        "{kind} {}{}: {}-of-{}",
         s.ceremony,
         s.label.as_ref().map(|l| format!(" \"{l}\"")).unwrap_or_default(),
         s.threshold,
         s.participants.len()
     );
-    outln!(
-        "  {:<24} {:<40} {:<8} {:<8} {:<10} accepted",
-        "keyholder",
-        "fingerprint",
-        "round 1",
-        "round 2",
-        "confirmed"
-    );
     let n = s.participants.len();
-    for p in &s.participants {
-        let yn = |b: bool| if b { "yes" } else { "-" };
-        outln!(
-            "  {:<24} {:<40} {:<8} {:<8} {:<10} {}",
-            p.name,
-            p.fingerprint,
-            yn(p.round1),
-            format!("{}/{}", p.round2_sent, n - 1),
-            yn(p.confirmed),
-            yn(p.accepted)
-        );
+    let yn = |b: bool| if b { "yes" } else { "-" };
+    // A dealt group's first step is the dealer's share; key generation's are rounds 1 and 2.
+    let (first, firsts): (String, Vec<String>) = match s.dealer {
+        Some(_) => {
+            (format!("{:<17}", "dealt"), s.participants.iter().map(|p| format!("{:<17}", yn(p.dealt))).collect())
+        }
+        None => (
+            format!("{:<8} {:<8}", "round 1", "round 2"),
+            s.participants
+                .iter()
+                .map(|p| format!("{:<8} {:<8}", yn(p.round1), format!("{}/{}", p.round2_sent, n - 1)))
+                .collect(),
+        ),
+    };
+    outln!("  {:<24} {:<40} {first} {:<10} accepted", "keyholder", "fingerprint", "confirmed");
+    for (p, f) in s.participants.iter().zip(&firsts) {
+        outln!("  {:<24} {:<40} {f} {:<10} {}", p.name, p.fingerprint, yn(p.confirmed), yn(p.accepted));
     }
     for p in &s.problems {
         let culprit = p.culprit.as_ref().map(|c| format!(" (culprit: {c})")).unwrap_or_default();

@@ -31,8 +31,8 @@ pub fn describe(g: &Group) -> String {
     }
     s.push_str(&format!(
         "minisign public key (id {}):\n  {}\n",
-        minisign::key_id_display(&minisign::key_id(g.key())),
-        minisign::public_key_line(g.key())
+        minisign::key_id_display(g.minisign_key_id()),
+        minisign::public_key_line(g.minisign_key_id(), g.key())
     ));
     s
 }
@@ -87,14 +87,14 @@ pub fn export(key: &Path, format: &str, out: Option<&Path>, principal: Option<&s
     let g = Group::load(key)?;
     let fpr = g.fingerprint().compact();
     let text = match format {
-        "minisign" => minisign::public_key_file(g.key()).replacen(
+        "minisign" => minisign::public_key_file(g.minisign_key_id(), g.key()).replacen(
             "untrusted comment: minisign public key",
             &format!("untrusted comment: frostsign group {fpr} minisign public key"),
             1,
         ),
         "signify" => crate::formats::signify::public_key_file(
             g.key(),
-            &minisign::key_id(g.key()),
+            g.minisign_key_id(),
             &format!("frostsign group {fpr} signify public key"),
         ),
         "ssh" => format!("{}\n", crate::formats::ssh::public_key_line(g.key(), &format!("frostsign-group-{fpr}"))),

@@ -19,6 +19,7 @@ macro_rules! err {
     ($($arg:tt)*) => { $crate::cli::out::stderr(&format!($($arg)*)) };
 }
 
+pub mod dealer;
 pub mod dkg;
 pub mod group;
 pub mod holder;

@@ -31,8 +31,23 @@ pub struct DkgCeremony {
     threshold: u16,
     created: String,
     cards: Vec<Card>,
+    dealer: Option<Dealer>,
     digest: [u8; 32],
     text: String,
+}
+
+/// Who dealt the shares, when a group was made by splitting one key (`dealer split`) instead of by
+/// distributed key generation: rounds 1 and 2 are then one message from the dealer to each keyholder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dealer {
+    /// The dealer's card: it signs the dealt shares.
+    pub card: Card,
+    /// The group key the dealer split: every keyholder checks that the commitment it was dealt makes
+    /// this key (for an import, the key the project's users already trust).
+    pub group_key: [u8; 32],
+    /// The minisign key id of an imported minisign key, which the group keeps (so the project's
+    /// existing minisign.pub verifies its signatures); `None` for a generated key.
+    pub minisign_key_id: Option<[u8; 8]>,
 }
 
 const CEREMONY_SCHEMA: &[Spec] = &[
@@ -42,7 +57,11 @@ const CEREMONY_SCHEMA: &[Spec] = &[
     Spec::line("participants", Need::Required),
     Spec::line("created", Need::Required),
     Spec::line("participant", Need::Repeated),
+    Spec::line("dealer", Need::Optional),
+    Spec::line("dealt-key", Need::Optional),
+    Spec::line("minisign-key-id", Need::Optional),
     Spec::block("card", Need::Repeated),
+    Spec::block("dealer-card", Need::Optional),
 ];
 
 fn sha256(parts: &[&[u8]]) -> [u8; 32] {
@@ -60,11 +79,15 @@ impl DkgCeremony {
         label: Option<&str>,
         threshold: u16,
         cards: Vec<Card>,
+        dealer: Option<&Dealer>,
         allow_insecure: bool,
     ) -> Result<(DkgCeremony, String)> {
         let n = cards.len();
-        let insecure: Vec<String> =
-            cards.iter().filter_map(|c| c.insecure().map(|k| format!("{}: {}", c.label(), k.warning()))).collect();
+        let insecure: Vec<String> = cards
+            .iter()
+            .chain(dealer.map(|d| &d.card))
+            .filter_map(|c| c.insecure().map(|k| format!("{}: {}", c.label(), k.warning())))
+            .collect();
         if !insecure.is_empty() && !allow_insecure {
             let mut e = Error::new(format!(
                 "{} of the cards come from a home made with a setting for tests and demos only",
@@ -115,8 +138,19 @@ impl DkgCeremony {
         for (i, c) in cards.iter().enumerate() {
             w = w.field("participant", format!("{} {} {}", i + 1, c.fingerprint().compact(), c.name()));
         }
+        if let Some(d) = dealer {
+            w = w
+                .field("dealer", format!("{} {}", d.card.fingerprint().compact(), d.card.name()))
+                .field("dealt-key", hex::encode(d.group_key));
+            if let Some(id) = &d.minisign_key_id {
+                w = w.field("minisign-key-id", crate::formats::minisign::key_id_display(id));
+            }
+        }
         for c in &cards {
             w = w.block("card", c.text().as_bytes());
+        }
+        if let Some(d) = dealer {
+            w = w.block("dealer-card", d.card.text().as_bytes());
         }
         let text = w.finish()?;
         let parsed = DkgCeremony::parse(&text).map_err(|e| Error::new(format!("internal error: {e}")))?;
@@ -161,12 +195,14 @@ impl DkgCeremony {
         if crate::clock::parse(doc.require("created")?).is_none() {
             return Err(bad("created", "not a UTC time".into()));
         }
+        let dealer = parse_dealer(&doc)?;
         Ok(DkgCeremony {
             id,
             label,
             threshold,
             created: doc.require("created")?.to_string(),
             cards,
+            dealer,
             digest: sha256(&[text.as_bytes()]),
             text: text.to_string(),
         })
@@ -217,6 +253,10 @@ impl DkgCeremony {
     pub fn cards(&self) -> &[Card] {
         &self.cards
     }
+    /// The dealer, when the shares are dealt from one key rather than generated together.
+    pub fn dealer(&self) -> Option<&Dealer> {
+        self.dealer.as_ref()
+    }
     /// Position of a keyholder.
     pub fn index_of(&self, fp: Fingerprint) -> Option<usize> {
         self.cards.iter().position(|c| c.fingerprint() == fp)
@@ -224,7 +264,8 @@ impl DkgCeremony {
     /// Human summary, shown before a keyholder joins.
     pub fn summary(&self) -> String {
         let mut s = format!(
-            "Key generation ceremony {}{}\n  {}-of-{}: any {} of these {} keyholders will be able to sign\n",
+            "{} {}{}\n  {}-of-{}: any {} of these {} keyholders will be able to sign\n",
+            if self.dealer.is_some() { "Dealt group ceremony" } else { "Key generation ceremony" },
             hex::encode(self.id),
             self.label.as_ref().map(|l| format!(" \"{l}\"")).unwrap_or_default(),
             self.threshold,
@@ -238,8 +279,59 @@ impl DkgCeremony {
                 s.push_str(&format!("       ^ {}\n", k.warning()));
             }
         }
+        if let Some(d) = &self.dealer {
+            s.push_str(&format!(
+                "  The shares are dealt from one key by {} ({}): that machine held the whole key.\n  Group key: {}\n",
+                d.card.name(),
+                d.card.fingerprint(),
+                hex::encode(d.group_key)
+            ));
+            if let Some(id) = &d.minisign_key_id {
+                s.push_str(&format!(
+                    "  It is an existing minisign key (key id {}): signatures verify with its minisign.pub.\n",
+                    crate::formats::minisign::key_id_display(id)
+                ));
+            }
+        }
         s
     }
+}
+
+/// The `dealer`, `dealer-card` and `minisign-key-id` fields: all absent (key generation), or the dealer's
+/// line and card, which must agree, and an optional imported key id in minisign's display form.
+fn parse_dealer(doc: &Document) -> std::result::Result<Option<Dealer>, DocError> {
+    let bad = |key: &str, reason: &str| DocError::BadValue { key: key.into(), reason: reason.into() };
+    let key_id = doc.get("minisign-key-id");
+    let (line, key, card) = match (doc.get("dealer"), doc.get("dealt-key"), doc.blocks("dealer-card").first()) {
+        (None, None, None) if key_id.is_none() => return Ok(None),
+        (Some(line), Some(key), Some(card)) => (line, key, card.to_string()),
+        _ => return Err(bad("dealer", "a dealt group names its dealer and key and carries the dealer's card")),
+    };
+    let group_key = hex::decode(key)
+        .ok()
+        .and_then(|k| <[u8; 32]>::try_from(k).ok())
+        .filter(|k| hex::encode(k) == key)
+        .ok_or_else(|| bad("dealt-key", "expected 64 lowercase hex digits"))?;
+    let raw = B64.decode(card).map_err(|_| bad("dealer-card", "invalid base64"))?;
+    let text = String::from_utf8(raw).map_err(|_| bad("dealer-card", "not UTF-8"))?;
+    let card = Card::parse(&text).map_err(|e| bad("dealer-card", &e.to_string()))?;
+    if line != format!("{} {}", card.fingerprint().compact(), card.name()) {
+        return Err(bad("dealer", "does not match the dealer's card"));
+    }
+    let minisign_key_id = match key_id {
+        None => None,
+        Some(k) => {
+            Some(parse_key_id_display(k).ok_or_else(|| bad("minisign-key-id", "expected 16 uppercase hex digits"))?)
+        }
+    };
+    Ok(Some(Dealer { card, group_key, minisign_key_id }))
+}
+
+/// A minisign key id in minisign's display form (16 uppercase hex digits of the id read as a
+/// little-endian u64), back to its 8 bytes.
+fn parse_key_id_display(s: &str) -> Option<[u8; 8]> {
+    let canonical = s.len() == 16 && s.bytes().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b));
+    canonical.then(|| u64::from_str_radix(s, 16).ok()).flatten().map(u64::to_le_bytes)
 }
 
 /// What a keyholder publishes when it has its share.

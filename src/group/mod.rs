@@ -72,6 +72,8 @@ pub struct Group {
     members: Vec<Card>,
     package: frost::keys::PublicKeyPackage,
     key: [u8; 32],
+    minisign_key_id: [u8; 8],
+    dealer: Option<Card>,
     confirmations: Vec<String>,
     acceptances: Vec<String>,
     core_len: usize,
@@ -122,6 +124,12 @@ fn check_size(text: &str) -> Result<()> {
     Ok(())
 }
 
+/// The minisign key id of the group `ceremony` made with `key`: an imported key keeps its own id, a
+/// generated key's is derived from the key.
+fn minisign_key_id(ceremony: &DkgCeremony, key: &[u8; 32]) -> [u8; 8] {
+    ceremony.dealer().and_then(|d| d.minisign_key_id).unwrap_or_else(|| minisign::key_id(key))
+}
+
 fn sha256(b: &[u8]) -> [u8; 32] {
     Sha256::digest(b).into()
 }
@@ -153,8 +161,8 @@ impl Group {
             .field("threshold", ceremony.threshold())
             .field("members", ceremony.cards().len())
             .field("group-key", hex::encode(key))
-            .field("minisign-key-id", minisign::key_id_display(&minisign::key_id(&key)))
-            .field("minisign-public-key", minisign::public_key_line(&key))
+            .field("minisign-key-id", minisign::key_id_display(&minisign_key_id(ceremony, &key)))
+            .field("minisign-public-key", minisign::public_key_line(&minisign_key_id(ceremony, &key), &key))
             .field("ceremony", hex::encode(ceremony.digest()));
         for (i, c) in ceremony.cards().iter().enumerate() {
             w = w.field("member", format!("{} {} {}", i + 1, c.fingerprint().compact(), c.name()));
@@ -207,11 +215,6 @@ impl Group {
         if doc.require("fingerprint")? != GroupFingerprint::of(&key, &ceremony_digest).to_string() {
             return Err(bad("fingerprint", "does not match the group key and ceremony"));
         }
-        if doc.require("minisign-public-key")? != minisign::public_key_line(&key)
-            || doc.require("minisign-key-id")? != minisign::key_id_display(&minisign::key_id(&key))
-        {
-            return Err(bad("minisign-public-key", "does not match the group key"));
-        }
         // The ceremony that made the key: its hash, label, threshold and member list.
         let ceremony_bytes = doc.block("ceremony-file")?;
         if sha256(&ceremony_bytes) != ceremony_digest {
@@ -219,6 +222,15 @@ impl Group {
         }
         let ceremony_text = String::from_utf8(ceremony_bytes).map_err(|_| bad("ceremony-file", "not UTF-8"))?;
         let ceremony = DkgCeremony::parse(&ceremony_text).map_err(|e| bad("ceremony-file", &e.to_string()))?;
+        if ceremony.dealer().is_some_and(|d| d.group_key != key) {
+            return Err(bad("group-key", "is not the key the dealer split (the ceremony's dealt-key)"));
+        }
+        let key_id = minisign_key_id(&ceremony, &key);
+        if doc.require("minisign-public-key")? != minisign::public_key_line(&key_id, &key)
+            || doc.require("minisign-key-id")? != minisign::key_id_display(&key_id)
+        {
+            return Err(bad("minisign-public-key", "does not match the group key and its minisign key id"));
+        }
         if ceremony.label() != label.as_deref() || ceremony.threshold() != threshold || ceremony.cards().len() != n {
             return Err(bad("label", "label, threshold or member count differ from the ceremony that made the key"));
         }
@@ -257,6 +269,8 @@ impl Group {
             members,
             package,
             key,
+            minisign_key_id: key_id,
+            dealer: ceremony.dealer().map(|d| d.card.clone()),
             confirmations,
             acceptances,
             core_len,
@@ -301,6 +315,16 @@ impl Group {
     /// The FROST public key package.
     pub fn package(&self) -> &frost::keys::PublicKeyPackage {
         &self.package
+    }
+
+    /// The group's minisign key id (minisign and signify files carry it).
+    pub fn minisign_key_id(&self) -> &[u8; 8] {
+        &self.minisign_key_id
+    }
+
+    /// The dealer's card, when the group was made by splitting one key (`dealer split`).
+    pub fn dealer(&self) -> Option<&Card> {
+        self.dealer.as_ref()
     }
 
     /// The group's Ed25519 public key.

@@ -34,6 +34,18 @@ impl PassphraseSource {
         }
     }
 
+    /// Read another secret this way: from the file if one was given, else asking `prompt` on the
+    /// terminal (e.g. the password of a key being imported).
+    pub fn read_prompted(&self, prompt_text: &str) -> Result<Passphrase> {
+        match &self.file {
+            Some(path) => read_file(path),
+            None => {
+                require_terminal()?;
+                prompt(prompt_text)
+            }
+        }
+    }
+
     /// Read a new passphrase (asked twice on a terminal).
     pub fn read_new(&self) -> Result<Passphrase> {
         match &self.file {

@@ -204,27 +204,6 @@ fn hpke_try_open(me: &Identity, from: &Card, text: &str) -> Option<Vec<u8>> {
     .ok()
 }
 
-/// Every way a folder file could show a value in the clear: its raw bytes and every base64 block decoded.
-fn cleartext_views(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    use base64::Engine;
-    let mut views = Vec::new();
-    for f in files_under(dir) {
-        let text = fs::read_to_string(&f).unwrap();
-        views.push((f.clone(), text.clone().into_bytes()));
-        let mut block = String::new();
-        for line in text.lines().chain(std::iter::once("end:")) {
-            if let Some(rest) = line.strip_prefix(' ') {
-                block.push_str(rest);
-            } else if !block.is_empty() {
-                let decoded = base64::engine::general_purpose::STANDARD.decode(&block).unwrap();
-                views.push((f.clone(), decoded));
-                block.clear();
-            }
-        }
-    }
-    views
-}
-
 /// Sign `msg` with FROST using exactly these key packages.
 fn frost_sign(
     kps: &[frost::keys::KeyPackage],
@@ -1067,7 +1046,7 @@ fn group_show_prints_threshold_members_and_minisign_key() {
     let line = field(&text, "minisign-public-key");
     assert_eq!(line.len(), 56, "a minisign public key line is 56 base64 characters: {line}");
     let key = Group::load(&gp).unwrap();
-    assert_eq!(frostsign::formats::minisign::public_key_line(key.key()), line);
+    assert_eq!(frostsign::formats::minisign::public_key_line(key.minisign_key_id(), key.key()), line);
 }
 
 /// One byte changed anywhere the file binds to the group key, its members or its FROST package makes

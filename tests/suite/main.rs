@@ -6,6 +6,7 @@
 mod common;
 
 mod architecture;
+mod dealer;
 mod dkg;
 mod docs;
 mod examples;

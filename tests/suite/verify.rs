@@ -314,7 +314,7 @@ fn attacker_signature(x: &Signed, artifact: &Path, name: &str) -> (String, PathB
     let sig = MinisignSignature { key_id: minisign::key_id(&pk), signature, trusted_comment, global_signature };
     let path = x.env.path(name);
     fs::write(&path, sig.encode("attacker")).unwrap();
-    (minisign::public_key_line(&pk), path)
+    (minisign::public_key_line(&minisign::key_id(&pk), &pk), path)
 }
 
 #[test]

@@ -18,17 +18,48 @@ use std::path::Path;
 /// A failure whose culprit can be named: published as a signed complaint (with `evidence`, the suspect's
 /// signed file as this keyholder saw it), then returned as an error.
 pub(super) fn complain(
-    KeyGen { u, folder, c, .. }: KeyGen<'_>,
+    kg: KeyGen<'_>,
     culprit: Option<usize>,
     file: &Path,
     reason: String,
     evidence: Option<String>,
 ) -> Error {
+    let c = kg.c;
+    let name = publish_complaint(kg, culprit, file, &reason, evidence);
+    let who = culprit.map(|i| format!("culprit: {}", c.cards()[i].label())).unwrap_or_else(|| "culprit unknown".into());
+    Error::file(file, reason).with_note(who).with_note(format!("a signed complaint was published as {name}")).with_help(
+        "the ceremony cannot complete with this file; if it was damaged in transit ask the sender for a fresh copy, \
+         otherwise abandon this ceremony and start a new one without the culprit",
+    )
+}
+
+/// A dealt share that fails its checks: the dealer signed it, so the fault is the dealer's; but the share
+/// is encrypted to this keyholder, so only it can check that. Published as a signed complaint naming no
+/// keyholder (the ceremony fails for everyone), returned as an error.
+pub(super) fn complain_about_dealer(kg: KeyGen<'_>, dealer: &Card, file: &Path, reason: String) -> Error {
+    let name = publish_complaint(kg, None, file, &reason, None);
+    Error::file(file, reason)
+        .with_note(format!(
+            "the dealer {} signed this share (it is encrypted to you: only you can check it)",
+            dealer.label()
+        ))
+        .with_note(format!("a signed complaint was published as {name}"))
+        .with_help("do not use this group: ask the dealer to deal again, into a new folder")
+}
+
+/// Sign and publish a complaint; returns its file name.
+fn publish_complaint(
+    KeyGen { u, folder, c, .. }: KeyGen<'_>,
+    culprit: Option<usize>,
+    file: &Path,
+    reason: &str,
+    evidence: Option<String>,
+) -> String {
     let file_name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let payload = ComplaintPayload {
         culprit: culprit.map(|i| c.cards()[i].fingerprint().compact()),
         file: file_name,
-        reason: reason.clone(),
+        reason: reason.to_string(),
         evidence,
     };
     let body = serde_json::to_vec(&payload).unwrap_or_default();
@@ -37,11 +68,7 @@ pub(super) fn complain(
     if let Ok(text) = message::seal(u.identity(), KIND_COMPLAINT, c.digest(), "complaint", None, &body) {
         let _ = folder.publish(&name, &text);
     }
-    let who = culprit.map(|i| format!("culprit: {}", c.cards()[i].label())).unwrap_or_else(|| "culprit unknown".into());
-    Error::file(file, reason).with_note(who).with_note(format!("a signed complaint was published as {name}")).with_help(
-        "the ceremony cannot complete with this file; if it was damaged in transit ask the sender for a fresh copy, \
-         otherwise abandon this ceremony and start a new one without the culprit",
-    )
+    name
 }
 
 /// Sender `j` saw a round-1 file of `k` other than ours. Either `k` equivocated or `j` misreports; we can

@@ -17,6 +17,7 @@
 //! to the digest of the ceremony file it joined. `step` is idempotent: it republishes its own earlier
 //! output byte for byte and never runs a round twice. The public view of a folder is in [`status`].
 
+mod dealt;
 mod evidence;
 mod rounds;
 mod state;
@@ -61,6 +62,10 @@ pub mod names {
     pub fn round2(from: &Card, to: &Card) -> String {
         format!("round2-{}-to-{}.txt", from.fingerprint().compact(), to.fingerprint().compact())
     }
+    /// The share a dealer dealt to a keyholder (`dealer split`), encrypted to it.
+    pub fn dealt(to: &Card) -> String {
+        format!("dealt-to-{}.txt", to.fingerprint().compact())
+    }
     /// Confirmation of a keyholder.
     pub fn confirm(c: &Card) -> String {
         format!("confirm-{}.txt", c.fingerprint().compact())
@@ -99,6 +104,15 @@ struct Round2Payload {
     round1: Vec<String>,
 }
 
+/// A dealt share (`dealer split`): the FROST `SecretShare` (the keyholder's signing share and the
+/// dealer's commitment to the whole polynomial), hex, encrypted to its one recipient.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DealtPayload {
+    /// `keys::SecretShare`, serialized, hex.
+    pub share: Zeroizing<String>,
+}
+
 /// A signed complaint naming a culprit.
 #[derive(Serialize, Deserialize, Clone, Debug)]
 #[serde(deny_unknown_fields)]
@@ -118,6 +132,10 @@ pub struct ComplaintPayload {
 const KIND_R1: &str = "dkg-round1";
 const KIND_R2: &str = "dkg-round2";
 const KIND_COMPLAINT: &str = "dkg-complaint";
+/// The kind and round of a dealt share.
+pub const KIND_DEALT: &str = "dealt-share";
+/// See [`KIND_DEALT`].
+pub const ROUND_DEALT: &str = "dealt";
 /// The round tokens of the public messages that can be equivocated on, with their kinds.
 const SIGNED_STEPS: [(&str, &str); 3] = [(KIND_R1, "1"), (KIND_CONFIRM, "3"), (KIND_ACCEPT, "4")];
 
@@ -181,6 +199,16 @@ pub fn step(
     };
     let state = match state {
         Some(s) => s,
+        None if c.dealer().is_some() => {
+            // A dealt group: the keyholder's first step is checking the share dealt to it.
+            let Some(dealt) = keygen.read_dealt()? else {
+                let dealer = c.dealer().map(|d| d.card.name().to_string()).unwrap_or_default();
+                report.waiting = Some(format!("the share {dealer} deals you"));
+                return Ok(None);
+            };
+            confirm(&c)?;
+            engine::apply(&keygen, u, folder, keygen.receive_dealt(dealt)?, report)?
+        }
         None => {
             confirm(&c)?;
             engine::apply(&keygen, u, folder, keygen.join()?, report)?
@@ -247,6 +275,14 @@ fn finished_in_home(u: &Unlocked, c: &DkgCeremony) -> Result<Option<DkgState>> {
         }
     }
     Ok(None)
+}
+
+/// The transcript of a dealt group: the dealer's commitment, which every keyholder must have been dealt
+/// alike (a dealer who gave two keyholders different commitments is caught when confirmations differ).
+fn dealt_transcript(commitment: &[Vec<u8>]) -> [u8; 32] {
+    let mut parts: Vec<&[u8]> = vec![b"frostsign dealer transcript v1\0"];
+    parts.extend(commitment.iter().map(Vec::as_slice));
+    sha256(&parts)
 }
 
 fn transcript(digests: &[[u8; 32]]) -> [u8; 32] {
@@ -326,7 +362,7 @@ pub fn init(
     cards: Vec<Card>,
     allow_insecure: bool,
 ) -> Result<DkgCeremony> {
-    let (c, text) = DkgCeremony::create(label, threshold, cards, allow_insecure)?;
+    let (c, text) = DkgCeremony::create(label, threshold, cards, None, allow_insecure)?;
     crate::fsx::ensure_dir(dir)?;
     let path = dir.join(CEREMONY_FILE);
     if !crate::fsx::atomic_create(&path, text.as_bytes(), crate::fsx::PUBLIC_FILE)? {

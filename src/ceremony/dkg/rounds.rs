@@ -33,11 +33,11 @@ pub struct KeyGen<'r> {
     pub me: usize,
 }
 
-fn internal(e: impl std::fmt::Display) -> Error {
+pub(super) fn internal(e: impl std::fmt::Display) -> Error {
     Error::new(format!("internal error: {e}"))
 }
 
-fn json(value: &impl serde::Serialize) -> Result<Vec<u8>> {
+pub(super) fn json(value: &impl serde::Serialize) -> Result<Vec<u8>> {
     serde_json::to_vec(value).map_err(internal)
 }
 
@@ -81,7 +81,7 @@ impl<'r> Ceremony<'r> for KeyGen<'r> {
 }
 
 impl<'r> KeyGen<'r> {
-    fn state(&self, phase: Phase) -> DkgState {
+    pub(super) fn state(&self, phase: Phase) -> DkgState {
         DkgState { ceremony: *self.c.digest(), phase }
     }
 
@@ -301,7 +301,11 @@ impl<'r> KeyGen<'r> {
         let mine = confirmations[self.me].0.clone();
         for (j, (p, r)) in confirmations.iter().enumerate() {
             if *p != mine {
-                let what = if p.transcript != mine.transcript { "round-1 transcript" } else { "group key" };
+                let what = match (p.transcript != mine.transcript, c.dealer().is_some()) {
+                    (true, false) => "round-1 transcript",
+                    (true, true) => "commitment from the dealer",
+                    (false, _) => "group key",
+                };
                 let reason = format!(
                     "{} ended with a different {what} than {} did: the ceremony cannot complete",
                     c.cards()[j].name(),

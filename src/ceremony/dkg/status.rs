@@ -15,7 +15,8 @@
 
 use super::{
     names, signed_evidence, AcceptPayload, ComplaintPayload, ConfirmPayload, DkgCeremony, Round1Payload,
-    SignedEvidence, CEREMONY_FILE, GROUP_FILE, KIND_ACCEPT, KIND_COMPLAINT, KIND_CONFIRM, KIND_R1, KIND_R2,
+    SignedEvidence, CEREMONY_FILE, GROUP_FILE, KIND_ACCEPT, KIND_COMPLAINT, KIND_CONFIRM, KIND_DEALT, KIND_R1, KIND_R2,
+    ROUND_DEALT,
 };
 use crate::error::{Error, Result};
 use crate::exchange::folder::{Folder, Received};
@@ -35,6 +36,8 @@ pub struct Status {
     pub label: Option<String>,
     /// t.
     pub threshold: u16,
+    /// The dealer's name, when the shares are dealt from one key (`dealer split`) instead of generated.
+    pub dealer: Option<String>,
     /// Per participant, counted from signed files only.
     pub participants: Vec<ParticipantStatus>,
     /// True when all n keyholders accepted the same group file (signed acceptances).
@@ -77,6 +80,8 @@ pub struct ParticipantStatus {
     pub name: String,
     /// Fingerprint.
     pub fingerprint: String,
+    /// The dealer's signed share for this keyholder is present (dealt groups only).
+    pub dealt: bool,
     /// Signed round-1 file present.
     pub round1: bool,
     /// Number of signed round-2 files sent (out of n-1).
@@ -203,11 +208,15 @@ fn file_name(path: &std::path::Path) -> String {
 pub fn status(folder: &Folder) -> Result<Status> {
     let c = DkgCeremony::load(folder)?;
     let mut v = View { folder, c: &c, problems: Vec::new(), strays: Vec::new(), foreign: Vec::new() };
-    let round1 = v.signed(KIND_R1, "1", names::round1);
+    // A dealt group has no rounds 1 and 2 (their names are strays there, see `is_known_name`).
+    let dealt_group = c.dealer().is_some();
+    let round1 =
+        if dealt_group { c.cards().iter().map(|_| None).collect() } else { v.signed(KIND_R1, "1", names::round1) };
     let confirms = v.signed(KIND_CONFIRM, "3", names::confirm);
     let accepts = v.signed(KIND_ACCEPT, "4", names::accept);
     check_round1(&mut v, &round1);
-    let round2_sent = count_round2(&mut v);
+    let round2_sent = if dealt_group { vec![0; c.cards().len()] } else { count_round2(&mut v) };
+    let dealt = count_dealt(&mut v);
     let confirm_payloads: Vec<Option<ConfirmPayload>> = v.payloads(&confirms, "confirmation");
     let accept_payloads: Vec<Option<AcceptPayload>> = v.payloads(&accepts, "acceptance");
     read_complaints(&mut v);
@@ -220,7 +229,8 @@ pub fn status(folder: &Folder) -> Result<Status> {
     }
     list_unknown_files(&mut v)?;
     let any_signed_here = [&round1, &confirms, &accepts].iter().any(|files| files.iter().any(Option::is_some))
-        || round2_sent.iter().any(|n| *n > 0);
+        || round2_sent.iter().any(|n| *n > 0)
+        || dealt.iter().any(|d| *d);
     if !any_signed_here {
         check_ceremony_file(&mut v);
     }
@@ -230,6 +240,7 @@ pub fn status(folder: &Folder) -> Result<Status> {
         .map(|j| ParticipantStatus {
             name: c.cards()[j].name().into(),
             fingerprint: c.cards()[j].fingerprint().to_string(),
+            dealt: dealt[j],
             round1: round1[j].is_some(),
             round2_sent: round2_sent[j],
             confirmed: confirm_payloads[j].is_some(),
@@ -239,11 +250,18 @@ pub fn status(folder: &Folder) -> Result<Status> {
     let accepted = accepted.as_ref();
     let complete = accepted.is_some();
     let (group_file, group_fingerprint) = check_group_file(&mut v, accepted, &confirm_payloads)?;
-    let waiting_for = if complete { Vec::new() } else { waiting_for(&participants, n) };
+    let dealer = c.dealer().map(|d| d.card.name().to_string());
+    let waiting_for = match &dealer {
+        _ if complete => Vec::new(),
+        Some(name) if !participants.iter().all(|p| p.dealt) => vec![name.clone()],
+        Some(_) => waiting_for(&participants, n, true),
+        None => waiting_for(&participants, n, false),
+    };
     Ok(Status {
         ceremony: hex::encode(c.id()),
         label: c.label().map(str::to_string),
         threshold: c.threshold(),
+        dealer,
         participants,
         complete,
         group_fingerprint,
@@ -328,6 +346,32 @@ fn count_round2(v: &mut View<'_>) -> Vec<usize> {
         }
     }
     sent
+}
+
+/// Which keyholders the dealer's signed share file is there for (dealt groups; only the signature, the
+/// names and the header are checked: the share is private). Anything else under such a name is a stray.
+fn count_dealt(v: &mut View<'_>) -> Vec<bool> {
+    let cards = v.c.cards();
+    let Some(dealer) = v.c.dealer() else { return vec![false; cards.len()] };
+    let mut dealt = vec![false; cards.len()];
+    for (j, to) in cards.iter().enumerate() {
+        let name = names::dealt(to);
+        let text = match v.folder.read(&name, message::MAX_MESSAGE_BYTES) {
+            Ok(Some(t)) => t,
+            Ok(None) => continue,
+            Err(e) => {
+                v.stray(&name, &e);
+                continue;
+            }
+        };
+        match message::peek(&text, std::slice::from_ref(&dealer.card), v.c.digest()) {
+            Some((0, Some(r), kind, round)) if r == to.fingerprint() && kind == KIND_DEALT && round == ROUND_DEALT => {
+                dealt[j] = true
+            }
+            _ => v.stray(&name, &Error::new("not a share signed by the dealer for this keyholder and ceremony")),
+        }
+    }
+    dealt
 }
 
 /// A participant's signed complaint means it stopped: the ceremony cannot complete. What it says about
@@ -492,13 +536,16 @@ fn is_known_name(c: &DkgCeremony, name: &str) -> bool {
     if name == CEREMONY_FILE || name == GROUP_FILE {
         return true;
     }
+    // A dealt group has no rounds 1 and 2: files under those names play no part in it.
+    let dealt = c.dealer().is_some();
     c.cards().iter().any(|a| {
         name == names::group_copy(a)
-            || name == names::round1(a)
             || name == names::confirm(a)
             || name == names::accept(a)
             || names::is_complaint_of(name, a)
-            || c.cards().iter().any(|b| a != b && name == names::round2(a, b))
+            || (dealt && name == names::dealt(a))
+            || (!dealt && name == names::round1(a))
+            || (!dealt && c.cards().iter().any(|b| a != b && name == names::round2(a, b)))
     })
 }
 
@@ -555,11 +602,11 @@ fn check_group_file(
     Ok((GroupFile::Differs, accepted.and(from_confirmations)))
 }
 
-/// The earliest unfinished step decides whom we wait for.
-fn waiting_for(parts: &[ParticipantStatus], n: usize) -> Vec<String> {
+/// The earliest unfinished step decides whom we wait for (a dealt group starts at the confirmations).
+fn waiting_for(parts: &[ParticipantStatus], n: usize, dealt: bool) -> Vec<String> {
     let steps: [&dyn Fn(&ParticipantStatus) -> bool; 4] =
         [&|p| p.round1, &|p| p.round2_sent == n - 1, &|p| p.confirmed, &|p| p.accepted];
-    for done in steps {
+    for done in &steps[if dealt { 2 } else { 0 }..] {
         if !parts.iter().all(done) {
             return parts.iter().filter(|p| !done(p)).map(|p| p.name.clone()).collect();
         }

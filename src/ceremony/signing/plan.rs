@@ -203,7 +203,7 @@ impl PlannedOutput {
     pub fn encode(&self, f: &Finished<'_>) -> Result<String> {
         let (req, key) = (f.req, f.group.key());
         let sig = f.sig1.get(self.phase1).ok_or_else(|| internal("a phase-1 signature is missing"))?;
-        let key_id = minisign::key_id(key);
+        let key_id = *f.group.minisign_key_id();
         Ok(match self.output {
             Output::Minisign(k) => {
                 let a = req.artifacts().get(k).ok_or_else(|| internal("no such artifact"))?;
@@ -254,7 +254,7 @@ impl PlannedOutput {
     /// key. `identity` is the session's `group.openpgp`, parsed and matching the request, if there is one.
     pub fn is_valid(&self, req: &Request, group: &Group, identity: Option<&OpenPgpIdentity>, text: &str) -> bool {
         let key = group.key();
-        let key_id = minisign::key_id(key);
+        let key_id = *group.minisign_key_id();
         let ev = req.evidence();
         match self.output {
             Output::Minisign(k) => req.artifacts().get(k).is_some_and(|a| {

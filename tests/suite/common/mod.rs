@@ -184,6 +184,25 @@ impl Env {
     }
 }
 
+impl Env {
+    /// Sign `artifact` (each signer hashing the same file) in a new session `dir` of the group `group`:
+    /// every signer steps, then the coordinator collects, until the minisign signature is written.
+    /// Returns its path.
+    pub fn sign_release(&self, dir: &str, group: &Path, artifact: &Path, signers: &[&Holder]) -> PathBuf {
+        let d = self.path(dir);
+        self.run(&["sign", "init", "--dir", s(&d), "--group", s(group), "--file", s(artifact)]).ok();
+        for _ in 0..4 {
+            for h in signers {
+                h.run(&["sign", "step", "--dir", s(&d), "--file", s(artifact), "--yes"]).ok();
+            }
+            if self.run(&["sign", "collect", "--dir", s(&d)]).code == 0 {
+                return d.join(format!("{}.minisig", artifact.file_name().unwrap().to_str().unwrap()));
+            }
+        }
+        panic!("the signing session in {dir} did not complete");
+    }
+}
+
 impl Holder {
     /// Run the binary as this keyholder (its --home and --passphrase-file).
     pub fn run(&self, args: &[&str]) -> Out {
@@ -375,4 +394,25 @@ pub fn run_as(h: &Holder, args: &[&str], vars: &[(&str, &str)]) -> Out {
     let mut full = vec!["--home", s(&h.home), "--passphrase-file", s(&h.pass)];
     full.extend_from_slice(args);
     run_env(h.home.parent().unwrap(), &full, vars)
+}
+
+/// Every way a folder file could show a value in the clear: its raw bytes and every base64 block decoded.
+pub fn cleartext_views(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    use base64::Engine;
+    let mut views = Vec::new();
+    for f in files_under(dir) {
+        let text = std::fs::read_to_string(&f).unwrap();
+        views.push((f.clone(), text.clone().into_bytes()));
+        let mut block = String::new();
+        for line in text.lines().chain(std::iter::once("end:")) {
+            if let Some(rest) = line.strip_prefix(' ') {
+                block.push_str(rest);
+            } else if !block.is_empty() {
+                let decoded = base64::engine::general_purpose::STANDARD.decode(&block).unwrap();
+                views.push((f.clone(), decoded));
+                block.clear();
+            }
+        }
+    }
+    views
 }
