@@ -39,6 +39,9 @@ enum Command {
     /// Split one key (an existing minisign key, or a new one) among keyholders; accept a dealt share
     #[command(subcommand)]
     Dealer(DealerCmd),
+    /// Renew a group's shares, keeping its key (and remove keyholders)
+    #[command(subcommand)]
+    Share(ShareCmd),
     /// A group's public key: show, list, export
     #[command(subcommand)]
     Group(GroupCmd),
@@ -147,6 +150,28 @@ enum DealerCmd {
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,
         /// Join without asking (for scripts); check the fingerprints first
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ShareCmd {
+    /// As the --home keyholder: start (if DIR holds none) or continue a refresh of the group's shares
+    #[command(
+        after_help = "Every remaining keyholder runs the same command, as often as needed, until it says complete; the\ngroup key does not change, old shares stop working with new ones, and removed keyholders' shares\nwork with none. The threshold cannot change in a refresh.\n\nExamples:\n  frostsign share refresh --dir refresh-2027 --group group.pub\n  frostsign share refresh --dir remove-bob --group group.pub --remove Bob"
+    )]
+    Refresh {
+        /// The refresh folder (created if missing)
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// The group's public file (your home's own copy is what counts)
+        #[arg(long, value_name = "GROUP.pub")]
+        group: PathBuf,
+        /// A keyholder to remove (name or fingerprint; repeat); only when starting the refresh
+        #[arg(long, value_name = "NAME")]
+        remove: Vec<String>,
+        /// Join without asking (for scripts); check the names and fingerprints first
         #[arg(long)]
         yes: bool,
     },
@@ -443,6 +468,9 @@ fn main() {
             ok(cli::dealer::split(&global, args))
         }
         Command::Dealer(DealerCmd::Accept { dir, yes }) => ok(cli::dealer::accept(&global, &dir, yes)),
+        Command::Share(ShareCmd::Refresh { dir, group, remove, yes }) => {
+            ok(cli::share::refresh(&global, &dir, &group, &remove, yes))
+        }
         Command::Group(GroupCmd::Show { key }) => ok(cli::group::show(&key)),
         Command::Group(GroupCmd::List) => ok(cli::group::list(&global)),
         Command::Group(GroupCmd::Export { key, format, out, principal }) => {

@@ -16,8 +16,7 @@ use super::dkg::{names, DealtPayload, CEREMONY_FILE, KIND_DEALT, ROUND_DEALT};
 use crate::card::Card;
 use crate::error::{Error, Result};
 use crate::formats::minisign::MinisignSecretKey;
-use crate::group::ceremony::{Dealer, DkgCeremony};
-use crate::group::identifier;
+use crate::group::ceremony::{Dealer, DkgCeremony, Origin};
 use crate::identity::Identity;
 use frost_ed25519 as frost;
 use std::path::{Path, PathBuf};
@@ -74,7 +73,7 @@ pub fn split(
         return Err(internal("the split key is not the imported key"));
     }
     let info = Dealer { card: dealer.card().clone(), group_key, minisign_key_id };
-    let (c, text) = DkgCeremony::create(label, threshold, cards, Some(&info), allow_insecure)?;
+    let (c, text) = DkgCeremony::create(label, threshold, cards, Origin::Dealt(&info), allow_insecure)?;
     crate::fsx::ensure_dir(dir)?;
     refuse_used_folder(dir)?;
     let n = c.cards().len() as u16;
@@ -84,7 +83,7 @@ pub fn split(
     drop(signing_key);
     let mut files = Vec::new();
     for (j, card) in c.cards().iter().enumerate() {
-        let share = shares.get(&identifier(j)).ok_or_else(|| internal("a share is missing"))?;
+        let share = shares.get(&c.identifier(j)).ok_or_else(|| internal("a share is missing"))?;
         let hexed = Zeroizing::new(hex::encode(Zeroizing::new(share.serialize().map_err(internal)?)));
         let body = crate::secret::secret_json(&DealtPayload { share: hexed }).map_err(internal)?;
         let sealed =

@@ -8,4 +8,5 @@
 pub mod dealer;
 pub mod dkg;
 pub mod engine;
+pub mod refresh;
 pub mod signing;

@@ -34,9 +34,15 @@ pub fn step_as(g: &Global, dir: &Path, yes: bool, command: &str) -> Result<()> {
     let _lock = home.lock()?;
     let folder = Folder::open(dir)?;
     let u = home.unlock(&g.passphrase)?;
+    step_unlocked(&u, &folder, yes, command)
+}
+
+/// [`step_as`] with the home already locked and unlocked by the caller.
+pub fn step_unlocked(u: &Unlocked, folder: &Folder, yes: bool, command: &str) -> Result<()> {
+    let dir = folder.dir();
     let me = u.identity().card().label();
     let mut report = crate::ceremony::engine::Report::default();
-    let result = dkg::step(&u, &folder, &mut report, |c| {
+    let result = dkg::step(u, folder, &mut report, |c| {
         out!("{}", c.summary());
         outln!("You are {me}.");
         outln!("Check every name and fingerprint with its keyholder (by voice) before you join.");
@@ -48,7 +54,7 @@ pub fn step_as(g: &Global, dir: &Path, yes: bool, command: &str) -> Result<()> {
     }
     let completed_group = result?;
     match (&completed_group, &report.waiting) {
-        (Some(done), _) => completed(&done.group, Some(&done.folder_group), &folder, &u),
+        (Some(done), _) => completed(&done.group, Some(&done.folder_group), folder, u),
         (None, Some(w)) => {
             if report.did.is_empty() {
                 outln!("Nothing new to do: waiting for {w}.");
@@ -67,9 +73,20 @@ pub fn step_as(g: &Global, dir: &Path, yes: bool, command: &str) -> Result<()> {
 /// What a keyholder is told at completion: the group as its OWN home holds it (never the folder's word),
 /// and what the folder's group.pub is.
 fn completed(g: &crate::group::Group, folder_group: Option<&FolderGroup>, folder: &Folder, u: &Unlocked) -> Result<()> {
-    let what = if g.dealer().is_some() { "The dealt group" } else { "Key generation" };
+    let what = match (g.dealer(), g.refresh()) {
+        (Some(_), _) => "The dealt group",
+        (_, Some(_)) => "The share refresh",
+        _ => "Key generation",
+    };
     outln!("{what} is complete: {}-of-{} group {}", g.threshold(), g.members().len(), g.fingerprint());
     outln!("  (computed from your own home; read this fingerprint out to your co-keyholders and compare)");
+    if let Some(r) = g.refresh() {
+        outln!(
+            "  Your share of the previous group ({}) is destroyed. The key is the same, so every public key",
+            r.group
+        );
+        outln!("  users hold keeps verifying; shares from before the refresh no longer combine with the new ones.");
+    }
     outln!("  minisign public key: {}", crate::formats::minisign::public_key_line(g.minisign_key_id(), g.key()));
     let own = u.home().path(&crate::home::groups::group_rel(&g.fingerprint().compact()));
     let path = folder.path(GROUP_FILE);
@@ -107,9 +124,10 @@ pub fn status(dir: &Path, json: bool) -> Result<i32> {
         super::out::json(&s);
         return Ok(code);
     }
-    let kind = match &s.dealer {
-        Some(d) => format!("Dealt group ceremony (dealer: {d})"),
-        None => "Key generation ceremony".to_string(),
+    let kind = match (&s.dealer, &s.refresh_of) {
+        (Some(d), _) => format!("Dealt group ceremony (dealer: {d})"),
+        (_, Some(g)) => format!("Share refresh of group {g}"),
+        _ => "Key generation ceremony".to_string(),
     };
     outln!(
         "{kind} {}{}: {}-of-{}",

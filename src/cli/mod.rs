@@ -24,6 +24,7 @@ pub mod dkg;
 pub mod group;
 pub mod holder;
 pub mod out;
+pub mod share;
 pub mod sign;
 pub mod verify;
 

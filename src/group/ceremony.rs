@@ -31,7 +31,11 @@ pub struct DkgCeremony {
     threshold: u16,
     created: String,
     cards: Vec<Card>,
+    /// Each participant's FROST identifier (1..=255), in participant order: 1..n for a new group; a
+    /// refresh keeps each member's identifier from the group refreshed.
+    ids: Vec<u16>,
     dealer: Option<Dealer>,
+    refresh: Option<Refresh>,
     digest: [u8; 32],
     text: String,
 }
@@ -50,6 +54,31 @@ pub struct Dealer {
     pub minisign_key_id: Option<[u8; 8]>,
 }
 
+/// A refresh of an existing group's shares (`share refresh`): the same key, new shares for the members
+/// who take part (each at its identifier in the old group); members left out are removed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refresh {
+    /// Compact fingerprint of the group whose shares are refreshed.
+    pub group: String,
+    /// Its key, which the refresh keeps.
+    pub group_key: [u8; 32],
+    /// Its minisign key id, which the refreshed group keeps.
+    pub minisign_key_id: [u8; 8],
+    /// The members left out, as `ID FPR NAME` lines.
+    pub removed: Vec<String>,
+}
+
+/// How a ceremony makes its group's shares.
+#[derive(Clone, Copy, Debug)]
+pub enum Origin<'a> {
+    /// Distributed key generation: a new key.
+    KeyGen,
+    /// One key split by a dealer (`dealer split`).
+    Dealt(&'a Dealer),
+    /// New shares of an existing group's key, for the members at these identifiers (`share refresh`).
+    Refresh(&'a Refresh, &'a [u16]),
+}
+
 const CEREMONY_SCHEMA: &[Spec] = &[
     Spec::line("id", Need::Required),
     Spec::line("label", Need::Optional),
@@ -59,6 +88,9 @@ const CEREMONY_SCHEMA: &[Spec] = &[
     Spec::line("participant", Need::Repeated),
     Spec::line("dealer", Need::Optional),
     Spec::line("dealt-key", Need::Optional),
+    Spec::line("refresh-of", Need::Optional),
+    Spec::line("refresh-key", Need::Optional),
+    Spec::line("removed", Need::Repeated),
     Spec::line("minisign-key-id", Need::Optional),
     Spec::block("card", Need::Repeated),
     Spec::block("dealer-card", Need::Optional),
@@ -79,10 +111,18 @@ impl DkgCeremony {
         label: Option<&str>,
         threshold: u16,
         cards: Vec<Card>,
-        dealer: Option<&Dealer>,
+        origin: Origin<'_>,
         allow_insecure: bool,
     ) -> Result<(DkgCeremony, String)> {
         let n = cards.len();
+        let dealer = match origin {
+            Origin::Dealt(d) => Some(d),
+            _ => None,
+        };
+        let ids: Vec<u16> = match origin {
+            Origin::Refresh(_, ids) => ids.to_vec(),
+            _ => (1..=n as u16).collect(),
+        };
         let insecure: Vec<String> = cards
             .iter()
             .chain(dealer.map(|d| &d.card))
@@ -135,8 +175,15 @@ impl DkgCeremony {
             .field("threshold", threshold)
             .field("participants", n)
             .field("created", crate::clock::format(crate::clock::now()));
-        for (i, c) in cards.iter().enumerate() {
-            w = w.field("participant", format!("{} {} {}", i + 1, c.fingerprint().compact(), c.name()));
+        for (id, c) in ids.iter().zip(&cards) {
+            w = w.field("participant", format!("{id} {} {}", c.fingerprint().compact(), c.name()));
+        }
+        if let Origin::Refresh(r, _) = origin {
+            w = w.field("refresh-of", &r.group).field("refresh-key", hex::encode(r.group_key));
+            for line in &r.removed {
+                w = w.field("removed", line);
+            }
+            w = w.field("minisign-key-id", crate::formats::minisign::key_id_display(&r.minisign_key_id));
         }
         if let Some(d) = dealer {
             w = w
@@ -175,14 +222,26 @@ impl DkgCeremony {
                 "the number of participants and cards does not match `participants`".into(),
             ));
         }
+        let refresh = parse_refresh(&doc)?;
         let mut cards: Vec<Card> = Vec::with_capacity(n);
+        let mut ids: Vec<u16> = Vec::with_capacity(n);
         for (i, (line, b64)) in lines.iter().zip(&blocks).enumerate() {
             let raw = B64.decode(b64).map_err(|_| bad("card", "invalid base64".into()))?;
             let t = String::from_utf8(raw).map_err(|_| bad("card", "not UTF-8".into()))?;
             let card = Card::parse(&t).map_err(|e| bad("card", format!("participant {}: {e}", i + 1)))?;
-            if *line != format!("{} {} {}", i + 1, card.fingerprint().compact(), card.name()) {
+            // A new group numbers its participants 1..n; a refresh keeps the old identifiers, in order.
+            let id = match line.split_once(' ').map(|(id, _)| id.parse::<u16>()) {
+                Some(Ok(id)) if refresh.is_some() && (1..=MAX_MEMBERS as u16).contains(&id) => id,
+                _ if refresh.is_none() => i as u16 + 1,
+                _ => return Err(bad("participant", format!("line {} has no identifier in 1..=255", i + 1))),
+            };
+            if *line != format!("{id} {} {}", card.fingerprint().compact(), card.name()) {
                 return Err(bad("participant", format!("line {} does not match its card", i + 1)));
             }
+            if ids.last().is_some_and(|last| *last >= id) {
+                return Err(bad("participant", "identifiers are not in increasing order".into()));
+            }
+            ids.push(id);
             if cards.iter().any(|c| c.fingerprint() == card.fingerprint() || c.name() == card.name()) {
                 return Err(bad("participant", format!("{} is listed twice, or shares a name", card.label())));
             }
@@ -195,14 +254,19 @@ impl DkgCeremony {
         if crate::clock::parse(doc.require("created")?).is_none() {
             return Err(bad("created", "not a UTC time".into()));
         }
-        let dealer = parse_dealer(&doc)?;
+        let dealer = parse_dealer(&doc, refresh.is_some())?;
+        if dealer.is_some() && refresh.is_some() {
+            return Err(bad("refresh-of", "a ceremony is a refresh or a dealt group, not both".into()));
+        }
         Ok(DkgCeremony {
             id,
             label,
             threshold,
             created: doc.require("created")?.to_string(),
             cards,
+            ids,
             dealer,
+            refresh,
             digest: sha256(&[text.as_bytes()]),
             text: text.to_string(),
         })
@@ -257,15 +321,46 @@ impl DkgCeremony {
     pub fn dealer(&self) -> Option<&Dealer> {
         self.dealer.as_ref()
     }
+    /// The refresh this ceremony is, if it is one.
+    pub fn refresh(&self) -> Option<&Refresh> {
+        self.refresh.as_ref()
+    }
+    /// The minisign key id the group keeps, when it is not derived from the key (an imported minisign
+    /// key, or a refresh of a group that has one).
+    pub fn minisign_key_id(&self) -> Option<[u8; 8]> {
+        self.dealer.as_ref().and_then(|d| d.minisign_key_id).or(self.refresh.as_ref().map(|r| r.minisign_key_id))
+    }
+    /// The FROST identifier of the participant at position `j`.
+    ///
+    /// Before: `j < self.cards().len()`.
+    pub fn identifier(&self, j: usize) -> frost_ed25519::Identifier {
+        crate::group::frost_identifier(self.ids[j])
+    }
+    /// Every participant's FROST identifier, in participant order.
+    pub fn identifiers(&self) -> Vec<frost_ed25519::Identifier> {
+        self.ids.iter().map(|&id| crate::group::frost_identifier(id)).collect()
+    }
+    /// The identifiers as numbers.
+    pub fn identifier_numbers(&self) -> &[u16] {
+        &self.ids
+    }
+    /// Position of the participant with FROST identifier `id`.
+    pub fn position_of(&self, id: &frost_ed25519::Identifier) -> Option<usize> {
+        (0..self.ids.len()).find(|&j| self.identifier(j) == *id)
+    }
     /// Position of a keyholder.
     pub fn index_of(&self, fp: Fingerprint) -> Option<usize> {
         self.cards.iter().position(|c| c.fingerprint() == fp)
     }
     /// Human summary, shown before a keyholder joins.
     pub fn summary(&self) -> String {
+        let kind = match (&self.dealer, &self.refresh) {
+            (Some(_), _) => "Dealt group ceremony",
+            (_, Some(_)) => "Share refresh",
+            _ => "Key generation ceremony",
+        };
         let mut s = format!(
-            "{} {}{}\n  {}-of-{}: any {} of these {} keyholders will be able to sign\n",
-            if self.dealer.is_some() { "Dealt group ceremony" } else { "Key generation ceremony" },
+            "{kind} {}{}\n  {}-of-{}: any {} of these {} keyholders will be able to sign\n",
             hex::encode(self.id),
             self.label.as_ref().map(|l| format!(" \"{l}\"")).unwrap_or_default(),
             self.threshold,
@@ -273,10 +368,20 @@ impl DkgCeremony {
             self.threshold,
             self.cards.len()
         );
-        for (i, c) in self.cards.iter().enumerate() {
-            s.push_str(&format!("  {:>3}. {:<24} {}\n", i + 1, c.name(), c.fingerprint()));
+        for (id, c) in self.ids.iter().zip(&self.cards) {
+            s.push_str(&format!("  {id:>3}. {:<24} {}\n", c.name(), c.fingerprint()));
             if let Some(k) = c.insecure() {
                 s.push_str(&format!("       ^ {}\n", k.warning()));
+            }
+        }
+        if let Some(r) = &self.refresh {
+            s.push_str(&format!(
+                "  New shares of group {} (key {}); the key stays the same.\n",
+                crate::group::GroupFingerprint::parse_compact(&r.group).map(|f| f.to_string()).unwrap_or_default(),
+                hex::encode(r.group_key)
+            ));
+            for line in &r.removed {
+                s.push_str(&format!("  Removed (their share becomes useless): {line}\n"));
             }
         }
         if let Some(d) = &self.dealer {
@@ -299,19 +404,15 @@ impl DkgCeremony {
 
 /// The `dealer`, `dealer-card` and `minisign-key-id` fields: all absent (key generation), or the dealer's
 /// line and card, which must agree, and an optional imported key id in minisign's display form.
-fn parse_dealer(doc: &Document) -> std::result::Result<Option<Dealer>, DocError> {
+fn parse_dealer(doc: &Document, refresh: bool) -> std::result::Result<Option<Dealer>, DocError> {
     let bad = |key: &str, reason: &str| DocError::BadValue { key: key.into(), reason: reason.into() };
     let key_id = doc.get("minisign-key-id");
     let (line, key, card) = match (doc.get("dealer"), doc.get("dealt-key"), doc.blocks("dealer-card").first()) {
-        (None, None, None) if key_id.is_none() => return Ok(None),
+        (None, None, None) if key_id.is_none() || refresh => return Ok(None),
         (Some(line), Some(key), Some(card)) => (line, key, card.to_string()),
         _ => return Err(bad("dealer", "a dealt group names its dealer and key and carries the dealer's card")),
     };
-    let group_key = hex::decode(key)
-        .ok()
-        .and_then(|k| <[u8; 32]>::try_from(k).ok())
-        .filter(|k| hex::encode(k) == key)
-        .ok_or_else(|| bad("dealt-key", "expected 64 lowercase hex digits"))?;
+    let group_key = parse_key_hex(key).ok_or_else(|| bad("dealt-key", "expected 64 lowercase hex digits"))?;
     let raw = B64.decode(card).map_err(|_| bad("dealer-card", "invalid base64"))?;
     let text = String::from_utf8(raw).map_err(|_| bad("dealer-card", "not UTF-8"))?;
     let card = Card::parse(&text).map_err(|e| bad("dealer-card", &e.to_string()))?;
@@ -325,6 +426,31 @@ fn parse_dealer(doc: &Document) -> std::result::Result<Option<Dealer>, DocError>
         }
     };
     Ok(Some(Dealer { card, group_key, minisign_key_id }))
+}
+
+/// 32 bytes as exactly 64 lowercase hex digits.
+fn parse_key_hex(s: &str) -> Option<[u8; 32]> {
+    hex::decode(s).ok().and_then(|k| <[u8; 32]>::try_from(k).ok()).filter(|k| hex::encode(k) == s)
+}
+
+/// The `refresh-of`, `refresh-key`, `removed` and `minisign-key-id` fields of a refresh: `refresh-of` and
+/// `refresh-key` both present (a refresh, which must carry the old group's minisign key id) or both absent.
+fn parse_refresh(doc: &Document) -> std::result::Result<Option<Refresh>, DocError> {
+    let bad = |key: &str, reason: &str| DocError::BadValue { key: key.into(), reason: reason.into() };
+    let (group, key) = match (doc.get("refresh-of"), doc.get("refresh-key")) {
+        (None, None) if doc.get_all("removed").is_empty() => return Ok(None),
+        (Some(g), Some(k)) => (g, k),
+        _ => return Err(bad("refresh-of", "a refresh names the group and its key")),
+    };
+    if crate::group::GroupFingerprint::parse_compact(group).is_none() {
+        return Err(bad("refresh-of", "expected a compact group fingerprint (32 uppercase hex digits)"));
+    }
+    let group_key = parse_key_hex(key).ok_or_else(|| bad("refresh-key", "expected 64 lowercase hex digits"))?;
+    let id = doc.get("minisign-key-id").ok_or_else(|| bad("minisign-key-id", "a refresh keeps the group's key id"))?;
+    let minisign_key_id =
+        parse_key_id_display(id).ok_or_else(|| bad("minisign-key-id", "expected 16 uppercase hex digits"))?;
+    let removed = doc.get_all("removed").iter().map(|l| l.to_string()).collect();
+    Ok(Some(Refresh { group: group.to_string(), group_key, minisign_key_id, removed }))
 }
 
 /// A minisign key id in minisign's display form (16 uppercase hex digits of the id read as a

@@ -49,6 +49,12 @@ impl GroupFingerprint {
         hex::encode_upper(self.0)
     }
 
+    /// Parse the compact form only: exactly 32 uppercase hex digits.
+    pub fn parse_compact(s: &str) -> Option<Self> {
+        let ok = s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b));
+        ok.then(|| Self::parse(s)).flatten()
+    }
+
     /// Parse grouped or compact form.
     pub fn parse(s: &str) -> Option<Self> {
         let c: String = s.chars().filter(|c| *c != ' ').collect();
@@ -70,6 +76,9 @@ pub struct Group {
     ceremony: [u8; 32],
     threshold: u16,
     members: Vec<Card>,
+    /// Each member's FROST identifier number, in member order.
+    ids: Vec<u16>,
+    refresh: Option<ceremony::Refresh>,
     package: frost::keys::PublicKeyPackage,
     key: [u8; 32],
     minisign_key_id: [u8; 8],
@@ -99,16 +108,11 @@ const SCHEMA: &[Spec] = &[
 /// The line that starts the acceptances; everything before it is the group file's core.
 const ACCEPTANCE_LINE: &str = "\nacceptance:\n";
 
-/// The FROST identifier of the member at 0-based position `index`. Before: `index` is a position in a
-/// member list, which every reader bounds by [`MAX_MEMBERS`], so `index + 1` is in 1..=255 (a valid,
-/// nonzero identifier); no input reaches this with a larger index.
-pub fn identifier(index: usize) -> frost::Identifier {
-    frost::Identifier::try_from(index as u16 + 1).expect("1..=255 is a valid identifier")
-}
-
-/// Index of a FROST identifier among members 1..=n.
-pub fn index_of(id: &frost::Identifier, n: usize) -> Option<usize> {
-    (0..n).find(|i| identifier(*i) == *id)
+/// The FROST identifier numbered `id`. Before: `id` is nonzero: every identifier frostsign uses comes
+/// from a ceremony file, whose reader accepts only 1..=255 (a position + 1, or a refresh's numbers), so
+/// no input reaches this with 0.
+pub fn frost_identifier(id: u16) -> frost::Identifier {
+    frost::Identifier::try_from(id).expect("identifiers are nonzero")
 }
 
 /// A group file frostsign writes must be one it can read back ([`Group::load`] reads at most
@@ -127,7 +131,7 @@ fn check_size(text: &str) -> Result<()> {
 /// The minisign key id of the group `ceremony` made with `key`: an imported key keeps its own id, a
 /// generated key's is derived from the key.
 fn minisign_key_id(ceremony: &DkgCeremony, key: &[u8; 32]) -> [u8; 8] {
-    ceremony.dealer().and_then(|d| d.minisign_key_id).unwrap_or_else(|| minisign::key_id(key))
+    ceremony.minisign_key_id().unwrap_or_else(|| minisign::key_id(key))
 }
 
 fn sha256(b: &[u8]) -> [u8; 32] {
@@ -164,8 +168,8 @@ impl Group {
             .field("minisign-key-id", minisign::key_id_display(&minisign_key_id(ceremony, &key)))
             .field("minisign-public-key", minisign::public_key_line(&minisign_key_id(ceremony, &key), &key))
             .field("ceremony", hex::encode(ceremony.digest()));
-        for (i, c) in ceremony.cards().iter().enumerate() {
-            w = w.field("member", format!("{} {} {}", i + 1, c.fingerprint().compact(), c.name()));
+        for (id, c) in ceremony.identifier_numbers().iter().zip(ceremony.cards()) {
+            w = w.field("member", format!("{id} {} {}", c.fingerprint().compact(), c.name()));
         }
         let pkp = package.serialize().map_err(|e| internal(&e))?;
         w = w.block("public-key-package", &pkp).block("ceremony-file", ceremony.text().as_bytes());
@@ -234,14 +238,17 @@ impl Group {
         if ceremony.label() != label.as_deref() || ceremony.threshold() != threshold || ceremony.cards().len() != n {
             return Err(bad("label", "label, threshold or member count differ from the ceremony that made the key"));
         }
+        if ceremony.refresh().is_some_and(|r| r.group_key != key) {
+            return Err(bad("group-key", "is not the key of the group the ceremony refreshed"));
+        }
         let members = ceremony.cards().to_vec();
         let member_lines = doc.get_all("member");
+        let ids = ceremony.identifier_numbers();
         if member_lines.len() != n
             || member_lines
                 .iter()
-                .zip(&members)
-                .enumerate()
-                .any(|(i, (line, c))| *line != format!("{} {} {}", i + 1, c.fingerprint().compact(), c.name()))
+                .zip(members.iter().zip(ids))
+                .any(|(line, (c, id))| *line != format!("{id} {} {}", c.fingerprint().compact(), c.name()))
         {
             return Err(bad("member", "the member lines differ from the ceremony's participants"));
         }
@@ -255,8 +262,8 @@ impl Group {
         if package.min_signers() != Some(threshold) || package.verifying_shares().len() != n {
             return Err(bad("public-key-package", "its threshold or size differs from the header"));
         }
-        if (0..n).any(|i| !package.verifying_shares().contains_key(&identifier(i))) {
-            return Err(bad("public-key-package", "member identifiers are not 1..n"));
+        if ceremony.identifiers().iter().any(|id| !package.verifying_shares().contains_key(id)) {
+            return Err(bad("public-key-package", "its members are not the ceremony's identifiers"));
         }
         let confirmations = check_confirmations(&doc, &ceremony, &key, &sha256(&pkp_bytes))?;
         let core_len = text.find(ACCEPTANCE_LINE).map(|i| i + 1).unwrap_or(text.len());
@@ -267,6 +274,8 @@ impl Group {
             ceremony: ceremony_digest,
             threshold,
             members,
+            ids: ceremony.identifier_numbers().to_vec(),
+            refresh: ceremony.refresh().cloned(),
             package,
             key,
             minisign_key_id: key_id,
@@ -361,6 +370,29 @@ impl Group {
     /// Member index of a keyholder fingerprint.
     pub fn member_index(&self, fp: crate::card::Fingerprint) -> Option<usize> {
         self.members.iter().position(|c| c.fingerprint() == fp)
+    }
+
+    /// The FROST identifier of the member at position `i` (1..n for a group made by key generation; a
+    /// refreshed group keeps its members' identifiers).
+    ///
+    /// Before: `i < self.members().len()`.
+    pub fn identifier(&self, i: usize) -> frost::Identifier {
+        frost_identifier(self.ids[i])
+    }
+
+    /// Each member's identifier number, in member order.
+    pub fn identifier_numbers(&self) -> &[u16] {
+        &self.ids
+    }
+
+    /// Position of the member with FROST identifier `id`.
+    pub fn position_of(&self, id: &frost::Identifier) -> Option<usize> {
+        (0..self.ids.len()).find(|&i| self.identifier(i) == *id)
+    }
+
+    /// The refresh that made this group's shares, when it is a refresh of another group.
+    pub fn refresh(&self) -> Option<&ceremony::Refresh> {
+        self.refresh.as_ref()
     }
 }
 

@@ -30,7 +30,7 @@ use super::{PassphraseSource, Protection, MAX_SECRET_FILE, SHARE_PURPOSE};
 use crate::card::Card;
 use crate::error::{Error, Result};
 use crate::fsx;
-use crate::group::{identifier, Group, GroupFingerprint};
+use crate::group::{Group, GroupFingerprint};
 use crate::identity::Identity;
 use crate::secret::{Passphrase, SecretBytes, SecretKey32};
 use crate::textdoc::{DocWriter, Document, Need, Spec};
@@ -193,7 +193,7 @@ fn check_share(group: &Group, card: &Card, share: &SecretBytes) -> Result<()> {
     };
     let kp = frost::keys::KeyPackage::deserialize(share.expose()).map_err(|_| wrong())?;
     let me = group.member_index(card.fingerprint()).ok_or_else(wrong)?;
-    let id = identifier(me);
+    let id = group.identifier(me);
     let listed = group.package().verifying_shares().get(&id);
     if kp.verifying_key() != group.package().verifying_key()
         || *kp.identifier() != id

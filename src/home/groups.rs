@@ -90,6 +90,14 @@ impl Unlocked {
         fsx::atomic_write(&self.home().path(&group_rel(&gfp)), group.text().as_bytes(), fsx::PRIVATE_FILE)
     }
 
+    /// Destroy this keyholder's share of a group (durably; nothing if it is already gone). The home keeps
+    /// the group's file, which without a share is no longer listed as a group it can sign for.
+    ///
+    /// Before: a newer share of the same key, made by a refresh every member accepted, is stored.
+    pub fn retire_share(&self, gfp: &str) -> Result<()> {
+        self.remove_secret(&share_rel(gfp))
+    }
+
     /// This keyholder's FROST key package for a group, checked against the group's key.
     pub fn load_share(&self, group: &Group) -> Result<frost::keys::KeyPackage> {
         let gfp = group.fingerprint().compact();

@@ -332,7 +332,7 @@ fn a_dealer_showing_two_commitments_of_the_same_key_leaves_nobody_complete() {
     let key = frost::SigningKey::deserialize(&scalar.to_bytes()).unwrap();
     let (shares, _) =
         frost::keys::split(&key, 3, 2, frost::keys::IdentifierList::Default, &mut rand_core::OsRng).unwrap();
-    let alices = &shares[&frostsign::group::identifier(0)];
+    let alices = &shares[&c.identifier(0)];
     let body = serde_json::to_vec(&DealtPayload { share: hex::encode(alices.serialize().unwrap()).into() }).unwrap();
     let text = seal(unlock(&dealer).identity(), KIND_DEALT, c.digest(), ROUND_DEALT, Some(&c.cards()[0]), &body);
     fs::write(dir.join(names::dealt(&c.cards()[0])), text.unwrap()).unwrap();

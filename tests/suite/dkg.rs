@@ -204,36 +204,6 @@ fn hpke_try_open(me: &Identity, from: &Card, text: &str) -> Option<Vec<u8>> {
     .ok()
 }
 
-/// Sign `msg` with FROST using exactly these key packages.
-fn frost_sign(
-    kps: &[frost::keys::KeyPackage],
-    pkp: &frost::keys::PublicKeyPackage,
-    msg: &[u8],
-) -> Result<frost::Signature, frost::Error> {
-    let mut rng = rand_core::OsRng;
-    let mut nonces = BTreeMap::new();
-    let mut commitments = BTreeMap::new();
-    for kp in kps {
-        let (n, c) = frost::round1::commit(kp.signing_share(), &mut rng);
-        nonces.insert(*kp.identifier(), n);
-        commitments.insert(*kp.identifier(), c);
-    }
-    let sp = frost::SigningPackage::new(commitments, msg);
-    let mut shares = BTreeMap::new();
-    for kp in kps {
-        shares.insert(*kp.identifier(), frost::round2::sign(&sp, &nonces[kp.identifier()], kp)?);
-    }
-    frost::aggregate(&sp, &shares, pkp)
-}
-
-fn ed25519_verify(key: &[u8; 32], msg: &[u8], sig: &frost::Signature) -> bool {
-    let bytes: [u8; 64] = sig.serialize().unwrap().try_into().unwrap();
-    ed25519_dalek::VerifyingKey::from_bytes(key)
-        .unwrap()
-        .verify_strict(msg, &ed25519_dalek::Signature::from_bytes(&bytes))
-        .is_ok()
-}
-
 fn state_file(h: &Holder, c: &DkgCeremony) -> PathBuf {
     h.home.join(format!("state/dkg-{}.txt", hex::encode(c.id())))
 }

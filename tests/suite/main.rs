@@ -15,6 +15,7 @@ mod formats;
 mod formats_stock;
 mod hardening;
 mod identity;
+mod refresh;
 mod signing;
 mod smoke;
 mod supply;

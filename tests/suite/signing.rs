@@ -12,7 +12,7 @@ use frostsign::ceremony::signing::{
     names, CommitPayload, PackageFile, Phase, Request, SharePayload, KIND_COMMIT, KIND_SHARE,
 };
 use frostsign::exchange::message::{open, seal, Expect};
-use frostsign::group::{identifier, Group};
+use frostsign::group::Group;
 use frostsign::home::{Home, PassphraseSource};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -568,7 +568,7 @@ fn a_package_that_changes_my_commitment_or_has_too_few_signers_is_refused() {
     let commit: CommitPayload = serde_json::from_slice(opened.payload.expose()).unwrap();
     let c2 = frost::round1::SigningCommitments::deserialize(&hex::decode(&commit.phase2[0]).unwrap()).unwrap();
     let mut map = pkg.packages[0].signing_commitments().clone();
-    map.insert(identifier(alice_idx), c2);
+    map.insert(group.identifier(alice_idx), c2);
     let swapped = frost::SigningPackage::new(map, pkg.packages[0].message());
     fs::write(&p1, PackageFile::encode(&pkg.session, 1, Phase::One, &pkg.signers, &group, &[swapped]).unwrap())
         .unwrap();
@@ -576,7 +576,10 @@ fn a_package_that_changes_my_commitment_or_has_too_few_signers_is_refused() {
 
     // Only Alice as a signer: fewer than the threshold.
     let mut only_me = std::collections::BTreeMap::new();
-    only_me.insert(identifier(alice_idx), *pkg.packages[0].signing_commitments().get(&identifier(alice_idx)).unwrap());
+    only_me.insert(
+        group.identifier(alice_idx),
+        *pkg.packages[0].signing_commitments().get(&group.identifier(alice_idx)).unwrap(),
+    );
     let alone = frost::SigningPackage::new(only_me, pkg.packages[0].message());
     fs::write(&p1, PackageFile::encode(&pkg.session, 1, Phase::One, &[alice_idx], &group, &[alone]).unwrap()).unwrap();
     fx.step(alice, &d).refused_with("fewer than the threshold 2");
@@ -1179,7 +1182,7 @@ fn a_home_restored_after_signing_cannot_answer_a_second_package_with_the_same_no
     let idx = |name: &str| group.member_index(fx.card(name).fingerprint()).unwrap();
     let map = [("Alice", idx("Alice")), ("Carol", idx("Carol"))]
         .into_iter()
-        .map(|(name, i)| (identifier(i), commitment(name)))
+        .map(|(name, i)| (group.identifier(i), commitment(name)))
         .collect();
     let other = frost::SigningPackage::new(map, pkg.packages[0].message());
     let signers = [idx("Alice"), idx("Carol")];

@@ -12,7 +12,6 @@ use crate::ceremony::engine::Step;
 use crate::error::Result;
 use crate::exchange::folder::Received;
 use crate::exchange::message;
-use crate::group::identifier;
 use crate::secret::SecretBytes;
 use frost_ed25519 as frost;
 use std::collections::BTreeSet;
@@ -47,15 +46,14 @@ impl<'r> KeyGen<'r> {
         let bytes = Zeroizing::new(hex::decode(p.share.as_bytes()).map_err(|_| fail("is not hex".into()))?);
         let share =
             frost::keys::SecretShare::deserialize(&bytes).map_err(|_| fail("is not a FROST secret share".into()))?;
-        if *share.identifier() != identifier(self.me) {
+        if *share.identifier() != c.identifier(self.me) {
             return Err(fail("is for another keyholder's position".into()));
         }
         let commitment = share.commitment().serialize().map_err(|_| fail("has a malformed commitment".into()))?;
         if commitment.len() != c.threshold() as usize {
             return Err(fail(format!("is for a threshold of {}, not {}", commitment.len(), c.threshold())));
         }
-        let n = c.cards().len();
-        let ids: BTreeSet<frost::Identifier> = (0..n).map(identifier).collect();
+        let ids: BTreeSet<frost::Identifier> = c.identifiers().into_iter().collect();
         let public = frost::keys::PublicKeyPackage::from_commitment(&ids, share.commitment())
             .map_err(|_| fail("has a commitment that makes no group key".into()))?;
         let key_package = frost::keys::KeyPackage::try_from(share)

@@ -210,6 +210,7 @@ pub fn step(
             engine::apply(&keygen, u, folder, keygen.receive_dealt(dealt)?, report)?
         }
         None => {
+            crate::ceremony::refresh::check_joinable(u, &c)?;
             confirm(&c)?;
             engine::apply(&keygen, u, folder, keygen.join()?, report)?
         }
@@ -283,6 +284,12 @@ fn dealt_transcript(commitment: &[Vec<u8>]) -> [u8; 32] {
     let mut parts: Vec<&[u8]> = vec![b"frostsign dealer transcript v1\0"];
     parts.extend(commitment.iter().map(Vec::as_slice));
     sha256(&parts)
+}
+
+/// The number of coefficients in a round-1 commitment: t for key generation; t - 1 for a refresh, whose
+/// polynomials have a zero constant term that the commitment leaves out.
+pub(crate) fn round1_degree(c: &DkgCeremony) -> usize {
+    c.threshold() as usize - usize::from(c.refresh().is_some())
 }
 
 fn transcript(digests: &[[u8; 32]]) -> [u8; 32] {
@@ -362,7 +369,8 @@ pub fn init(
     cards: Vec<Card>,
     allow_insecure: bool,
 ) -> Result<DkgCeremony> {
-    let (c, text) = DkgCeremony::create(label, threshold, cards, None, allow_insecure)?;
+    let (c, text) =
+        DkgCeremony::create(label, threshold, cards, crate::group::ceremony::Origin::KeyGen, allow_insecure)?;
     crate::fsx::ensure_dir(dir)?;
     let path = dir.join(CEREMONY_FILE);
     if !crate::fsx::atomic_create(&path, text.as_bytes(), crate::fsx::PUBLIC_FILE)? {

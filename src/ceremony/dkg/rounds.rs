@@ -11,7 +11,7 @@ use crate::ceremony::engine::{Ceremony, Progress, Published, Report, StateFile, 
 use crate::error::{Error, Result};
 use crate::exchange::folder::{Folder, Received};
 use crate::exchange::message;
-use crate::group::{identifier, index_of, Group};
+use crate::group::Group;
 use crate::home::Unlocked;
 use crate::secret::SecretBytes;
 use frost_ed25519 as frost;
@@ -97,8 +97,13 @@ impl<'r> KeyGen<'r> {
     /// Round 1: make the commitment and proof of knowledge (the step that joins the ceremony).
     pub fn join(&self) -> Result<Step<'r, DkgState>> {
         let n = self.c.cards().len() as u16;
-        let (secret, package) = dkg::part1(identifier(self.me), n, self.c.threshold(), rand_core::OsRng)
-            .map_err(|e| Error::new(format!("key generation round 1 failed: {e}")))?;
+        let (id, t) = (self.c.identifier(self.me), self.c.threshold());
+        // A refresh deals shares of zero (no constant term), so the key stays; key generation, of a new key.
+        let (secret, package) = match self.c.refresh() {
+            Some(_) => frost::keys::refresh::refresh_dkg_part1(id, n, t, rand_core::OsRng),
+            None => dkg::part1(id, n, t, rand_core::OsRng),
+        }
+        .map_err(|e| Error::new(format!("key generation round 1 failed: {e}")))?;
         let secret = SecretBytes::from(Zeroizing::new(secret.serialize().map_err(internal)?));
         let body = json(&Round1Payload { package: hex::encode(package.serialize().map_err(internal)?) })?;
         let message = message::seal(self.u.identity(), KIND_R1, self.c.digest(), "1", None, &body)?;
@@ -138,14 +143,18 @@ impl<'r> KeyGen<'r> {
             let (pkg, bytes) = self.round1_package(j, r)?;
             round1.push(bytes);
             if j != me {
-                packages.insert(identifier(j), pkg);
+                packages.insert(c.identifier(j), pkg);
             }
         }
         let digests: Vec<[u8; 32]> = received.iter().map(|r| sha256(&[r.text.as_bytes()])).collect();
         let r1_secret = dkg::round1::SecretPackage::deserialize(j1.secret.expose())
             .map_err(|_| Error::new("damaged key generation state (round 1)"))?;
-        let (r2_secret, outgoing) = dkg::part2(r1_secret, &packages).map_err(|e| match e {
-            frost::Error::InvalidProofOfKnowledge { culprit } => match index_of(&culprit, c.cards().len()) {
+        let part2 = match c.refresh() {
+            Some(_) => frost::keys::refresh::refresh_dkg_part2(r1_secret, &packages),
+            None => dkg::part2(r1_secret, &packages),
+        };
+        let (r2_secret, outgoing) = part2.map_err(|e| match e {
+            frost::Error::InvalidProofOfKnowledge { culprit } => match c.position_of(&culprit) {
                 Some(j) => self.complain(
                     Some(j),
                     &received[j].path,
@@ -158,7 +167,7 @@ impl<'r> KeyGen<'r> {
         let digest_hex: Vec<String> = digests.iter().map(hex::encode).collect();
         let mut outbox = Vec::new();
         for k in self.others() {
-            let pkg = outgoing.get(&identifier(k)).ok_or_else(|| internal("no round-2 package"))?;
+            let pkg = outgoing.get(&c.identifier(k)).ok_or_else(|| internal("no round-2 package"))?;
             let package = Zeroizing::new(hex::encode(Zeroizing::new(pkg.serialize().map_err(internal)?)));
             let payload = Round2Payload { package, round1: digest_hex.clone() };
             let body = crate::secret::secret_json(&payload).map_err(internal)?;
@@ -194,11 +203,15 @@ impl<'r> KeyGen<'r> {
         let pkg = dkg::round1::Package::deserialize(&bytes)
             .map_err(|_| self.complain(Some(j), &r.path, "malformed FROST round-1 package".into()))?;
         let degree = pkg.commitment().serialize().map(|v| v.len()).unwrap_or(0);
-        if degree != self.c.threshold() as usize {
+        if degree != super::round1_degree(self.c) {
             return Err(self.complain(
                 Some(j),
                 &r.path,
-                format!("round-1 package is for a threshold of {degree}, not {}", self.c.threshold()),
+                format!(
+                    "round-1 package has {degree} coefficient commitments, not {} (threshold {})",
+                    super::round1_degree(self.c),
+                    self.c.threshold()
+                ),
             ));
         }
         Ok((pkg, bytes))
@@ -217,7 +230,7 @@ impl<'r> KeyGen<'r> {
                 missing.push(j);
                 continue;
             };
-            incoming.insert(identifier(j), (self.round2_package(j, &r, &s)?, r.path));
+            incoming.insert(c.identifier(j), (self.round2_package(j, &r, &s)?, r.path));
         }
         if !missing.is_empty() {
             return Ok(self.waiting(Phase::Shared(s), &missing, "round 2"));
@@ -226,13 +239,20 @@ impl<'r> KeyGen<'r> {
         for (j, bytes) in s.round1.iter().enumerate().filter(|(j, _)| *j != me) {
             let pkg =
                 dkg::round1::Package::deserialize(bytes).map_err(|_| Error::new("damaged key generation state"))?;
-            r1.insert(identifier(j), pkg);
+            r1.insert(c.identifier(j), pkg);
         }
         let r2_secret = dkg::round2::SecretPackage::deserialize(s.secret.expose())
             .map_err(|_| Error::new("damaged key generation state (round 2)"))?;
         let r2: BTreeMap<_, _> = incoming.iter().map(|(id, (p, _))| (*id, p.clone())).collect();
-        let (key_package, public) = dkg::part3(&r2_secret, &r1, &r2).map_err(|e| match e {
-            frost::Error::InvalidSecretShare { culprit: Some(id) } => match index_of(&id, c.cards().len()) {
+        let result = match c.refresh() {
+            Some(refresh) => {
+                let (old, old_key) = self.refreshed_group(refresh)?;
+                self.refresh_shares(&r2_secret, &r1, &r2, old.package().clone(), old_key)
+            }
+            None => dkg::part3(&r2_secret, &r1, &r2),
+        };
+        let (key_package, public) = result.map_err(|e| match e {
+            frost::Error::InvalidSecretShare { culprit: Some(id) } => match c.position_of(&id) {
                 Some(j) => self.complain(
                     Some(j),
                     &incoming[&id].1,
@@ -248,6 +268,9 @@ impl<'r> KeyGen<'r> {
             other => Error::new(format!("key generation round 3 failed: {other}")),
         })?;
         let public_bytes = public.serialize().map_err(internal)?;
+        if c.refresh().is_some_and(|r| public.verifying_key().serialize().ok().as_deref() != Some(&r.group_key[..])) {
+            return Err(internal("the refreshed shares make another key"));
+        }
         let confirm = ConfirmPayload {
             group_key: public
                 .verifying_key()
@@ -264,6 +287,46 @@ impl<'r> KeyGen<'r> {
         let publish = self.published(&next);
         let did = "verified the shares sent to you, computed your key share and published your confirmation";
         Ok(Progress::Advanced(Step::to(next, did, publish, "dkg-round3")))
+    }
+
+    /// A refresh's round 3: each share checked against its sender's commitment first (frost's
+    /// `refresh_dkg_shares` checks them too, but names no culprit), then added to this keyholder's share
+    /// of the group being refreshed, from its own home.
+    fn refresh_shares(
+        &self,
+        r2_secret: &dkg::round2::SecretPackage,
+        r1: &BTreeMap<frost::Identifier, dkg::round1::Package>,
+        r2: &BTreeMap<frost::Identifier, dkg::round2::Package>,
+        old_public: frost::keys::PublicKeyPackage,
+        old_key: frost::keys::KeyPackage,
+    ) -> std::result::Result<(frost::keys::KeyPackage, frost::keys::PublicKeyPackage), frost::Error> {
+        use frost_core::keys::{CoefficientCommitment, VerifiableSecretSharingCommitment};
+        let me = self.c.identifier(self.me);
+        for (id, package) in r2 {
+            let sender = r1.get(id).ok_or(frost::Error::PackageNotFound)?;
+            // A refresh commitment omits its constant term, which is zero: put the identity back.
+            let identity = <frost::Ed25519Group as frost_core::Group>::identity();
+            let coefficients = std::iter::once(CoefficientCommitment::new(identity))
+                .chain(sender.commitment().coefficients().iter().copied())
+                .collect();
+            let share = frost::keys::SecretShare::new(
+                me,
+                *package.signing_share(),
+                VerifiableSecretSharingCommitment::new(coefficients),
+            );
+            share.verify().map_err(|_| frost::Error::InvalidSecretShare { culprit: Some(*id) })?;
+        }
+        frost::keys::refresh::refresh_dkg_shares(r2_secret, r1, r2, old_public, old_key)
+    }
+
+    /// The group a refresh renews and this keyholder's share of it, from its own home.
+    pub fn refreshed_group(
+        &self,
+        refresh: &crate::group::ceremony::Refresh,
+    ) -> Result<(Group, frost::keys::KeyPackage)> {
+        let old = self.u.home().group(&refresh.group)?;
+        let key = self.u.load_share(&old)?;
+        Ok((old, key))
     }
 
     /// A round-2 file from `j`: its payload, the transcript check (did `j` see exactly the round-1 files
@@ -380,8 +443,13 @@ impl<'r> KeyGen<'r> {
             Vec::new(),
             "dkg-done",
         );
-        // The share is stored before the state forgets it: a crash in between stores it again.
-        step.before_save = Some(Box::new(move || u.store_share(&group, &key_package)));
+        // The share is stored before the state forgets it: a crash in between stores it again. A refresh
+        // destroys the old share only now, when every member accepted the new group.
+        let retired = c.refresh().map(|r| r.group.clone());
+        step.before_save = Some(Box::new(move || {
+            u.store_share(&group, &key_package)?;
+            retired.map_or(Ok(()), |old| u.retire_share(&old))
+        }));
         Ok(Progress::Advanced(step))
     }
 

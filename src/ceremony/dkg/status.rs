@@ -21,7 +21,7 @@ use super::{
 use crate::error::{Error, Result};
 use crate::exchange::folder::{Folder, Received};
 use crate::exchange::message::{self, Expect};
-use crate::group::{identifier, index_of, Group, GroupFingerprint};
+use crate::group::{Group, GroupFingerprint};
 use crate::text::{escape, escape_max};
 use frost_ed25519 as frost;
 use serde::Serialize;
@@ -38,6 +38,8 @@ pub struct Status {
     pub threshold: u16,
     /// The dealer's name, when the shares are dealt from one key (`dealer split`) instead of generated.
     pub dealer: Option<String>,
+    /// The compact fingerprint of the group whose shares this ceremony refreshes, if it is a refresh.
+    pub refresh_of: Option<String>,
     /// Per participant, counted from signed files only.
     pub participants: Vec<ParticipantStatus>,
     /// True when all n keyholders accepted the same group file (signed acceptances).
@@ -262,6 +264,7 @@ pub fn status(folder: &Folder) -> Result<Status> {
         label: c.label().map(str::to_string),
         threshold: c.threshold(),
         dealer,
+        refresh_of: c.refresh().map(|r| r.group.clone()),
         participants,
         complete,
         group_fingerprint,
@@ -275,7 +278,7 @@ pub fn status(folder: &Folder) -> Result<Status> {
 /// A signed round-1 file whose package is malformed, is for another threshold, or carries an invalid
 /// proof of knowledge is proof against its signer: anyone can check it.
 fn check_round1(v: &mut View<'_>, round1: &[Option<Received>]) {
-    let t = v.c.threshold() as usize;
+    let t = super::round1_degree(v.c);
     let mut packages = BTreeMap::new();
     for (j, r) in round1.iter().enumerate() {
         let Some(r) = r else { continue };
@@ -292,10 +295,16 @@ fn check_round1(v: &mut View<'_>, round1: &[Option<Received>]) {
         };
         let degree = package.commitment().serialize().map(|c| c.len()).unwrap_or(0);
         if degree != t {
-            v.proven(file_name(&r.path), j, format!("{who}'s round-1 package is for a threshold of {degree}, not {t}"));
+            let msg = format!("{who}'s round-1 package has {degree} coefficient commitments, not {t}");
+            v.proven(file_name(&r.path), j, msg);
             continue;
         }
-        packages.insert(identifier(j), package);
+        packages.insert(v.c.identifier(j), package);
+    }
+    // A refresh's round-1 packages are checked by the shares' commitments, not by a proof of knowledge
+    // (frost's refresh does not verify one: the constant term is zero by construction).
+    if v.c.refresh().is_some() {
+        return;
     }
     if let Some(j) = invalid_proof_of_knowledge(v.c, &packages) {
         let file = escape(&names::round1(&v.c.cards()[j]));
@@ -314,7 +323,7 @@ fn invalid_proof_of_knowledge(
     let max = u16::try_from(packages.len() + 1).ok()?;
     let (secret, _) = frost::keys::dkg::part1(outsider, max, c.threshold(), rand_core::OsRng).ok()?;
     match frost::keys::dkg::part2(secret, packages) {
-        Err(frost::Error::InvalidProofOfKnowledge { culprit }) => index_of(&culprit, c.cards().len()),
+        Err(frost::Error::InvalidProofOfKnowledge { culprit }) => c.position_of(&culprit),
         _ => None,
     }
 }

@@ -14,8 +14,8 @@ use crate::card::Card;
 use crate::error::{Error, Result};
 use crate::exchange::folder::Folder;
 use crate::exchange::message::Expect;
+use crate::group::Group;
 use crate::group::OpenPgpIdentity;
-use crate::group::{identifier, Group};
 use crate::plain_text::{PlainText, TextKind};
 use crate::textdoc::{printable, DocWriter};
 use ed25519_dalek::{Signature, VerifyingKey};
@@ -443,7 +443,7 @@ fn build_packages(
                     Phase::One => &c.phase1,
                     Phase::Two => &c.phase2,
                 };
-                (identifier(i), commitments[k])
+                (s.group.identifier(i), commitments[k])
             })
             .collect();
         out.push(frost::SigningPackage::new(map, m));
@@ -461,7 +461,7 @@ fn aggregate(s: &Session, pkg: &PackageFile, shares: &SharesBySigner) -> Result<
     for (k, p) in pkg.packages.iter().enumerate() {
         let mut map = BTreeMap::new();
         for (&i, list) in shares {
-            let id = identifier(i);
+            let id = s.group.identifier(i);
             let vs =
                 s.group.package().verifying_shares().get(&id).ok_or_else(|| Error::new("signer not in the group"))?;
             if frost_core::verify_signature_share(id, vs, &list[k], p, vk).is_err() {

@@ -19,7 +19,7 @@ use crate::ceremony::engine::{self, Ceremony, Progress, Published, Report, State
 use crate::error::{Error, Result};
 use crate::exchange::folder::Folder;
 use crate::exchange::message::{self, Expect};
-use crate::group::{identifier, Group};
+use crate::group::Group;
 use crate::home::nonces::{NonceStore, STATE_DIR};
 use crate::home::Unlocked;
 use crate::secret::codec::hex32;
@@ -597,14 +597,14 @@ fn check_package(
     if pkg.packages.len() != count || nonces.len() != count {
         return Err(refuse(phase, format!("it has {} messages, the request needs {count}", pkg.packages.len())));
     }
-    let ids: Vec<frost::Identifier> = pkg.signers.iter().map(|&i| identifier(i)).collect();
+    let ids: Vec<frost::Identifier> = pkg.signers.iter().map(|&i| group.identifier(i)).collect();
     let expected1 = plan.phase1_messages(req, own);
     for (k, p) in pkg.packages.iter().enumerate() {
         let keys: Vec<frost::Identifier> = p.signing_commitments().keys().copied().collect();
         if keys != ids {
             return Err(refuse(phase, format!("message {} lists other signers than the package header", k + 1)));
         }
-        if p.signing_commitments().get(&identifier(me)) != Some(nonces[k].commitments()) {
+        if p.signing_commitments().get(&group.identifier(me)) != Some(nonces[k].commitments()) {
             return Err(refuse(phase, format!("your own commitment for message {} is missing or was modified", k + 1)));
         }
         let (expected, source) = match phase {

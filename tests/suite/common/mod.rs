@@ -416,3 +416,33 @@ pub fn cleartext_views(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     }
     views
 }
+
+/// Sign `msg` with FROST using exactly these key packages.
+pub fn frost_sign(
+    kps: &[frost_ed25519::keys::KeyPackage],
+    pkp: &frost_ed25519::keys::PublicKeyPackage,
+    msg: &[u8],
+) -> Result<frost_ed25519::Signature, frost_ed25519::Error> {
+    let mut rng = rand_core::OsRng;
+    let mut nonces = std::collections::BTreeMap::new();
+    let mut commitments = std::collections::BTreeMap::new();
+    for kp in kps {
+        let (n, c) = frost_ed25519::round1::commit(kp.signing_share(), &mut rng);
+        nonces.insert(*kp.identifier(), n);
+        commitments.insert(*kp.identifier(), c);
+    }
+    let sp = frost_ed25519::SigningPackage::new(commitments, msg);
+    let mut shares = std::collections::BTreeMap::new();
+    for kp in kps {
+        shares.insert(*kp.identifier(), frost_ed25519::round2::sign(&sp, &nonces[kp.identifier()], kp)?);
+    }
+    frost_ed25519::aggregate(&sp, &shares, pkp)
+}
+
+pub fn ed25519_verify(key: &[u8; 32], msg: &[u8], sig: &frost_ed25519::Signature) -> bool {
+    let bytes: [u8; 64] = sig.serialize().unwrap().try_into().unwrap();
+    ed25519_dalek::VerifyingKey::from_bytes(key)
+        .unwrap()
+        .verify_strict(msg, &ed25519_dalek::Signature::from_bytes(&bytes))
+        .is_ok()
+}

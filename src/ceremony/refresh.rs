@@ -1,0 +1,176 @@
+//! Share refresh (`share refresh`): the members of a group (all, or all but the removed ones) make new
+//! shares of the same key, with FROST's refresh DKG (`keys::refresh`, frost-ed25519 3.x). Each member
+//! adds to its old share a share of zero, dealt jointly, so the key stays and every member keeps its
+//! identifier; shares from before the refresh do not combine with shares from after it, and a removed
+//! member's share combines with none.
+//!
+//! A refresh is key generation with another first round and another last one (the ceremony file says
+//! `refresh-of`; `ceremony::dkg` runs it): confirmations, acceptances and the rule that no new share is
+//! usable before all n accepted are the same. The old share is destroyed when the new one is stored.
+
+use crate::card::Card;
+use crate::error::{Error, Result};
+use crate::group::ceremony::{DkgCeremony, Origin, Refresh, CEREMONY_FILE};
+use crate::group::Group;
+use crate::home::Unlocked;
+use std::path::Path;
+
+/// The member lines (`ID FPR NAME`) of `group` at these positions.
+fn member_lines(group: &Group, positions: &[usize]) -> Vec<String> {
+    positions
+        .iter()
+        .map(|&i| {
+            let c = &group.members()[i];
+            format!("{} {} {}", group.identifier_numbers()[i], c.fingerprint().compact(), c.name())
+        })
+        .collect()
+}
+
+/// The group a keyholder may refresh: its home's own copy of `given` (never the file it was handed),
+/// which it must hold a share of.
+pub fn own_copy(u: &Unlocked, given: &Group) -> Result<Group> {
+    let gfp = given.fingerprint().compact();
+    if !u.home().has_share(&gfp) {
+        return Err(Error::new(format!(
+            "your home holds no share of the group {} ({})",
+            given.display_name(),
+            given.fingerprint()
+        ))
+        .with_help("only a keyholder of the group refreshes it: check --home and --group (`frostsign group list`)"));
+    }
+    let own = u.home().group(&gfp)?;
+    if own.core_text() != given.core_text() {
+        return Err(Error::new("the group file given is not the one your home holds for that fingerprint")
+            .with_help("use your own copy: `frostsign group list` shows where it is"));
+    }
+    Ok(own)
+}
+
+/// The positions of the members `remove` names (by name or fingerprint), or an error naming the unknown.
+fn resolve_removed(group: &Group, remove: &[String]) -> Result<Vec<usize>> {
+    let mut out = Vec::new();
+    for name in remove {
+        let fp = crate::card::Fingerprint::parse(name);
+        let i =
+            group.members().iter().position(|c| c.name() == name.as_str() || Some(c.fingerprint()) == fp).ok_or_else(
+                || {
+                    let names: Vec<&str> = group.members().iter().map(|c| c.name()).collect();
+                    Error::new(format!("`{}` is not a member of the group", crate::text::escape(name)))
+                        .with_help(format!("the members are: {}", names.join(", ")))
+                },
+            )?;
+        if !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    out.sort_unstable();
+    Ok(out)
+}
+
+/// Describe a refresh of `group` (the caller's own copy, see [`own_copy`]) without the members
+/// `remove` names, by the keyholder `me`.
+///
+/// Checks: every name is a member; `me` is not removed; at least t members remain (the threshold
+/// cannot change in a refresh: a new threshold needs a new key, by rotation).
+pub fn describe(group: &Group, me: &Card, remove: &[String]) -> Result<(DkgCeremony, String)> {
+    let removed = resolve_removed(group, remove)?;
+    if removed.iter().any(|&i| group.members()[i].fingerprint() == me.fingerprint()) {
+        return Err(Error::new("you cannot remove yourself from the group")
+            .with_help("another keyholder starts the refresh that removes you"));
+    }
+    let kept: Vec<usize> = (0..group.members().len()).filter(|i| !removed.contains(i)).collect();
+    let t = group.threshold();
+    if kept.len() < t as usize {
+        return Err(Error::new(format!(
+            "removing {} leaves {} keyholders, fewer than the threshold {t}",
+            removed.len(),
+            kept.len()
+        ))
+        .with_help(
+            "a refresh cannot change the threshold; to sign with fewer keyholders, make a new group and rotate to it",
+        ));
+    }
+    let refresh = Refresh {
+        group: group.fingerprint().compact(),
+        group_key: *group.key(),
+        minisign_key_id: *group.minisign_key_id(),
+        removed: member_lines(group, &removed),
+    };
+    let ids: Vec<u16> = kept.iter().map(|&i| group.identifier_numbers()[i]).collect();
+    let cards: Vec<Card> = kept.iter().map(|&i| group.members()[i].clone()).collect();
+    // The cards were accepted when the group was made; the group's own test marks carry over unchanged.
+    DkgCeremony::create(group.label(), t, cards, Origin::Refresh(&refresh, &ids), true)
+}
+
+/// Write the refresh ceremony file into `dir`, or accept the one there if it describes the same refresh
+/// (same group, same members removed). Returns the ceremony in the folder.
+pub fn start(dir: &Path, group: &Group, me: &Card, remove: &[String]) -> Result<DkgCeremony> {
+    crate::fsx::ensure_dir(dir)?;
+    let path = dir.join(CEREMONY_FILE);
+    if std::fs::symlink_metadata(&path).is_err() {
+        let (c, text) = describe(group, me, remove)?;
+        if crate::fsx::atomic_create(&path, text.as_bytes(), crate::fsx::PUBLIC_FILE)? {
+            return Ok(c);
+        }
+    }
+    let c = DkgCeremony::load(&crate::exchange::folder::Folder::open(dir)?)?;
+    let Some(r) = c.refresh() else {
+        return Err(Error::file(&path, "holds a key generation, not a share refresh")
+            .with_help("use a new, empty folder for the refresh"));
+    };
+    if r.group != group.fingerprint().compact() {
+        return Err(Error::file(&path, format!("is a refresh of another group ({})", r.group))
+            .with_help("give that group's file with --group, or use a new folder"));
+    }
+    let wanted = member_lines(group, &resolve_removed(group, remove)?);
+    if !remove.is_empty() && wanted != r.removed {
+        return Err(Error::file(&path, "is a refresh that removes other members than --remove names")
+            .with_note(format!(
+                "it removes: {}",
+                if r.removed.is_empty() { "nobody".into() } else { r.removed.join("; ") }
+            ))
+            .with_help("run without --remove to take part in the refresh as it is, or start another in a new folder"));
+    }
+    Ok(c)
+}
+
+/// Before a keyholder joins a refresh: the ceremony renews a group its home holds a share of, with the
+/// same key, threshold, label and key id; every participant is that group's member at the same identifier
+/// with the same card; and the members it leaves out are exactly those it says it removes.
+pub fn check_joinable(u: &Unlocked, c: &DkgCeremony) -> Result<()> {
+    let Some(r) = c.refresh() else { return Ok(()) };
+    let wrong = |why: String| {
+        Error::new(format!("this share refresh does not match the group your home holds: {why}"))
+            .with_help("do not join: ask who started it; a refresh is started with your group's own file")
+    };
+    if !u.home().has_share(&r.group) {
+        return Err(Error::new(format!(
+            "this refresh renews the group {}, which your home holds no share of",
+            r.group
+        ))
+        .with_help(
+            "check --home (`frostsign group list`); a keyholder removed or already refreshed has nothing to do",
+        ));
+    }
+    let old = u.home().group(&r.group)?;
+    if *old.key() != r.group_key || old.threshold() != c.threshold() || old.label() != c.label() {
+        return Err(wrong("its key, threshold or label differ".into()));
+    }
+    if *old.minisign_key_id() != r.minisign_key_id {
+        return Err(wrong("its minisign key id differs".into()));
+    }
+    let mut kept = Vec::new();
+    for (j, card) in c.cards().iter().enumerate() {
+        let i =
+            old.member_index(card.fingerprint()).ok_or_else(|| wrong(format!("{} is not a member", card.label())))?;
+        if old.members()[i].text() != card.text() || old.identifier_numbers()[i] != c.identifier_numbers()[j] {
+            return Err(wrong(format!("{}'s card or identifier differs", card.label())));
+        }
+        kept.push(i);
+    }
+    let removed: Vec<usize> = (0..old.members().len()).filter(|i| !kept.contains(i)).collect();
+    if member_lines(&old, &removed) != r.removed {
+        return Err(wrong("the members it says it removes are not the members it leaves out".into()));
+    }
+    Ok(())
+}

@@ -1,0 +1,237 @@
+//! Share refresh (issue 10, item 2): new shares of the same key for the remaining keyholders; old shares
+//! stop combining with new ones, and a removed keyholder's share combines with none.
+
+use crate::common::*;
+
+use frost_ed25519 as frost;
+use frostsign::ceremony::dkg::names;
+use frostsign::group::Group;
+use frostsign::home::{Home, PassphraseSource, Unlocked};
+use frostsign::secret::SecretBytes;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+const COMPLETE: &str = "The share refresh is complete";
+
+fn unlock(h: &Holder) -> Unlocked {
+    Home::open(&h.home).unwrap().unlock(&PassphraseSource::new(Some(h.pass.clone()))).unwrap()
+}
+
+/// `share refresh` as `h` in `dir` for `group`, with extra arguments.
+fn refresh(h: &Holder, dir: &Path, group: &Path, extra: &[&str]) -> Out {
+    let mut args = vec!["share", "refresh", "--dir", s(dir), "--group", s(group), "--yes"];
+    args.extend_from_slice(extra);
+    h.run(&args)
+}
+
+/// Every keyholder in `hs` runs `share refresh` round-robin until each reports completion; returns the
+/// new group file.
+fn refresh_all(dir: &Path, group: &Path, hs: &[&Holder]) -> PathBuf {
+    let mut done = vec![false; hs.len()];
+    for _ in 0..6 {
+        for (i, h) in hs.iter().enumerate() {
+            done[i] |= refresh(h, dir, group, &[]).ok().stdout.contains(COMPLETE);
+        }
+        if done.iter().all(|d| *d) {
+            return dir.join("group.pub");
+        }
+    }
+    panic!("the refresh did not complete for everyone: {done:?}");
+}
+
+fn share(h: &Holder, group: &Group) -> frost::keys::KeyPackage {
+    unlock(h).load_share(group).unwrap()
+}
+
+/// After a refresh the key is the same, t new shares sign releases that verify with the OLD group file,
+/// every keyholder holds only the new share, and the identifiers are kept.
+#[test]
+fn a_refresh_keeps_the_key_and_t_new_shares_sign_what_the_old_group_file_verifies() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let old_path = env.dkg("kg", 2, &hs);
+    let old = Group::load(&old_path).unwrap();
+    let before: Vec<_> = hs.iter().map(|h| *share(h, &old).signing_share()).collect();
+    let dir = env.path("refresh");
+    refresh(&hs[1], &dir, &old_path, &[]).ok().contains("Started a share refresh");
+    let new = Group::load(&refresh_all(&dir, &old_path, &[&hs[0], &hs[1], &hs[2]])).unwrap();
+    assert_eq!((new.key(), new.minisign_key_id(), new.threshold()), (old.key(), old.minisign_key_id(), 2));
+    assert_ne!(new.fingerprint(), old.fingerprint(), "a new group file, for new shares");
+    assert_eq!(new.identifier_numbers(), &[1, 2, 3]);
+    for (h, before) in hs.iter().zip(&before) {
+        assert_ne!(share(h, &new).signing_share(), before, "{} has a new share", h.name);
+        assert!(old_share_or_none(h, &old).is_none(), "{}'s old share is destroyed", h.name);
+        let listed = h.run(&["group", "list"]);
+        assert!(
+            listed.ok().stdout.contains(&new.fingerprint().to_string())
+                && !listed.stdout.contains(&old.fingerprint().to_string())
+        );
+    }
+    let artifact = env.path("app.tar.gz");
+    fs::write(&artifact, b"app").unwrap();
+    let sig = env.sign_release("sign", &dir.join("group.pub"), &artifact, &[&hs[0], &hs[2]]);
+    env.run(&["verify", "--key", s(&old_path), s(&artifact), "--sig", s(&sig)]).ok().contains("verified");
+    // The old group file no longer finds a share in any home.
+    env.run(&["sign", "init", "--dir", s(&env.path("old")), "--group", s(&old_path), "--file", s(&artifact)]).ok();
+    hs[0]
+        .run(&["sign", "step", "--dir", s(&env.path("old")), "--file", s(&artifact), "--yes"])
+        .refused_with("holds no share");
+}
+
+fn old_share_or_none(h: &Holder, old: &Group) -> Option<frost::keys::KeyPackage> {
+    unlock(h).load_share(old).ok()
+}
+
+/// A keyholder that kept its old share (here: written back under the new group, as a stale copy would
+/// be) signs a session of the new group: its signature share is invalid, and `sign collect` names it.
+#[test]
+fn an_old_share_mixed_with_new_ones_gives_an_invalid_share_that_collect_names() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let old_path = env.dkg("kg", 2, &hs);
+    let old = Group::load(&old_path).unwrap();
+    let alice_old = SecretBytes::new(share(&hs[0], &old).serialize().unwrap());
+    let dir = env.path("refresh");
+    refresh(&hs[0], &dir, &old_path, &[]).ok();
+    let new = Group::load(&refresh_all(&dir, &old_path, &[&hs[0], &hs[1], &hs[2]])).unwrap();
+    unlock(&hs[0]).store_share(&new, &alice_old).unwrap();
+    let artifact = env.path("app.tar.gz");
+    fs::write(&artifact, b"app").unwrap();
+    let session = env.path("sign");
+    env.run(&["sign", "init", "--dir", s(&session), "--group", s(&dir.join("group.pub")), "--file", s(&artifact)]).ok();
+    let mut last = None;
+    for _ in 0..3 {
+        for h in [&hs[0], &hs[1]] {
+            h.run(&["sign", "step", "--dir", s(&session), "--file", s(&artifact), "--yes"]).ok();
+        }
+        last = Some(env.run(&["sign", "collect", "--dir", s(&session)]));
+        if last.as_ref().unwrap().code != 3 {
+            break;
+        }
+    }
+    let out = last.unwrap();
+    out.expect_code(2).contains("Alice").contains("invalid");
+    assert!(!session.join("app.tar.gz.minisig").exists(), "no signature from an invalid share");
+}
+
+/// Removing a keyholder: the others refresh without it; its share no longer signs with anyone's new
+/// share (nor do old and new shares combine), the remaining two sign, and the removed keyholder cannot
+/// take part in the refresh.
+#[test]
+fn a_removed_keyholders_share_works_with_no_one_and_the_others_still_sign() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let old_path = env.dkg("kg", 2, &hs);
+    let old = Group::load(&old_path).unwrap();
+    let old_shares: Vec<_> = hs.iter().map(|h| share(h, &old)).collect();
+    let dir = env.path("remove-carol");
+    let out = refresh(&hs[0], &dir, &old_path, &["--remove", "Carol"]);
+    out.ok().contains("Removed (their share becomes useless): 3 ").contains("Carol");
+    refresh(&hs[2], &dir, &old_path, &[]).refused_with("not a participant");
+    let new = Group::load(&refresh_all(&dir, &old_path, &[&hs[0], &hs[1]])).unwrap();
+    assert_eq!((new.members().len(), new.identifier_numbers()), (2, &[1u16, 2][..]));
+    let msg = b"release";
+    let news = [share(&hs[0], &new), share(&hs[1], &new)];
+    assert!(ed25519_verify(new.key(), msg, &frost_sign(&news, new.package(), msg).unwrap()));
+    for mixed in [
+        [old_shares[2].clone(), news[0].clone()],
+        [old_shares[2].clone(), news[1].clone()],
+        [old_shares[0].clone(), news[1].clone()],
+    ] {
+        for pkp in [old.package(), new.package()] {
+            assert!(frost_sign(&mixed, pkp, msg).is_err(), "an old share must not combine with a new one");
+        }
+    }
+    // Carol still holds her old share (she took no part), which alone signs nothing.
+    assert!(old_share_or_none(&hs[2], &old).is_some());
+}
+
+/// A refresh cannot change the threshold or remove the one who starts it, removes only members, and a
+/// second keyholder cannot start a different refresh in the same folder; each refusal writes nothing.
+#[test]
+fn refresh_refuses_too_few_keyholders_unknown_names_removing_oneself_and_a_conflicting_folder() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let old_path = env.dkg("kg", 2, &hs);
+    let dir = env.path("r");
+    refresh(&hs[0], &dir, &old_path, &["--remove", "Bob", "--remove", "Carol"])
+        .refused_with("leaves 1 keyholders, fewer than the threshold 2")
+        .contains("cannot change the threshold");
+    refresh(&hs[0], &dir, &old_path, &["--remove", "Mallory"]).refused_with("`Mallory` is not a member of the group");
+    refresh(&hs[0], &dir, &old_path, &["--remove", "Alice"]).refused_with("you cannot remove yourself");
+    assert!(!dir.join("ceremony.txt").exists());
+    refresh(&hs[0], &dir, &old_path, &["--remove", "Carol"]).ok();
+    refresh(&hs[1], &dir, &old_path, &["--remove", "Alice"]).refused_with("removes other members than --remove names");
+    let outsider = env.holder("Mallory");
+    refresh(&outsider, &env.path("r2"), &old_path, &[]).refused_with("your home holds no share of the group");
+}
+
+/// A refresh ceremony file edited to name a member at another identifier, with another card, or hiding a
+/// removal, is refused by every keyholder before it joins (checked against its own copy of the group).
+#[test]
+fn a_refresh_file_that_does_not_match_the_group_is_refused_before_joining() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let old_path = env.dkg("kg", 2, &hs);
+    let old = Group::load(&old_path).unwrap();
+    for (case, edit) in [("removed line dropped", 0), ("identifier changed", 1)] {
+        let dir = env.path(&format!("r-{edit}"));
+        let (c, text) = frostsign::ceremony::refresh::describe(&old, &fs_card(&hs[0]), &["Carol".to_string()]).unwrap();
+        let forged = match edit {
+            0 => text.lines().filter(|l| !l.starts_with("removed: ")).collect::<Vec<_>>().join("\n") + "\n",
+            _ => text.replacen(
+                &format!("participant: 2 {}", c.cards()[1].fingerprint().compact()),
+                &format!("participant: 3 {}", c.cards()[1].fingerprint().compact()),
+                1,
+            ),
+        };
+        assert_ne!(forged, text, "{case}");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("ceremony.txt"), forged).unwrap();
+        let out = hs[1].run(&["share", "refresh", "--dir", s(&dir), "--group", s(&old_path), "--yes"]);
+        out.refused_with("does not match the group your home holds");
+        assert!(!dir.join(names::round1(&c.cards()[1])).exists(), "{case}: nothing published");
+    }
+}
+
+fn fs_card(h: &Holder) -> frostsign::card::Card {
+    frostsign::card::Card::load(&h.card).unwrap()
+}
+
+/// Each keyholder's process dies at each failpoint of the refresh; reruns complete with the same key,
+/// nobody holds a new share before all accepted, and every old share is destroyed at the end.
+#[test]
+fn a_crash_at_any_refresh_failpoint_is_recovered_by_a_rerun() {
+    let phases = ["dkg-round1", "dkg-round2", "dkg-round3", "dkg-accept", "dkg-done"];
+    let at = ["before-save", "after-save", "before-publish"];
+    for point in phases.iter().flat_map(|p| at.iter().map(move |a| format!("{p}-{a}"))) {
+        let env = Env::new();
+        let hs = env.holders(2);
+        let old_path = env.dkg("kg", 2, &hs);
+        let old = Group::load(&old_path).unwrap();
+        let dir = env.path("r");
+        let args = ["share", "refresh", "--dir", "r", "--group", "kg/group.pub", "--yes"];
+        let mut crashed = false;
+        for _ in 0..6 {
+            let vars: &[(&str, &str)] = if crashed { &[] } else { &[("FROSTSIGN_CRASH_AT", point.as_str())] };
+            let out = run_as(&hs[0], &args, vars);
+            if !crashed && out.code != 0 {
+                out.contains("simulated crash");
+                crashed = true;
+                assert!(old_share_or_none(&hs[0], &old).is_some() || point.starts_with("dkg-done"), "{point}");
+            } else {
+                out.ok();
+            }
+            if dir.join("ceremony.txt").exists() {
+                refresh(&hs[1], &dir, &old_path, &[]).ok();
+            }
+        }
+        assert!(crashed, "{point} was never reached");
+        env.run(&["dkg", "status", "--dir", s(&dir)]).ok().contains("Complete: group");
+        let new = Group::load(&dir.join("group.pub")).unwrap();
+        for h in &hs {
+            assert!(old_share_or_none(h, &old).is_none(), "{point}: {}'s old share", h.name);
+            assert_eq!(share(h, &new).verifying_key(), old.package().verifying_key());
+        }
+    }
+}
