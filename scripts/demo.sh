@@ -6,7 +6,9 @@
 #   4. a release manager opens a signing request for an example artifact, in every format;
 #   5. two of the three (Alice and Carol) co-sign it; Bob is not needed;
 #   6. anyone verifies the result with the ONE group public key: frostsign, then the stock tools present
-#      (minisign, ssh-keygen, gpg, signify).
+#      (minisign, ssh-keygen, gpg, signify);
+#   8. a lifecycle event: Bob leaves, Alice and Carol refresh their shares without him (same key);
+#   9. release 1.1, signed with the new shares, verifies with the same minisign.pub.
 set -euo pipefail
 
 BIN=${1:-target/release/frostsign}
@@ -97,5 +99,27 @@ cp dist/demo-1.0.tar.gz tampered.tar.gz; printf 'x' >> tampered.tar.gz
 set +e; fs verify --key keygen/group.pub tampered.tar.gz --sig dist/demo-1.0.tar.gz.minisig; code=$?; set -e
 echo "exit code: $code"
 [ "$code" -eq 1 ]
+
+say "8. Bob leaves the project: Alice and Carol refresh their shares without him (same key)"
+as alice share refresh --dir remove-bob --group keygen/group.pub --remove Bob --yes
+for pass in 1 2 3; do
+  echo "-- pass $pass: each remaining keyholder runs the same command"
+  for who in alice carol; do as "$who" share refresh --dir remove-bob --group keygen/group.pub --yes; done
+done
+fs dkg status --dir remove-bob
+echo "Bob's old share now combines with no one's; the group key, and so every exported public key, is unchanged."
+
+say "9. Release 1.1, signed by Alice and Carol with their new shares, verifies with the SAME minisign.pub"
+printf 'frostsign demo release 1.1\n' > dist/demo-1.1.tar.gz
+fs sign init --dir release-1.1 --group remove-bob/group.pub --file dist/demo-1.1.tar.gz --comment "demo 1.1"
+for who in alice carol; do cp dist/demo-1.1.tar.gz "build-$who/"; done
+for pass in commit "phase-1 shares" "phase-2 shares"; do
+  for who in alice carol; do as "$who" sign step --dir release-1.1 --file "build-$who/demo-1.1.tar.gz" --yes; done
+  fs sign collect --dir release-1.1 || true
+done
+fs verify --key minisign.pub dist/demo-1.1.tar.gz --sig release-1.1/demo-1.1.tar.gz.minisig
+if command -v minisign >/dev/null 2>&1; then
+  run minisign -Vm dist/demo-1.1.tar.gz -x release-1.1/demo-1.1.tar.gz.minisig -p minisign.pub
+fi
 
 say "Done. Files are in $WORK"
