@@ -124,6 +124,10 @@ impl DkgCeremony {
                 }
             }
         }
+        if let Some(why) = dealer.and_then(|d| dealer_clash(&d.card, &cards)) {
+            return Err(Error::new(format!("the dealer {why}"))
+                .with_help("the dealer is either one of the keyholders (the same card) or has a name of its own"));
+        }
         use rand_core::{OsRng, RngCore};
         let mut id = [0u8; 16];
         OsRng.fill_bytes(&mut id);
@@ -196,6 +200,9 @@ impl DkgCeremony {
             return Err(bad("created", "not a UTC time".into()));
         }
         let dealer = parse_dealer(&doc)?;
+        if let Some(why) = dealer.as_ref().and_then(|d| dealer_clash(&d.card, &cards)) {
+            return Err(bad("dealer", why));
+        }
         Ok(DkgCeremony {
             id,
             label,
@@ -325,6 +332,24 @@ fn parse_dealer(doc: &Document) -> std::result::Result<Option<Dealer>, DocError>
         }
     };
     Ok(Some(Dealer { card, group_key, minisign_key_id }))
+}
+
+/// Why `dealer` cannot deal to `cards`, if it cannot: a dealer that shares a keyholder's name but not its
+/// keys (or its keys but not its name) would be shown as that keyholder in every summary, status and
+/// complaint, so the name no longer tells who held the whole key.
+fn dealer_clash(dealer: &Card, cards: &[Card]) -> Option<String> {
+    cards.iter().find_map(|c| {
+        let (same_keys, same_name) = (c.fingerprint() == dealer.fingerprint(), c.name() == dealer.name());
+        (same_keys != same_name).then(|| {
+            format!(
+                "{} and the keyholder {} share a {} but not the {}",
+                dealer.label(),
+                c.label(),
+                if same_name { "name" } else { "card's keys" },
+                if same_name { "keys" } else { "name" }
+            )
+        })
+    })
 }
 
 /// A minisign key id in minisign's display form (16 uppercase hex digits of the id read as a

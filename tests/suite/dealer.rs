@@ -385,3 +385,39 @@ fn no_key_or_share_is_in_the_clear_in_the_folder_or_any_home() {
         }
     }
 }
+
+/// A dealer that carries a keyholder's name but other keys would be shown as that keyholder wherever the
+/// dealer is named (the summary, `dkg status`, every complaint about the share): `dealer split` refuses it,
+/// and a ceremony file whose dealer was swapped for such a card before anyone joined is refused by every
+/// keyholder. A keyholder dealing with its own card is fine.
+#[test]
+fn a_dealer_posing_as_a_keyholder_by_name_is_refused() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let elsewhere = Env::new();
+    let impostor = elsewhere.holder("Alice");
+    split(&env, &impostor, "cer", &hs, &["--generate"]).refused_with("share a name but not the keys");
+    assert!(!env.path("cer/ceremony.txt").exists(), "nothing may be dealt");
+    split(&env, &hs[0], "own", &hs, &["--generate"]).ok();
+
+    let dealer = env.holder("Dealer");
+    split(&env, &dealer, "cer2", &hs, &["--generate"]).ok();
+    let path = env.path("cer2/ceremony.txt");
+    let text = fs::read_to_string(&path).unwrap();
+    let (real, fake) =
+        (frostsign::card::Card::load(&dealer.card).unwrap(), frostsign::card::Card::load(&impostor.card).unwrap());
+    let line = |c: &frostsign::card::Card| format!("dealer: {} {}\n", c.fingerprint().compact(), c.name());
+    let head = &text[..text.find("dealer-card:\n").unwrap()];
+    let block: String = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, fake.text())
+        .as_bytes()
+        .chunks(64)
+        .map(|c| format!(" {}\n", std::str::from_utf8(c).unwrap()))
+        .collect();
+    let swapped = format!("{}dealer-card:\n{block}", head.replacen(&line(&real), &line(&fake), 1));
+    assert_ne!(swapped, text);
+    fs::write(&path, swapped).unwrap();
+    for h in &hs {
+        h.run(&["dealer", "accept", "--dir", s(&env.path("cer2")), "--yes"])
+            .refused_with("share a name but not the keys");
+    }
+}
