@@ -295,8 +295,10 @@ impl DkgCeremony {
             ));
             if let Some(id) = &d.minisign_key_id {
                 s.push_str(&format!(
-                    "  It is an existing minisign key (key id {}): signatures verify with its minisign.pub.\n",
-                    crate::formats::minisign::key_id_display(id)
+                    "  It is an existing minisign key (key id {}): signatures verify with its minisign.pub.\n  \
+                     Its minisign.pub must end with this line (compare): {}\n",
+                    crate::formats::minisign::key_id_display(id),
+                    crate::formats::minisign::public_key_line(id, &d.group_key)
                 ));
             }
         }

@@ -91,6 +91,10 @@ fn a_stock_minisign_key_split_2_of_3_signs_releases_its_original_minisign_pub_ve
     let out = split(&env, &dealer, "cer", &hs, &["--import-minisign", s(&secret), "--minisign-password-file", s(&pw)]);
     let key_line = String::from_utf8_lossy(&original).lines().nth(1).unwrap().to_string();
     out.ok().contains("It is an existing minisign key (key id").contains("that machine held the whole key");
+    // Each keyholder is shown the key as minisign.pub spells it, before it joins: the group key in hex and a
+    // key id alone cannot be compared with the project's minisign.pub (a dealer may claim any key id).
+    let join = hs[0].run(&["dealer", "accept", "--dir", s(&env.path("cer")), "--yes"]);
+    join.ok().contains(&format!("Its minisign.pub must end with this line (compare): {key_line}"));
     let group = accept_all(&env.path("cer"), &hs);
     assert_eq!(field(&fs::read_to_string(&group).unwrap(), "minisign-public-key"), key_line);
 
