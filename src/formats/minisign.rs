@@ -178,6 +178,10 @@ const CHECKSUM_BLAKE2B: [u8; 2] = *b"B2";
 /// The most memory a key's scrypt parameters may ask for: what minisign itself uses (libsodium's
 /// "sensitive" limit, 1 GiB). A file asking for more is refused rather than allowed to exhaust memory.
 const MAX_SCRYPT_MEMORY: u64 = 1 << 30;
+/// The most scrypt work (N * p) a key's parameters may ask for: minisign's own (N = 2^20, p = 1). scrypt
+/// also allocates p * 128 * r bytes at once, so without this bound a file with a tiny N and p = 2^27 asks
+/// for 128 GiB (and a file with N = 2^20 and p = 2^15 for days of work) while passing the memory check.
+const MAX_SCRYPT_WORK: u128 = 1 << 20;
 
 /// Whether a minisign secret key file is encrypted (needs its password). Errors say what is wrong.
 pub fn secret_key_is_encrypted(text: &str) -> std::result::Result<bool, String> {
@@ -254,6 +258,11 @@ fn scrypt_stream(
         return Err(format!(
             "the key's scrypt parameters ask for more than the {} MiB minisign uses",
             MAX_SCRYPT_MEMORY >> 20
+        ));
+    }
+    if u128::from(p) << log_n > MAX_SCRYPT_WORK {
+        return Err(format!(
+            "the key's scrypt parameters ask for more work than minisign's own (N * p = 2^{log_n} * {p}, above 2^20)"
         ));
     }
     // The `len` argument only matters to the PHC string API; `scrypt()` fills `out` whatever its length.
@@ -362,5 +371,23 @@ mod tests {
         raw[38..46].copy_from_slice(&(1u64 << 40).to_le_bytes());
         let greedy = format!("untrusted comment: x\n{}\n", B64.encode(&raw));
         assert!(parse_secret_key(&greedy, Some(b"pw123")).err().unwrap().contains("more than the 1024 MiB"));
+    }
+
+    #[test]
+    fn parameters_asking_for_huge_p_are_refused_before_any_scrypt_runs() {
+        // (opslimit, memlimit) -> libsodium's (log2 N, r, p): a tiny N passes the memory check on N alone,
+        // but scrypt allocates p * 128 * r bytes up front (p = 2^27 - 1: 128 GiB), and N = 2^20 with p = 2^15
+        // costs 2^15 times minisign's own work. Both must be refused without running scrypt.
+        let cases = [((1u64 << 40, 0u64), (1u8, 8u32, 134_217_727u32)), ((1 << 40, 1 << 30), (20, 8, 32_768))];
+        let enc = include_str!("../../tests/data/minisign/enc.key");
+        for ((ops, mem), params) in cases {
+            assert_eq!(scrypt_params(ops, mem), params);
+            let mut raw = B64.decode(enc.lines().nth(1).unwrap()).unwrap();
+            raw[38..46].copy_from_slice(&ops.to_le_bytes());
+            raw[46..54].copy_from_slice(&mem.to_le_bytes());
+            let greedy = format!("untrusted comment: x\n{}\n", B64.encode(&raw));
+            let why = parse_secret_key(&greedy, Some(b"pw123")).err().unwrap();
+            assert!(why.contains("more work than minisign's own"), "{params:?}: {why}");
+        }
     }
 }

@@ -164,6 +164,10 @@ impl DkgCeremony {
                 }
             }
         }
+        if let Some(why) = dealer.and_then(|d| dealer_clash(&d.card, &cards)) {
+            return Err(Error::new(format!("the dealer {why}"))
+                .with_help("the dealer is either one of the keyholders (the same card) or has a name of its own"));
+        }
         use rand_core::{OsRng, RngCore};
         let mut id = [0u8; 16];
         OsRng.fill_bytes(&mut id);
@@ -257,6 +261,9 @@ impl DkgCeremony {
         let dealer = parse_dealer(&doc, refresh.is_some())?;
         if dealer.is_some() && refresh.is_some() {
             return Err(bad("refresh-of", "a ceremony is a refresh or a dealt group, not both".into()));
+        }
+        if let Some(why) = dealer.as_ref().and_then(|d| dealer_clash(&d.card, &cards)) {
+            return Err(bad("dealer", why));
         }
         Ok(DkgCeremony {
             id,
@@ -393,8 +400,10 @@ impl DkgCeremony {
             ));
             if let Some(id) = &d.minisign_key_id {
                 s.push_str(&format!(
-                    "  It is an existing minisign key (key id {}): signatures verify with its minisign.pub.\n",
-                    crate::formats::minisign::key_id_display(id)
+                    "  It is an existing minisign key (key id {}): signatures verify with its minisign.pub.\n  \
+                     Its minisign.pub must end with this line (compare): {}\n",
+                    crate::formats::minisign::key_id_display(id),
+                    crate::formats::minisign::public_key_line(id, &d.group_key)
                 ));
             }
         }
@@ -451,6 +460,24 @@ fn parse_refresh(doc: &Document) -> std::result::Result<Option<Refresh>, DocErro
         parse_key_id_display(id).ok_or_else(|| bad("minisign-key-id", "expected 16 uppercase hex digits"))?;
     let removed = doc.get_all("removed").iter().map(|l| l.to_string()).collect();
     Ok(Some(Refresh { group: group.to_string(), group_key, minisign_key_id, removed }))
+}
+
+/// Why `dealer` cannot deal to `cards`, if it cannot: a dealer that shares a keyholder's name but not its
+/// keys (or its keys but not its name) would be shown as that keyholder in every summary, status and
+/// complaint, so the name no longer tells who held the whole key.
+fn dealer_clash(dealer: &Card, cards: &[Card]) -> Option<String> {
+    cards.iter().find_map(|c| {
+        let (same_keys, same_name) = (c.fingerprint() == dealer.fingerprint(), c.name() == dealer.name());
+        (same_keys != same_name).then(|| {
+            format!(
+                "{} and the keyholder {} share a {} but not the {}",
+                dealer.label(),
+                c.label(),
+                if same_name { "name" } else { "card's keys" },
+                if same_name { "keys" } else { "name" }
+            )
+        })
+    })
 }
 
 /// A minisign key id in minisign's display form (16 uppercase hex digits of the id read as a

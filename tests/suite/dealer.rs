@@ -91,6 +91,10 @@ fn a_stock_minisign_key_split_2_of_3_signs_releases_its_original_minisign_pub_ve
     let out = split(&env, &dealer, "cer", &hs, &["--import-minisign", s(&secret), "--minisign-password-file", s(&pw)]);
     let key_line = String::from_utf8_lossy(&original).lines().nth(1).unwrap().to_string();
     out.ok().contains("It is an existing minisign key (key id").contains("that machine held the whole key");
+    // Each keyholder is shown the key as minisign.pub spells it, before it joins: the group key in hex and a
+    // key id alone cannot be compared with the project's minisign.pub (a dealer may claim any key id).
+    let join = hs[0].run(&["dealer", "accept", "--dir", s(&env.path("cer")), "--yes"]);
+    join.ok().contains(&format!("Its minisign.pub must end with this line (compare): {key_line}"));
     let group = accept_all(&env.path("cer"), &hs);
     assert_eq!(field(&fs::read_to_string(&group).unwrap(), "minisign-public-key"), key_line);
 
@@ -383,5 +387,41 @@ fn no_key_or_share_is_in_the_clear_in_the_folder_or_any_home() {
                 assert!(!contains(view, &needle), "{what} is in the clear in {}", file.display());
             }
         }
+    }
+}
+
+/// A dealer that carries a keyholder's name but other keys would be shown as that keyholder wherever the
+/// dealer is named (the summary, `dkg status`, every complaint about the share): `dealer split` refuses it,
+/// and a ceremony file whose dealer was swapped for such a card before anyone joined is refused by every
+/// keyholder. A keyholder dealing with its own card is fine.
+#[test]
+fn a_dealer_posing_as_a_keyholder_by_name_is_refused() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let elsewhere = Env::new();
+    let impostor = elsewhere.holder("Alice");
+    split(&env, &impostor, "cer", &hs, &["--generate"]).refused_with("share a name but not the keys");
+    assert!(!env.path("cer/ceremony.txt").exists(), "nothing may be dealt");
+    split(&env, &hs[0], "own", &hs, &["--generate"]).ok();
+
+    let dealer = env.holder("Dealer");
+    split(&env, &dealer, "cer2", &hs, &["--generate"]).ok();
+    let path = env.path("cer2/ceremony.txt");
+    let text = fs::read_to_string(&path).unwrap();
+    let (real, fake) =
+        (frostsign::card::Card::load(&dealer.card).unwrap(), frostsign::card::Card::load(&impostor.card).unwrap());
+    let line = |c: &frostsign::card::Card| format!("dealer: {} {}\n", c.fingerprint().compact(), c.name());
+    let head = &text[..text.find("dealer-card:\n").unwrap()];
+    let block: String = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, fake.text())
+        .as_bytes()
+        .chunks(64)
+        .map(|c| format!(" {}\n", std::str::from_utf8(c).unwrap()))
+        .collect();
+    let swapped = format!("{}dealer-card:\n{block}", head.replacen(&line(&real), &line(&fake), 1));
+    assert_ne!(swapped, text);
+    fs::write(&path, swapped).unwrap();
+    for h in &hs {
+        h.run(&["dealer", "accept", "--dir", s(&env.path("cer2")), "--yes"])
+            .refused_with("share a name but not the keys");
     }
 }
