@@ -91,7 +91,10 @@ pub fn read_text_untrusted(path: &Path, limit: u64) -> Result<String> {
 }
 
 fn read_opened(file: File, path: &Path, limit: u64) -> Result<Vec<u8>> {
-    let mut buf = Vec::new();
+    // Sized once from the file's length (bounded by the limit): a buffer that grows while it reads frees
+    // copies of what it held, and these files include secret key and passphrase files.
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0).min(limit + 1);
+    let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0) + 1);
     file.take(limit + 1).read_to_end(&mut buf).map_err(|e| Error::io("read", path, e))?;
     if buf.len() as u64 > limit {
         return Err(Error::file(path, format!("is too large (over {} bytes) for this kind of file", limit))

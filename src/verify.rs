@@ -189,6 +189,8 @@ pub struct Outcome {
     pub trusted_comment: Option<String>,
     /// A human line about what was checked.
     pub detail: String,
+    /// The key id the signature carries (minisign, signify), which it was checked under.
+    pub key_id: Option<[u8; 8]>,
 }
 
 /// The signature file to use when none is given: the first of ARTIFACT.minisig, .sig, .asc that exists,
@@ -224,13 +226,15 @@ pub fn verify_file(key: &TrustedKey, artifact: &Path, sig_path: &Path) -> Result
             format: "ssh",
             trusted_comment: None,
             detail: format!("SSH signature (namespace file, {})", crate::text::escape(&sig.hash)),
+            key_id: None,
         });
     }
     if openpgp::looks_like(&text) {
         let sig = openpgp::parse_signature(&text).map_err(|e| malformed("OpenPGP signature", e))?;
         let digest = crate::digest::sha256_with_trailer(artifact, &sig.trailer())?;
         check_openpgp(&key.key, &digest, &sig).map_err(ctx)?;
-        return Ok(Outcome { format: "openpgp", trusted_comment: None, detail: "OpenPGP signature (SHA-256)".into() });
+        let detail = "OpenPGP signature (SHA-256)".into();
+        return Ok(Outcome { format: "openpgp", trusted_comment: None, detail, key_id: None });
     }
     if text.starts_with("untrusted comment:") && text.lines().nth(2).is_some_and(|l| l.starts_with("trusted comment: "))
     {
@@ -245,6 +249,7 @@ pub fn verify_file(key: &TrustedKey, artifact: &Path, sig_path: &Path) -> Result
                 sig.trusted_comment.split('\t').map(crate::text::escape).collect::<Vec<_>>().join("\t")
             ),
             trusted_comment: Some(sig.trusted_comment),
+            key_id: Some(sig.key_id),
         });
     }
     if signify::looks_like(&text) {
@@ -270,6 +275,7 @@ pub fn verify_file(key: &TrustedKey, artifact: &Path, sig_path: &Path) -> Result
             format: "signify-manifest",
             trusted_comment: None,
             detail: format!("listed in the signed manifest as {}", hex::encode(listed)),
+            key_id: Some(sm.key_id),
         });
     }
     // Not recognisable by content: let the file name say what it should have been.

@@ -46,7 +46,8 @@ pub fn step_unlocked(u: &Unlocked, folder: &Folder, yes: bool, command: &str) ->
         out!("{}", c.summary());
         outln!("You are {me}.");
         outln!("Check every name and fingerprint with its keyholder (by voice) before you join.");
-        super::confirm("Join this ceremony and run round 1?", yes)
+        let first = if c.dealer().is_some() { "check the share dealt to you" } else { "run round 1" };
+        super::confirm(&format!("Join this ceremony and {first}?"), yes)
     });
     // What was done before an error is still reported: it is in the folder and the home now.
     for line in &report.did {

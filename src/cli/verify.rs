@@ -37,7 +37,10 @@ pub fn verify(key: KeyArg<'_>, artifact: &Path, sig: Option<&Path>, json: bool) 
                 let v = Verified {
                     valid: true,
                     format: Some(o.format),
-                    key_id: minisign::key_id_display(&k.key_id.unwrap_or_else(|| minisign::key_id(&k.key))),
+                    // The id the signature was checked under; else the key's own, else the one frostsign derives.
+                    key_id: minisign::key_id_display(
+                        &o.key_id.or(k.key_id).unwrap_or_else(|| minisign::key_id(&k.key)),
+                    ),
                     trusted_comment: o.trusted_comment,
                     file,
                     signature,

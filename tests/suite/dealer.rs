@@ -119,7 +119,7 @@ fn a_generated_key_is_dealt_and_any_two_sign() {
     split(&env, &dealer, "cer", &hs, &["--generate", "--label", "Dealt"]).ok().contains("Dealt group ceremony");
     let group = accept_all(&env.path("cer"), &hs);
     let status = env.run(&["dkg", "status", "--dir", s(&env.path("cer"))]);
-    status.ok().contains("Dealt group ceremony (dealer: Dealer)").contains("Complete: group");
+    status.ok().contains("Dealt group ceremony (dealer: Dealer (").contains("Complete: group");
     let artifact = env.path("notes.txt");
     fs::write(&artifact, b"notes").unwrap();
     let sig = env.sign_release("sign", &group, &artifact, &[&hs[1], &hs[2]]);
@@ -423,5 +423,29 @@ fn a_dealer_posing_as_a_keyholder_by_name_is_refused() {
     for h in &hs {
         h.run(&["dealer", "accept", "--dir", s(&env.path("cer2")), "--yes"])
             .refused_with("share a name but not the keys");
+    }
+}
+
+/// An imported key keeps its minisign key id everywhere: group.pub, the signatures, and `verify --json`,
+/// also when the signature is checked with a key form that has no key id (ssh).
+#[test]
+fn verify_json_reports_the_imported_key_id_the_signature_carries() {
+    let env = Env::new();
+    let hs = env.holders(2);
+    let dealer = env.holder("Dealer");
+    let plain = root().join(DATA).join("plain.key");
+    split(&env, &dealer, "cer", &hs, &["--import-minisign", s(&plain)]).ok();
+    let group = accept_all(&env.path("cer"), &hs);
+    let artifact = env.path("a.txt");
+    fs::write(&artifact, b"a").unwrap();
+    let sig = env.sign_release("sign", &group, &artifact, &[&hs[0], &hs[1]]);
+    let id = fs::read_to_string(root().join(DATA).join("plain.pub")).unwrap();
+    let id = id.lines().next().unwrap().rsplit(' ').next().unwrap().to_string();
+    let ssh = env.path("key.ssh");
+    env.run(&["group", "export", "--key", s(&group), "--format", "ssh", "--out", s(&ssh)]).ok();
+    for key in [&group, &ssh] {
+        let out = env.run(&["verify", "--key", s(key), s(&artifact), "--sig", s(&sig), "--json"]);
+        let v: serde_json::Value = serde_json::from_str(&out.ok().stdout).unwrap();
+        assert_eq!((v["valid"].as_bool(), v["key_id"].as_str()), (Some(true), Some(id.as_str())), "{}", key.display());
     }
 }

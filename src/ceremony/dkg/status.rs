@@ -36,7 +36,7 @@ pub struct Status {
     pub label: Option<String>,
     /// t.
     pub threshold: u16,
-    /// The dealer's name, when the shares are dealt from one key (`dealer split`) instead of generated.
+    /// The dealer's name and fingerprint, when the shares are dealt from one key (`dealer split`) instead of generated.
     pub dealer: Option<String>,
     /// The compact fingerprint of the group whose shares this ceremony refreshes, if it is a refresh.
     pub refresh_of: Option<String>,
@@ -252,7 +252,7 @@ pub fn status(folder: &Folder) -> Result<Status> {
     let accepted = accepted.as_ref();
     let complete = accepted.is_some();
     let (group_file, group_fingerprint) = check_group_file(&mut v, accepted, &confirm_payloads)?;
-    let dealer = c.dealer().map(|d| d.card.name().to_string());
+    let dealer = c.dealer().map(|d| d.card.label());
     let waiting_for = match &dealer {
         _ if complete => Vec::new(),
         Some(name) if !participants.iter().all(|p| p.dealt) => vec![name.clone()],
