@@ -175,6 +175,27 @@ enum ShareCmd {
         #[arg(long)]
         yes: bool,
     },
+    /// Rebuild one keyholder's share (lost, or for a new card), or enrol a new keyholder; same key
+    #[command(
+        after_help = "A keyholder of the group starts it; every member and the keyholder named by --for run the same\ncommand until it says complete. t helpers rebuild the share; the key and the other shares stay.\nA --for card whose name is a member's repairs that member (its card may be new); another name enrols\na new keyholder at the next identifier.\n\nExamples:\n  frostsign share repair --dir repair-carol --group group.pub --for carol-new.card\n  frostsign share repair --dir enrol-dave --group group.pub --for dave.card --helper Alice --helper Bob"
+    )]
+    Repair {
+        /// The repair folder (created if missing)
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// The group's public file (members: your home's own copy is what counts)
+        #[arg(long, value_name = "GROUP.pub")]
+        group: PathBuf,
+        /// The card of the keyholder whose share is rebuilt (a member's name) or who is enrolled (a new name)
+        #[arg(long = "for", value_name = "CARD")]
+        target: PathBuf,
+        /// A helper (name or fingerprint; exactly t of them) [default: you and the first other members]
+        #[arg(long, value_name = "NAME")]
+        helper: Vec<String>,
+        /// Join without asking (for scripts); check the names and fingerprints first
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -470,6 +491,9 @@ fn main() {
         Command::Dealer(DealerCmd::Accept { dir, yes }) => ok(cli::dealer::accept(&global, &dir, yes)),
         Command::Share(ShareCmd::Refresh { dir, group, remove, yes }) => {
             ok(cli::share::refresh(&global, &dir, &group, &remove, yes))
+        }
+        Command::Share(ShareCmd::Repair { dir, group, target, helper, yes }) => {
+            ok(cli::share::repair(&global, &dir, &group, &target, &helper, yes))
         }
         Command::Group(GroupCmd::Show { key }) => ok(cli::group::show(&key)),
         Command::Group(GroupCmd::List) => ok(cli::group::list(&global)),

@@ -9,4 +9,5 @@ pub mod dealer;
 pub mod dkg;
 pub mod engine;
 pub mod refresh;
+pub mod repair;
 pub mod signing;

@@ -74,13 +74,19 @@ pub fn step_unlocked(u: &Unlocked, folder: &Folder, yes: bool, command: &str) ->
 /// What a keyholder is told at completion: the group as its OWN home holds it (never the folder's word),
 /// and what the folder's group.pub is.
 fn completed(g: &crate::group::Group, folder_group: Option<&FolderGroup>, folder: &Folder, u: &Unlocked) -> Result<()> {
-    let what = match (g.dealer(), g.refresh()) {
-        (Some(_), _) => "The dealt group",
-        (_, Some(_)) => "The share refresh",
+    let what = match (g.dealer(), g.refresh(), g.repaired()) {
+        (Some(_), _, _) => "The dealt group",
+        (_, Some(_), _) => "The share refresh",
+        (_, _, true) => "The share repair",
         _ => "Key generation",
     };
     outln!("{what} is complete: {}-of-{} group {}", g.threshold(), g.members().len(), g.fingerprint());
     outln!("  (computed from your own home; read this fingerprint out to your co-keyholders and compare)");
+    if g.repaired() {
+        outln!(
+            "  The key is the same, so every public key users hold keeps verifying; use this group file from now on."
+        );
+    }
     if let Some(r) = g.refresh() {
         outln!(
             "  Your share of the previous group ({}) is destroyed. The key is the same, so every public key",
@@ -128,6 +134,7 @@ pub fn status(dir: &Path, json: bool) -> Result<i32> {
     let kind = match (&s.dealer, &s.refresh_of) {
         (Some(d), _) => format!("Dealt group ceremony (dealer: {d})"),
         (_, Some(g)) => format!("Share refresh of group {g}"),
+        _ if s.repair_of.is_some() => format!("Share repair of group {}", s.repair_of.as_deref().unwrap_or_default()),
         _ => "Key generation ceremony".to_string(),
     };
     outln!(
@@ -143,6 +150,10 @@ pub fn status(dir: &Path, json: bool) -> Result<i32> {
     let (first, firsts): (String, Vec<String>) = match s.dealer {
         Some(_) => {
             (format!("{:<17}", "dealt"), s.participants.iter().map(|p| format!("{:<17}", yn(p.dealt))).collect())
+        }
+        // A repair's helper values are private and each member's part differs: only confirmations count.
+        None if s.repair_of.is_some() => {
+            (format!("{:<17}", ""), s.participants.iter().map(|_| " ".repeat(17)).collect())
         }
         None => (
             format!("{:<8} {:<8}", "round 1", "round 2"),

@@ -31,3 +31,42 @@ pub fn refresh(g: &Global, dir: &Path, group: &Path, remove: &[String], yes: boo
     let command = format!("share refresh --group {}", crate::text::path(group));
     super::dkg::step_unlocked(&u, &Folder::open(dir)?, yes, &command)
 }
+
+/// `share repair --dir DIR --group GROUP.pub --for CARD [--helper NAME...] [--yes]`: a keyholder of the
+/// group starts the repair (if DIR holds none) and takes part; the keyholder being repaired or enrolled
+/// (the owner of CARD, with a new home if its old one is lost) joins the repair someone started.
+pub fn repair(g: &Global, dir: &Path, group: &Path, target: &Path, helpers: &[String], yes: bool) -> Result<()> {
+    let given = Group::load(group)?;
+    let target = crate::card::Card::load(target)?;
+    let home = Home::open(&g.home)?;
+    let _lock = home.lock()?;
+    let u = home.unlock(&g.passphrase)?;
+    let fresh = !dir.join(crate::group::ceremony::CEREMONY_FILE).exists();
+    let is_target = u.identity().card().fingerprint() == target.fingerprint();
+    if u.home().has_share(&given.fingerprint().compact()) {
+        let own = crate::ceremony::refresh::own_copy(&u, &given)?;
+        crate::ceremony::repair::start(dir, &own, u.identity().card(), &target, helpers)?;
+        if fresh {
+            outln!("Started a share repair in {} for {}.", crate::text::path(dir), target.label());
+            outln!("Every member of the group, and {}, runs the same command until it says complete.", target.name());
+        }
+    } else if !fresh && !is_target {
+        // A member whose share of the group was already retired by this repair: the step says so.
+    } else if !is_target {
+        return Err(crate::Error::new(format!(
+            "your home holds no share of the group {} and you are not {} (--for)",
+            given.display_name(),
+            target.label()
+        ))
+        .with_help("check --home; only the group's keyholders and the keyholder being repaired take part"));
+    } else if fresh {
+        return Err(crate::Error::new(format!("`{}` holds no repair yet", crate::text::path(dir)))
+            .with_help("a keyholder of the group starts it with the same command; then run it again"));
+    } else {
+        // The keyholder being repaired keeps the group file it was given; the ceremony names its
+        // fingerprint, which check_joinable compares before anything is done.
+        u.keep_group_file(&given)?;
+    }
+    let command = format!("share repair --group {} --for CARD", crate::text::path(group));
+    super::dkg::step_unlocked(&u, &Folder::open(dir)?, yes, &command)
+}

@@ -36,6 +36,7 @@ pub struct DkgCeremony {
     ids: Vec<u16>,
     dealer: Option<Dealer>,
     refresh: Option<Refresh>,
+    repair: Option<Repair>,
     digest: [u8; 32],
     text: String,
 }
@@ -68,6 +69,23 @@ pub struct Refresh {
     pub removed: Vec<String>,
 }
 
+/// A repair or enrolment (`share repair`): the same key and the same shares for every member, and a
+/// share rebuilt, by t helpers, for one identifier: a member who lost its share (with a new card or its
+/// old one), or a new member at a new identifier.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Repair {
+    /// Compact fingerprint of the group repaired.
+    pub group: String,
+    /// Its key, which stays.
+    pub group_key: [u8; 32],
+    /// Its minisign key id, which stays.
+    pub minisign_key_id: [u8; 8],
+    /// The identifier whose share is rebuilt.
+    pub target: u16,
+    /// The t helpers' identifiers, increasing.
+    pub helpers: Vec<u16>,
+}
+
 /// How a ceremony makes its group's shares.
 #[derive(Clone, Copy, Debug)]
 pub enum Origin<'a> {
@@ -77,6 +95,8 @@ pub enum Origin<'a> {
     Dealt(&'a Dealer),
     /// New shares of an existing group's key, for the members at these identifiers (`share refresh`).
     Refresh(&'a Refresh, &'a [u16]),
+    /// A share rebuilt for one identifier of an existing group, whose members are at these identifiers.
+    Repair(&'a Repair, &'a [u16]),
 }
 
 const CEREMONY_SCHEMA: &[Spec] = &[
@@ -91,6 +111,10 @@ const CEREMONY_SCHEMA: &[Spec] = &[
     Spec::line("refresh-of", Need::Optional),
     Spec::line("refresh-key", Need::Optional),
     Spec::line("removed", Need::Repeated),
+    Spec::line("repair-of", Need::Optional),
+    Spec::line("repair-key", Need::Optional),
+    Spec::line("repair-for", Need::Optional),
+    Spec::line("helper", Need::Repeated),
     Spec::line("minisign-key-id", Need::Optional),
     Spec::block("card", Need::Repeated),
     Spec::block("dealer-card", Need::Optional),
@@ -120,7 +144,7 @@ impl DkgCeremony {
             _ => None,
         };
         let ids: Vec<u16> = match origin {
-            Origin::Refresh(_, ids) => ids.to_vec(),
+            Origin::Refresh(_, ids) | Origin::Repair(_, ids) => ids.to_vec(),
             _ => (1..=n as u16).collect(),
         };
         let insecure: Vec<String> = cards
@@ -189,6 +213,16 @@ impl DkgCeremony {
             }
             w = w.field("minisign-key-id", crate::formats::minisign::key_id_display(&r.minisign_key_id));
         }
+        if let Origin::Repair(r, _) = origin {
+            w = w
+                .field("repair-of", &r.group)
+                .field("repair-key", hex::encode(r.group_key))
+                .field("repair-for", r.target);
+            for h in &r.helpers {
+                w = w.field("helper", h);
+            }
+            w = w.field("minisign-key-id", crate::formats::minisign::key_id_display(&r.minisign_key_id));
+        }
         if let Some(d) = dealer {
             w = w
                 .field("dealer", format!("{} {}", d.card.fingerprint().compact(), d.card.name()))
@@ -227,16 +261,18 @@ impl DkgCeremony {
             ));
         }
         let refresh = parse_refresh(&doc)?;
+        let repair = parse_repair(&doc)?;
+        // A new group numbers its participants 1..n; a refresh or a repair keeps the old identifiers.
+        let explicit = refresh.is_some() || repair.is_some();
         let mut cards: Vec<Card> = Vec::with_capacity(n);
         let mut ids: Vec<u16> = Vec::with_capacity(n);
         for (i, (line, b64)) in lines.iter().zip(&blocks).enumerate() {
             let raw = B64.decode(b64).map_err(|_| bad("card", "invalid base64".into()))?;
             let t = String::from_utf8(raw).map_err(|_| bad("card", "not UTF-8".into()))?;
             let card = Card::parse(&t).map_err(|e| bad("card", format!("participant {}: {e}", i + 1)))?;
-            // A new group numbers its participants 1..n; a refresh keeps the old identifiers, in order.
             let id = match line.split_once(' ').map(|(id, _)| id.parse::<u16>()) {
-                Some(Ok(id)) if refresh.is_some() && (1..=MAX_MEMBERS as u16).contains(&id) => id,
-                _ if refresh.is_none() => i as u16 + 1,
+                Some(Ok(id)) if explicit && (1..=MAX_MEMBERS as u16).contains(&id) => id,
+                _ if !explicit => i as u16 + 1,
                 _ => return Err(bad("participant", format!("line {} has no identifier in 1..=255", i + 1))),
             };
             if *line != format!("{id} {} {}", card.fingerprint().compact(), card.name()) {
@@ -258,9 +294,21 @@ impl DkgCeremony {
         if crate::clock::parse(doc.require("created")?).is_none() {
             return Err(bad("created", "not a UTC time".into()));
         }
-        let dealer = parse_dealer(&doc, refresh.is_some())?;
-        if dealer.is_some() && refresh.is_some() {
-            return Err(bad("refresh-of", "a ceremony is a refresh or a dealt group, not both".into()));
+        let dealer = parse_dealer(&doc, explicit)?;
+        if [dealer.is_some(), refresh.is_some(), repair.is_some()].iter().filter(|x| **x).count() > 1 {
+            return Err(bad("refresh-of", "a ceremony is one of: key generation, dealt group, refresh, repair".into()));
+        }
+        if let Some(r) = &repair {
+            let known = |id: &u16| ids.contains(id);
+            if !known(&r.target) || !r.helpers.iter().all(known) || r.helpers.contains(&r.target) {
+                return Err(bad(
+                    "helper",
+                    "the repaired identifier and the helpers must be participants, distinct".into(),
+                ));
+            }
+            if r.helpers.len() != threshold as usize || r.helpers.windows(2).any(|w| w[0] >= w[1]) {
+                return Err(bad("helper", "a repair has exactly t helpers, in increasing order".into()));
+            }
         }
         if let Some(why) = dealer.as_ref().and_then(|d| dealer_clash(&d.card, &cards)) {
             return Err(bad("dealer", why));
@@ -274,6 +322,7 @@ impl DkgCeremony {
             ids,
             dealer,
             refresh,
+            repair,
             digest: sha256(&[text.as_bytes()]),
             text: text.to_string(),
         })
@@ -335,7 +384,22 @@ impl DkgCeremony {
     /// The minisign key id the group keeps, when it is not derived from the key (an imported minisign
     /// key, or a refresh of a group that has one).
     pub fn minisign_key_id(&self) -> Option<[u8; 8]> {
-        self.dealer.as_ref().and_then(|d| d.minisign_key_id).or(self.refresh.as_ref().map(|r| r.minisign_key_id))
+        (self.dealer.as_ref().and_then(|d| d.minisign_key_id))
+            .or(self.refresh.as_ref().map(|r| r.minisign_key_id))
+            .or(self.repair.as_ref().map(|r| r.minisign_key_id))
+    }
+    /// The repair this ceremony is, if it is one.
+    pub fn repair(&self) -> Option<&Repair> {
+        self.repair.as_ref()
+    }
+    /// The group this ceremony renews (refresh or repair): its compact fingerprint and key. Its members'
+    /// shares of that group are retired when they store their share of the new one.
+    pub fn renews(&self) -> Option<(&str, &[u8; 32])> {
+        match (&self.refresh, &self.repair) {
+            (Some(r), _) => Some((&r.group, &r.group_key)),
+            (_, Some(r)) => Some((&r.group, &r.group_key)),
+            _ => None,
+        }
     }
     /// The FROST identifier of the participant at position `j`.
     ///
@@ -361,9 +425,10 @@ impl DkgCeremony {
     }
     /// Human summary, shown before a keyholder joins.
     pub fn summary(&self) -> String {
-        let kind = match (&self.dealer, &self.refresh) {
-            (Some(_), _) => "Dealt group ceremony",
-            (_, Some(_)) => "Share refresh",
+        let kind = match (&self.dealer, &self.refresh, &self.repair) {
+            (Some(_), _, _) => "Dealt group ceremony",
+            (_, Some(_), _) => "Share refresh",
+            (_, _, Some(_)) => "Share repair",
             _ => "Key generation ceremony",
         };
         let mut s = format!(
@@ -390,6 +455,21 @@ impl DkgCeremony {
             for line in &r.removed {
                 s.push_str(&format!("  Removed (their share becomes useless): {line}\n"));
             }
+        }
+        if let Some(r) = &self.repair {
+            let name = |id: &u16| {
+                self.position_of(&crate::group::frost_identifier(*id))
+                    .map(|j| self.cards[j].name().to_string())
+                    .unwrap_or_default()
+            };
+            s.push_str(&format!(
+                "  A share of group {} (key {}) is rebuilt for {} (identifier {}), by {}; the key stays the same.\n",
+                crate::group::GroupFingerprint::parse_compact(&r.group).map(|f| f.to_string()).unwrap_or_default(),
+                hex::encode(r.group_key),
+                name(&r.target),
+                r.target,
+                r.helpers.iter().map(name).collect::<Vec<_>>().join(", ")
+            ));
         }
         if let Some(d) = &self.dealer {
             s.push_str(&format!(
@@ -478,6 +558,33 @@ fn dealer_clash(dealer: &Card, cards: &[Card]) -> Option<String> {
             )
         })
     })
+}
+
+/// The `repair-of`, `repair-key`, `repair-for`, `helper` and `minisign-key-id` fields of a repair (all
+/// present) or none of them.
+fn parse_repair(doc: &Document) -> std::result::Result<Option<Repair>, DocError> {
+    let bad = |key: &str, reason: &str| DocError::BadValue { key: key.into(), reason: reason.into() };
+    let (group, key, target) = match (doc.get("repair-of"), doc.get("repair-key"), doc.get("repair-for")) {
+        (None, None, None) if doc.get_all("helper").is_empty() => return Ok(None),
+        (Some(g), Some(k), Some(t)) => (g, k, t),
+        _ => return Err(bad("repair-of", "a repair names the group, its key and the identifier repaired")),
+    };
+    if crate::group::GroupFingerprint::parse_compact(group).is_none() {
+        return Err(bad("repair-of", "expected a compact group fingerprint (32 uppercase hex digits)"));
+    }
+    let group_key = parse_key_hex(key).ok_or_else(|| bad("repair-key", "expected 64 lowercase hex digits"))?;
+    let number = |s: &str| s.parse::<u16>().ok().filter(|n| (1..=MAX_MEMBERS as u16).contains(n) && n.to_string() == s);
+    let target = number(target).ok_or_else(|| bad("repair-for", "expected an identifier in 1..=255"))?;
+    let helpers = doc
+        .get_all("helper")
+        .iter()
+        .map(|h| number(h))
+        .collect::<Option<Vec<u16>>>()
+        .ok_or_else(|| bad("helper", "expected an identifier in 1..=255"))?;
+    let id = doc.get("minisign-key-id").ok_or_else(|| bad("minisign-key-id", "a repair keeps the group's key id"))?;
+    let minisign_key_id =
+        parse_key_id_display(id).ok_or_else(|| bad("minisign-key-id", "expected 16 uppercase hex digits"))?;
+    Ok(Some(Repair { group: group.to_string(), group_key, minisign_key_id, target, helpers }))
 }
 
 /// A minisign key id in minisign's display form (16 uppercase hex digits of the id read as a

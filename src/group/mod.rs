@@ -79,6 +79,7 @@ pub struct Group {
     /// Each member's FROST identifier number, in member order.
     ids: Vec<u16>,
     refresh: Option<ceremony::Refresh>,
+    repaired: bool,
     package: frost::keys::PublicKeyPackage,
     key: [u8; 32],
     minisign_key_id: [u8; 8],
@@ -238,8 +239,8 @@ impl Group {
         if ceremony.label() != label.as_deref() || ceremony.threshold() != threshold || ceremony.cards().len() != n {
             return Err(bad("label", "label, threshold or member count differ from the ceremony that made the key"));
         }
-        if ceremony.refresh().is_some_and(|r| r.group_key != key) {
-            return Err(bad("group-key", "is not the key of the group the ceremony refreshed"));
+        if ceremony.renews().is_some_and(|(_, k)| *k != key) {
+            return Err(bad("group-key", "is not the key of the group the ceremony renewed"));
         }
         let members = ceremony.cards().to_vec();
         let member_lines = doc.get_all("member");
@@ -276,6 +277,7 @@ impl Group {
             members,
             ids: ceremony.identifier_numbers().to_vec(),
             refresh: ceremony.refresh().cloned(),
+            repaired: ceremony.repair().is_some(),
             package,
             key,
             minisign_key_id: key_id,
@@ -380,6 +382,35 @@ impl Group {
         frost_identifier(self.ids[i])
     }
 
+    /// The verifying share (public image of the share) of identifier `id`, a member's or a new one's:
+    /// interpolated in the exponent (Lagrange) from the first t members' verifying shares, which every
+    /// member confirmed. Equivalent to evaluating the group's VSS commitment at `id`, which a group file
+    /// does not need to carry: first every other member's verifying share is checked to lie on the same
+    /// degree t-1 polynomial.
+    pub fn verifying_share_of(&self, id: frost::Identifier) -> Result<frost::keys::VerifyingShare> {
+        type Ed = frost::Ed25519Sha512;
+        let inconsistent =
+            || Error::new("the group's verifying shares do not lie on one polynomial: a damaged group file");
+        let shares = self.package.verifying_shares();
+        let ids: Vec<frost::Identifier> = (0..self.ids.len()).map(|i| self.identifier(i)).collect();
+        let (basis, rest) = ids.split_at(self.threshold as usize);
+        let basis: std::collections::BTreeSet<frost::Identifier> = basis.iter().copied().collect();
+        let interpolate = |x: frost::Identifier| -> Result<frost_core::Element<Ed>> {
+            let mut sum = <frost::Ed25519Group as frost_core::Group>::identity();
+            for xi in &basis {
+                let l = frost_core::compute_lagrange_coefficient(&basis, Some(x), *xi).map_err(|_| inconsistent())?;
+                sum += shares.get(xi).ok_or_else(inconsistent)?.to_element() * l;
+            }
+            Ok(sum)
+        };
+        for other in rest {
+            if interpolate(*other)? != shares.get(other).ok_or_else(inconsistent)?.to_element() {
+                return Err(inconsistent());
+            }
+        }
+        Ok(frost::keys::VerifyingShare::new(interpolate(id)?))
+    }
+
     /// Each member's identifier number, in member order.
     pub fn identifier_numbers(&self) -> &[u16] {
         &self.ids
@@ -388,6 +419,11 @@ impl Group {
     /// Position of the member with FROST identifier `id`.
     pub fn position_of(&self, id: &frost::Identifier) -> Option<usize> {
         (0..self.ids.len()).find(|&i| self.identifier(i) == *id)
+    }
+
+    /// True when a share repair or enrolment made this group file.
+    pub fn repaired(&self) -> bool {
+        self.repaired
     }
 
     /// The refresh that made this group's shares, when it is a refresh of another group.

@@ -90,6 +90,15 @@ impl Unlocked {
         fsx::atomic_write(&self.home().path(&group_rel(&gfp)), group.text().as_bytes(), fsx::PRIVATE_FILE)
     }
 
+    /// Keep a copy of a group's public file in the home without a share (a keyholder whose share is
+    /// being rebuilt, on a new machine): written once, never over an existing copy.
+    pub fn keep_group_file(&self, group: &Group) -> Result<()> {
+        let gfp = group.fingerprint().compact();
+        fsx::ensure_private_dir(&self.home().path(GROUPS_DIR))?;
+        fsx::atomic_create(&self.home().path(&group_rel(&gfp)), group.text().as_bytes(), fsx::PRIVATE_FILE)?;
+        Ok(())
+    }
+
     /// Destroy this keyholder's share of a group (durably; nothing if it is already gone). The home keeps
     /// the group's file, which without a share is no longer listed as a group it can sign for.
     ///

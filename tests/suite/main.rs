@@ -16,6 +16,7 @@ mod formats_stock;
 mod hardening;
 mod identity;
 mod refresh;
+mod repair;
 mod signing;
 mod smoke;
 mod supply;

@@ -79,7 +79,8 @@ impl<'r> KeyGen<'r> {
         };
         let message = message::seal(self.u.identity(), KIND_CONFIRM, c.digest(), "3", None, &json(&confirm)?)?;
         let key_package = SecretBytes::from(Zeroizing::new(key_package.serialize().map_err(internal)?));
-        let next = self.state(Phase::Confirmed(Confirmed { key_package, public: public_bytes, message }));
+        let next =
+            self.state(Phase::Confirmed(Confirmed { key_package, public: public_bytes, message, also: Vec::new() }));
         let publish = crate::ceremony::engine::Ceremony::published(self, &next);
         let did = format!(
             "checked the share {} dealt you against the dealer's commitment and key, and published your confirmation",

@@ -19,6 +19,7 @@
 
 mod dealt;
 mod evidence;
+mod repair;
 mod rounds;
 mod state;
 pub mod status;
@@ -66,6 +67,14 @@ pub mod names {
     pub fn dealt(to: &Card) -> String {
         format!("dealt-to-{}.txt", to.fingerprint().compact())
     }
+    /// A repair helper's delta for another helper, encrypted to it.
+    pub fn delta(from: &Card, to: &Card) -> String {
+        format!("delta-{}-to-{}.txt", from.fingerprint().compact(), to.fingerprint().compact())
+    }
+    /// A repair helper's sigma for the keyholder whose share is rebuilt, encrypted to it.
+    pub fn sigma(from: &Card) -> String {
+        format!("sigma-{}.txt", from.fingerprint().compact())
+    }
     /// Confirmation of a keyholder.
     pub fn confirm(c: &Card) -> String {
         format!("confirm-{}.txt", c.fingerprint().compact())
@@ -112,6 +121,24 @@ pub struct DealtPayload {
     /// `keys::SecretShare`, serialized, hex.
     pub share: Zeroizing<String>,
 }
+
+/// A repair value (`share repair`): a helper's delta for another helper, or its sigma for the keyholder
+/// whose share is rebuilt; a scalar, hex, encrypted to its one recipient.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepairPayload {
+    /// `repairable::Delta` or `repairable::Sigma`, serialized, hex.
+    pub value: Zeroizing<String>,
+}
+
+/// The kind and round of a repair helper's delta.
+pub const KIND_DELTA: &str = "repair-delta";
+/// See [`KIND_DELTA`].
+pub const ROUND_DELTA: &str = "repair-1";
+/// The kind and round of a repair helper's sigma.
+pub const KIND_SIGMA: &str = "repair-sigma";
+/// See [`KIND_SIGMA`].
+pub const ROUND_SIGMA: &str = "repair-2";
 
 /// A signed complaint naming a culprit.
 #[derive(Serialize, Deserialize, Clone, Debug)]
@@ -208,6 +235,15 @@ pub fn step(
             };
             confirm(&c)?;
             engine::apply(&keygen, u, folder, keygen.receive_dealt(dealt)?, report)?
+        }
+        None if c.repair().is_some() => {
+            crate::ceremony::repair::check_joinable(u, &c)?;
+            // The keyholder whose share is rebuilt starts once every helper's value is there.
+            let Some(first) = keygen.repair_first_step(confirm)? else {
+                report.waiting = Some(keygen.repair_waiting());
+                return Ok(None);
+            };
+            engine::apply(&keygen, u, folder, first, report)?
         }
         None => {
             crate::ceremony::refresh::check_joinable(u, &c)?;

@@ -59,7 +59,23 @@ impl<'r> Ceremony<'r> for KeyGen<'r> {
                 .zip(&s.outbox)
                 .map(|(k, text)| file(names::round2(mine, &self.c.cards()[k]), text, "your round-2 shares"))
                 .collect(),
-            Phase::Confirmed(cf) => vec![file(names::confirm(mine), &cf.message, "your confirmation")],
+            Phase::Helping(h) => h
+                .outbox
+                .iter()
+                .map(|(name, text)| Published {
+                    name: name.clone(),
+                    text: text.clone(),
+                    what: "your repair values".into(),
+                })
+                .collect(),
+            Phase::Confirmed(cf) => {
+                let also = cf.also.iter().map(|(name, text)| Published {
+                    name: name.clone(),
+                    text: text.clone(),
+                    what: "your repair values".into(),
+                });
+                std::iter::once(file(names::confirm(mine), &cf.message, "your confirmation")).chain(also).collect()
+            }
             Phase::Accepted(a) => vec![file(names::accept(mine), &a.message, "your acceptance")],
             Phase::Done(_) => Vec::new(),
         }
@@ -69,6 +85,7 @@ impl<'r> Ceremony<'r> for KeyGen<'r> {
         match state.phase {
             Phase::Joined(j) => self.round2(j),
             Phase::Shared(s) => self.round3(s),
+            Phase::Helping(h) => self.repair_help(h),
             Phase::Confirmed(cf) => self.finish(cf),
             Phase::Accepted(a) => self.accept_round(a, report),
             Phase::Done(d) => Ok(Progress::Finished(self.state(Phase::Done(d)))),
@@ -283,7 +300,8 @@ impl<'r> KeyGen<'r> {
         };
         let message = message::seal(self.u.identity(), KIND_CONFIRM, c.digest(), "3", None, &json(&confirm)?)?;
         let key_package = SecretBytes::from(Zeroizing::new(key_package.serialize().map_err(internal)?));
-        let next = self.state(Phase::Confirmed(Confirmed { key_package, public: public_bytes, message }));
+        let next =
+            self.state(Phase::Confirmed(Confirmed { key_package, public: public_bytes, message, also: Vec::new() }));
         let publish = self.published(&next);
         let did = "verified the shares sent to you, computed your key share and published your confirmation";
         Ok(Progress::Advanced(Step::to(next, did, publish, "dkg-round3")))
@@ -445,7 +463,7 @@ impl<'r> KeyGen<'r> {
         );
         // The share is stored before the state forgets it: a crash in between stores it again. A refresh
         // destroys the old share only now, when every member accepted the new group.
-        let retired = c.refresh().map(|r| r.group.clone());
+        let retired = c.renews().map(|(group, _)| group.to_string());
         step.before_save = Some(Box::new(move || {
             u.store_share(&group, &key_package)?;
             retired.map_or(Ok(()), |old| u.retire_share(&old))

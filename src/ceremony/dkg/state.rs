@@ -27,6 +27,8 @@ pub enum Phase {
     Joined(Joined),
     /// Round 2 published.
     Shared(Shared),
+    /// A repair helper sent its deltas to the other helpers (`share repair`).
+    Helping(Helping),
     /// Key share computed, confirmation published.
     Confirmed(Confirmed),
     /// All confirmations agreed; acceptance published.
@@ -63,6 +65,17 @@ pub struct Shared {
     pub texts: Vec<String>,
 }
 
+/// A repair helper after its first step: its own delta (kept) and the deltas it sent, in helper order
+/// (itself left out).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Helping {
+    /// `repairable::Delta`: the part of this helper's share meant for itself.
+    pub own_delta: SecretBytes,
+    /// The delta files sent to the other helpers (names and texts).
+    pub outbox: Vec<(String, String)>,
+}
+
 /// After round 3.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -74,6 +87,10 @@ pub struct Confirmed {
     pub public: Vec<u8>,
     /// This keyholder's confirmation file.
     pub message: String,
+    /// Files from an earlier step that others may still need (a repair helper's deltas and sigma):
+    /// republished while this state lasts. Names and texts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<(String, String)>,
 }
 
 /// After accepting the group file.
@@ -114,6 +131,7 @@ pub fn decode_packed(bytes: &SecretBytes) -> Option<DkgState> {
             key_package: f[2].clone(),
             public: f[3].expose().to_vec(),
             message: utf8(&f[4])?,
+            also: Vec::new(),
         }),
         (b"done", 3) => Phase::Done(Done { group: utf8(&f[2])? }),
         _ => return None,

@@ -40,6 +40,8 @@ pub struct Status {
     pub dealer: Option<String>,
     /// The compact fingerprint of the group whose shares this ceremony refreshes, if it is a refresh.
     pub refresh_of: Option<String>,
+    /// The compact fingerprint of the group a share of which this ceremony repairs, if it is a repair.
+    pub repair_of: Option<String>,
     /// Per participant, counted from signed files only.
     pub participants: Vec<ParticipantStatus>,
     /// True when all n keyholders accepted the same group file (signed acceptances).
@@ -211,7 +213,8 @@ pub fn status(folder: &Folder) -> Result<Status> {
     let c = DkgCeremony::load(folder)?;
     let mut v = View { folder, c: &c, problems: Vec::new(), strays: Vec::new(), foreign: Vec::new() };
     // A dealt group has no rounds 1 and 2 (their names are strays there, see `is_known_name`).
-    let dealt_group = c.dealer().is_some();
+    // Neither a dealt group nor a repair has key generation's rounds 1 and 2.
+    let dealt_group = c.dealer().is_some() || c.repair().is_some();
     let round1 =
         if dealt_group { c.cards().iter().map(|_| None).collect() } else { v.signed(KIND_R1, "1", names::round1) };
     let confirms = v.signed(KIND_CONFIRM, "3", names::confirm);
@@ -257,7 +260,7 @@ pub fn status(folder: &Folder) -> Result<Status> {
         _ if complete => Vec::new(),
         Some(name) if !participants.iter().all(|p| p.dealt) => vec![name.clone()],
         Some(_) => waiting_for(&participants, n, true),
-        None => waiting_for(&participants, n, false),
+        None => waiting_for(&participants, n, c.repair().is_some()),
     };
     Ok(Status {
         ceremony: hex::encode(c.id()),
@@ -265,6 +268,7 @@ pub fn status(folder: &Folder) -> Result<Status> {
         threshold: c.threshold(),
         dealer,
         refresh_of: c.refresh().map(|r| r.group.clone()),
+        repair_of: c.repair().map(|r| r.group.clone()),
         participants,
         complete,
         group_fingerprint,
@@ -545,16 +549,20 @@ fn is_known_name(c: &DkgCeremony, name: &str) -> bool {
     if name == CEREMONY_FILE || name == GROUP_FILE {
         return true;
     }
-    // A dealt group has no rounds 1 and 2: files under those names play no part in it.
+    // A dealt group and a repair have no rounds 1 and 2: files under those names play no part in them.
     let dealt = c.dealer().is_some();
+    let repair = c.repair().is_some();
+    let rounds = !dealt && !repair;
     c.cards().iter().any(|a| {
         name == names::group_copy(a)
             || name == names::confirm(a)
             || name == names::accept(a)
             || names::is_complaint_of(name, a)
             || (dealt && name == names::dealt(a))
-            || (!dealt && name == names::round1(a))
-            || (!dealt && c.cards().iter().any(|b| a != b && name == names::round2(a, b)))
+            || (repair && name == names::sigma(a))
+            || (repair && c.cards().iter().any(|b| a != b && name == names::delta(a, b)))
+            || (rounds && name == names::round1(a))
+            || (rounds && c.cards().iter().any(|b| a != b && name == names::round2(a, b)))
     })
 }
 

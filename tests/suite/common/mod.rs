@@ -132,7 +132,12 @@ impl Env {
 
     /// Create a keyholder with a passphrase file and an exported card.
     pub fn holder(&self, name: &str) -> Holder {
-        let stem = name.to_lowercase().replace(' ', "-");
+        self.holder_at(&name.to_lowercase().replace(' ', "-"), name)
+    }
+
+    /// A keyholder named `name` whose home, passphrase and card files are named after `stem` (a second
+    /// identity under a name already used here: a keyholder who lost its laptop).
+    pub fn holder_at(&self, stem: &str, name: &str) -> Holder {
         let home = self.path(&format!("home-{stem}"));
         let pass = self.path(&format!("pass-{stem}"));
         let card = self.path(&format!("{stem}.card"));

@@ -1,0 +1,217 @@
+//! Share repair and enrolment (issue 10, item 3): t helpers rebuild one identifier's share, for a
+//! keyholder who lost it (here with a new identity card) or for a new keyholder; the key never changes.
+
+use crate::common::*;
+
+use frostsign::ceremony::dkg::{names, DkgCeremony, RepairPayload, KIND_SIGMA, ROUND_SIGMA};
+use frostsign::exchange::folder::Folder;
+use frostsign::exchange::message::seal;
+use frostsign::group::Group;
+use frostsign::home::{Home, PassphraseSource, Unlocked};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+const COMPLETE: &str = "The share repair is complete";
+
+fn unlock(h: &Holder) -> Unlocked {
+    Home::open(&h.home).unwrap().unlock(&PassphraseSource::new(Some(h.pass.clone()))).unwrap()
+}
+
+/// `share repair` as `h` in `dir`, for the keyholder whose card is `target`.
+fn repair(h: &Holder, dir: &Path, group: &Path, target: &Path, extra: &[&str]) -> Out {
+    let mut args = vec!["share", "repair", "--dir", s(dir), "--group", s(group), "--for", s(target), "--yes"];
+    args.extend_from_slice(extra);
+    h.run(&args)
+}
+
+/// Everyone in `hs` runs `share repair` round-robin until each reports completion; returns the new group.
+fn repair_all(dir: &Path, group: &Path, target: &Path, hs: &[&Holder]) -> PathBuf {
+    let mut done = vec![false; hs.len()];
+    for _ in 0..5 {
+        for (i, h) in hs.iter().enumerate() {
+            done[i] |= repair(h, dir, group, target, &[]).ok().stdout.contains(COMPLETE);
+        }
+        if done.iter().all(|d| *d) {
+            return dir.join("group.pub");
+        }
+    }
+    panic!("the repair did not complete for everyone: {done:?}");
+}
+
+/// A new home for a keyholder who lost its laptop: a new identity under the same name.
+fn new_home(env: &Env, name: &str) -> Holder {
+    env.holder_at(&format!("{}-new", name.to_lowercase()), name)
+}
+
+/// Carol lost her laptop; with a new identity she gets her share back from Alice and Bob (helpers), Dave
+/// confirms; she then signs with Dave a release that verifies with the OLD group file; the key, the
+/// identifiers and the other shares are unchanged, and the old group has no share left in any home.
+#[test]
+fn a_repaired_keyholder_with_a_new_card_signs_with_t_minus_1_others_and_the_key_never_changes() {
+    let env = Env::new();
+    let hs = env.holders(4);
+    let old_path = env.dkg("kg", 2, &hs);
+    let old = Group::load(&old_path).unwrap();
+    let carol = new_home(&env, "Carol");
+    let dir = env.path("repair-carol");
+    let out = repair(&hs[0], &dir, &old_path, &carol.card, &[]);
+    out.ok().contains("is rebuilt for Carol (identifier 3), by Alice, Bob; the key stays the same");
+    let new = Group::load(&repair_all(&dir, &old_path, &carol.card, &[&hs[0], &hs[1], &hs[3], &carol])).unwrap();
+    assert_eq!(
+        (new.key(), new.minisign_key_id(), new.identifier_numbers()),
+        (old.key(), old.minisign_key_id(), &[1u16, 2, 3, 4][..])
+    );
+    assert_eq!(new.members()[2].fingerprint(), carol_card(&carol).fingerprint());
+    for (h, i) in [(&hs[0], 0), (&hs[1], 1), (&hs[3], 3)] {
+        let share = unlock(h).load_share(&new).unwrap();
+        assert_eq!(
+            share.verifying_share(),
+            &old.package().verifying_shares()[&old.identifier(i)],
+            "{}'s share is unchanged",
+            h.name
+        );
+        assert!(unlock(h).load_share(&old).is_err(), "{}'s share of the old group is retired", h.name);
+    }
+    let artifact = env.path("app.tar.gz");
+    fs::write(&artifact, b"app").unwrap();
+    let sig = env.sign_release("sign", &dir.join("group.pub"), &artifact, &[&carol, &hs[3]]);
+    env.run(&["verify", "--key", s(&old_path), s(&artifact), "--sig", s(&sig)]).ok().contains("verified");
+}
+
+fn carol_card(h: &Holder) -> frostsign::card::Card {
+    frostsign::card::Card::load(&h.card).unwrap()
+}
+
+/// A new keyholder, Erin, is enrolled into a 2-of-3 group at identifier 4, derived from the group's
+/// verifying shares; she signs with Bob; the key is unchanged.
+#[test]
+fn an_enrolled_keyholder_signs_and_the_key_never_changes() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let old_path = env.dkg("kg", 2, &hs);
+    let old = Group::load(&old_path).unwrap();
+    let erin = env.holder("Erin");
+    let dir = env.path("enrol-erin");
+    let out = repair(&hs[1], &dir, &old_path, &erin.card, &["--helper", "Carol", "--helper", "Bob"]);
+    out.ok().contains("is rebuilt for Erin (identifier 4), by Bob, Carol");
+    let new = Group::load(&repair_all(&dir, &old_path, &erin.card, &[&hs[0], &hs[1], &hs[2], &erin])).unwrap();
+    assert_eq!((new.key(), new.members().len(), new.identifier_numbers()), (old.key(), 4, &[1u16, 2, 3, 4][..]));
+    let artifact = env.path("notes.txt");
+    fs::write(&artifact, b"notes").unwrap();
+    let sig = env.sign_release("sign", &dir.join("group.pub"), &artifact, &[&hs[1], &erin]);
+    env.run(&["verify", "--key", s(&old_path), s(&artifact), "--sig", s(&sig)]).ok().contains("verified");
+}
+
+/// A helper's value that is wrong (here Bob's sigma replaced by a validly sealed random one) makes a
+/// share that does not match the identifier's verifying share: the keyholder being repaired refuses it,
+/// names no one (the files cannot tell which helper), stores nothing, and the ceremony fails.
+#[test]
+fn a_repaired_share_that_does_not_match_its_verifying_share_is_refused_naming_no_one() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let old_path = env.dkg("kg", 2, &hs);
+    let carol = new_home(&env, "Carol");
+    let dir = env.path("repair");
+    for h in [&hs[0], &hs[1], &hs[0], &hs[1]] {
+        repair(h, &dir, &old_path, &carol.card, &[]).ok();
+    }
+    let c = DkgCeremony::load(&Folder::open(&dir).unwrap()).unwrap();
+    let bob = &c.cards()[1];
+    let body = serde_json::to_vec(&RepairPayload { value: hex::encode([9u8; 32]).into() }).unwrap();
+    let forged =
+        seal(unlock(&hs[1]).identity(), KIND_SIGMA, c.digest(), ROUND_SIGMA, Some(&c.cards()[2]), &body).unwrap();
+    fs::write(dir.join(names::sigma(bob)), forged).unwrap();
+    let out = repair(&carol, &dir, &old_path, &carol.card, &[]);
+    out.refused_with("does not match identifier 3's verifying share in the group")
+        .contains(
+            "one of the helpers (Alice, Bob) sent a wrong value, or one was replaced: these files cannot tell which",
+        )
+        .contains("culprit unknown");
+    assert!(carol.run(&["group", "list"]).stdout.contains("holds no group share"));
+    env.run(&["dkg", "status", "--dir", s(&dir)]).expect_code(2).contains("Failed");
+}
+
+/// The repair's ceremony file is checked before anyone joins: a card that takes another member's place,
+/// a missing member, t helpers that include the one repaired, an outsider's home; and the one being
+/// repaired cannot start it.
+#[test]
+fn a_repair_that_does_not_match_the_group_or_cannot_help_is_refused_before_joining() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let old_path = env.dkg("kg", 2, &hs);
+    let old = Group::load(&old_path).unwrap();
+    let carol = new_home(&env, "Carol");
+    repair(&carol, &env.path("r0"), &old_path, &carol.card, &[]).refused_with("holds no repair yet");
+    repair(&hs[0], &env.path("r1"), &old_path, &carol.card, &["--helper", "Carol", "--helper", "Alice"])
+        .refused_with("Carol cannot help rebuild its own share");
+    repair(&hs[0], &env.path("r2"), &old_path, &carol.card, &["--helper", "Alice"])
+        .refused_with("a repair needs exactly 2 helpers");
+    let outsider = env.holder("Mallory");
+    repair(&outsider, &env.path("r3"), &old_path, &carol.card, &[]).refused_with("you are not Carol");
+    // A ceremony file whose participant at identifier 2 has another card than Bob's.
+    let (c, text) = frostsign::ceremony::repair::describe(&old, &carol_card(&hs[0]), &carol_card(&carol), &[]).unwrap();
+    let mallory = carol_card(&outsider);
+    let bob_line = format!("participant: 2 {} Bob", c.cards()[1].fingerprint().compact());
+    assert!(text.contains(&bob_line));
+    let forged = frostsign::group::ceremony::DkgCeremony::create(
+        old.label(),
+        2,
+        vec![c.cards()[0].clone(), mallory.clone(), c.cards()[2].clone()],
+        frostsign::group::ceremony::Origin::Repair(c.repair().unwrap(), &[1, 2, 3]),
+        true,
+    )
+    .unwrap()
+    .1;
+    let dir = env.path("r4");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("ceremony.txt"), forged).unwrap();
+    for h in [&hs[0], &carol] {
+        repair(h, &dir, &old_path, &carol.card, &[]).refused_with("is not the card of the member at identifier 2");
+    }
+    // A folder holding a repair for another card is not joined as this one.
+    let erin = env.holder("Erin");
+    repair(&hs[0], &dir, &old_path, &erin.card, &[])
+        .refused_with("another ceremony than a repair of this group for this card");
+    assert_eq!(fs::read_dir(&dir).unwrap().count(), 1, "nothing published");
+}
+
+/// A helper's process dies at each failpoint of its repair steps; reruns complete with the key unchanged
+/// and nobody storing a share of the new group before every acceptance.
+#[test]
+fn a_crash_at_any_repair_failpoint_is_recovered_by_a_rerun() {
+    let phases = ["dkg-repair-deltas", "dkg-repair", "dkg-accept", "dkg-done"];
+    let at = ["before-save", "after-save", "before-publish"];
+    for point in phases.iter().flat_map(|p| at.iter().map(move |a| format!("{p}-{a}"))) {
+        let env = Env::new();
+        let hs = env.holders(3);
+        let old_path = env.dkg("kg", 2, &hs);
+        let erin = env.holder("Erin");
+        let dir = env.path("r");
+        let args = ["share", "repair", "--dir", "r", "--group", "kg/group.pub", "--for", s(&erin.card), "--yes"];
+        let mut crashed = false;
+        for _ in 0..5 {
+            let vars: &[(&str, &str)] = if crashed { &[] } else { &[("FROSTSIGN_CRASH_AT", point.as_str())] };
+            let out = run_as(&hs[0], &args, vars);
+            if !crashed && out.code != 0 {
+                out.contains("simulated crash");
+                crashed = true;
+                let stored = [&hs[1], &hs[2], &erin]
+                    .iter()
+                    .filter(|h| h.run(&["group", "list"]).stdout.contains("2-of-4"))
+                    .count();
+                assert!(stored == 0 || point.starts_with("dkg-done"), "{point}: a share before completion");
+            } else {
+                out.ok();
+            }
+            for h in [&hs[1], &hs[2], &erin] {
+                if dir.join("ceremony.txt").exists() {
+                    repair(h, &dir, &old_path, &erin.card, &[]).ok();
+                }
+            }
+        }
+        assert!(crashed, "{point} was never reached");
+        env.run(&["dkg", "status", "--dir", s(&dir)]).ok().contains("Complete: group");
+        let (old, new) = (Group::load(&old_path).unwrap(), Group::load(&dir.join("group.pub")).unwrap());
+        assert_eq!(old.key(), new.key(), "{point}");
+    }
+}
