@@ -7,8 +7,9 @@
 #   5. two of the three (Alice and Carol) co-sign it; Bob is not needed;
 #   6. anyone verifies the result with the ONE group public key: frostsign, then the stock tools present
 #      (minisign, ssh-keygen, gpg, signify);
-#   8. a lifecycle event: Bob leaves, Alice and Carol refresh their shares without him (same key);
-#   9. release 1.1, signed with the new shares, verifies with the same minisign.pub.
+#   8. a keyholder is replaced: Bob leaves (a refresh without him), Dave is enrolled (a repair for a new
+#      identifier); the key stays the same;
+#   9. release 1.1, signed by Carol and Dave, verifies with the same minisign.pub.
 set -euo pipefail
 
 BIN=${1:-target/release/frostsign}
@@ -100,21 +101,31 @@ set +e; fs verify --key keygen/group.pub tampered.tar.gz --sig dist/demo-1.0.tar
 echo "exit code: $code"
 [ "$code" -eq 1 ]
 
-say "8. Bob leaves the project: Alice and Carol refresh their shares without him (same key)"
+say "8. A keyholder is replaced: Bob leaves, Dave joins, and the key stays the same"
+echo "-- Alice and Carol refresh their shares without Bob: his old share now combines with no one's"
 as alice share refresh --dir remove-bob --group keygen/group.pub --remove Bob --yes
 for pass in 1 2 3; do
-  echo "-- pass $pass: each remaining keyholder runs the same command"
   for who in alice carol; do as "$who" share refresh --dir remove-bob --group keygen/group.pub --yes; done
 done
 fs dkg status --dir remove-bob
-echo "Bob's old share now combines with no one's; the group key, and so every exported public key, is unchanged."
+echo "-- Dave makes an identity; Alice and Carol enrol him (they rebuild a share for his new identifier)"
+printf 'demo passphrase of dave (never put real passphrases in files like this)\n' > dave.passphrase
+chmod 600 dave.passphrase
+as dave holder new --name Dave --insecure-fast-kdf
+as dave holder export --out dave.card
+as alice share repair --dir enrol-dave --group remove-bob/group.pub --for dave.card --yes
+for pass in 1 2 3; do
+  for who in alice carol dave; do as "$who" share repair --dir enrol-dave --group remove-bob/group.pub --for dave.card --yes; done
+done
+fs dkg status --dir enrol-dave
+fs group show --key enrol-dave/group.pub
 
-say "9. Release 1.1, signed by Alice and Carol with their new shares, verifies with the SAME minisign.pub"
+say "9. Release 1.1, signed by Carol and Dave, verifies with the SAME minisign.pub as release 1.0"
 printf 'frostsign demo release 1.1\n' > dist/demo-1.1.tar.gz
-fs sign init --dir release-1.1 --group remove-bob/group.pub --file dist/demo-1.1.tar.gz --comment "demo 1.1"
-for who in alice carol; do cp dist/demo-1.1.tar.gz "build-$who/"; done
+fs sign init --dir release-1.1 --group enrol-dave/group.pub --file dist/demo-1.1.tar.gz --comment "demo 1.1"
+for who in carol dave; do mkdir -p "build-$who"; cp dist/demo-1.1.tar.gz "build-$who/"; done
 for pass in commit "phase-1 shares" "phase-2 shares"; do
-  for who in alice carol; do as "$who" sign step --dir release-1.1 --file "build-$who/demo-1.1.tar.gz" --yes; done
+  for who in carol dave; do as "$who" sign step --dir release-1.1 --file "build-$who/demo-1.1.tar.gz" --yes; done
   fs sign collect --dir release-1.1 || true
 done
 fs verify --key minisign.pub dist/demo-1.1.tar.gz --sig release-1.1/demo-1.1.tar.gz.minisig
