@@ -13,7 +13,41 @@ use crate::error::{Error, Result};
 use crate::group::ceremony::{DkgCeremony, Origin, Refresh, CEREMONY_FILE};
 use crate::group::Group;
 use crate::home::Unlocked;
+use crate::secret::SecretBytes;
 use std::path::Path;
+
+/// Vault purpose of a refresh claim (see [`claim`]).
+const CLAIM_PURPOSE: &str = "refresh-claim";
+
+/// Where a home records the one refresh of group `gfp` its keyholder joined (under `state/`, like every
+/// ceremony state: never in a backup).
+fn claim_rel(gfp: &str) -> String {
+    format!("{}/refresh-{gfp}.txt", crate::home::nonces::STATE_DIR)
+}
+
+/// The hex digest of the refresh of group `gfp` this keyholder joined, if it joined one.
+fn claimed(u: &Unlocked, gfp: &str) -> Result<Option<String>> {
+    let bytes = u.read_secret(&claim_rel(gfp), CLAIM_PURPOSE, gfp)?;
+    Ok(bytes.map(|b| String::from_utf8_lossy(b.expose()).into_owned()))
+}
+
+/// Record, before this keyholder joins the refresh `c`, that it takes part in it. A keyholder takes part
+/// in one refresh of a group at a time ([`check_joinable`] refuses a second): otherwise two refreshes of
+/// one group, one removing a member and one keeping it, would leave the others with two new shares, and
+/// the one that kept the removed member would undo the removal.
+pub fn claim(u: &Unlocked, c: &DkgCeremony) -> Result<()> {
+    let Some(r) = c.refresh() else { return Ok(()) };
+    let digest = hex::encode(c.digest());
+    if claimed(u, &r.group)?.as_deref() == Some(digest.as_str()) {
+        return Ok(());
+    }
+    u.write_secret(&claim_rel(&r.group), CLAIM_PURPOSE, &r.group, &SecretBytes::new(digest.into_bytes()))
+}
+
+/// Forget the claim on group `gfp` (its refresh completed: the share it renewed is destroyed).
+pub fn release(u: &Unlocked, gfp: &str) -> Result<()> {
+    u.remove_secret(&claim_rel(gfp))
+}
 
 /// The member lines (`ID FPR NAME`) of `group` at these positions.
 fn member_lines(group: &Group, positions: &[usize]) -> Vec<String> {
@@ -151,6 +185,17 @@ pub fn check_joinable(u: &Unlocked, c: &DkgCeremony) -> Result<()> {
         .with_help(
             "check --home (`frostsign group list`); a keyholder removed or already refreshed has nothing to do",
         ));
+    }
+    if let Some(other) = claimed(u, &r.group)?.filter(|d| *d != hex::encode(c.digest())) {
+        return Err(Error::new(format!(
+            "you already take part in another refresh of this group (ceremony file SHA-256 {}...)",
+            &other[..other.len().min(16)]
+        ))
+        .with_note("a keyholder takes part in one refresh of a group at a time: two could undo a removal")
+        .with_help(format!(
+            "finish that refresh first; if it was abandoned for good, delete {} and run this again",
+            crate::text::path(&u.home().path(&claim_rel(&r.group)))
+        )));
     }
     let old = u.home().group(&r.group)?;
     if *old.key() != r.group_key || old.threshold() != c.threshold() || old.label() != c.label() {

@@ -235,3 +235,53 @@ fn a_crash_at_any_refresh_failpoint_is_recovered_by_a_rerun() {
         }
     }
 }
+
+/// Every group `h`'s home holds a share of, with that share.
+fn shares_held(h: &Holder) -> Vec<(Group, frost::keys::KeyPackage)> {
+    let u = unlock(h);
+    let found = u.home().groups_with_share().unwrap();
+    found.into_iter().map(|(_, g)| g.unwrap()).map(|g| (g.clone(), u.load_share(&g).unwrap())).collect()
+}
+
+/// Alice removes Carol (refresh r1) while Carol runs a refresh of the same group that keeps everyone
+/// (r2), which Alice and Bob also joined before r1 completed. Once r1 is complete, Carol's shares must
+/// combine with no one's (R3): a keyholder takes part in one refresh of a group at a time, so r2 cannot
+/// hand Alice and Bob a second successor share that combines with Carol's.
+#[test]
+fn a_concurrent_refresh_cannot_undo_a_removal() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let (alice, bob, carol) = (&hs[0], &hs[1], &hs[2]);
+    let old_path = env.dkg("kg", 2, &hs);
+    let (r1, r2) = (env.path("remove-carol"), env.path("routine"));
+    refresh(alice, &r1, &old_path, &["--remove", "Carol"]).ok();
+    refresh(bob, &r1, &old_path, &[]).ok();
+    refresh(carol, &r2, &old_path, &[]).ok();
+    // Alice and Bob are asked to join r2 while they are in r1 (a runaway script with --yes, or a
+    // summary read too quickly); whatever they answer, r1 then completes.
+    for h in [alice, bob, carol, alice, bob] {
+        let _ = refresh(h, &r2, &old_path, &[]);
+    }
+    let new = Group::load(&refresh_all(&r1, &old_path, &[alice, bob])).unwrap();
+    for _ in 0..4 {
+        for h in [carol, alice, bob] {
+            let _ = refresh(h, &r2, &old_path, &[]);
+        }
+    }
+    assert_eq!(new.members().len(), 2, "r1 removed Carol");
+    let msg = b"release";
+    for (g, carols) in shares_held(carol) {
+        for other in [alice, bob] {
+            for (h, theirs) in shares_held(other).into_iter().filter(|(h, _)| h.fingerprint() == g.fingerprint()) {
+                let pair = [carols.clone(), theirs];
+                let sig = frost_sign(&pair, h.package(), msg);
+                assert!(
+                    !sig.is_ok_and(|sig| ed25519_verify(new.key(), msg, &sig)),
+                    "Carol, removed by r1, still signs with {}'s share of group {} (made by r2)",
+                    other.name,
+                    g.fingerprint()
+                );
+            }
+        }
+    }
+}

@@ -248,6 +248,7 @@ pub fn step(
         None => {
             crate::ceremony::refresh::check_joinable(u, &c)?;
             confirm(&c)?;
+            crate::ceremony::refresh::claim(u, &c)?;
             engine::apply(&keygen, u, folder, keygen.join()?, report)?
         }
     };

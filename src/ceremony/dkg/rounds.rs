@@ -466,7 +466,10 @@ impl<'r> KeyGen<'r> {
         let retired = c.renews().map(|(group, _)| group.to_string());
         step.before_save = Some(Box::new(move || {
             u.store_share(&group, &key_package)?;
-            retired.map_or(Ok(()), |old| u.retire_share(&old))
+            retired.map_or(Ok(()), |old| {
+                u.retire_share(&old)?;
+                crate::ceremony::refresh::release(u, &old)
+            })
         }));
         Ok(Progress::Advanced(step))
     }
