@@ -31,17 +31,35 @@ fn claimed(u: &Unlocked, gfp: &str) -> Result<Option<String>> {
     Ok(bytes.map(|b| String::from_utf8_lossy(b.expose()).into_owned()))
 }
 
-/// Record, before this keyholder joins the refresh `c`, that it takes part in it. A keyholder takes part
-/// in one refresh of a group at a time ([`check_joinable`] refuses a second): otherwise two refreshes of
-/// one group, one removing a member and one keeping it, would leave the others with two new shares, and
-/// the one that kept the removed member would undo the removal.
+/// Record, before this keyholder joins the refresh or repair `c`, that it takes part in it. A keyholder
+/// takes part in one renewal (refresh or repair) of a group at a time ([`check_not_claimed`] refuses a
+/// second): otherwise two renewals of one group, one removing a member and one keeping it, would leave the
+/// others with two successor shares, and the one that kept the removed member would undo the removal (a
+/// repair completing after a refresh would even store the old, retired shares again).
 pub fn claim(u: &Unlocked, c: &DkgCeremony) -> Result<()> {
-    let Some(r) = c.refresh() else { return Ok(()) };
+    let Some((group, _)) = c.renews() else { return Ok(()) };
     let digest = hex::encode(c.digest());
-    if claimed(u, &r.group)?.as_deref() == Some(digest.as_str()) {
+    if claimed(u, group)?.as_deref() == Some(digest.as_str()) {
         return Ok(());
     }
-    u.write_secret(&claim_rel(&r.group), CLAIM_PURPOSE, &r.group, &SecretBytes::new(digest.into_bytes()))
+    u.write_secret(&claim_rel(group), CLAIM_PURPOSE, group, &SecretBytes::new(digest.into_bytes()))
+}
+
+/// Refuse a renewal `c` of a group when this keyholder already takes part in another renewal of it.
+pub fn check_not_claimed(u: &Unlocked, c: &DkgCeremony) -> Result<()> {
+    let Some((group, _)) = c.renews() else { return Ok(()) };
+    if let Some(other) = claimed(u, group)?.filter(|d| *d != hex::encode(c.digest())) {
+        return Err(Error::new(format!(
+            "you already take part in another refresh or repair of this group (ceremony file SHA-256 {}...)",
+            &other[..other.len().min(16)]
+        ))
+        .with_note("a keyholder takes part in one refresh or repair of a group at a time: two could undo a removal")
+        .with_help(format!(
+            "finish that one first; if it was abandoned for good, delete {} and run this again",
+            crate::text::path(&u.home().path(&claim_rel(group)))
+        )));
+    }
+    Ok(())
 }
 
 /// Forget the claim on group `gfp` (its refresh completed: the share it renewed is destroyed).
@@ -186,17 +204,7 @@ pub fn check_joinable(u: &Unlocked, c: &DkgCeremony) -> Result<()> {
             "check --home (`frostsign group list`); a keyholder removed or already refreshed has nothing to do",
         ));
     }
-    if let Some(other) = claimed(u, &r.group)?.filter(|d| *d != hex::encode(c.digest())) {
-        return Err(Error::new(format!(
-            "you already take part in another refresh of this group (ceremony file SHA-256 {}...)",
-            &other[..other.len().min(16)]
-        ))
-        .with_note("a keyholder takes part in one refresh of a group at a time: two could undo a removal")
-        .with_help(format!(
-            "finish that refresh first; if it was abandoned for good, delete {} and run this again",
-            crate::text::path(&u.home().path(&claim_rel(&r.group)))
-        )));
-    }
+    check_not_claimed(u, c)?;
     let old = u.home().group(&r.group)?;
     if *old.key() != r.group_key || old.threshold() != c.threshold() || old.label() != c.label() {
         return Err(wrong("its key, threshold or label differ".into()));

@@ -130,6 +130,7 @@ pub fn check_joinable(u: &Unlocked, c: &DkgCeremony) -> Result<()> {
         return Err(Error::new(format!("this repair is of the group {}, which your home holds no share of", r.group))
             .with_help("check --home (`frostsign group list`)"));
     }
+    crate::ceremony::refresh::check_not_claimed(u, c)?;
     let old = u.home().group(&r.group).map_err(|_| {
         Error::new(format!("your home has no copy of the group {} this repair rebuilds a share of", r.group))
             .with_help("give the group's file with --group")

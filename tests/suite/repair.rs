@@ -215,3 +215,29 @@ fn a_crash_at_any_repair_failpoint_is_recovered_by_a_rerun() {
         assert_eq!(old.key(), new.key(), "{point}");
     }
 }
+
+/// A keyholder takes part in one renewal of a group at a time: after joining a refresh that removes Carol,
+/// Alice and Bob refuse a repair of the same group that Carol starts (it would store their old shares again
+/// after the refresh retired them, undoing the removal).
+#[test]
+fn a_keyholder_in_a_refresh_refuses_a_concurrent_repair_of_the_same_group() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let old_path = env.dkg("kg", 2, &hs);
+    let r1 = env.path("remove-carol");
+    for h in [&hs[0], &hs[1]] {
+        let mut args = vec!["share", "refresh", "--dir", s(&r1), "--group", s(&old_path), "--yes"];
+        if h.name == "Alice" {
+            args.extend(["--remove", "Carol"]);
+        }
+        h.run(&args).ok();
+    }
+    let erin = env.holder("Erin");
+    let r2 = env.path("enrol-erin");
+    repair(&hs[2], &r2, &old_path, &erin.card, &["--helper", "Carol", "--helper", "Alice"]).ok();
+    for h in [&hs[0], &hs[1]] {
+        repair(h, &r2, &old_path, &erin.card, &[])
+            .refused_with("you already take part in another refresh or repair of this group");
+    }
+    assert!(!fs::read_dir(&r2).unwrap().flatten().any(|f| f.file_name().to_string_lossy().starts_with("confirm-")));
+}

@@ -243,6 +243,7 @@ pub fn step(
                 report.waiting = Some(keygen.repair_waiting());
                 return Ok(None);
             };
+            crate::ceremony::refresh::claim(u, &c)?;
             engine::apply(&keygen, u, folder, first, report)?
         }
         None => {
