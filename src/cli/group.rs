@@ -55,7 +55,8 @@ pub fn list(g: &Global) -> Result<()> {
     groups.sort_by_key(|g| g.display_name());
     let me = home.card()?.fingerprint();
     for g in &groups {
-        let idx = g.member_index(me).map(|i| format!("member {}", i + 1)).unwrap_or_else(|| "?".into());
+        let idx =
+            g.member_index(me).map(|i| format!("member {}", g.identifier_numbers()[i])).unwrap_or_else(|| "?".into());
         outln!("{}  {}-of-{}  {}  ({idx})", g.fingerprint(), g.threshold(), g.members().len(), g.display_name());
     }
     for (gfp, e) in &damaged {
