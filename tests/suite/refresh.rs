@@ -285,3 +285,48 @@ fn a_concurrent_refresh_cannot_undo_a_removal() {
         }
     }
 }
+
+/// A refresh share that does not fit its sender's commitment (Carol re-seals a changed share for Alice)
+/// names Carol as in key generation, although frost's refresh itself names no culprit; Alice confirms
+/// nothing, nobody stores a new share, and every old share is kept.
+#[test]
+fn a_bad_refresh_share_names_its_sender_and_nobody_loses_the_old_share() {
+    use frostsign::exchange::message::{open, seal, Expect};
+    let env = Env::new();
+    let hs = env.holders(3);
+    let old_path = env.dkg("kg", 2, &hs);
+    let old = Group::load(&old_path).unwrap();
+    let dir = env.path("r");
+    // Two passes: everyone publishes rounds 1 and 2; Bob and Carol confirm; Alice still waits for Bob's
+    // round 2 when she runs, so she has not read Carol's share yet.
+    for _ in 0..2 {
+        for h in &hs {
+            refresh(h, &dir, &old_path, &[]).ok();
+        }
+    }
+    let c =
+        frostsign::ceremony::dkg::DkgCeremony::load(&frostsign::exchange::folder::Folder::open(&dir).unwrap()).unwrap();
+    assert!(!dir.join(names::confirm(&c.cards()[0])).exists(), "Alice has not confirmed yet");
+    let path = dir.join(names::round2(&c.cards()[2], &c.cards()[0]));
+    let e = Expect { kind: "dkg-round2", ceremony: c.digest(), round: "2", private: true };
+    let opened =
+        open(&fs::read_to_string(&path).unwrap(), &path, &e, c.cards(), Some(unlock(&hs[0]).identity())).unwrap();
+    let mut payload: serde_json::Value = serde_json::from_slice(opened.payload.expose()).unwrap();
+    let package = hex::decode(payload["package"].as_str().unwrap()).unwrap();
+    let mut share = frost::keys::dkg::round2::Package::deserialize(&package).unwrap().signing_share().serialize();
+    share[0] ^= 1;
+    let bad = frost::keys::dkg::round2::Package::new(frost::keys::SigningShare::deserialize(&share).unwrap());
+    payload["package"] = serde_json::Value::String(hex::encode(bad.serialize().unwrap()));
+    let body = serde_json::to_vec(&payload).unwrap();
+    let text = seal(unlock(&hs[2]).identity(), "dkg-round2", c.digest(), "2", Some(&c.cards()[0]), &body).unwrap();
+    fs::write(&path, text).unwrap();
+    let out = refresh(&hs[0], &dir, &old_path, &[]);
+    out.refused_with("the secret share Carol sent Alice does not match Carol's round-1 commitment")
+        .contains("culprit: Carol");
+    assert!(!dir.join(names::confirm(&c.cards()[0])).exists(), "Alice must not confirm");
+    for h in &hs {
+        assert!(old_share_or_none(h, &old).is_some(), "{} keeps its old share", h.name);
+        let listed = h.run(&["group", "list"]);
+        assert_eq!(listed.ok().stdout.lines().count(), 1, "{} holds only the old group:\n{}", h.name, listed.stdout);
+    }
+}
