@@ -105,7 +105,7 @@ say "8. A keyholder is replaced: Bob leaves, Dave joins, and the key stays the s
 echo "-- Alice and Carol refresh their shares without Bob: his old share now combines with no one's"
 as alice share refresh --dir remove-bob --group keygen/group.pub --remove Bob --yes
 for pass in 1 2 3; do
-  for who in alice carol; do as "$who" share refresh --dir remove-bob --group keygen/group.pub --yes; done
+  for who in alice carol; do as "$who" share refresh --dir remove-bob --group keygen/group.pub --remove Bob --yes; done
 done
 fs dkg status --dir remove-bob
 echo "-- Dave makes an identity; Alice and Carol enrol him (they rebuild a share for his new identifier)"

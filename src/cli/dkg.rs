@@ -39,6 +39,18 @@ pub fn step_as(g: &Global, dir: &Path, yes: bool, command: &str) -> Result<()> {
 
 /// [`step_as`] with the home already locked and unlocked by the caller.
 pub fn step_unlocked(u: &Unlocked, folder: &Folder, yes: bool, command: &str) -> Result<()> {
+    step_checked(u, folder, yes, command, |_| Ok(()))
+}
+
+/// [`step_unlocked`], with `before_join` run on the ceremony after its summary is shown and before the
+/// keyholder is asked to join (a refresh's check that `--yes` does not skip a removal).
+pub fn step_checked(
+    u: &Unlocked,
+    folder: &Folder,
+    yes: bool,
+    command: &str,
+    before_join: impl FnOnce(&crate::group::ceremony::DkgCeremony) -> Result<()>,
+) -> Result<()> {
     let dir = folder.dir();
     let me = u.identity().card().label();
     let mut report = crate::ceremony::engine::Report::default();
@@ -46,7 +58,12 @@ pub fn step_unlocked(u: &Unlocked, folder: &Folder, yes: bool, command: &str) ->
         out!("{}", c.summary());
         outln!("You are {me}.");
         outln!("Check every name and fingerprint with its keyholder (by voice) before you join.");
-        let first = if c.dealer().is_some() { "check the share dealt to you" } else { "run round 1" };
+        before_join(c)?;
+        let first = match (c.dealer(), c.repair()) {
+            (Some(_), _) => "check the share dealt to you",
+            (_, Some(_)) => "take your part in the repair",
+            _ => "run round 1",
+        };
         super::confirm(&format!("Join this ceremony and {first}?"), yes)
     });
     // What was done before an error is still reported: it is in the folder and the home now.

@@ -27,10 +27,15 @@ fn refresh(h: &Holder, dir: &Path, group: &Path, extra: &[&str]) -> Out {
 /// Every keyholder in `hs` runs `share refresh` round-robin until each reports completion; returns the
 /// new group file.
 fn refresh_all(dir: &Path, group: &Path, hs: &[&Holder]) -> PathBuf {
+    refresh_all_with(dir, group, hs, &[])
+}
+
+/// [`refresh_all`], each keyholder giving `extra` (the `--remove` it agrees to).
+fn refresh_all_with(dir: &Path, group: &Path, hs: &[&Holder], extra: &[&str]) -> PathBuf {
     let mut done = vec![false; hs.len()];
     for _ in 0..6 {
         for (i, h) in hs.iter().enumerate() {
-            done[i] |= refresh(h, dir, group, &[]).ok().stdout.contains(COMPLETE);
+            done[i] |= refresh(h, dir, group, extra).ok().stdout.contains(COMPLETE);
         }
         if done.iter().all(|d| *d) {
             return dir.join("group.pub");
@@ -128,7 +133,11 @@ fn a_removed_keyholders_share_works_with_no_one_and_the_others_still_sign() {
     let out = refresh(&hs[0], &dir, &old_path, &["--remove", "Carol"]);
     out.ok().contains("Removed (their share becomes useless): 3 ").contains("Carol");
     refresh(&hs[2], &dir, &old_path, &[]).refused_with("not a participant");
-    let new = Group::load(&refresh_all(&dir, &old_path, &[&hs[0], &hs[1]])).unwrap();
+    // With --yes, a keyholder joins a removal only by naming it.
+    let before = snapshot(&dir);
+    refresh(&hs[1], &dir, &old_path, &[]).refused_with("this refresh removes Carol").contains("add --remove Carol");
+    assert!(before == snapshot(&dir), "nothing published");
+    let new = Group::load(&refresh_all_with(&dir, &old_path, &[&hs[0], &hs[1]], &["--remove", "Carol"])).unwrap();
     assert_eq!((new.members().len(), new.identifier_numbers()), (2, &[1u16, 2][..]));
     let msg = b"release";
     let news = [share(&hs[0], &new), share(&hs[1], &new)];
@@ -255,14 +264,14 @@ fn a_concurrent_refresh_cannot_undo_a_removal() {
     let old_path = env.dkg("kg", 2, &hs);
     let (r1, r2) = (env.path("remove-carol"), env.path("routine"));
     refresh(alice, &r1, &old_path, &["--remove", "Carol"]).ok();
-    refresh(bob, &r1, &old_path, &[]).ok();
+    refresh(bob, &r1, &old_path, &["--remove", "Carol"]).ok();
     refresh(carol, &r2, &old_path, &[]).ok();
     // Alice and Bob are asked to join r2 while they are in r1 (a runaway script with --yes, or a
     // summary read too quickly); whatever they answer, r1 then completes.
     for h in [alice, bob, carol, alice, bob] {
         let _ = refresh(h, &r2, &old_path, &[]);
     }
-    let new = Group::load(&refresh_all(&r1, &old_path, &[alice, bob])).unwrap();
+    let new = Group::load(&refresh_all_with(&r1, &old_path, &[alice, bob], &["--remove", "Carol"])).unwrap();
     for _ in 0..4 {
         for h in [carol, alice, bob] {
             let _ = refresh(h, &r2, &old_path, &[]);
