@@ -44,6 +44,9 @@ pub fn step_unlocked(u: &Unlocked, folder: &Folder, yes: bool, command: &str) ->
     let mut report = crate::ceremony::engine::Report::default();
     let result = dkg::step(u, folder, &mut report, |c| {
         out!("{}", c.summary());
+        if let Some(change) = crate::ceremony::repair::card_change(u, c) {
+            out!("{change}");
+        }
         outln!("You are {me}.");
         outln!("Check every name and fingerprint with its keyholder (by voice) before you join.");
         let first = if c.dealer().is_some() { "check the share dealt to you" } else { "run round 1" };
