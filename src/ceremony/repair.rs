@@ -30,35 +30,41 @@ fn target_id(group: &Group, target: &Card) -> Result<(u16, bool)> {
     Ok((next, true))
 }
 
+/// The identifiers of the members `helpers` names (by name or fingerprint), increasing, each once.
+fn named_helpers(group: &Group, helpers: &[String]) -> Result<Vec<u16>> {
+    let ids = group.identifier_numbers();
+    let mut chosen = Vec::new();
+    for name in helpers {
+        let fp = crate::card::Fingerprint::parse(name);
+        let i = group
+            .members()
+            .iter()
+            .position(|c| c.name() == name.as_str() || Some(c.fingerprint()) == fp)
+            .ok_or_else(|| Error::new(format!("`{}` is not a member of the group", crate::text::escape(name))))?;
+        if !chosen.contains(&ids[i]) {
+            chosen.push(ids[i]);
+        }
+    }
+    chosen.sort_unstable();
+    Ok(chosen)
+}
+
 /// Describe a repair of `group` (the caller's own copy) for `target`, helped by the members `helpers`
 /// names (or, if none, by `me` and the first other members), t of them.
 pub fn describe(group: &Group, me: &Card, target: &Card, helpers: &[String]) -> Result<(DkgCeremony, String)> {
     let (id, enrol) = target_id(group, target)?;
     let t = group.threshold() as usize;
     let ids = group.identifier_numbers();
-    let position = |name: &str| {
-        let fp = crate::card::Fingerprint::parse(name);
-        group
-            .members()
-            .iter()
-            .position(|c| c.name() == name || Some(c.fingerprint()) == fp)
-            .ok_or_else(|| Error::new(format!("`{}` is not a member of the group", crate::text::escape(name))))
-    };
-    let mut chosen: Vec<u16> = Vec::new();
-    if helpers.is_empty() {
+    let chosen = if helpers.is_empty() {
         let me_id = group.member_index(me.fingerprint()).map(|i| ids[i]);
-        chosen.extend(me_id.filter(|m| *m != id));
+        let mut chosen: Vec<u16> = me_id.filter(|m| *m != id).into_iter().collect();
         chosen.extend(ids.iter().copied().filter(|h| *h != id && Some(*h) != me_id));
         chosen.truncate(t);
+        chosen.sort_unstable();
+        chosen
     } else {
-        for name in helpers {
-            let h = ids[position(name)?];
-            if !chosen.contains(&h) {
-                chosen.push(h);
-            }
-        }
-    }
-    chosen.sort_unstable();
+        named_helpers(group, helpers)?
+    };
     if chosen.contains(&id) {
         return Err(Error::new(format!("{} cannot help rebuild its own share", target.name())));
     }
@@ -110,6 +116,14 @@ pub fn start(dir: &Path, group: &Group, me: &Card, target: &Card, helpers: &[Str
     if !same {
         return Err(Error::file(&path, "holds another ceremony than a repair of this group for this card")
             .with_help("use a new, empty folder, or give the --group and --for this folder was started with"));
+    }
+    // --helper names the helpers this keyholder expects: a repair with others is not joined silently.
+    if let Some(r) = c.repair().filter(|_| !helpers.is_empty()) {
+        if named_helpers(group, helpers)? != r.helpers {
+            return Err(Error::file(&path, "is a repair with other helpers than --helper names").with_help(
+                "run without --helper to take part in the repair as it is, or start another in a new folder",
+            ));
+        }
     }
     Ok(c)
 }
@@ -163,6 +177,24 @@ pub fn check_joinable(u: &Unlocked, c: &DkgCeremony) -> Result<()> {
         return Err(wrong("a helper is not a member of the group".into()));
     }
     Ok(())
+}
+
+/// What a keyholder must see before it joins a repair that gives a member a new card: the old and the new
+/// fingerprint. The old card takes no part and is not asked, and the share rebuilt is the one the old card
+/// held, so only a voice check with that member tells a lost card from a card taken over.
+pub fn card_change(u: &Unlocked, c: &DkgCeremony) -> Option<String> {
+    let r = c.repair()?;
+    let old = u.home().group(&r.group).ok()?;
+    let was = &old.members()[old.position_of(&crate::group::frost_identifier(r.target))?];
+    let now = &c.cards()[c.position_of(&crate::group::frost_identifier(r.target))?];
+    (was.fingerprint() != now.fingerprint()).then(|| {
+        format!(
+            "  {name} gets a NEW card: was {}, now {}.\n  The old card takes no part and is not asked: check the new fingerprint with {name} by voice.\n",
+            was.fingerprint(),
+            now.fingerprint(),
+            name = now.name()
+        )
+    })
 }
 
 fn not_participant() -> Error {

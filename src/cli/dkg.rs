@@ -56,6 +56,9 @@ pub fn step_checked(
     let mut report = crate::ceremony::engine::Report::default();
     let result = dkg::step(u, folder, &mut report, |c| {
         out!("{}", c.summary());
+        if let Some(change) = crate::ceremony::repair::card_change(u, c) {
+            out!("{change}");
+        }
         outln!("You are {me}.");
         outln!("Check every name and fingerprint with its keyholder (by voice) before you join.");
         before_join(c)?;

@@ -470,6 +470,10 @@ impl DkgCeremony {
                 r.target,
                 r.helpers.iter().map(name).collect::<Vec<_>>().join(", ")
             ));
+            s.push_str(&format!(
+                "  The project's minisign.pub must end with this line (compare): {}\n",
+                crate::formats::minisign::public_key_line(&r.minisign_key_id, &r.group_key)
+            ));
         }
         if let Some(d) = &self.dealer {
             s.push_str(&format!(

@@ -237,3 +237,59 @@ fn a_keyholder_in_a_refresh_refuses_a_concurrent_repair_of_the_same_group() {
     }
     assert!(!fs::read_dir(&r2).unwrap().flatten().any(|f| f.file_name().to_string_lossy().starts_with("confirm-")));
 }
+
+/// `dkg status` on a repair folder checks the helpers' values it can check without opening them (the
+/// signature, sender, recipient, kind and round): an unsigned `sigma-` file, a delta from a member who is no
+/// helper, or a helper's delta stored under another helper's sigma name are strays, as they are in key
+/// generation's rounds; an honest helper's files are not.
+#[test]
+fn unsigned_or_misplaced_repair_values_are_strays_in_status() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let old_path = env.dkg("kg", 2, &hs);
+    let carol = new_home(&env, "Carol");
+    let dir = env.path("repair");
+    repair(&hs[0], &dir, &old_path, &carol.card, &[]).ok();
+    let c = DkgCeremony::load(&Folder::open(&dir).unwrap()).unwrap();
+    let (alice, bob) = (&c.cards()[0], &c.cards()[1]);
+    let alices_delta = fs::read_to_string(dir.join(names::delta(alice, bob))).unwrap();
+    // Bob's sigma name holds Alice's delta; Carol (the one repaired, no helper) "sends" a delta; garbage.
+    fs::write(dir.join(names::sigma(bob)), &alices_delta).unwrap();
+    fs::write(dir.join(names::delta(&c.cards()[2], alice)), "not signed\n").unwrap();
+    let out = env.run(&["dkg", "status", "--dir", s(&dir), "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.all()));
+    let strays: Vec<String> =
+        v["strays"].as_array().unwrap().iter().map(|s| s["file"].as_str().unwrap().to_string()).collect();
+    let mut want = vec![names::sigma(bob), names::delta(&c.cards()[2], alice)];
+    want.sort();
+    let mut got = strays.clone();
+    got.sort();
+    assert_eq!(got, want, "{v}");
+    assert_eq!(v["problems"], serde_json::json!([]), "{v}");
+}
+
+/// Before joining a repair that gives a member a new card, every keyholder is shown the member's old and
+/// new fingerprints (its old card is not asked: only a voice check tells a lost card from a taken one), and
+/// the minisign.pub line to compare (the keyholder repaired has no copy of the group of its own); a
+/// keyholder who names helpers does not silently join a repair with others.
+#[test]
+fn joining_a_repair_shows_the_card_change_and_the_minisign_line_and_checks_named_helpers() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let old_path = env.dkg("kg", 2, &hs);
+    let old = Group::load(&old_path).unwrap();
+    let carol = new_home(&env, "Carol");
+    let dir = env.path("repair");
+    let minisign_line = frostsign::formats::minisign::public_key_line(old.minisign_key_id(), old.key());
+    repair(&hs[0], &dir, &old_path, &carol.card, &[])
+        .ok()
+        .contains(&format!(
+            "Carol gets a NEW card: was {}, now {}",
+            old.members()[2].fingerprint(),
+            carol_card(&carol).fingerprint()
+        ))
+        .contains(&minisign_line);
+    repair(&hs[1], &dir, &old_path, &carol.card, &["--helper", "Bob", "--helper", "Carol"])
+        .refused_with("other helpers than --helper names");
+    repair(&hs[1], &dir, &old_path, &carol.card, &["--helper", "Bob", "--helper", "Alice"]).ok();
+}

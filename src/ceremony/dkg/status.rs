@@ -15,8 +15,8 @@
 
 use super::{
     names, signed_evidence, AcceptPayload, ComplaintPayload, ConfirmPayload, DkgCeremony, Round1Payload,
-    SignedEvidence, CEREMONY_FILE, GROUP_FILE, KIND_ACCEPT, KIND_COMPLAINT, KIND_CONFIRM, KIND_DEALT, KIND_R1, KIND_R2,
-    ROUND_DEALT,
+    SignedEvidence, CEREMONY_FILE, GROUP_FILE, KIND_ACCEPT, KIND_COMPLAINT, KIND_CONFIRM, KIND_DEALT, KIND_DELTA,
+    KIND_R1, KIND_R2, KIND_SIGMA, ROUND_DEALT, ROUND_DELTA, ROUND_SIGMA,
 };
 use crate::error::{Error, Result};
 use crate::exchange::folder::{Folder, Received};
@@ -222,6 +222,7 @@ pub fn status(folder: &Folder) -> Result<Status> {
     check_round1(&mut v, &round1);
     let round2_sent = if dealt_group { vec![0; c.cards().len()] } else { count_round2(&mut v) };
     let dealt = count_dealt(&mut v);
+    check_repair_values(&mut v);
     let confirm_payloads: Vec<Option<ConfirmPayload>> = v.payloads(&confirms, "confirmation");
     let accept_payloads: Vec<Option<AcceptPayload>> = v.payloads(&accepts, "acceptance");
     read_complaints(&mut v);
@@ -385,6 +386,47 @@ fn count_dealt(v: &mut View<'_>) -> Vec<bool> {
         }
     }
     dealt
+}
+
+/// The participant positions of a repair's helpers (none for another ceremony).
+fn repair_helpers(c: &DkgCeremony) -> Vec<usize> {
+    c.repair()
+        .map(|r| r.helpers.iter().filter_map(|h| c.position_of(&crate::group::frost_identifier(*h))).collect())
+        .unwrap_or_default()
+}
+
+/// A repair's helper values (private: only the signature, the names and the header are checked): each
+/// helper's delta for each other helper and its sigma for the keyholder repaired. Anything else under such a
+/// name is a stray, as in key generation's round 2.
+fn check_repair_values(v: &mut View<'_>) {
+    let c = v.c;
+    let Some(target) = c.repair().and_then(|r| c.position_of(&crate::group::frost_identifier(r.target))) else {
+        return;
+    };
+    let cards = c.cards();
+    let helpers = repair_helpers(c);
+    let mut expected = Vec::new();
+    for &j in &helpers {
+        for &k in helpers.iter().filter(|&&k| k != j) {
+            expected.push((names::delta(&cards[j], &cards[k]), j, k, KIND_DELTA, ROUND_DELTA));
+        }
+        expected.push((names::sigma(&cards[j]), j, target, KIND_SIGMA, ROUND_SIGMA));
+    }
+    for (name, j, k, want_kind, want_round) in expected {
+        let text = match v.folder.read(&name, message::MAX_MESSAGE_BYTES) {
+            Ok(Some(t)) => t,
+            Ok(None) => continue,
+            Err(e) => {
+                v.stray(&name, &e);
+                continue;
+            }
+        };
+        match message::peek(&text, cards, c.digest()) {
+            Some((s, Some(r), kind, round))
+                if s == j && r == cards[k].fingerprint() && kind == want_kind && round == want_round => {}
+            _ => v.stray(&name, &Error::new("not a repair value signed by its sender for this ceremony")),
+        }
+    }
 }
 
 /// A participant's signed complaint means it stopped: the ceremony cannot complete. What it says about
@@ -551,16 +593,18 @@ fn is_known_name(c: &DkgCeremony, name: &str) -> bool {
     }
     // A dealt group and a repair have no rounds 1 and 2: files under those names play no part in them.
     let dealt = c.dealer().is_some();
-    let repair = c.repair().is_some();
-    let rounds = !dealt && !repair;
+    let rounds = !dealt && c.repair().is_none();
+    // A repair's values go from a helper to a helper (deltas) or to the keyholder repaired (sigmas).
+    let helpers = repair_helpers(c);
+    let helper = |a: &crate::card::Card| helpers.iter().any(|&j| c.cards()[j].fingerprint() == a.fingerprint());
     c.cards().iter().any(|a| {
         name == names::group_copy(a)
             || name == names::confirm(a)
             || name == names::accept(a)
             || names::is_complaint_of(name, a)
             || (dealt && name == names::dealt(a))
-            || (repair && name == names::sigma(a))
-            || (repair && c.cards().iter().any(|b| a != b && name == names::delta(a, b)))
+            || (helper(a) && name == names::sigma(a))
+            || (helper(a) && c.cards().iter().any(|b| a != b && helper(b) && name == names::delta(a, b)))
             || (rounds && name == names::round1(a))
             || (rounds && c.cards().iter().any(|b| a != b && name == names::round2(a, b)))
     })
