@@ -166,6 +166,10 @@ pub fn check_joinable(u: &Unlocked, c: &DkgCeremony) -> Result<()> {
                 return Err(wrong(format!("{} takes the place of {}", card.label(), old.members()[i].label())));
             }
             None if id != r.target => return Err(wrong(format!("{} is not a member", card.label()))),
+            // A new member takes the next identifier, as `share repair` chooses it.
+            None if Some(&(id - 1)) != old_ids.iter().max() => {
+                return Err(wrong(format!("{} is enrolled at identifier {id}, not the next one", card.label())));
+            }
             _ => {}
         }
     }

@@ -408,6 +408,15 @@ impl Group {
                 return Err(inconsistent());
             }
         }
+        // The same polynomial at zero is the group key: the shares belong to this key.
+        let mut at_zero = <frost::Ed25519Group as frost_core::Group>::identity();
+        for xi in &basis {
+            let l = frost_core::compute_lagrange_coefficient(&basis, None, *xi).map_err(|_| inconsistent())?;
+            at_zero += shares.get(xi).ok_or_else(inconsistent)?.to_element() * l;
+        }
+        if at_zero != self.package.verifying_key().to_element() {
+            return Err(inconsistent());
+        }
         Ok(frost::keys::VerifyingShare::new(interpolate(id)?))
     }
 
