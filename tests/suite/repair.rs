@@ -293,3 +293,48 @@ fn joining_a_repair_shows_the_card_change_and_the_minisign_line_and_checks_named
         .refused_with("other helpers than --helper names");
     repair(&hs[1], &dir, &old_path, &carol.card, &["--helper", "Bob", "--helper", "Alice"]).ok();
 }
+
+/// Refresh and repair files are read through the same authenticated opening as key generation's: a file
+/// replayed from another ceremony, a value moved to another recipient's name, and a tampered value are
+/// each refused with the file named, and nothing is confirmed from them.
+#[test]
+fn replayed_misaddressed_or_tampered_refresh_and_repair_files_are_refused() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let old_path = env.dkg("kg", 2, &hs);
+    let kg = DkgCeremony::load(&Folder::open(&env.path("kg")).unwrap()).unwrap();
+    // Refresh: Alice's round-1 file of the key generation, replayed into the refresh under her name.
+    let r = env.path("refresh");
+    for h in [&hs[1], &hs[2]] {
+        h.run(&["share", "refresh", "--dir", s(&r), "--group", s(&old_path), "--yes"]).ok();
+    }
+    let alice_r1 = names::round1(&kg.cards()[0]);
+    fs::copy(env.path("kg").join(&alice_r1), r.join(&alice_r1)).unwrap();
+    let out = hs[1].run(&["share", "refresh", "--dir", s(&r), "--group", s(&old_path), "--yes"]);
+    out.refused_with(&alice_r1).contains("another ceremony");
+    // Repair (enrol Erin, helpers Alice and Bob), in a group that takes part in no refresh.
+    let env = Env::new();
+    let hs = env.holders(3);
+    let old_path = env.dkg("kg", 2, &hs);
+    let erin = env.holder("Erin");
+    let d = env.path("enrol");
+    repair(&hs[0], &d, &old_path, &erin.card, &[]).ok();
+    let c = DkgCeremony::load(&Folder::open(&d).unwrap()).unwrap();
+    let (alice, bob) = (&c.cards()[0], &c.cards()[1]);
+    // Alice's delta for Bob, one byte of its payload changed: Bob refuses it and confirms nothing.
+    let path = d.join(names::delta(alice, bob));
+    let original = fs::read_to_string(&path).unwrap();
+    let at = original.find("payload:").unwrap() + 30;
+    let mut bytes = original.clone().into_bytes();
+    bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+    fs::write(&path, bytes).unwrap();
+    repair(&hs[1], &d, &old_path, &erin.card, &[]).refused_with(&names::delta(alice, bob));
+    assert!(!d.join(names::confirm(bob)).exists(), "Bob confirms nothing from a tampered value");
+    fs::write(&path, original).unwrap();
+    repair(&hs[1], &d, &old_path, &erin.card, &[]).ok().contains("published your confirmation");
+    // Bob's delta for Alice, moved to the name of Alice's sigma for Erin: not a sigma, not addressed to her.
+    let delta = fs::read_to_string(d.join(names::delta(bob, alice))).unwrap();
+    fs::write(d.join(names::sigma(alice)), &delta).unwrap();
+    repair(&erin, &d, &old_path, &erin.card, &[]).refused_with(&names::sigma(alice));
+    assert!(erin.run(&["group", "list"]).stdout.contains("holds no group share"));
+}
