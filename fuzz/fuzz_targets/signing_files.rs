@@ -1,10 +1,12 @@
 //! A signing session's exchanged contents, after their envelope: the coordinator's package file
 //! (`PackageFile::parse`, unsigned, read by every signer), a signer's commitment payload
 //! (`Commitment::decode`) and signature-share payload (`decode_shares`), against the example group's real
-//! request and package (keys-example/sign-hello). A package that parses, written again by
-//! `PackageFile::encode`, parses to the same package.
+//! request and package (keys-example/sign-hello); and the coordinator's unsigned restart file
+//! (`restart-aN.txt`, read by `excluded`). A package that parses, written again by `PackageFile::encode`,
+//! parses to the same package. The first byte of the input chooses which.
 #![no_main]
-use frostsign::ceremony::signing::{decode_shares, Commitment, PackageFile, Request};
+use frostsign::ceremony::signing::{current_attempt, decode_shares, excluded, Commitment, PackageFile, Request};
+use std::path::PathBuf;
 use frostsign_fuzz::{example_group, text};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
@@ -21,9 +23,19 @@ fn package() -> &'static PackageFile {
     })
 }
 
+/// A session folder for the restart file.
+fn dir() -> &'static PathBuf {
+    static D: OnceLock<PathBuf> = OnceLock::new();
+    D.get_or_init(|| {
+        let d = std::env::temp_dir().join(format!("frostsign-fuzz-session-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    })
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&which, rest)) = data.split_first() else { return };
-    match which % 3 {
+    match which % 4 {
         0 => {
             let Some(text) = text(rest) else { return };
             let group = example_group();
@@ -40,6 +52,14 @@ fuzz_target!(|data: &[u8]| {
                 if let Ok(c) = Commitment::decode(rest, request(), attempt) {
                     assert_eq!(c.attested.len(), request().artifacts().len());
                 }
+            }
+        }
+        2 => {
+            let d = dir();
+            std::fs::write(d.join("restart-a2.txt"), rest).unwrap();
+            assert_eq!(current_attempt(d).unwrap(), 2);
+            if let Ok(without) = excluded(d, 2, example_group()) {
+                assert!(without.iter().all(|&i| i < example_group().members().len()));
             }
         }
         _ => {

@@ -72,3 +72,22 @@ pub fn example_cards() -> &'static [Card] {
         .collect()
     })
 }
+
+/// The FROST values frostsign reads from the payloads of others (key generation round-1 and round-2
+/// packages, signing commitments, signature shares, signing packages, public key packages): each
+/// deserializer on the same bytes, raw and hex-decoded, as the ceremonies call them.
+pub fn frost_packages(bytes: &[u8]) -> usize {
+    use frost_ed25519 as frost;
+    let mut ok = 0;
+    let hexed = std::str::from_utf8(bytes).ok().and_then(|t| hex::decode(t.trim_matches('"')).ok());
+    for b in std::iter::once(bytes).chain(hexed.as_deref()) {
+        ok += usize::from(frost::keys::dkg::round1::Package::deserialize(b).is_ok());
+        ok += usize::from(frost::keys::dkg::round2::Package::deserialize(b).is_ok());
+        ok += usize::from(frost::round1::SigningCommitments::deserialize(b).is_ok());
+        ok += usize::from(frost::round2::SignatureShare::deserialize(b).is_ok());
+        ok += usize::from(frost::SigningPackage::deserialize(b).is_ok());
+        ok += usize::from(frost::keys::PublicKeyPackage::deserialize(b).is_ok());
+        ok += usize::from(frost::keys::SecretShare::deserialize(b).is_ok());
+    }
+    ok
+}

@@ -13,6 +13,7 @@ mod examples;
 mod exchange;
 mod formats;
 mod formats_stock;
+mod fuzzing;
 mod hardening;
 mod identity;
 mod signing;
