@@ -16,6 +16,7 @@ mod formats_stock;
 mod fuzzing;
 mod hardening;
 mod identity;
+mod secrets;
 mod signing;
 mod smoke;
 mod supply;
