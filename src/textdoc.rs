@@ -215,8 +215,10 @@ impl DocWriter {
     pub fn block(mut self, key: &str, data: &[u8]) -> Self {
         if data.is_empty() {
             if self.error.is_none() {
-                self.error =
-                    Some(DocError::BadValue { key: key.into(), reason: "is empty: a block holds at least one byte".into() });
+                self.error = Some(DocError::BadValue {
+                    key: key.into(),
+                    reason: "is empty: a block holds at least one byte".into(),
+                });
             }
             return self;
         }

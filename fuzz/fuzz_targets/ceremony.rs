@@ -13,7 +13,10 @@ fuzz_target!(|data: &[u8]| {
         assert!(c.cards().len() >= c.threshold() as usize);
         let _ = (c.summary(), c.label(), c.dealer().map(|d| d.group_key));
         for card in c.cards() {
-            assert_eq!(c.index_of(card.fingerprint()).map(|i| &c.cards()[i]).map(|x| x.fingerprint()), Some(card.fingerprint()));
+            assert_eq!(
+                c.index_of(card.fingerprint()).map(|i| &c.cards()[i]).map(|x| x.fingerprint()),
+                Some(card.fingerprint())
+            );
         }
     }
 });

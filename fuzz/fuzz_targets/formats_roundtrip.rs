@@ -17,7 +17,8 @@ fn take<const N: usize>(data: &mut &[u8]) -> [u8; N] {
 
 fuzz_target!(|data: &[u8]| {
     let mut d = data;
-    let (pk, id, sig, sig2, digest) = (take::<32>(&mut d), take::<8>(&mut d), take::<64>(&mut d), take::<64>(&mut d), take::<32>(&mut d));
+    let (pk, id, sig, sig2, digest) =
+        (take::<32>(&mut d), take::<8>(&mut d), take::<64>(&mut d), take::<64>(&mut d), take::<32>(&mut d));
     let time = u32::from_be_bytes(take::<4>(&mut d));
     let rest = String::from_utf8_lossy(d);
     let mut parts = rest.split('\u{1}');
@@ -30,7 +31,12 @@ fuzz_target!(|data: &[u8]| {
     let k = load_key_line(&line).expect("a minisign key line loads");
     assert_eq!((k.key, k.key_id), (pk, Some(id)));
     if minisign::check_trusted_comment(s1).is_ok() && !s2.contains('\n') && !s2.contains('\r') {
-        let m = minisign::MinisignSignature { key_id: id, signature: sig, trusted_comment: s1.into(), global_signature: sig2 };
+        let m = minisign::MinisignSignature {
+            key_id: id,
+            signature: sig,
+            trusted_comment: s1.into(),
+            global_signature: sig2,
+        };
         let text = m.encode(s2);
         if !s1.ends_with('\r') {
             assert_eq!(minisign::MinisignSignature::parse(&text), Ok(m));

@@ -6,9 +6,9 @@
 //! parses to the same package. The first byte of the input chooses which.
 #![no_main]
 use frostsign::ceremony::signing::{current_attempt, decode_shares, excluded, Commitment, PackageFile, Request};
-use std::path::PathBuf;
 use frostsign_fuzz::{example_group, text};
 use libfuzzer_sys::fuzz_target;
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 fn request() -> &'static Request {

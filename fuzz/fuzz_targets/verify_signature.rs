@@ -15,7 +15,8 @@ fn dir() -> &'static PathBuf {
     D.get_or_init(|| {
         let d = std::env::temp_dir().join(format!("frostsign-fuzz-verify-{}", std::process::id()));
         std::fs::create_dir_all(&d).unwrap();
-        std::fs::write(d.join("hello-frostsign.txt"), include_bytes!("../../keys-example/hello-frostsign.txt")).unwrap();
+        std::fs::write(d.join("hello-frostsign.txt"), include_bytes!("../../keys-example/hello-frostsign.txt"))
+            .unwrap();
         d
     })
 }
