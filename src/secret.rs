@@ -81,10 +81,12 @@ impl fmt::Debug for SecretBytes {
 pub struct SecretKey32(Box<[u8; 32]>);
 
 impl SecretKey32 {
-    /// Wrap 32 secret bytes (the caller wipes its own copy).
-    pub fn new(bytes: [u8; 32]) -> Self {
+    /// Wrap 32 secret bytes: copied into the locked buffer, and this function's copy wiped (the caller
+    /// wipes its own).
+    pub fn new(mut bytes: [u8; 32]) -> Self {
         let mut key = SecretKey32::zeroed();
         *key.0 = bytes;
+        bytes.zeroize();
         key
     }
 
@@ -121,7 +123,9 @@ impl SecretKey32 {
 
 impl Clone for SecretKey32 {
     fn clone(&self) -> Self {
-        SecretKey32::from_slice(&self.0[..]).unwrap_or_else(SecretKey32::zeroed)
+        let mut key = SecretKey32::zeroed();
+        *key.0 = *self.0;
+        key
     }
 }
 
