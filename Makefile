@@ -3,7 +3,7 @@ CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 BIN   := $(TARGET_DIR)/release/frostsign
 
-.PHONY: all build test lint fmt demo bench doc clean deny sbom reproducible
+.PHONY: all build test lint fmt demo bench doc clean deny sbom reproducible fuzz
 
 all: build
 
@@ -55,6 +55,13 @@ sbom:
 #   make reproducible REV=v1.4.0 EXPECT=<published sha256>   checks a published release binary
 reproducible:
 	./scripts/reproducible.sh $(if $(REV),--rev $(REV)) $(if $(EXPECT),--expect $(EXPECT))
+
+# Coverage-guided fuzzing of every parser (fuzz/, cargo-fuzz on the nightly toolchain; fuzz/README.md).
+# FUZZ_SECONDS is the TOTAL time, split evenly over the targets (default 60); FUZZ_TARGETS picks targets.
+# Not part of `test`. Needs `rustup toolchain install nightly` and `cargo install --locked cargo-fuzz`.
+FUZZ_SECONDS ?= 60
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) ./fuzz/run.sh
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -1,19 +1,27 @@
-//! Secret byte strings: zeroized on drop, never printed.
+//! Secret byte strings: zeroized on drop, never printed, kept in locked memory where the platform allows.
 //!
 //! Everything secret that frostsign holds in memory (identity keys, the home key, passphrases, serialized
 //! FROST shares and nonces) lives in one of these types, so that `{:?}` can never leak it into a log and
 //! the bytes are wiped when the value goes out of scope.
+//!
+//! Each of these types keeps its bytes in one heap buffer that never moves while the value lives, and locks
+//! the pages of that buffer in RAM (`mlock`) so the kernel does not write them to swap; on drop the buffer
+//! is zeroized first, then unlocked. Locking is best effort: when it fails (RLIMIT_MEMLOCK too low for one
+//! more page, an unprivileged container, a platform without `mlock`) the secret is kept unlocked and
+//! nothing is reported, because swap is only one of the places a secret can reach and refusing to run would
+//! help nobody (docs/security.md, K12). See [`locked`] for how pages shared by several secrets are counted.
 
 use std::fmt;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 /// A secret byte string of any length.
-#[derive(Clone, Default, Zeroize, ZeroizeOnDrop)]
+#[derive(Default)]
 pub struct SecretBytes(Vec<u8>);
 
 impl SecretBytes {
-    /// Take ownership of `bytes`; they are wiped when this value drops.
+    /// Take ownership of `bytes`; they are locked in memory (best effort) and wiped when this value drops.
     pub fn new(bytes: Vec<u8>) -> Self {
+        locked::lock(bytes.as_ptr(), bytes.capacity());
         SecretBytes(bytes)
     }
 
@@ -35,9 +43,32 @@ impl SecretBytes {
 
 impl From<Zeroizing<Vec<u8>>> for SecretBytes {
     fn from(mut z: Zeroizing<Vec<u8>>) -> Self {
-        SecretBytes(std::mem::take(&mut *z))
+        SecretBytes::new(std::mem::take(&mut *z))
     }
 }
+
+impl Clone for SecretBytes {
+    fn clone(&self) -> Self {
+        SecretBytes::new(self.0.clone())
+    }
+}
+
+impl Zeroize for SecretBytes {
+    fn zeroize(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+/// Zeroize the whole buffer (its spare capacity too), then unlock its pages.
+impl Drop for SecretBytes {
+    fn drop(&mut self) {
+        let (ptr, capacity) = (self.0.as_ptr(), self.0.capacity());
+        self.0.zeroize();
+        locked::unlock(ptr, capacity);
+    }
+}
+
+impl ZeroizeOnDrop for SecretBytes {}
 
 impl fmt::Debug for SecretBytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -45,30 +76,43 @@ impl fmt::Debug for SecretBytes {
     }
 }
 
-/// A 32-byte secret key.
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub struct SecretKey32([u8; 32]);
+/// A 32-byte secret key, on the heap (a value on the stack would move, and its copies could not be
+/// locked or found again to wipe).
+pub struct SecretKey32(Box<[u8; 32]>);
 
 impl SecretKey32 {
-    /// Wrap 32 secret bytes.
-    pub fn new(bytes: [u8; 32]) -> Self {
-        SecretKey32(bytes)
+    /// Wrap 32 secret bytes: copied into the locked buffer, and this function's copy wiped (the caller
+    /// wipes its own).
+    pub fn new(mut bytes: [u8; 32]) -> Self {
+        let mut key = SecretKey32::zeroed();
+        *key.0 = bytes;
+        bytes.zeroize();
+        key
     }
 
-    /// Fresh random key from the operating system's CSPRNG.
+    /// 32 zero bytes in a locked buffer, to be filled in place.
+    fn zeroed() -> Self {
+        let key = Box::new([0u8; 32]);
+        locked::lock(key.as_ptr(), key.len());
+        SecretKey32(key)
+    }
+
+    /// Fresh random key from the operating system's CSPRNG, written straight into the locked buffer.
     pub fn random() -> Self {
         use rand_core::{OsRng, RngCore};
-        let mut k = [0u8; 32];
-        OsRng.fill_bytes(&mut k);
-        let key = SecretKey32(k);
-        k.zeroize();
+        let mut key = SecretKey32::zeroed();
+        OsRng.fill_bytes(&mut key.0[..]);
         key
     }
 
     /// Read exactly 32 bytes from a slice.
     pub fn from_slice(bytes: &[u8]) -> Option<Self> {
-        let arr: [u8; 32] = bytes.try_into().ok()?;
-        Some(SecretKey32(arr))
+        if bytes.len() != 32 {
+            return None;
+        }
+        let mut key = SecretKey32::zeroed();
+        key.0.copy_from_slice(bytes);
+        Some(key)
     }
 
     /// Borrow the key bytes.
@@ -77,6 +121,29 @@ impl SecretKey32 {
     }
 }
 
+impl Clone for SecretKey32 {
+    fn clone(&self) -> Self {
+        let mut key = SecretKey32::zeroed();
+        *key.0 = *self.0;
+        key
+    }
+}
+
+impl Zeroize for SecretKey32 {
+    fn zeroize(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl Drop for SecretKey32 {
+    fn drop(&mut self) {
+        self.0.zeroize();
+        locked::unlock(self.0.as_ptr(), self.0.len());
+    }
+}
+
+impl ZeroizeOnDrop for SecretKey32 {}
+
 impl fmt::Debug for SecretKey32 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SecretKey32(<redacted>)")
@@ -84,12 +151,12 @@ impl fmt::Debug for SecretKey32 {
 }
 
 /// A passphrase as typed or read from a file (without the trailing newline).
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct Passphrase(String);
 
 impl Passphrase {
-    /// Wrap a passphrase string.
+    /// Wrap a passphrase string; its buffer is locked in memory (best effort) and wiped on drop.
     pub fn new(s: String) -> Self {
+        locked::lock(s.as_ptr(), s.capacity());
         Passphrase(s)
     }
 
@@ -104,9 +171,176 @@ impl Passphrase {
     }
 }
 
+impl Clone for Passphrase {
+    fn clone(&self) -> Self {
+        Passphrase::new(self.0.clone())
+    }
+}
+
+impl Zeroize for Passphrase {
+    fn zeroize(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl Drop for Passphrase {
+    fn drop(&mut self) {
+        let (ptr, capacity) = (self.0.as_ptr(), self.0.capacity());
+        self.0.zeroize();
+        locked::unlock(ptr, capacity);
+    }
+}
+
+impl ZeroizeOnDrop for Passphrase {}
+
 impl fmt::Debug for Passphrase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Passphrase(<redacted>)")
+    }
+}
+
+/// Locking the pages of secret buffers in RAM (`mlock`), best effort, counted per page.
+///
+/// A page may hold several small secrets (and other data), and `munlock` does not nest: unlocking one
+/// secret's page would unlock it for its neighbours too. So every page under a live secret buffer has a
+/// count of the secret buffers on it; the page is locked when its first buffer appears and unlocked when
+/// its last one is dropped (after that buffer was zeroized). A page that could not be locked
+/// (`RLIMIT_MEMLOCK` reached: 8 MiB by default on current Linux, 64 KiB on older kernels; or no `mlock` on
+/// the platform) is counted the same way and simply stays unlocked; nothing is reported.
+pub mod locked {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    /// Page index -> (live secret buffers on the page, whether `mlock` succeeded on it).
+    static PAGES: Mutex<BTreeMap<usize, (usize, bool)>> = Mutex::new(BTreeMap::new());
+
+    fn page_size() -> usize {
+        #[cfg(unix)]
+        return rustix::param::page_size();
+        #[cfg(not(unix))]
+        return 4096;
+    }
+
+    /// The page indices covering `len` bytes at `ptr`.
+    fn pages(ptr: *const u8, len: usize) -> std::ops::Range<usize> {
+        let size = page_size();
+        let start = ptr as usize;
+        start / size..(start + len).div_ceil(size)
+    }
+
+    /// Lock or unlock one page. The only unsafe code in frostsign.
+    #[allow(unsafe_code)]
+    fn set_locked(page: usize, lock: bool) -> bool {
+        #[cfg(unix)]
+        {
+            let size = page_size();
+            let start = (page * size) as *mut std::ffi::c_void;
+            // SAFETY: mlock and munlock only change whether the kernel may swap out the pages of the range;
+            // they neither read nor write its memory (on an unmapped range they fail with ENOMEM), so no
+            // Rust reference or value is affected. The page belongs to a live secret buffer.
+            let result = unsafe {
+                if lock {
+                    rustix::mm::mlock(start, size)
+                } else {
+                    rustix::mm::munlock(start, size)
+                }
+            };
+            result.is_ok()
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = (page, lock);
+            false
+        }
+    }
+
+    fn table() -> std::sync::MutexGuard<'static, BTreeMap<usize, (usize, bool)>> {
+        PAGES.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A secret buffer of `len` bytes at `ptr` appeared: count it on its pages, locking the new ones.
+    pub(super) fn lock(ptr: *const u8, len: usize) {
+        if len == 0 {
+            return;
+        }
+        let mut table = table();
+        for page in pages(ptr, len) {
+            let entry = table.entry(page).or_insert((0, false));
+            entry.0 += 1;
+            if !entry.1 {
+                entry.1 = set_locked(page, true);
+            }
+        }
+    }
+
+    /// A secret buffer (already zeroized) is going away: uncount it, unlocking the pages it was last on.
+    pub(super) fn unlock(ptr: *const u8, len: usize) {
+        if len == 0 {
+            return;
+        }
+        let mut table = table();
+        for page in pages(ptr, len) {
+            if let Some(entry) = table.get_mut(&page) {
+                entry.0 -= 1;
+                if entry.0 == 0 {
+                    if entry.1 {
+                        set_locked(page, false);
+                    }
+                    table.remove(&page);
+                }
+            }
+        }
+    }
+
+    /// The number of pages this process holds locked for secrets now (for tests and diagnostics).
+    pub fn locked_pages() -> usize {
+        table().values().filter(|(_, locked)| *locked).count()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn state(page: usize) -> Option<(usize, bool)> {
+            table().get(&page).copied()
+        }
+
+        #[test]
+        fn a_page_shared_by_two_secrets_stays_locked_until_the_last_one_goes() {
+            // A buffer of three pages owns its middle page outright: no other allocation can share it.
+            let size = page_size();
+            let buf = vec![0u8; 3 * size];
+            let first = (buf.as_ptr() as usize).div_ceil(size) * size;
+            let at = |offset: usize| buf.as_ptr().wrapping_add(first - buf.as_ptr() as usize + offset);
+            let page = first / size;
+            assert_eq!(state(page), None);
+            lock(at(0), 32);
+            let locked = state(page).expect("counted").1;
+            lock(at(64), 32);
+            assert_eq!(state(page), Some((2, locked)));
+            unlock(at(0), 32);
+            assert_eq!(state(page), Some((1, locked)), "still locked for the second secret");
+            unlock(at(64), 32);
+            assert_eq!(state(page), None);
+            // A secret across a page boundary counts on both pages.
+            lock(at(size - 8), 16);
+            assert_eq!((state(page).map(|s| s.0), state(page + 1).map(|s| s.0)), (Some(1), Some(1)));
+            unlock(at(size - 8), 16);
+            assert_eq!((state(page), state(page + 1)), (None, None));
+        }
+
+        #[test]
+        fn secrets_lock_their_buffer_when_the_limit_allows() {
+            let key = crate::secret::SecretKey32::random();
+            let page = key.expose().as_ptr() as usize / page_size();
+            let (count, locked) = state(page).expect("a live key's page is counted");
+            assert!(count >= 1);
+            // RLIMIT_MEMLOCK permitting (it is at least 64 KiB on Linux), the page is locked.
+            let limit = rustix::process::getrlimit(rustix::process::Resource::Memlock).current;
+            if limit.is_none_or(|l| l >= 64 * 1024) {
+                assert!(locked, "mlock failed with RLIMIT_MEMLOCK {limit:?}");
+            }
+        }
     }
 }
 
@@ -221,7 +455,7 @@ impl<'de> serde::Deserialize<'de> for SecretBytes {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(text.as_bytes())
             .map_err(|_| serde::de::Error::custom("invalid base64 in a secret"))?;
-        Ok(SecretBytes(bytes))
+        Ok(SecretBytes::new(bytes))
     }
 }
 

@@ -210,8 +210,18 @@ impl DocWriter {
         self
     }
 
-    /// Add binary data as a base64 block.
+    /// Add binary data as a base64 block. Empty data cannot be written (a block with no continuation line
+    /// reads as a field with no value), so it is remembered as the error, like a bad one-line value.
     pub fn block(mut self, key: &str, data: &[u8]) -> Self {
+        if data.is_empty() {
+            if self.error.is_none() {
+                self.error = Some(DocError::BadValue {
+                    key: key.into(),
+                    reason: "is empty: a block holds at least one byte".into(),
+                });
+            }
+            return self;
+        }
         self.out.push_str(&format!("{key}:\n"));
         let enc = B64.encode(data);
         for chunk in enc.as_bytes().chunks(BLOCK_WIDTH) {

@@ -124,6 +124,13 @@ pub fn restore(home: &Home, file: &Path, source: &PassphraseSource) -> Result<Co
     Ok(parsed.contents)
 }
 
+/// Read a backup's text as far as it goes without the passphrase: its syntax, the card, the home key file,
+/// every group file and one share per group (the sealed parts are not opened). `restore` does this first;
+/// the fuzz target `backup` (fuzz/) calls it on any text.
+pub fn parse(text: &str, path: &Path) -> Result<Contents> {
+    Parsed::parse(text, path).map(|p| p.contents)
+}
+
 impl Contents {
     /// Read the home's card, key file, identity and every group with a share.
     fn read(u: &Unlocked) -> Result<Contents> {

@@ -31,3 +31,45 @@ fn every_test_named_in_the_docs_exists() {
     assert!(checked >= 45, "expected the docs to name at least 40 tests, found {checked}");
     assert!(missing.is_empty(), "docs name tests that do not exist:\n{}", missing.join("\n"));
 }
+
+/// docs/security.md, "The adversarial suite, counted": each attacker's count in the table and in its
+/// heading equals the number of tests listed under that heading, the total is their sum, and the total
+/// never falls below the floor recorded here (raise it when attacks are added).
+#[test]
+fn the_adversarial_counts_match_their_lists() {
+    const FLOOR: usize = 95;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("docs/security.md")).unwrap();
+    let start = text.find("## The adversarial suite, counted").expect("the section exists");
+    let section = &text[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    let number = |s: &str| s.trim().trim_matches('*').parse::<usize>().unwrap();
+    let mut table = Vec::new();
+    let mut total = None;
+    for line in section.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| attacker")) {
+        let cells: Vec<&str> = line.split('|').map(str::trim).filter(|c| !c.is_empty()).collect();
+        match cells.as_slice() {
+            ["**total**", n] => total = Some(number(n)),
+            [who, n] => table.push((who.to_string(), number(n))),
+            _ => panic!("unexpected row {line:?}"),
+        }
+    }
+    let mut listed = Vec::new();
+    for part in section.split("\n### ").skip(1) {
+        let heading = part.lines().next().unwrap();
+        let (who, n) = heading.split_once(": ").unwrap();
+        let n = number(n.trim_end_matches(" attacks"));
+        let tests = part.lines().filter(|l| l.starts_with("- `tests/suite/")).count();
+        assert_eq!(n, tests, "the heading of `{who}` says {n}, its list holds {tests}");
+        listed.push((who.to_string(), tests));
+    }
+    assert_eq!(table, listed, "the table and the lists disagree");
+    let sum: usize = listed.iter().map(|(_, n)| n).sum();
+    assert_eq!(total, Some(sum), "the total is not the sum of the rows");
+    assert!(sum >= FLOOR, "the adversarial suite shrank from {FLOOR} to {sum} attacks");
+    assert_eq!(
+        listed.len(),
+        5,
+        "five attackers: coordinator, folder host, malicious keyholder, hostile verify input, local thief"
+    );
+}

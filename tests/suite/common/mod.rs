@@ -113,7 +113,7 @@ pub struct Holder {
     pub home: PathBuf,
     pub pass: PathBuf,
     pub card: PathBuf,
-    cwd: PathBuf,
+    pub cwd: PathBuf,
 }
 
 impl Env {
