@@ -142,7 +142,47 @@ struct View<'a> {
     foreign: Vec<(usize, [u8; 32])>,
 }
 
+/// The header a private file must have (its payload is for its recipient only).
+struct Private<'a> {
+    /// Who may have signed it, and which of them must have.
+    known: &'a [crate::card::Card],
+    sender: usize,
+    /// Its one recipient.
+    to: &'a crate::card::Card,
+    kind: &'a str,
+    round: &'a str,
+    /// What it is, in words, for a stray's reason.
+    what: &'a str,
+}
+
 impl View<'_> {
+    /// True if the private file `name` is there, signed by its sender for this ceremony, addressed to its
+    /// recipient, of its kind and round (the payload is not opened: it is not ours). Anything else under
+    /// that name is a stray; an absent file is just not there yet.
+    fn private_file(&mut self, name: &str, p: &Private<'_>) -> bool {
+        let text = match self.folder.read(name, message::MAX_MESSAGE_BYTES) {
+            Ok(Some(t)) => t,
+            Ok(None) => return false,
+            Err(e) => {
+                self.stray(name, &e);
+                return false;
+            }
+        };
+        match message::peek(&text, p.known, self.c.digest()) {
+            Some((s, Some(r), kind, round))
+                if s == p.sender && r == p.to.fingerprint() && kind == p.kind && round == p.round =>
+            {
+                true
+            }
+            _ => {
+                let who = &p.known[p.sender];
+                let reason = format!("not {} signed by {} for this ceremony, to {}", p.what, who.name(), p.to.name());
+                self.stray(name, &Error::new(reason));
+                false
+            }
+        }
+    }
+
     fn stray(&mut self, name: &str, e: &Error) {
         let prefix = format!("{}: ", crate::text::path(&self.folder.path(name)));
         let reason = e.message().strip_prefix(&prefix).unwrap_or(e.message()).to_string();
@@ -339,23 +379,10 @@ fn count_round2(v: &mut View<'_>) -> Vec<usize> {
     let cards = v.c.cards();
     let mut sent = vec![0; cards.len()];
     for (j, from) in cards.iter().enumerate() {
-        for (k, to) in cards.iter().enumerate().filter(|(k, _)| *k != j) {
-            let name = names::round2(from, to);
-            let text = match v.folder.read(&name, message::MAX_MESSAGE_BYTES) {
-                Ok(Some(t)) => t,
-                Ok(None) => continue,
-                Err(e) => {
-                    v.stray(&name, &e);
-                    continue;
-                }
-            };
-            match message::peek(&text, cards, v.c.digest()) {
-                Some((s, Some(r), kind, round))
-                    if s == j && r == cards[k].fingerprint() && kind == KIND_R2 && round == "2" =>
-                {
-                    sent[j] += 1
-                }
-                _ => v.stray(&name, &Error::new("not a round-2 file signed by its sender for this ceremony")),
+        for (_, to) in cards.iter().enumerate().filter(|(k, _)| *k != j) {
+            let expected = Private { known: cards, sender: j, to, kind: KIND_R2, round: "2", what: "a round-2 file" };
+            if v.private_file(&names::round2(from, to), &expected) {
+                sent[j] += 1;
             }
         }
     }
@@ -369,21 +396,9 @@ fn count_dealt(v: &mut View<'_>) -> Vec<bool> {
     let Some(dealer) = v.c.dealer() else { return vec![false; cards.len()] };
     let mut dealt = vec![false; cards.len()];
     for (j, to) in cards.iter().enumerate() {
-        let name = names::dealt(to);
-        let text = match v.folder.read(&name, message::MAX_MESSAGE_BYTES) {
-            Ok(Some(t)) => t,
-            Ok(None) => continue,
-            Err(e) => {
-                v.stray(&name, &e);
-                continue;
-            }
-        };
-        match message::peek(&text, std::slice::from_ref(&dealer.card), v.c.digest()) {
-            Some((0, Some(r), kind, round)) if r == to.fingerprint() && kind == KIND_DEALT && round == ROUND_DEALT => {
-                dealt[j] = true
-            }
-            _ => v.stray(&name, &Error::new("not a share signed by the dealer for this keyholder and ceremony")),
-        }
+        let known = std::slice::from_ref(&dealer.card);
+        let expected = Private { known, sender: 0, to, kind: KIND_DEALT, round: ROUND_DEALT, what: "a dealt share" };
+        dealt[j] = v.private_file(&names::dealt(to), &expected);
     }
     dealt
 }
@@ -412,20 +427,9 @@ fn check_repair_values(v: &mut View<'_>) {
         }
         expected.push((names::sigma(&cards[j]), j, target, KIND_SIGMA, ROUND_SIGMA));
     }
-    for (name, j, k, want_kind, want_round) in expected {
-        let text = match v.folder.read(&name, message::MAX_MESSAGE_BYTES) {
-            Ok(Some(t)) => t,
-            Ok(None) => continue,
-            Err(e) => {
-                v.stray(&name, &e);
-                continue;
-            }
-        };
-        match message::peek(&text, cards, c.digest()) {
-            Some((s, Some(r), kind, round))
-                if s == j && r == cards[k].fingerprint() && kind == want_kind && round == want_round => {}
-            _ => v.stray(&name, &Error::new("not a repair value signed by its sender for this ceremony")),
-        }
+    for (name, j, k, kind, round) in expected {
+        let to = &cards[k];
+        v.private_file(&name, &Private { known: cards, sender: j, to, kind, round, what: "a repair value" });
     }
 }
 
