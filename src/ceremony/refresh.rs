@@ -67,6 +67,16 @@ pub fn release(u: &Unlocked, gfp: &str) -> Result<()> {
     u.remove_secret(&claim_rel(gfp))
 }
 
+/// Why the renewal (refresh or repair) `c` does not keep what `old` is, if it does not: the same key,
+/// threshold, label and minisign key id.
+pub fn renewal_differs(old: &Group, c: &DkgCeremony) -> Option<&'static str> {
+    if c.renews().map(|(_, key)| key) != Some(old.key()) || old.threshold() != c.threshold() || old.label() != c.label()
+    {
+        return Some("its key, threshold or label differ");
+    }
+    (c.minisign_key_id() != Some(*old.minisign_key_id())).then_some("its minisign key id differs")
+}
+
 /// The member lines (`ID FPR NAME`) of `group` at these positions.
 fn member_lines(group: &Group, positions: &[usize]) -> Vec<String> {
     positions
@@ -206,11 +216,8 @@ pub fn check_joinable(u: &Unlocked, c: &DkgCeremony) -> Result<()> {
     }
     check_not_claimed(u, c)?;
     let old = u.home().group(&r.group)?;
-    if *old.key() != r.group_key || old.threshold() != c.threshold() || old.label() != c.label() {
-        return Err(wrong("its key, threshold or label differ".into()));
-    }
-    if *old.minisign_key_id() != r.minisign_key_id {
-        return Err(wrong("its minisign key id differs".into()));
+    if let Some(why) = renewal_differs(&old, c) {
+        return Err(wrong(why.into()));
     }
     let mut kept = Vec::new();
     for (j, card) in c.cards().iter().enumerate() {

@@ -149,11 +149,8 @@ pub fn check_joinable(u: &Unlocked, c: &DkgCeremony) -> Result<()> {
         Error::new(format!("your home has no copy of the group {} this repair rebuilds a share of", r.group))
             .with_help("give the group's file with --group")
     })?;
-    if *old.key() != r.group_key || old.threshold() != c.threshold() || old.label() != c.label() {
-        return Err(wrong("its key, threshold or label differ".into()));
-    }
-    if *old.minisign_key_id() != r.minisign_key_id {
-        return Err(wrong("its minisign key id differs".into()));
+    if let Some(why) = crate::ceremony::refresh::renewal_differs(&old, c) {
+        return Err(wrong(why.into()));
     }
     let old_ids = old.identifier_numbers();
     for (j, card) in c.cards().iter().enumerate() {
