@@ -61,6 +61,22 @@ fn minisign_verify(artifact: &Path, sig: &Path, public: &Path) -> (bool, String)
     (o.status.success(), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
 }
 
+/// `n` keyholders and a dealer, with tests/data/minisign/plain.key (an unencrypted stock key) split
+/// 2-of-n among them into the folder `cer`.
+fn imported_plain_key(env: &Env, n: usize) -> (Vec<Holder>, Holder) {
+    let hs = env.holders(n);
+    let dealer = env.holder("Dealer");
+    let plain = root().join(DATA).join("plain.key");
+    split(env, &dealer, "cer", &hs, &["--import-minisign", s(&plain)]).ok();
+    (hs, dealer)
+}
+
+/// The seed of tests/data/minisign/plain.key.
+fn plain_seed() -> zeroize::Zeroizing<[u8; 32]> {
+    let text = fs::read_to_string(root().join(DATA).join("plain.key")).unwrap();
+    frostsign::formats::minisign::parse_secret_key(&text, None).unwrap().seed
+}
+
 fn field<'a>(text: &'a str, key: &str) -> &'a str {
     text.lines().find_map(|l| l.strip_prefix(&format!("{key}: "))).unwrap_or_else(|| panic!("no {key}"))
 }
@@ -324,14 +340,11 @@ fn a_crash_at_any_dealt_group_failpoint_is_recovered_by_a_rerun() {
 #[test]
 fn a_dealer_showing_two_commitments_of_the_same_key_leaves_nobody_complete() {
     let env = Env::new();
-    let hs = env.holders(3);
-    let dealer = env.holder("Dealer");
-    let plain = root().join(DATA).join("plain.key");
-    split(&env, &dealer, "cer", &hs, &["--import-minisign", s(&plain)]).ok();
+    let (hs, dealer) = imported_plain_key(&env, 3);
     let dir = env.path("cer");
     let c = DkgCeremony::load(&Folder::open(&dir).unwrap()).unwrap();
     // The same key, split again: a consistent share for Alice under a different commitment.
-    let seed = frostsign::formats::minisign::parse_secret_key(&fs::read_to_string(&plain).unwrap(), None).unwrap().seed;
+    let seed = plain_seed();
     let scalar = ed25519_dalek::SigningKey::from_bytes(&seed).to_scalar();
     let key = frost::SigningKey::deserialize(&scalar.to_bytes()).unwrap();
     let (shares, _) =
@@ -359,13 +372,10 @@ fn a_dealer_showing_two_commitments_of_the_same_key_leaves_nobody_complete() {
 #[test]
 fn no_key_or_share_is_in_the_clear_in_the_folder_or_any_home() {
     let env = Env::new();
-    let hs = env.holders(3);
-    let dealer = env.holder("Dealer");
-    let plain = root().join(DATA).join("plain.key");
-    split(&env, &dealer, "cer", &hs, &["--import-minisign", s(&plain)]).ok();
+    let (hs, dealer) = imported_plain_key(&env, 3);
     let dir = env.path("cer");
     let group = frostsign::group::Group::load(&accept_all(&dir, &hs)).unwrap();
-    let seed = frostsign::formats::minisign::parse_secret_key(&fs::read_to_string(&plain).unwrap(), None).unwrap().seed;
+    let seed = plain_seed();
     let mut secrets = vec![
         ("the seed".to_string(), seed.to_vec()),
         ("the secret scalar".into(), ed25519_dalek::SigningKey::from_bytes(&seed).to_scalar().to_bytes().to_vec()),
@@ -431,10 +441,7 @@ fn a_dealer_posing_as_a_keyholder_by_name_is_refused() {
 #[test]
 fn verify_json_reports_the_imported_key_id_the_signature_carries() {
     let env = Env::new();
-    let hs = env.holders(2);
-    let dealer = env.holder("Dealer");
-    let plain = root().join(DATA).join("plain.key");
-    split(&env, &dealer, "cer", &hs, &["--import-minisign", s(&plain)]).ok();
+    let (hs, _) = imported_plain_key(&env, 2);
     let group = accept_all(&env.path("cer"), &hs);
     let artifact = env.path("a.txt");
     fs::write(&artifact, b"a").unwrap();
