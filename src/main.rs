@@ -110,6 +110,27 @@ enum HolderCmd {
     },
 }
 
+/// What a new group is made of: the folder, t, a label and the keyholders' cards (`dkg init`,
+/// `dealer split`).
+#[derive(Args, Debug)]
+struct NewGroup {
+    /// The ceremony folder (created if missing; must not hold a ceremony yet)
+    #[arg(long, value_name = "DIR")]
+    dir: PathBuf,
+    /// How many keyholders must co-sign (t); 2 <= t <= number of cards
+    #[arg(long, value_name = "T")]
+    threshold: u16,
+    /// A label for the group, e.g. the project name
+    #[arg(long)]
+    label: Option<String>,
+    /// The keyholders' cards, in order (each keyholder's `holder export`)
+    #[arg(required = true, value_name = "CARD")]
+    cards: Vec<PathBuf>,
+    /// Accept cards of homes made with --insecure-fast-kdf or --insecure-no-passphrase (tests and demos)
+    #[arg(long)]
+    allow_insecure_cards: bool,
+}
+
 #[derive(Subcommand, Debug)]
 enum DealerCmd {
     /// As the --home identity (the dealer): split a key among the keyholders' cards into DIR
@@ -118,15 +139,8 @@ enum DealerCmd {
     )]
     #[command(group = clap::ArgGroup::new("key").required(true).args(["import_minisign", "generate"]))]
     Split {
-        /// The ceremony folder (created if missing; must not hold a ceremony yet)
-        #[arg(long, value_name = "DIR")]
-        dir: PathBuf,
-        /// How many keyholders must co-sign (t); 2 <= t <= number of cards
-        #[arg(long, value_name = "T")]
-        threshold: u16,
-        /// A label for the group, e.g. the project name
-        #[arg(long)]
-        label: Option<String>,
+        #[command(flatten)]
+        group: NewGroup,
         /// Import this minisign secret key (`minisign -G`; the group keeps its key id, so the project's minisign.pub keeps working)
         #[arg(long, value_name = "SECRET_KEY_FILE")]
         import_minisign: Option<PathBuf>,
@@ -136,12 +150,6 @@ enum DealerCmd {
         /// Make a new key and split it
         #[arg(long)]
         generate: bool,
-        /// The keyholders' cards, in order (each keyholder's `holder export`)
-        #[arg(required = true, value_name = "CARD")]
-        cards: Vec<PathBuf>,
-        /// Accept cards of homes made with --insecure-fast-kdf or --insecure-no-passphrase (tests and demos)
-        #[arg(long)]
-        allow_insecure_cards: bool,
     },
     /// As the --home keyholder: check the share dealt to you, confirm and accept (as `dkg step`)
     #[command(after_help = "Example:\n  frostsign --home ~/.frostsign dealer accept --dir /shared/ceremony")]
@@ -204,23 +212,7 @@ enum DkgCmd {
     #[command(
         after_help = "Example:\n  frostsign dkg init --dir ceremony --threshold 2 --label \"ACME releases\" alice.card bob.card carol.card"
     )]
-    Init {
-        /// The ceremony folder (created if missing; must not hold a ceremony yet)
-        #[arg(long, value_name = "DIR")]
-        dir: PathBuf,
-        /// How many keyholders must co-sign (t); 2 <= t <= number of cards
-        #[arg(long, value_name = "T")]
-        threshold: u16,
-        /// A label for the group, e.g. the project name
-        #[arg(long)]
-        label: Option<String>,
-        /// The participants' cards, in order (each keyholder's `holder export`)
-        #[arg(required = true, value_name = "CARD")]
-        cards: Vec<PathBuf>,
-        /// Accept cards of homes made with --insecure-fast-kdf or --insecure-no-passphrase (tests and demos)
-        #[arg(long)]
-        allow_insecure_cards: bool,
-    },
+    Init(NewGroup),
     /// As the --home keyholder: do every round that is possible now
     #[command(after_help = "Example:\n  frostsign --home ~/.frostsign dkg step --dir /shared/ceremony")]
     Step {
@@ -459,32 +451,23 @@ fn main() {
         Command::Holder(HolderCmd::Show) => ok(cli::holder::show(&global)),
         Command::Holder(HolderCmd::Backup { out }) => ok(cli::holder::backup(&global, &out)),
         Command::Holder(HolderCmd::Restore { file }) => ok(cli::holder::restore(&global, &file)),
-        Command::Dkg(DkgCmd::Init { dir, threshold, label, cards, allow_insecure_cards }) => {
-            ok(cli::dkg::init(&dir, threshold, label.as_deref(), &cards, allow_insecure_cards))
+        Command::Dkg(DkgCmd::Init(g)) => {
+            ok(cli::dkg::init(&g.dir, g.threshold, g.label.as_deref(), &g.cards, g.allow_insecure_cards))
         }
         Command::Dkg(DkgCmd::Step { dir, yes }) => ok(cli::dkg::step(&global, &dir, yes)),
         Command::Dkg(DkgCmd::Status { dir, json }) => cli::dkg::status(&dir, json),
-        Command::Dealer(DealerCmd::Split {
-            dir,
-            threshold,
-            label,
-            import_minisign,
-            minisign_password_file,
-            generate: _,
-            cards,
-            allow_insecure_cards,
-        }) => {
+        Command::Dealer(DealerCmd::Split { group: g, import_minisign, minisign_password_file, generate: _ }) => {
             let key = match &import_minisign {
                 Some(file) => cli::dealer::KeyArg::Minisign { file, password_file: minisign_password_file.as_deref() },
                 None => cli::dealer::KeyArg::Generate,
             };
             let args = cli::dealer::SplitArgs {
-                dir: &dir,
-                threshold,
-                label: label.as_deref(),
-                cards: &cards,
+                dir: &g.dir,
+                threshold: g.threshold,
+                label: g.label.as_deref(),
+                cards: &g.cards,
                 key,
-                allow_insecure: allow_insecure_cards,
+                allow_insecure: g.allow_insecure_cards,
             };
             ok(cli::dealer::split(&global, args))
         }
