@@ -542,7 +542,20 @@ fn parse_refresh(doc: &Document) -> std::result::Result<Option<Refresh>, DocErro
     let id = doc.get("minisign-key-id").ok_or_else(|| bad("minisign-key-id", "a refresh keeps the group's key id"))?;
     let minisign_key_id =
         parse_key_id_display(id).ok_or_else(|| bad("minisign-key-id", "expected 16 uppercase hex digits"))?;
-    let removed = doc.get_all("removed").iter().map(|l| l.to_string()).collect();
+    // Each removed member as `ID FPR NAME`, every part checked, so the line is shown to keyholders as is.
+    let member_line = |l: &str| {
+        let mut parts = l.splitn(3, ' ');
+        let id = parts.next()?.parse::<u16>().ok().filter(|n| (1..=MAX_MEMBERS as u16).contains(n))?;
+        let fp = Fingerprint::parse_compact(parts.next()?)?;
+        let name = PlainText::new(TextKind::KeyholderName, parts.next()?).ok()?;
+        (l == format!("{id} {} {name}", fp.compact())).then(|| l.to_string())
+    };
+    let removed = doc
+        .get_all("removed")
+        .iter()
+        .map(|l| member_line(l))
+        .collect::<Option<Vec<String>>>()
+        .ok_or_else(|| bad("removed", "expected `ID FPR NAME` of a member"))?;
     Ok(Some(Refresh { group: group.to_string(), group_key, minisign_key_id, removed }))
 }
 

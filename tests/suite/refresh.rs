@@ -201,6 +201,15 @@ fn a_refresh_file_that_does_not_match_the_group_is_refused_before_joining() {
         out.refused_with("does not match the group your home holds");
         assert!(!dir.join(names::round1(&c.cards()[1])).exists(), "{case}: nothing published");
     }
+    // A removed line that is not a member line (here a name with a bidi control) is refused as a
+    // malformed ceremony file, before anything is shown.
+    let (_, text) = frostsign::ceremony::refresh::describe(&old, &fs_card(&hs[0]), &["Carol".to_string()]).unwrap();
+    let dir = env.path("r-escape");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("ceremony.txt"), text.replacen(" Carol\n", " Car\u{202e}ol\n", 1)).unwrap();
+    let out = hs[1].run(&["share", "refresh", "--dir", s(&dir), "--group", s(&old_path), "--yes"]);
+    out.refused_with("not a valid ceremony file").contains("removed");
+    assert!(!out.all().contains('\u{202e}'), "nothing raw reaches the terminal");
 }
 
 fn fs_card(h: &Holder) -> frostsign::card::Card {
