@@ -283,6 +283,39 @@ enum GroupCmd {
         #[arg(long, value_name = "HOURS")]
         expires_in: Option<u32>,
     },
+    /// Open the session in which t keyholders approve a new version of the group (after a refresh or repair)
+    #[command(
+        after_help = "Example:\n  frostsign group approve --key refresh/group.pub --dir approve-v2\n  # then t keyholders: frostsign sign step --dir approve-v2 (twice), with sign collect in between;\n  # the approved file is approve-v2/group-approved.pub"
+    )]
+    Approve {
+        /// The new version's group file, as the refresh or repair wrote it
+        #[arg(long, value_name = "GROUP.pub")]
+        key: PathBuf,
+        /// The session folder
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// Hours until the request expires [default: 168]
+        #[arg(long, value_name = "HOURS")]
+        expires_in: Option<u32>,
+    },
+    /// Accept a newer group file in place of the one you trust, if the group approved every version between
+    #[command(
+        after_help = "Exit status: 0 accepted (or already current), 1 refused (not approved, another key, a gap, older), 2 bad input.\n\nExamples:\n  frostsign group update --from pinned/group.pub --to downloads/group.pub\n  frostsign group update --from pinned/group.pub --to downloads/group.pub --check --json"
+    )]
+    Update {
+        /// The group file you trust now (replaced by NEW when NEW is accepted, unless --check)
+        #[arg(long, value_name = "OLD.pub")]
+        from: PathBuf,
+        /// The newer group file, from anywhere: it proves itself with the group's signatures
+        #[arg(long, value_name = "NEW.pub")]
+        to: PathBuf,
+        /// Only check; do not replace OLD
+        #[arg(long)]
+        check: bool,
+        /// Machine-readable output: {accepted, from_version, to_version, fingerprint, error}
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -486,6 +519,8 @@ fn main() {
         Command::Group(GroupCmd::OpenpgpInit { key, uid, dir, expires_in }) => {
             ok(cli::group::openpgp_init(&key, &uid, &dir, expires_in))
         }
+        Command::Group(GroupCmd::Approve { key, dir, expires_in }) => ok(cli::group::approve(&key, &dir, expires_in)),
+        Command::Group(GroupCmd::Update { from, to, check, json }) => cli::group::update(&from, &to, check, json),
         Command::Sign(SignCmd::Init {
             dir,
             group,

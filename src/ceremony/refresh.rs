@@ -10,8 +10,8 @@
 
 use crate::card::Card;
 use crate::error::{Error, Result};
-use crate::group::ceremony::{DkgCeremony, Origin, Refresh, CEREMONY_FILE};
-use crate::group::Group;
+use crate::group::ceremony::{DkgCeremony, Lineage, Origin, Refresh, CEREMONY_FILE};
+use crate::group::{membership, Group};
 use crate::home::Unlocked;
 use crate::secret::SecretBytes;
 use std::path::Path;
@@ -74,7 +74,36 @@ pub fn renewal_differs(old: &Group, c: &DkgCeremony) -> Option<&'static str> {
     {
         return Some("its key, threshold or label differ");
     }
-    (c.minisign_key_id() != Some(*old.minisign_key_id())).then_some("its minisign key id differs")
+    if c.minisign_key_id() != Some(*old.minisign_key_id()) {
+        return Some("its minisign key id differs");
+    }
+    let continues = c
+        .lineage()
+        .is_some_and(|l| l.version == old.version() + 1 && l.previous == membership::digest(&old.statement()));
+    (!continues).then_some("it does not continue the group's membership history (version and previous statement)")
+}
+
+/// The place in the membership history of a renewal of `group`: the next version, naming `group`'s
+/// statement, with every approved statement so far.
+///
+/// Refuses a group whose own version (from 2 on) the group has not approved yet: the history of every
+/// later version would have a gap that no user could cross.
+pub fn next_lineage(group: &Group) -> Result<Lineage> {
+    if group.version() >= 2 && group.approval().is_none() {
+        return Err(Error::new(format!(
+            "version {} of the group {} is not approved yet: its membership statement is not signed",
+            group.version(),
+            group.display_name()
+        ))
+        .with_help(
+            "have the group approve it first (`frostsign group approve --key GROUP.pub --dir DIR`, then `sign step` and `sign collect`), and give the approved group file with --group",
+        ));
+    }
+    Ok(Lineage {
+        version: group.version() + 1,
+        previous: membership::digest(&group.statement()),
+        history: group.history(),
+    })
 }
 
 /// The member lines (`ID FPR NAME`) of `group` at these positions.
@@ -105,7 +134,12 @@ pub fn own_copy(u: &Unlocked, given: &Group) -> Result<Group> {
         return Err(Error::new("the group file given is not the one your home holds for that fingerprint")
             .with_help("use your own copy: `frostsign group list` shows where it is"));
     }
-    Ok(own)
+    // The group's approval of this version (checked when `given` was read) covers the core only, which
+    // is the home's own: it carries over.
+    match given.approval() {
+        Some(sig) if own.approval().is_none() => own.with_approval(sig),
+        _ => Ok(own),
+    }
 }
 
 /// The positions of the members `remove` names (by name or fingerprint), or an error naming the unknown.
@@ -157,6 +191,7 @@ pub fn describe(group: &Group, me: &Card, remove: &[String]) -> Result<(DkgCerem
         group_key: *group.key(),
         minisign_key_id: *group.minisign_key_id(),
         removed: member_lines(group, &removed),
+        lineage: next_lineage(group)?,
     };
     let ids: Vec<u16> = kept.iter().map(|&i| group.identifier_numbers()[i]).collect();
     let cards: Vec<Card> = kept.iter().map(|&i| group.members()[i].clone()).collect();

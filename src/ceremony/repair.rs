@@ -90,6 +90,7 @@ pub fn describe(group: &Group, me: &Card, target: &Card, helpers: &[String]) -> 
         minisign_key_id: *group.minisign_key_id(),
         target: id,
         helpers: chosen,
+        lineage: crate::ceremony::refresh::next_lineage(group)?,
     };
     // A new card is held to the group's own standard: test cards only in a group that has them.
     let allow_insecure = group.members().iter().any(|c| c.insecure().is_some());

@@ -19,6 +19,10 @@ pub fn describe(g: &Group) -> String {
     let mut s = String::new();
     s.push_str(&format!("group:       {}\n", g.label().unwrap_or("(no label)")));
     s.push_str(&format!("fingerprint: {}\n", g.fingerprint()));
+    if g.version() >= 2 {
+        let state = if g.approval().is_some() { "approved by the group" } else { "NOT approved yet: `group approve`" };
+        s.push_str(&format!("version:     {} ({state})\n", g.version()));
+    }
     s.push_str(&format!(
         "threshold:   {}-of-{} (any {} members together can sign)\n",
         g.threshold(),
@@ -153,4 +157,123 @@ pub fn openpgp_init(key: &Path, uid: &str, dir: &Path, expires_in_hours: Option<
         crate::text::path(&crate::group::OpenPgpIdentity::path_for(key))
     );
     Ok(())
+}
+
+/// `group approve --key NEW.pub --dir DIR`: open the session in which the group approves a new version of
+/// its membership.
+pub fn approve(key: &Path, dir: &Path, expires_in_hours: Option<u32>) -> Result<()> {
+    let validity = expires_in_hours.map(|h| h as i64 * 3600).unwrap_or(crate::ceremony::signing::DEFAULT_VALIDITY_SECS);
+    let req = crate::ceremony::signing::coordinator::init_membership(dir, key, validity)?;
+    let g = Group::load(key)?;
+    let d = crate::text::path(dir);
+    outln!("Opened the approval of version {} of the group in {d}:", g.version());
+    out!("{}", req.summary(&g));
+    outln!(
+        "Next: any {} keyholders run `frostsign sign step --dir {d}` (twice: commit, then sign), with",
+        g.threshold()
+    );
+    outln!("`frostsign sign collect --dir {d}` in between. Then publish {d}/group-approved.pub as the group's");
+    outln!("group.pub: users who trust an older version accept it with `frostsign group update`.");
+    Ok(())
+}
+
+/// What `group update --json` prints.
+#[derive(serde::Serialize)]
+struct UpdateJson {
+    accepted: bool,
+    from_version: Option<u32>,
+    to_version: Option<u32>,
+    fingerprint: Option<String>,
+    error: Option<String>,
+}
+
+/// `group update --from OLD --to NEW [--check]`: accept NEW in place of OLD when the group approved every
+/// version from OLD's to NEW's. Returns the exit code (0 accepted, 1 refused, 2 bad input).
+pub fn update(from: &Path, to: &Path, check: bool, json: bool) -> Result<i32> {
+    let result = check_update(from, to).and_then(|(new, u)| {
+        if !check && u.to > u.from {
+            crate::fsx::atomic_write(from, new.text().as_bytes(), crate::fsx::PUBLIC_FILE)?;
+        }
+        Ok((new, u))
+    });
+    match result {
+        Ok((new, u)) => {
+            if json {
+                super::out::json(&UpdateJson {
+                    accepted: true,
+                    from_version: Some(u.from),
+                    to_version: Some(u.to),
+                    fingerprint: Some(new.fingerprint().to_string()),
+                    error: None,
+                });
+                return Ok(0);
+            }
+            if u.steps.is_empty() {
+                outln!("{} is already version {} of the group: nothing to update", crate::text::path(from), u.to);
+                return Ok(0);
+            }
+            for s in &u.steps {
+                outln!(
+                    "version {}: approved by the group, {}-of-{}, members:",
+                    s.version,
+                    s.threshold,
+                    s.members.len()
+                );
+                for m in &s.members {
+                    outln!("  {}", crate::text::escape(m));
+                }
+            }
+            let verb = if check { "may replace" } else { "replaced" };
+            outln!(
+                "Accepted: version {} of group {} (fingerprint {}) {verb} version {} in {}",
+                u.to,
+                new.display_name(),
+                new.fingerprint(),
+                u.from,
+                crate::text::path(from)
+            );
+            Ok(0)
+        }
+        Err(e) => {
+            if json {
+                super::out::json(&UpdateJson {
+                    accepted: false,
+                    from_version: None,
+                    to_version: None,
+                    fingerprint: None,
+                    error: Some(e.message().to_string()),
+                });
+            }
+            if e.kind() == crate::error::ExitKind::Invalid {
+                errln!("error: {e}");
+                Ok(1)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Load both files and check the update; a NEW that is not a valid group file is refused like one whose
+/// chain fails (exit 1): it does not prove itself.
+fn check_update(from: &Path, to: &Path) -> Result<(Group, crate::group::membership::Update)> {
+    let old = Group::load(from)?;
+    let text = crate::fsx::read_text(to, crate::group::MAX_GROUP_BYTES)?;
+    let new = Group::parse(&text).map_err(|e| {
+        Error::invalid(format!("`{}` is not a valid group file: {e}", crate::text::path(to)))
+            .with_help("keep the group file you trust; ask the group for its published group.pub")
+    })?;
+    let update = crate::group::membership::check_update(&old, &new).map_err(|why| {
+        let e = Error::invalid(format!("refusing `{}` in place of `{}`: {why}", crate::text::path(to), crate::text::path(from)));
+        match why {
+            crate::group::membership::UpdateRefused::NotApproved { .. } => e.with_help(
+                "ask the keyholders to approve it (`frostsign group approve`, `sign step`, `sign collect`) and publish group-approved.pub",
+            ),
+            crate::group::membership::UpdateRefused::OtherKey => e.with_help(
+                "a group that moved to a new key publishes a rotation statement signed by the old key; keep the file you trust",
+            ),
+            _ => e.with_help("keep the group file you trust and ask the group what happened"),
+        }
+    })?;
+    Ok((new, update))
 }

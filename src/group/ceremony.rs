@@ -5,6 +5,7 @@
 use crate::card::{Card, Fingerprint};
 use crate::error::{Error, Result};
 use crate::exchange::folder::Folder;
+use crate::group::membership::{self, Approved, Statement};
 use crate::group::MAX_MEMBERS;
 use crate::plain_text::{PlainText, TextKind};
 use crate::textdoc::{DocError, DocWriter, Document, Need, Spec};
@@ -67,6 +68,8 @@ pub struct Refresh {
     pub minisign_key_id: [u8; 8],
     /// The members left out, as `ID FPR NAME` lines.
     pub removed: Vec<String>,
+    /// The version the refreshed group will have, and the history it continues.
+    pub lineage: Lineage,
 }
 
 /// A repair or enrolment (`share repair`): the same key and the same shares for every member, and a
@@ -84,6 +87,22 @@ pub struct Repair {
     pub target: u16,
     /// The t helpers' identifiers, increasing.
     pub helpers: Vec<u16>,
+    /// The version the repaired group will have, and the history it continues.
+    pub lineage: Lineage,
+}
+
+/// Where a renewed group (refresh, repair) stands in its group's membership history: its version, the
+/// SHA-256 of the previous version's membership statement, and every approved statement from version 2
+/// up to the previous version (checked on parse: consecutive, each signed by the group key, each naming
+/// the one before). A renewal starts only from an approved group, so the history has no gap.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lineage {
+    /// The new group's version: the renewed group's plus one (at least 2).
+    pub version: u32,
+    /// SHA-256 of the renewed group's membership statement.
+    pub previous: [u8; 32],
+    /// The approved statements of versions 2 to `version - 1`.
+    pub history: Vec<Approved>,
 }
 
 /// How a ceremony makes its group's shares.
@@ -116,8 +135,12 @@ const CEREMONY_SCHEMA: &[Spec] = &[
     Spec::line("repair-for", Need::Optional),
     Spec::line("helper", Need::Repeated),
     Spec::line("minisign-key-id", Need::Optional),
+    Spec::line("version", Need::Optional),
+    Spec::line("previous", Need::Optional),
     Spec::block("card", Need::Repeated),
     Spec::block("dealer-card", Need::Optional),
+    Spec::block("history-statement", Need::Repeated),
+    Spec::block("history-signature", Need::Repeated),
 ];
 
 fn sha256(parts: &[&[u8]]) -> [u8; 32] {
@@ -212,6 +235,7 @@ impl DkgCeremony {
                 w = w.field("removed", line);
             }
             w = w.field("minisign-key-id", crate::formats::minisign::key_id_display(&r.minisign_key_id));
+            w = write_lineage_fields(w, &r.lineage);
         }
         if let Origin::Repair(r, _) = origin {
             w = w
@@ -222,6 +246,7 @@ impl DkgCeremony {
                 w = w.field("helper", h);
             }
             w = w.field("minisign-key-id", crate::formats::minisign::key_id_display(&r.minisign_key_id));
+            w = write_lineage_fields(w, &r.lineage);
         }
         if let Some(d) = dealer {
             w = w
@@ -236,6 +261,19 @@ impl DkgCeremony {
         }
         if let Some(d) = dealer {
             w = w.block("dealer-card", d.card.text().as_bytes());
+        }
+        let lineage = match origin {
+            Origin::Refresh(r, _) => Some(&r.lineage),
+            Origin::Repair(r, _) => Some(&r.lineage),
+            _ => None,
+        };
+        if let Some(l) = lineage {
+            for a in &l.history {
+                w = w.block("history-statement", a.statement.text.as_bytes());
+            }
+            for a in &l.history {
+                w = w.block("history-signature", &a.signature);
+            }
         }
         let text = w.finish()?;
         let parsed = DkgCeremony::parse(&text).map_err(|e| Error::new(format!("internal error: {e}")))?;
@@ -297,6 +335,13 @@ impl DkgCeremony {
         let dealer = parse_dealer(&doc, explicit)?;
         if [dealer.is_some(), refresh.is_some(), repair.is_some()].iter().filter(|x| **x).count() > 1 {
             return Err(bad("refresh-of", "a ceremony is one of: key generation, dealt group, refresh, repair".into()));
+        }
+        let lineage_fields = doc.get("version").is_some()
+            || doc.get("previous").is_some()
+            || !doc.blocks("history-statement").is_empty()
+            || !doc.blocks("history-signature").is_empty();
+        if lineage_fields && !explicit {
+            return Err(bad("version", "only a refresh or a repair has a version and a history".into()));
         }
         if let Some(r) = &repair {
             let known = |id: &u16| ids.contains(id);
@@ -398,6 +443,15 @@ impl DkgCeremony {
         match (&self.refresh, &self.repair) {
             (Some(r), _) => Some((&r.group, &r.group_key)),
             (_, Some(r)) => Some((&r.group, &r.group_key)),
+            _ => None,
+        }
+    }
+    /// Where the group this ceremony makes stands in its membership history (a renewal), or `None` for
+    /// a new group (version 1).
+    pub fn lineage(&self) -> Option<&Lineage> {
+        match (&self.refresh, &self.repair) {
+            (Some(r), _) => Some(&r.lineage),
+            (_, Some(r)) => Some(&r.lineage),
             _ => None,
         }
     }
@@ -556,7 +610,8 @@ fn parse_refresh(doc: &Document) -> std::result::Result<Option<Refresh>, DocErro
         .map(|l| member_line(l))
         .collect::<Option<Vec<String>>>()
         .ok_or_else(|| bad("removed", "expected `ID FPR NAME` of a member"))?;
-    Ok(Some(Refresh { group: group.to_string(), group_key, minisign_key_id, removed }))
+    let lineage = parse_lineage(doc, &group_key)?;
+    Ok(Some(Refresh { group: group.to_string(), group_key, minisign_key_id, removed, lineage }))
 }
 
 /// Why `dealer` cannot deal to `cards`, if it cannot: a dealer that shares a keyholder's name but not its
@@ -601,7 +656,52 @@ fn parse_repair(doc: &Document) -> std::result::Result<Option<Repair>, DocError>
     let id = doc.get("minisign-key-id").ok_or_else(|| bad("minisign-key-id", "a repair keeps the group's key id"))?;
     let minisign_key_id =
         parse_key_id_display(id).ok_or_else(|| bad("minisign-key-id", "expected 16 uppercase hex digits"))?;
-    Ok(Some(Repair { group: group.to_string(), group_key, minisign_key_id, target, helpers }))
+    let lineage = parse_lineage(doc, &group_key)?;
+    Ok(Some(Repair { group: group.to_string(), group_key, minisign_key_id, target, helpers, lineage }))
+}
+
+/// The `version` and `previous` lines of a renewal.
+fn write_lineage_fields(w: DocWriter, l: &Lineage) -> DocWriter {
+    w.field("version", l.version).field("previous", hex::encode(l.previous))
+}
+
+/// The `version`, `previous`, `history-statement` and `history-signature` fields of a renewal of the
+/// group with `key`: its place in the membership history, checked as a chain (see [`Lineage`]).
+fn parse_lineage(doc: &Document, key: &[u8; 32]) -> std::result::Result<Lineage, DocError> {
+    let bad = |key: &str, reason: String| DocError::BadValue { key: key.into(), reason };
+    let version: u32 = doc.number("version")?;
+    if !(2..=membership::MAX_VERSION).contains(&version) {
+        return Err(bad("version", "a renewed group has a version from 2 on".into()));
+    }
+    let previous = parse_key_hex(doc.require("previous")?)
+        .ok_or_else(|| bad("previous", "expected 64 lowercase hex digits".into()))?;
+    let (texts, sigs) = (doc.blocks("history-statement"), doc.blocks("history-signature"));
+    if texts.len() != sigs.len() || texts.len() as u32 != version - 2 {
+        return Err(bad(
+            "history-statement",
+            format!("version {version} carries the approved statements of versions 2 to {}", version - 1),
+        ));
+    }
+    let mut history = Vec::with_capacity(texts.len());
+    for (t, s) in texts.iter().zip(&sigs) {
+        let text = B64
+            .decode(t)
+            .ok()
+            .and_then(|raw| String::from_utf8(raw).ok())
+            .ok_or_else(|| bad("history-statement", "not UTF-8 base64".into()))?;
+        let statement = Statement::parse(&text).map_err(|e| bad("history-statement", e.to_string()))?;
+        let signature: [u8; 64] = B64
+            .decode(s)
+            .ok()
+            .and_then(|raw| raw.try_into().ok())
+            .ok_or_else(|| bad("history-signature", "expected a 64-byte signature".into()))?;
+        history.push(Approved { statement, signature });
+    }
+    membership::check_chain(key, 2, None, &history).map_err(|e| bad("history-statement", e.to_string()))?;
+    if history.last().is_some_and(|last| membership::digest(&last.statement.text) != previous) {
+        return Err(bad("previous", "does not name the last statement of the history".into()));
+    }
+    Ok(Lineage { version, previous, history })
 }
 
 /// A minisign key id in minisign's display form (16 uppercase hex digits of the id read as a

@@ -7,6 +7,7 @@
 
 use crate::card::Card;
 pub mod ceremony;
+pub mod membership;
 pub mod openpgp;
 
 use crate::error::{Error, Result};
@@ -86,13 +87,22 @@ pub struct Group {
     dealer: Option<Card>,
     confirmations: Vec<String>,
     acceptances: Vec<String>,
+    /// 1 for a new group; a renewal's is the renewed group's plus one.
+    version: u32,
+    /// The renewal's place in the membership history (`None` for version 1).
+    lineage: Option<ceremony::Lineage>,
+    /// The group key's signature of this version's membership statement (`frostsign group approve`).
+    approval: Option<[u8; 64]>,
     core_len: usize,
+    /// Length of the text without the approval.
+    unapproved_len: usize,
     text: String,
 }
 
 const SCHEMA: &[Spec] = &[
     Spec::line("label", Need::Optional),
     Spec::line("fingerprint", Need::Required),
+    Spec::line("version", Need::Optional),
     Spec::line("threshold", Need::Required),
     Spec::line("members", Need::Required),
     Spec::line("group-key", Need::Required),
@@ -104,10 +114,14 @@ const SCHEMA: &[Spec] = &[
     Spec::block("ceremony-file", Need::Required),
     Spec::block("confirmation", Need::Repeated),
     Spec::block("acceptance", Need::Repeated),
+    Spec::block("approval", Need::Optional),
 ];
 
-/// The line that starts the acceptances; everything before it is the group file's core.
+/// The line that starts the acceptances; everything before it (and before the approval) is the group
+/// file's core.
 const ACCEPTANCE_LINE: &str = "\nacceptance:\n";
+/// The line that starts the approval, which comes last.
+const APPROVAL_LINE: &str = "\napproval:\n";
 
 /// The FROST identifier numbered `id`. Before: `id` is nonzero: every identifier frostsign uses comes
 /// from a ceremony file, whose reader accepts only 1..=255 (a position + 1, or a refresh's numbers), so
@@ -161,8 +175,11 @@ impl Group {
         if let Some(l) = ceremony.label() {
             w = w.field("label", l);
         }
+        w = w.field("fingerprint", GroupFingerprint::of(&key, ceremony.digest()));
+        if let Some(l) = ceremony.lineage() {
+            w = w.field("version", l.version);
+        }
         w = w
-            .field("fingerprint", GroupFingerprint::of(&key, ceremony.digest()))
             .field("threshold", ceremony.threshold())
             .field("members", ceremony.cards().len())
             .field("group-key", hex::encode(key))
@@ -267,9 +284,16 @@ impl Group {
             return Err(bad("public-key-package", "its members are not the ceremony's identifiers"));
         }
         let confirmations = check_confirmations(&doc, &ceremony, &key, &sha256(&pkp_bytes))?;
-        let core_len = text.find(ACCEPTANCE_LINE).map(|i| i + 1).unwrap_or(text.len());
+        let unapproved_len = text.find(APPROVAL_LINE).map(|i| i + 1).unwrap_or(text.len());
+        let core_len = text[..unapproved_len].find(ACCEPTANCE_LINE).map(|i| i + 1).unwrap_or(unapproved_len);
         let acceptances = check_acceptances(&doc, &ceremony, &sha256(&text.as_bytes()[..core_len]))?;
-        Ok(Group {
+        let lineage = ceremony.lineage().cloned();
+        let version = lineage.as_ref().map_or(1, |l| l.version);
+        let version_line = doc.get("version").map(|v| v.parse::<u32>().ok().filter(|n| n.to_string() == v));
+        if version_line != lineage.as_ref().map(|l| Some(l.version)) {
+            return Err(bad("version", "differs from the version of the ceremony that made the group"));
+        }
+        Group {
             // The same text as the ceremony's label (compared above), which was checked as a label.
             label: ceremony.label_text().cloned(),
             ceremony: ceremony_digest,
@@ -284,9 +308,32 @@ impl Group {
             dealer: ceremony.dealer().map(|d| d.card.clone()),
             confirmations,
             acceptances,
+            version,
+            lineage,
+            approval: None,
             core_len,
+            unapproved_len,
             text: text.to_string(),
-        })
+        }
+        .with_checked_approval(&doc)
+    }
+
+    /// Read and check the `approval` block: only from version 2 on, and only the group key's signature of
+    /// this version's membership statement.
+    fn with_checked_approval(mut self, doc: &Document) -> std::result::Result<Group, DocError> {
+        let bad = |reason: &str| DocError::BadValue { key: "approval".into(), reason: reason.into() };
+        if doc.blocks("approval").is_empty() {
+            return Ok(self);
+        }
+        if self.version < 2 {
+            return Err(bad("version 1 of a group is not approved by a statement: it is the trust anchor"));
+        }
+        let sig: [u8; 64] = doc.block("approval")?.try_into().map_err(|_| bad("expected a 64-byte signature"))?;
+        if !membership::is_signed(&self.key, &self.statement(), &sig) {
+            return Err(bad("is not the group key's signature of this version's membership statement"));
+        }
+        self.approval = Some(sig);
+        Ok(self)
     }
 
     /// Load and check a group file.
@@ -361,6 +408,54 @@ impl Group {
     /// The members' signed acceptances of the file's core, in member order (none in a 0.1 file).
     pub fn acceptances(&self) -> &[String] {
         &self.acceptances
+    }
+
+    /// The version: 1 for a new group, one more for each refresh or repair.
+    pub fn version(&self) -> u32 {
+        self.version
+    }
+
+    /// This version's membership statement (docs/formats.md 6.10), computed from the file.
+    pub fn statement(&self) -> String {
+        let members: Vec<String> = self
+            .members
+            .iter()
+            .zip(&self.ids)
+            .map(|(c, id)| format!("{id} {} {}", c.fingerprint().compact(), c.name()))
+            .collect();
+        membership::Statement::text_of(&membership::Facts {
+            group_key: &self.key,
+            version: self.version,
+            fingerprint: &self.fingerprint().compact(),
+            threshold: self.threshold,
+            members: &members,
+            previous: self.lineage.as_ref().map(|l| &l.previous),
+        })
+    }
+
+    /// The group's signature of this version's statement, when the group approved it.
+    pub fn approval(&self) -> Option<&[u8; 64]> {
+        self.approval.as_ref()
+    }
+
+    /// The approved statements from version 2 up to this one (this one when approved), in order; each
+    /// was checked on parse.
+    pub fn history(&self) -> Vec<membership::Approved> {
+        let mut out = self.lineage.as_ref().map(|l| l.history.clone()).unwrap_or_default();
+        if let (Some(sig), Ok(statement)) = (self.approval, membership::Statement::parse(&self.statement())) {
+            out.push(membership::Approved { statement, signature: sig });
+        }
+        out
+    }
+
+    /// The same group file approved by `signature` (the group key's signature of [`Group::statement`]),
+    /// replacing any approval it had.
+    ///
+    /// Before: `self.version() >= 2`. After: the returned file parses and is approved.
+    pub fn with_approval(&self, signature: &[u8; 64]) -> Result<Group> {
+        let text = DocWriter::continuing(&self.text[..self.unapproved_len]).block("approval", signature).finish()?;
+        check_size(&text)?;
+        Group::parse(&text).map_err(|e| Error::new(format!("the approved group file does not parse: {e}")))
     }
 
     /// The file's core: everything but the acceptances. Its SHA-256 is what every member accepts, and two

@@ -26,12 +26,12 @@ fn refresh(h: &Holder, dir: &Path, group: &Path, extra: &[&str]) -> Out {
 
 /// Every keyholder in `hs` runs `share refresh` round-robin until each reports completion; returns the
 /// new group file.
-fn refresh_all(dir: &Path, group: &Path, hs: &[&Holder]) -> PathBuf {
+pub(crate) fn refresh_all(dir: &Path, group: &Path, hs: &[&Holder]) -> PathBuf {
     refresh_all_with(dir, group, hs, &[])
 }
 
 /// [`refresh_all`], each keyholder giving `extra` (the `--remove` it agrees to).
-fn refresh_all_with(dir: &Path, group: &Path, hs: &[&Holder], extra: &[&str]) -> PathBuf {
+pub(crate) fn refresh_all_with(dir: &Path, group: &Path, hs: &[&Holder], extra: &[&str]) -> PathBuf {
     let mut done = vec![false; hs.len()];
     for _ in 0..6 {
         for (i, h) in hs.iter().enumerate() {

@@ -102,6 +102,27 @@ pub fn init_openpgp(dir: &Path, group_path: &Path, uid: &str, validity_secs: i64
     write_session(dir, &group, spec)
 }
 
+/// `group approve`: a session in which the group approves `group_path`'s version of its membership by
+/// signing its membership statement. Refuses version 1 (the trust anchor, approved by every member's
+/// acceptance) and a file already approved.
+pub fn init_membership(dir: &Path, group_path: &Path, validity_secs: i64) -> Result<Request> {
+    let group = Group::load(group_path)?;
+    if group.version() < 2 {
+        return Err(Error::file(group_path, "is version 1 of its group: nothing to approve")
+            .with_note("the first version is made by key generation and accepted by every member; later versions (after a refresh or repair) are approved by the group")
+            .with_help("run this with the group file a refresh or repair wrote"));
+    }
+    if group.approval().is_some() {
+        return Err(Error::file(group_path, format!("is version {} of its group, already approved", group.version()))
+            .with_help("publish it: users accept it with `frostsign group update --from OLD --to NEW`"));
+    }
+    let statement = crate::group::membership::Statement::parse(&group.statement())
+        .map_err(|e| Error::new(format!("internal error: the group's statement does not parse: {e}")))?;
+    let kind = SessionKind::MembershipApproval(super::Approval { statement });
+    let spec = RequestSpec { kind, created: crate::clock::now(), validity_secs };
+    write_session(dir, &group, spec)
+}
+
 /// `sign init --git-tag`: a session that signs the tag `name` on `ref_name` of `repo`.
 #[allow(clippy::too_many_arguments)]
 pub fn init_git_tag(

@@ -307,7 +307,11 @@ pub fn step(
         return Err(Error::new(format!("the signing request expired at {}", crate::clock::format(req.expires())))
             .with_help("ask the release manager to open a new signing session; nothing was signed"));
     }
-    let own = own_evidence(&req, copies, repo)?;
+    let mut own = own_evidence(&req, copies, repo)?;
+    if req.membership().is_some() {
+        // What this keyholder approves is its own copy's statement (`own_group` checked the request's).
+        own.membership = Some(group.statement());
+    }
     let attempt = current_attempt(dir)?;
     let signer = Signer { u, folder: &folder, req: &req, group: &group, me, own: &own };
     let journal = engine::load(&signer, u)?;

@@ -21,6 +21,8 @@ pub enum Format {
     OpenpgpCertification,
     /// A signed git tag (a session of its own, no artifacts).
     GitTag,
+    /// The group's approval of a version of its membership (a session of its own, no artifacts).
+    MembershipApproval,
 }
 
 impl Format {
@@ -36,6 +38,7 @@ impl Format {
             Format::SignifyManifest => "signify-manifest",
             Format::OpenpgpCertification => "openpgp-certification",
             Format::GitTag => "git-tag",
+            Format::MembershipApproval => "membership-approval",
         }
     }
 
@@ -48,6 +51,7 @@ impl Format {
             Format::SignifyManifest,
             Format::OpenpgpCertification,
             Format::GitTag,
+            Format::MembershipApproval,
         ]
         .into_iter()
         .find(|f| f.name() == s)
@@ -69,6 +73,8 @@ pub enum Slot {
     OpenpgpCertification,
     /// SSHSIG signed data (namespace `git`) of the tag object (phase 1).
     GitTag,
+    /// The membership statement of the session's group, with its context (phase 1).
+    Membership,
 }
 
 /// A file a finished session writes into the output folder.
@@ -88,6 +94,8 @@ pub enum Output {
     OpenpgpPublicKey,
     /// `TAG.tag`, the signed tag object (see [`GitTag::file_name`]).
     GitTag,
+    /// `group-approved.pub`, the group file with the group's approval of its membership statement.
+    ApprovedGroup,
 }
 
 impl Output {
@@ -100,6 +108,7 @@ impl Output {
             Output::SignifyManifest => "signify-manifest",
             Output::OpenpgpIdentity | Output::OpenpgpPublicKey => "openpgp-certification",
             Output::GitTag => "git-tag",
+            Output::ApprovedGroup => "membership-approval",
         }
     }
 
@@ -120,6 +129,7 @@ impl Output {
             Output::SignifyManifest => Slot::SignifyManifest,
             Output::OpenpgpIdentity | Output::OpenpgpPublicKey => Slot::OpenpgpCertification,
             Output::GitTag => Slot::GitTag,
+            Output::ApprovedGroup => Slot::Membership,
         }
     }
 }
@@ -150,8 +160,14 @@ pub(crate) fn plan_outputs(formats: &[Format], artifacts: &[Artifact], git: Opti
     if let (true, Some(tag)) = (has(Format::GitTag), git) {
         out.push((Output::GitTag, tag.file_name()));
     }
+    if has(Format::MembershipApproval) {
+        out.push((Output::ApprovedGroup, APPROVED_GROUP_FILE.to_string()));
+    }
     out
 }
+
+/// The approved group file a membership approval session writes.
+pub const APPROVED_GROUP_FILE: &str = "group-approved.pub";
 
 /// Longest file name written (the common limit of Linux and macOS file systems).
 const MAX_FILE_NAME: usize = 255;
@@ -195,6 +211,7 @@ pub(crate) fn check_outputs(plan: &[(Output, String)], artifacts: &[Artifact]) -
         None => match o {
             Output::SignifyManifest => "the signify manifest".to_string(),
             Output::GitTag => "the signed git tag".to_string(),
+            Output::ApprovedGroup => "the approved group file".to_string(),
             _ => "the group's OpenPGP key".to_string(),
         },
     };

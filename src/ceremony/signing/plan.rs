@@ -155,6 +155,7 @@ impl Slot {
                 _ => Vec::new(),
             },
             Slot::GitTag => ssh::signed_data("git", &sha256(ev.git_payload.as_deref().unwrap_or_default())),
+            Slot::Membership => ev.membership.as_deref().map(crate::group::membership::message).unwrap_or_default(),
         }
     }
 
@@ -166,6 +167,7 @@ impl Slot {
             Slot::SignifyManifest => "your own digests (the manifest)".to_string(),
             Slot::OpenpgpCertification => "the group key and the request's user id".to_string(),
             Slot::GitTag => "the tag object rebuilt from your clone".to_string(),
+            Slot::Membership => "the membership statement of your own copy of the group".to_string(),
         }
     }
 }
@@ -247,6 +249,12 @@ impl PlannedOutput {
                 }
             }
             Output::GitTag => super::git::signed_object(req.git().ok_or_else(|| internal("no git tag"))?, key, sig),
+            Output::ApprovedGroup => f
+                .group
+                .with_approval(sig)
+                .map_err(|e| internal(&format!("the approval does not verify: {}", e.message())))?
+                .text()
+                .to_string(),
         })
     }
 
@@ -279,6 +287,9 @@ impl PlannedOutput {
             }),
             Output::OpenpgpIdentity => identity.is_some(),
             Output::OpenpgpPublicKey => identity.is_some_and(|id| text == id.armored_public_key()),
+            Output::ApprovedGroup => {
+                Group::parse(text).is_ok_and(|g| g.core_text() == group.core_text() && g.approval().is_some())
+            }
             Output::GitTag => req.git().is_some_and(|tag| {
                 let payload = tag.payload();
                 let digest = sha256(&payload);

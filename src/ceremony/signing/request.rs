@@ -31,6 +31,8 @@ pub struct Evidence {
     pub openpgp: Vec<[u8; 32]>,
     /// The git tag object to sign (without signature), for a git tag session.
     pub git_payload: Option<Vec<u8>>,
+    /// The membership statement to approve, for a membership approval session.
+    pub membership: Option<String>,
 }
 
 /// What a session signs: one of three kinds, each with exactly the data it needs.
@@ -42,6 +44,15 @@ pub enum SessionKind {
     OpenpgpCertification(Certification),
     /// A signed git tag (a session of its own).
     GitTag(GitTag),
+    /// The group's approval of its membership statement (a session of its own).
+    MembershipApproval(Approval),
+}
+
+/// The approval of a version of the group's membership: the statement, computed from the group file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Approval {
+    /// The statement (`group::membership`), parsed.
+    pub statement: crate::group::membership::Statement,
 }
 
 /// A release: its artifacts, formats and comment.
@@ -100,6 +111,7 @@ const SCHEMA: &[Spec] = &[
     Spec::line("git-type", Need::Optional),
     Spec::line("git-tagger", Need::Optional),
     Spec::block("git-message", Need::Optional),
+    Spec::block("membership-statement", Need::Optional),
     Spec::line("artifact", Need::Repeated),
     Spec::line("openpgp-digest", Need::Repeated),
 ];
@@ -223,6 +235,9 @@ fn write_kind(mut w: DocWriter, kind: &SessionKind) -> DocWriter {
             .field("git-type", &g.kind)
             .field("git-tagger", &g.tagger)
             .block("git-message", g.message.as_bytes()),
+        SessionKind::MembershipApproval(a) => w
+            .field("format", Format::MembershipApproval.name())
+            .block("membership-statement", a.statement.text.as_bytes()),
     }
 }
 
@@ -243,7 +258,21 @@ fn read_kind(doc: &Document) -> std::result::Result<SessionKind, DocError> {
     let release_fields = !doc.get_all("artifact").is_empty() || doc.get("comment").is_some();
     let uid = doc.get("openpgp-uid");
     let git = GitTag::from_doc(doc)?;
+    let statement = !doc.blocks("membership-statement").is_empty();
+    if statement && formats != [Format::MembershipApproval] {
+        return Err(bad("format", "only a membership approval carries a membership statement"));
+    }
     match formats.as_slice() {
+        [Format::MembershipApproval] => {
+            let (true, None, None, None, false) = (statement, uid, key_created, &git, release_fields) else {
+                return Err(bad("format", "a membership approval has a membership statement and nothing else"));
+            };
+            let text = String::from_utf8(doc.block("membership-statement")?)
+                .map_err(|_| bad("membership-statement", "not UTF-8"))?;
+            let statement = crate::group::membership::Statement::parse(&text)
+                .map_err(|e| bad("membership-statement", e.to_string()))?;
+            Ok(SessionKind::MembershipApproval(Approval { statement }))
+        }
         [] => Err(DocError::Missing("format".into())),
         [Format::OpenpgpCertification] => {
             let (Some(uid), Some(key_created), None, false) = (uid, key_created, &git, release_fields) else {
@@ -427,6 +456,7 @@ impl Request {
             SessionKind::Release(r) => r.formats.clone(),
             SessionKind::OpenpgpCertification(_) => vec![Format::OpenpgpCertification],
             SessionKind::GitTag(_) => vec![Format::GitTag],
+            SessionKind::MembershipApproval(_) => vec![Format::MembershipApproval],
         }
     }
     /// True if `f` is one of the formats.
@@ -461,7 +491,7 @@ impl Request {
         let created = match &self.kind {
             SessionKind::Release(r) => r.openpgp_key_created?,
             SessionKind::OpenpgpCertification(c) => c.key_created,
-            SessionKind::GitTag(_) => return None,
+            SessionKind::GitTag(_) | SessionKind::MembershipApproval(_) => return None,
         };
         Some(PgpKey { pk: self.group_key, created })
     }
@@ -487,6 +517,15 @@ impl Request {
             files: self.artifacts().iter().map(|a| a.digests.clone()).collect(),
             openpgp: self.artifacts().iter().filter_map(|a| a.openpgp).collect(),
             git_payload: self.git().map(GitTag::payload),
+            membership: self.membership().map(|a| a.statement.text.clone()),
+        }
+    }
+
+    /// The approval a membership approval session asks for.
+    pub fn membership(&self) -> Option<&Approval> {
+        match &self.kind {
+            SessionKind::MembershipApproval(a) => Some(a),
+            _ => None,
         }
     }
 
@@ -511,6 +550,10 @@ impl Request {
         }
         if group.threshold() != self.threshold || group.members().len() != self.members {
             return Err(Error::new("the request's threshold or member count differs from the group's"));
+        }
+        if self.membership().is_some_and(|a| a.statement.text != group.statement()) {
+            return Err(Error::new("the request's membership statement is not the statement of the group file")
+                .with_help("do not sign: ask for a new session opened with `frostsign group approve`"));
         }
         Ok(())
     }
@@ -566,6 +609,21 @@ impl Request {
             ));
             for line in g.message.lines() {
                 s.push_str(&format!("  | {line}\n"));
+            }
+        }
+        if let Some(a) = self.membership() {
+            let st = &a.statement;
+            s.push_str(&format!(
+                "  approve version {} of the group's membership: {}-of-{}, these members:\n",
+                st.version,
+                st.threshold,
+                st.members.len()
+            ));
+            for m in &st.members {
+                s.push_str(&format!("    {m}\n"));
+            }
+            if let Some(p) = st.previous {
+                s.push_str(&format!("  it follows the version whose statement has SHA-256 {}\n", hex::encode(p)));
             }
         }
         for a in self.artifacts() {

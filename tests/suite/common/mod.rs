@@ -206,6 +206,22 @@ impl Env {
         }
         panic!("the signing session in {dir} did not complete");
     }
+
+    /// Approve a new version of a group (`group approve`) in a new session `dir`, signed by `signers`;
+    /// returns the approved group file.
+    pub fn approve(&self, dir: &str, group: &Path, signers: &[&Holder]) -> PathBuf {
+        let d = self.path(dir);
+        self.run(&["group", "approve", "--key", s(group), "--dir", s(&d)]).ok();
+        for _ in 0..4 {
+            for h in signers {
+                h.run(&["sign", "step", "--dir", s(&d), "--yes"]).ok();
+            }
+            if self.run(&["sign", "collect", "--dir", s(&d)]).code == 0 {
+                return d.join("group-approved.pub");
+            }
+        }
+        panic!("the approval session in {dir} did not complete");
+    }
 }
 
 impl Holder {
