@@ -8,7 +8,8 @@
 #   6. anyone verifies the result with the ONE group public key: frostsign, then the stock tools present
 #      (minisign, ssh-keygen, gpg, signify);
 #   8. a keyholder is replaced: Bob leaves (a refresh without him), Dave is enrolled (a repair for a new
-#      identifier); the key stays the same;
+#      identifier); the key stays the same; the group approves each new version of its membership, and a
+#      user holding the first group.pub accepts the last one with `group update`;
 #   9. release 1.1, signed by Carol and Dave, verifies with the same minisign.pub.
 set -euo pipefail
 
@@ -108,21 +109,35 @@ for pass in 1 2 3; do
   for who in alice carol; do as "$who" share refresh --dir remove-bob --group keygen/group.pub --remove Bob --yes; done
 done
 fs dkg status --dir remove-bob
+echo "-- Alice and Carol approve version 2 of the group (its membership statement, signed like a release)"
+approve() { # approve DIR GROUP SIGNER...: a membership approval session signed by the given keyholders
+  local dir=$1 group=$2; shift 2
+  fs group approve --key "$group" --dir "$dir"
+  for pass in commit shares; do
+    for who in "$@"; do as "$who" sign step --dir "$dir" --yes; done
+    fs sign collect --dir "$dir" || true
+  done
+}
+approve approve-v2 remove-bob/group.pub alice carol
 echo "-- Dave makes an identity; Alice and Carol enrol him (they rebuild a share for his new identifier)"
 printf 'demo passphrase of dave (never put real passphrases in files like this)\n' > dave.passphrase
 chmod 600 dave.passphrase
 as dave holder new --name Dave --insecure-fast-kdf
 as dave holder export --out dave.card
-as alice share repair --dir enrol-dave --group remove-bob/group.pub --for dave.card --yes
+as alice share repair --dir enrol-dave --group approve-v2/group-approved.pub --for dave.card --yes
 for pass in 1 2 3; do
-  for who in alice carol dave; do as "$who" share repair --dir enrol-dave --group remove-bob/group.pub --for dave.card --yes; done
+  for who in alice carol dave; do as "$who" share repair --dir enrol-dave --group approve-v2/group-approved.pub --for dave.card --yes; done
 done
 fs dkg status --dir enrol-dave
-fs group show --key enrol-dave/group.pub
+approve approve-v3 enrol-dave/group.pub carol dave
+fs group show --key approve-v3/group-approved.pub
+echo "-- A user who pinned the first group.pub accepts version 3: every version between is approved by the group"
+cp keygen/group.pub pinned-group.pub
+fs group update --from pinned-group.pub --to approve-v3/group-approved.pub
 
 say "9. Release 1.1, signed by Carol and Dave, verifies with the SAME minisign.pub as release 1.0"
 printf 'frostsign demo release 1.1\n' > dist/demo-1.1.tar.gz
-fs sign init --dir release-1.1 --group enrol-dave/group.pub --file dist/demo-1.1.tar.gz --comment "demo 1.1"
+fs sign init --dir release-1.1 --group approve-v3/group-approved.pub --file dist/demo-1.1.tar.gz --comment "demo 1.1"
 for who in carol dave; do mkdir -p "build-$who"; cp dist/demo-1.1.tar.gz "build-$who/"; done
 for pass in commit "phase-1 shares" "phase-2 shares"; do
   for who in carol dave; do as "$who" sign step --dir release-1.1 --file "build-$who/demo-1.1.tar.gz" --yes; done

@@ -30,8 +30,9 @@ pub fn describe(g: &Group) -> String {
         g.threshold()
     ));
     s.push_str("members:\n");
-    for (i, c) in g.members().iter().enumerate() {
-        s.push_str(&format!("  {:>3}. {:<24} {}\n", i + 1, c.name(), c.fingerprint()));
+    // Each member under its FROST identifier (a refresh or repair keeps identifiers, so they may skip).
+    for (id, c) in g.identifier_numbers().iter().zip(g.members()) {
+        s.push_str(&format!("  {id:>3}. {:<24} {}\n", c.name(), c.fingerprint()));
     }
     s.push_str(&format!(
         "minisign public key (id {}):\n  {}\n",

@@ -119,3 +119,59 @@ fn group_update_refuses_a_version_the_group_did_not_approve() {
     refused_update(&env, &v1, &tampered, "is not a valid group file");
     update(&env, &v1, &v2a, &[]).ok();
 }
+
+/// A signer approves only the statement of its own copy of the group: a request whose statement was
+/// changed (here to claim that Carol is no member) is refused before anything is committed, and a renewal
+/// whose `previous` does not name the joiner's own copy's statement is refused before joining.
+#[test]
+fn a_signer_approves_only_its_own_copys_statement_and_a_renewal_must_continue_its_history() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let v1 = env.dkg("kg", 2, &hs);
+    let v2 = refresh_all(&env.path("r1"), &v1, &[&hs[0], &hs[1], &hs[2]]);
+    let dir = env.path("approve");
+    env.run(&["group", "approve", "--key", s(&v2), "--dir", s(&dir)]).ok().contains("approve version 2");
+    let request = fs::read_to_string(dir.join("request.txt")).unwrap();
+    let g2 = Group::load(&v2).unwrap();
+    let carol = g2.statement().lines().find(|l| l.ends_with(" Carol")).unwrap().to_string();
+    let forged = g2.statement().replace(&format!("{carol}\n"), "");
+    let encode = |t: &str| {
+        use base64::Engine;
+        let b = base64::engine::general_purpose::STANDARD.encode(t);
+        b.as_bytes().chunks(64).map(|c| format!(" {}\n", std::str::from_utf8(c).unwrap())).collect::<String>()
+    };
+    assert!(request.contains(&encode(&g2.statement())));
+    fs::write(dir.join("request.txt"), request.replace(&encode(&g2.statement()), &encode(&forged))).unwrap();
+    let before = snapshot(&dir);
+    hs[0]
+        .run(&["sign", "step", "--dir", s(&dir), "--yes"])
+        .refused_with("membership statement is not the statement of the group file");
+    assert_eq!(snapshot(&dir), before, "nothing committed");
+    // Version 1 has nothing to approve; an approved file is not approved twice.
+    env.run(&["group", "approve", "--key", s(&v1), "--dir", s(&env.path("a1"))]).refused_with("nothing to approve");
+    let v2a = env.approve("approve-2", &v2, &[&hs[0], &hs[1]]);
+    env.run(&["group", "approve", "--key", s(&v2a), "--dir", s(&env.path("a2"))]).refused_with("already approved");
+    // A renewal file whose `previous` names another statement: refused when read (its history ends with
+    // another statement) and, for a renewal of version 1 (no history to compare with), by the next
+    // keyholder to join, against its own copy.
+    let tamper_previous = |dir: &Path| {
+        let ceremony = fs::read_to_string(dir.join("ceremony.txt")).unwrap();
+        let previous = ceremony.lines().find(|l| l.starts_with("previous: ")).unwrap();
+        fs::write(dir.join("ceremony.txt"), ceremony.replace(previous, &format!("previous: {}", "00".repeat(32))))
+            .unwrap();
+    };
+    let refresh = |h: &Holder, dir: &Path, group: &Path| {
+        h.run(&["share", "refresh", "--dir", s(dir), "--group", s(group), "--yes"])
+    };
+    let r2 = env.path("r2");
+    refresh(&hs[0], &r2, &v2a).ok();
+    tamper_previous(&r2);
+    refresh(&hs[1], &r2, &v2a).refused_with("does not name the last statement of the history");
+    let env1 = Env::new();
+    let first = env1.holders(2);
+    let g1 = env1.dkg("kg", 2, &first);
+    let r1 = env1.path("r1");
+    refresh(&first[0], &r1, &g1).ok();
+    tamper_previous(&r1);
+    refresh(&first[1], &r1, &g1).refused_with("does not continue the group's membership history");
+}

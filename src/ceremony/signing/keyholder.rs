@@ -487,7 +487,11 @@ impl<'r> Signer<'r> {
             text,
             what: "your commitment".into(),
         }];
-        let did = format!("hashed your copies, checked them against the request and committed (attempt {attempt})");
+        let did = if req.artifacts().is_empty() {
+            format!("checked the request against what you computed yourself and committed (attempt {attempt})")
+        } else {
+            format!("hashed your copies, checked them against the request and committed (attempt {attempt})")
+        };
         let mut step = Step::to(next, did, publish, "sign-commit");
         let session = *req.session();
         // Nonces first, then the journal that refers to them, then the public commitment.
