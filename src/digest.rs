@@ -103,6 +103,15 @@ pub fn sha256_with_trailer(path: &Path, trailer: &[u8]) -> Result<[u8; 32]> {
     Ok(h.finalize().into())
 }
 
+/// The digests of bytes in memory (a statement a session signs as its one artifact).
+pub fn hash_bytes(bytes: &[u8]) -> FileDigests {
+    FileDigests {
+        size: bytes.len() as u64,
+        blake2b: Blake2b512::digest(bytes).into(),
+        sha256: Sha256::digest(bytes).into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

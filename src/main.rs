@@ -50,7 +50,7 @@ enum Command {
     Sign(SignCmd),
     /// Verify a signature with the group's public key (exit 0 valid, 1 invalid, 2 bad input)
     #[command(
-        after_help = "Examples:\n  frostsign verify --key group.pub release.tar.gz\n  frostsign verify --key minisign.pub release.tar.gz --sig release.tar.gz.minisig --json\n  frostsign verify --key-line RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3 release.tar.gz"
+        after_help = "Examples:\n  frostsign verify --key group.pub release.tar.gz\n  frostsign verify --key minisign.pub release.tar.gz --sig release.tar.gz.minisig --json\n  frostsign verify --key-line RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3 release.tar.gz\n  frostsign verify --key old-group.pub --follow-rotation rotation.txt release-2.0.tar.gz"
     )]
     #[command(group = clap::ArgGroup::new("trusted_key").required(true).args(["key", "key_line"]))]
     Verify {
@@ -68,6 +68,10 @@ enum Command {
         /// Machine-readable output: {valid, format, key_id, trusted_comment, file, signature, error}
         #[arg(long)]
         json: bool,
+        /// A rotation statement (rotation.txt, with rotation.txt.old.minisig and .new.minisig beside it) from
+        /// the trusted key to a new one; repeat for each rotation, oldest first
+        #[arg(long, value_name = "STATEMENT")]
+        follow_rotation: Vec<PathBuf>,
     },
     /// Print shell completions for SHELL (bash, zsh, fish, elvish, powershell)
     Completions {
@@ -298,6 +302,27 @@ enum GroupCmd {
         #[arg(long, value_name = "HOURS")]
         expires_in: Option<u32>,
     },
+    /// Move to a new key: open the sessions in which the old group and the new group both sign a rotation statement
+    #[command(
+        after_help = "The new group is made first, by key generation (`dkg init`, `dkg step`), with any threshold and members.\n\nExample:\n  frostsign group rotate --from group.pub --to new/group.pub --reason \"two laptops stolen\" --dir rotate-2027\n  # old group's keyholders: frostsign sign step --dir rotate-2027/old ; coordinator: frostsign sign collect --dir rotate-2027/old --out rotate-2027\n  # new group's keyholders: frostsign sign step --dir rotate-2027/new ; coordinator: frostsign sign collect --dir rotate-2027/new --out rotate-2027\n  # users: frostsign verify --key group.pub --follow-rotation rotate-2027/rotation.txt FILE"
+    )]
+    Rotate {
+        /// The group file of the key users trust now
+        #[arg(long, value_name = "OLD.pub")]
+        from: PathBuf,
+        /// The group file of the new key
+        #[arg(long, value_name = "NEW.pub")]
+        to: PathBuf,
+        /// Why the key changes (shown to every signer and to users)
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// The rotation folder: rotation.txt and the two sessions, old/ and new/
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// Hours until the requests expire [default: 168]
+        #[arg(long, value_name = "HOURS")]
+        expires_in: Option<u32>,
+    },
     /// Accept a newer group file in place of the one you trust, if the group approved every version between
     #[command(
         after_help = "Exit status: 0 accepted (or already current), 1 refused (not approved, another key, a gap, older), 2 bad input.\n\nExamples:\n  frostsign group update --from pinned/group.pub --to downloads/group.pub\n  frostsign group update --from pinned/group.pub --to downloads/group.pub --check --json"
@@ -520,6 +545,9 @@ fn main() {
             ok(cli::group::openpgp_init(&key, &uid, &dir, expires_in))
         }
         Command::Group(GroupCmd::Approve { key, dir, expires_in }) => ok(cli::group::approve(&key, &dir, expires_in)),
+        Command::Group(GroupCmd::Rotate { from, to, reason, dir, expires_in }) => {
+            ok(cli::group::rotate(&from, &to, &reason, &dir, expires_in))
+        }
         Command::Group(GroupCmd::Update { from, to, check, json }) => cli::group::update(&from, &to, check, json),
         Command::Sign(SignCmd::Init {
             dir,
@@ -550,12 +578,12 @@ fn main() {
             cli::sign::collect(&dir, out.as_deref(), repo.as_deref(), restart, &without)
         }
         Command::Sign(SignCmd::Status { dir, json }) => cli::sign::status(&dir, json),
-        Command::Verify { key, key_line, artifact, sig, json } => {
+        Command::Verify { key, key_line, artifact, sig, json, follow_rotation } => {
             let key = match (&key, &key_line) {
                 (Some(path), _) => cli::verify::KeyArg::File(path),
                 (None, line) => cli::verify::KeyArg::Line(line.as_deref().unwrap_or_default()),
             };
-            cli::verify::verify(key, &artifact, sig.as_deref(), json)
+            cli::verify::verify(key, &artifact, sig.as_deref(), json, &follow_rotation)
         }
         Command::Completions { shell } => {
             let mut script = Vec::new();

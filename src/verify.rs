@@ -12,6 +12,7 @@ use crate::formats::minisign::{self, MinisignSignature};
 use crate::formats::openpgp::{self, PgpSignature};
 use crate::formats::signify::{self, SignedManifest};
 use crate::formats::ssh::{self, SshSignature};
+use crate::group::rotation::{self, Rotation};
 use crate::group::Group;
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::Serialize;
@@ -288,6 +289,55 @@ pub fn verify_file(key: &TrustedKey, artifact: &Path, sig_path: &Path) -> Result
         return Err(malformed("OpenPGP signature", openpgp::parse_signature(&text).err().unwrap_or_default()));
     }
     Err(Error::file(sig_path, "is not a signature frostsign knows (minisign, SSH, OpenPGP, signify manifest)"))
+}
+
+/// Follow a rotation: from the key the user trusts to the key its group rotated to, given the statement
+/// `statement` and its two signatures beside it (`STATEMENT.old.minisig` by the trusted key,
+/// `STATEMENT.new.minisig` by the new key; docs/formats.md, section 10). Returns the new key to verify
+/// with, and the statement.
+///
+/// A statement that is not from the trusted key, or that lacks either valid signature, is refused as
+/// invalid (exit 1): nothing but the trusted key and the two signatures decides.
+pub fn follow_rotation(trusted: &TrustedKey, statement: &Path) -> Result<(TrustedKey, Rotation)> {
+    let text = crate::fsx::read_text(statement, rotation::MAX_STATEMENT_BYTES)?;
+    let r = Rotation::parse(&text).map_err(|e| {
+        Error::invalid(format!("`{}` is not a valid rotation statement: {e}", crate::text::path(statement)))
+    })?;
+    if r.old.key != trusted.key {
+        return Err(Error::invalid(format!(
+            "the rotation statement `{}` hands over from another key ({}), not the key you trust",
+            crate::text::path(statement),
+            hex::encode(r.old.key)
+        ))
+        .with_help("give the rotation statements in order, starting from the key you trust"));
+    }
+    let digest = crate::digest::hash_bytes(text.as_bytes()).blake2b;
+    for role in [rotation::Role::Old, rotation::Role::New] {
+        let side = r.side(role);
+        let name =
+            role.signature_name(&statement.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        let path = statement.with_file_name(&name);
+        let who = match role {
+            rotation::Role::Old => "the old key (the group handing over)",
+            rotation::Role::New => "the new key (the group taking over)",
+        };
+        if !path.is_file() {
+            return Err(Error::invalid(format!(
+                "the rotation statement has no signature by {who}: `{}` is missing",
+                crate::text::path(&path)
+            ))
+            .with_help("a rotation counts only when both groups signed it; ask the group for both .minisig files"));
+        }
+        let sig_text = crate::fsx::read_text(&path, MAX_SIG_BYTES)?;
+        let sig = MinisignSignature::parse(&sig_text)
+            .map_err(|e| Error::invalid(format!("`{}` is not a minisign signature: {e}", crate::text::path(&path))))?;
+        check_minisign(&side.key, &side.key_id, &digest, &sig).map_err(|e| {
+            Error::invalid(format!("the rotation statement is not signed by {who}: {}", e.message()))
+                .context(crate::text::path(&path))
+        })?;
+    }
+    let key = TrustedKey { key: r.new.key, key_id: Some(r.new.key_id), group: None };
+    Ok((key, r))
 }
 
 #[cfg(test)]

@@ -278,3 +278,24 @@ fn check_update(from: &Path, to: &Path) -> Result<(Group, crate::group::membersh
     })?;
     Ok((new, update))
 }
+
+/// `group rotate --from OLD.pub --to NEW.pub --reason TEXT --dir DIR`: write the rotation statement and
+/// open the two sessions that sign it.
+pub fn rotate(from: &Path, to: &Path, reason: &str, dir: &Path, expires_in_hours: Option<u32>) -> Result<()> {
+    let validity = expires_in_hours.map(|h| h as i64 * 3600).unwrap_or(crate::ceremony::signing::DEFAULT_VALIDITY_SECS);
+    let (old_req, new_req) = crate::ceremony::signing::coordinator::init_rotation(dir, from, to, reason, validity)?;
+    let (old, new) = (Group::load(from)?, Group::load(to)?);
+    let d = crate::text::path(dir);
+    outln!("Wrote the rotation statement {d}/rotation.txt and opened its two signing sessions:");
+    for (role, req, g) in [("old", &old_req, &old), ("new", &new_req, &new)] {
+        outln!("{d}/{role}: any {} keyholders of {} sign:", g.threshold(), g.display_name());
+        out!("{}", req.summary(g));
+    }
+    outln!("Next, in each of {d}/old and {d}/new: t keyholders of that group run `frostsign sign step --dir SESSION`");
+    outln!("(three times), with `frostsign sign collect --dir SESSION --out {d}` in between. Then publish");
+    outln!("{d}/rotation.txt, rotation.txt.old.minisig and rotation.txt.new.minisig together: users who trust");
+    outln!(
+        "the old key verify the new key's signatures with `frostsign verify --key OLD --follow-rotation rotation.txt`."
+    );
+    Ok(())
+}

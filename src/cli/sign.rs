@@ -94,7 +94,7 @@ pub fn step(
         (Some(_), false) => return Err(Error::new("give either --file or --artifacts, not both")),
     };
     let req = crate::ceremony::signing::Request::load(dir)?;
-    if !req.artifacts().is_empty() && matches!(&copies, Copies::Files(f) if f.is_empty()) {
+    if !req.artifacts().is_empty() && req.rotation().is_none() && matches!(&copies, Copies::Files(f) if f.is_empty()) {
         return Err(Error::new("no copy of the artifacts was given").with_help(
             "a keyholder signs only what it hashed itself: give your own copies with --file or --artifacts",
         ));

@@ -15,7 +15,13 @@ pub enum KeyArg<'a> {
 }
 
 /// Verify and print; returns the exit code (0 valid, 1 invalid, 2 bad input).
-pub fn verify(key: KeyArg<'_>, artifact: &Path, sig: Option<&Path>, json: bool) -> Result<i32> {
+pub fn verify(
+    key: KeyArg<'_>,
+    artifact: &Path,
+    sig: Option<&Path>,
+    json: bool,
+    rotations: &[std::path::PathBuf],
+) -> Result<i32> {
     // JSON gets the path as given (serde escapes it; `out::json` makes it terminal-safe).
     let file = artifact.to_string_lossy().into_owned();
     let sig_path = match sig {
@@ -23,16 +29,22 @@ pub fn verify(key: KeyArg<'_>, artifact: &Path, sig: Option<&Path>, json: bool) 
         None => verify::default_signature(artifact),
     };
     let result = sig_path.clone().and_then(|sp| {
-        let k = match key {
+        let mut k = match key {
             KeyArg::File(path) => verify::load_key_file(path)?,
             KeyArg::Line(line) => verify::load_key_line(line)?,
         };
+        let mut followed = Vec::new();
+        for statement in rotations {
+            let (next, r) = verify::follow_rotation(&k, statement)?;
+            followed.push(r);
+            k = next;
+        }
         let outcome = verify::verify_file(&k, artifact, &sp)?;
-        Ok((k, outcome))
+        Ok((k, outcome, followed))
     });
     let signature = sig_path.ok().map(|p| p.to_string_lossy().into_owned());
     match result {
-        Ok((k, o)) => {
+        Ok((k, o, followed)) => {
             if json {
                 let v = Verified {
                     valid: true,
@@ -54,6 +66,17 @@ pub fn verify(key: KeyArg<'_>, artifact: &Path, sig: Option<&Path>, json: bool) 
                     outln!("Signature verified");
                 }
                 outln!("{}", o.detail);
+                for r in &followed {
+                    outln!(
+                        "Key rotated on {} from group {} to group {} ({}-of-{}): signed by both; reason: {}",
+                        crate::clock::format(r.date),
+                        r.old.group,
+                        r.new.group,
+                        r.new_threshold,
+                        r.new_members.len(),
+                        crate::text::escape(&r.reason)
+                    );
+                }
                 if let Some(g) = &k.group {
                     outln!(
                         "Signed by group {} ({}-of-{}, fingerprint {})",

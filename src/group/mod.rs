@@ -9,6 +9,7 @@ use crate::card::Card;
 pub mod ceremony;
 pub mod membership;
 pub mod openpgp;
+pub mod rotation;
 
 use crate::error::{Error, Result};
 use crate::exchange::message::{self, Expect};

@@ -19,6 +19,7 @@ mod identity;
 mod membership;
 mod refresh;
 mod repair;
+mod rotation;
 mod secrets;
 mod signing;
 mod smoke;

@@ -123,6 +123,36 @@ pub fn init_membership(dir: &Path, group_path: &Path, validity_secs: i64) -> Res
     write_session(dir, &group, spec)
 }
 
+/// `group rotate`: write the rotation statement from `old_path`'s group to `new_path`'s into
+/// `DIR/rotation.txt` and open the two sessions that sign it, `DIR/old` (the old group) and `DIR/new`
+/// (the new group). Returns the two requests.
+pub fn init_rotation(
+    dir: &Path,
+    old_path: &Path,
+    new_path: &Path,
+    reason: &str,
+    validity_secs: i64,
+) -> Result<(Request, Request)> {
+    use crate::group::rotation::{Role, Rotation, STATEMENT_FILE};
+    let (old, new) = (Group::load(old_path)?, Group::load(new_path)?);
+    let created = crate::clock::now();
+    let statement = Rotation::create(&old, &new, reason, created)?;
+    crate::fsx::ensure_dir(dir)?;
+    let path = dir.join(STATEMENT_FILE);
+    if !crate::fsx::atomic_create(&path, statement.text.as_bytes(), crate::fsx::PUBLIC_FILE)? {
+        return Err(Error::file(&path, "already exists: this folder already holds a rotation")
+            .with_help("use a new, empty folder for each rotation"));
+    }
+    let mut requests = Vec::new();
+    for (role, group) in [(Role::Old, &old), (Role::New, &new)] {
+        let kind = SessionKind::Rotation(super::RotationSession::new(role, statement.clone())?);
+        requests.push(write_session(&dir.join(role.name()), group, RequestSpec { kind, created, validity_secs })?);
+    }
+    let new_req = requests.pop().ok_or_else(|| Error::new("internal error: no session"))?;
+    let old_req = requests.pop().ok_or_else(|| Error::new("internal error: no session"))?;
+    Ok((old_req, new_req))
+}
+
 /// `sign init --git-tag`: a session that signs the tag `name` on `ref_name` of `repo`.
 #[allow(clippy::too_many_arguments)]
 pub fn init_git_tag(

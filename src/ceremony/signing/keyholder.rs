@@ -79,6 +79,11 @@ impl Copies {
 /// and compare with the request. Refuses on any difference, before anything is committed.
 pub fn own_evidence(req: &Request, copies: &Copies, repo: Option<&Path>) -> Result<Evidence> {
     let mut ev = Evidence::default();
+    if let Some(r) = req.rotation() {
+        // The one "artifact" is the statement the keyholder was shown: it hashes that text itself.
+        ev.files.push(crate::digest::hash_bytes(r.statement.text.as_bytes()));
+        return Ok(ev);
+    }
     if !req.artifacts().is_empty() {
         let paths = copies.locate(req)?;
         let trailer = req.openpgp_file_trailer();

@@ -46,6 +46,28 @@ pub enum SessionKind {
     GitTag(GitTag),
     /// The group's approval of its membership statement (a session of its own).
     MembershipApproval(Approval),
+    /// One side's signature of a rotation statement (a session of its own, in minisign's format).
+    Rotation(RotationSession),
+}
+
+/// A rotation session: the statement, which group signs it, and the statement as the one artifact signed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RotationSession {
+    /// Which group signs: the old one or the new one.
+    pub role: crate::group::rotation::Role,
+    /// The statement.
+    pub statement: crate::group::rotation::Rotation,
+    /// The statement file as an artifact: its name and digests, computed from the statement's text.
+    pub artifact: Artifact,
+}
+
+impl RotationSession {
+    /// The session of `role` signing `statement`.
+    pub fn new(role: crate::group::rotation::Role, statement: crate::group::rotation::Rotation) -> Result<Self> {
+        let name = PlainText::new(TextKind::ArtifactName, crate::group::rotation::STATEMENT_FILE)?;
+        let digests = crate::digest::hash_bytes(statement.text.as_bytes());
+        Ok(RotationSession { role, statement, artifact: Artifact { name, digests, openpgp: None } })
+    }
 }
 
 /// The approval of a version of the group's membership: the statement, computed from the group file.
@@ -112,6 +134,8 @@ const SCHEMA: &[Spec] = &[
     Spec::line("git-tagger", Need::Optional),
     Spec::block("git-message", Need::Optional),
     Spec::block("membership-statement", Need::Optional),
+    Spec::line("rotation-role", Need::Optional),
+    Spec::block("rotation-statement", Need::Optional),
     Spec::line("artifact", Need::Repeated),
     Spec::line("openpgp-digest", Need::Repeated),
 ];
@@ -238,6 +262,10 @@ fn write_kind(mut w: DocWriter, kind: &SessionKind) -> DocWriter {
         SessionKind::MembershipApproval(a) => w
             .field("format", Format::MembershipApproval.name())
             .block("membership-statement", a.statement.text.as_bytes()),
+        SessionKind::Rotation(r) => w
+            .field("format", Format::Minisign.name())
+            .field("rotation-role", r.role.name())
+            .block("rotation-statement", r.statement.text.as_bytes()),
     }
 }
 
@@ -261,6 +289,23 @@ fn read_kind(doc: &Document) -> std::result::Result<SessionKind, DocError> {
     let statement = !doc.blocks("membership-statement").is_empty();
     if statement && formats != [Format::MembershipApproval] {
         return Err(bad("format", "only a membership approval carries a membership statement"));
+    }
+    let rotation = doc.get("rotation-role");
+    if rotation.is_some() != !doc.blocks("rotation-statement").is_empty() {
+        return Err(bad("rotation-role", "a rotation session has a role and a statement"));
+    }
+    if let Some(role) = rotation {
+        let (true, None, None, None, false) = (formats == [Format::Minisign], uid, key_created, &git, release_fields)
+        else {
+            return Err(bad("format", "a rotation session signs its statement in minisign's format and nothing else"));
+        };
+        let role = crate::group::rotation::Role::parse(role).ok_or_else(|| bad("rotation-role", "`old` or `new`"))?;
+        let text =
+            String::from_utf8(doc.block("rotation-statement")?).map_err(|_| bad("rotation-statement", "not UTF-8"))?;
+        let statement =
+            crate::group::rotation::Rotation::parse(&text).map_err(|e| bad("rotation-statement", e.to_string()))?;
+        let session = RotationSession::new(role, statement).map_err(|e| bad("rotation-statement", e.message()))?;
+        return Ok(SessionKind::Rotation(session));
     }
     match formats.as_slice() {
         [Format::MembershipApproval] => {
@@ -457,6 +502,7 @@ impl Request {
             SessionKind::OpenpgpCertification(_) => vec![Format::OpenpgpCertification],
             SessionKind::GitTag(_) => vec![Format::GitTag],
             SessionKind::MembershipApproval(_) => vec![Format::MembershipApproval],
+            SessionKind::Rotation(_) => vec![Format::Minisign],
         }
     }
     /// True if `f` is one of the formats.
@@ -467,6 +513,7 @@ impl Request {
     pub fn artifacts(&self) -> &[Artifact] {
         match &self.kind {
             SessionKind::Release(r) => &r.artifacts,
+            SessionKind::Rotation(r) => std::slice::from_ref(&r.artifact),
             _ => &[],
         }
     }
@@ -491,7 +538,7 @@ impl Request {
         let created = match &self.kind {
             SessionKind::Release(r) => r.openpgp_key_created?,
             SessionKind::OpenpgpCertification(c) => c.key_created,
-            SessionKind::GitTag(_) | SessionKind::MembershipApproval(_) => return None,
+            SessionKind::GitTag(_) | SessionKind::MembershipApproval(_) | SessionKind::Rotation(_) => return None,
         };
         Some(PgpKey { pk: self.group_key, created })
     }
@@ -518,6 +565,14 @@ impl Request {
             openpgp: self.artifacts().iter().filter_map(|a| a.openpgp).collect(),
             git_payload: self.git().map(GitTag::payload),
             membership: self.membership().map(|a| a.statement.text.clone()),
+        }
+    }
+
+    /// The rotation statement a rotation session signs.
+    pub fn rotation(&self) -> Option<&RotationSession> {
+        match &self.kind {
+            SessionKind::Rotation(r) => Some(r),
+            _ => None,
         }
     }
 
@@ -551,6 +606,10 @@ impl Request {
         if group.threshold() != self.threshold || group.members().len() != self.members {
             return Err(Error::new("the request's threshold or member count differs from the group's"));
         }
+        if let Some(why) = self.rotation().and_then(|r| r.statement.mismatch(r.role, group)) {
+            return Err(Error::new(format!("the request's rotation statement does not fit this group: {why}"))
+                .with_help("do not sign: ask for a new session opened with `frostsign group rotate`"));
+        }
         if self.membership().is_some_and(|a| a.statement.text != group.statement()) {
             return Err(Error::new("the request's membership statement is not the statement of the group file")
                 .with_help("do not sign: ask for a new session opened with `frostsign group approve`"));
@@ -566,7 +625,14 @@ impl Request {
     /// Every file this session writes when it completes, with its file name (checked on parse: one file
     /// name each, all different, none an artifact's or a session file's name).
     pub fn outputs(&self) -> Vec<(Output, String)> {
-        plan_outputs(&self.formats(), self.artifacts(), self.git())
+        let mut outputs = plan_outputs(&self.formats(), self.artifacts(), self.git());
+        // A rotation's signature is named after the side that signs: both are published beside the statement.
+        if let Some(r) = self.rotation() {
+            for (_, name) in &mut outputs {
+                *name = r.role.signature_name(crate::group::rotation::STATEMENT_FILE);
+            }
+        }
+        outputs
     }
 
     /// The manifest text built from `ev`.
@@ -610,6 +676,23 @@ impl Request {
             for line in g.message.lines() {
                 s.push_str(&format!("  | {line}\n"));
             }
+        }
+        if let Some(r) = self.rotation() {
+            let st = &r.statement;
+            s.push_str(&format!(
+                "  ROTATE TO A NEW KEY: as the {} group, sign that group {} (key {}) hands over to group {} (key {}),\n",
+                r.role.name(),
+                st.old.group,
+                hex::encode(st.old.key),
+                st.new.group,
+                hex::encode(st.new.key)
+            ));
+            s.push_str(&format!("  {}-of-{}, these members:\n", st.new_threshold, st.new_members.len()));
+            for m in &st.new_members {
+                s.push_str(&format!("    {m}\n"));
+            }
+            s.push_str(&format!("  reason: {}\n  date: {}\n", st.reason, crate::clock::format(st.date)));
+            s.push_str("  Users who trust the old key will trust signatures of the new key once both groups signed.\n");
         }
         if let Some(a) = self.membership() {
             let st = &a.statement;

@@ -1,0 +1,122 @@
+//! Rotation to a new key (issue 10, item 5): the old group signs a rotation statement, the new group
+//! countersigns it, and users who trust the old key accept the new key's signatures only with both.
+
+use crate::common::*;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Run the signing session in `dir` with `signers` until `sign collect --out out` writes its output.
+fn sign_session(env: &Env, dir: &Path, out: &Path, signers: &[&Holder]) {
+    for _ in 0..4 {
+        for h in signers {
+            h.run(&["sign", "step", "--dir", s(dir), "--yes"]).ok();
+        }
+        if env.run(&["sign", "collect", "--dir", s(dir), "--out", s(out)]).code == 0 {
+            return;
+        }
+    }
+    panic!("the session in {} did not complete", dir.display());
+}
+
+/// An old 2-of-3 group and a new 3-of-3 group (Alice, Carol and a new keyholder, Dave), rotated with
+/// both signatures in `rot/`; returns (env, old group.pub, new group.pub, rotation statement, the new
+/// group's keyholders).
+fn rotated() -> (Env, PathBuf, PathBuf, PathBuf, Vec<Holder>) {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let old = env.dkg("kg", 2, &hs);
+    let next = vec![hs[0].clone(), hs[2].clone(), env.holder("Dave")];
+    let new = env.dkg("new-kg", 3, &next);
+    let rot = env.path("rot");
+    let o = env.run(&[
+        "group",
+        "rotate",
+        "--from",
+        s(&old),
+        "--to",
+        s(&new),
+        "--reason",
+        "two laptops stolen",
+        "--dir",
+        s(&rot),
+    ]);
+    o.ok().contains("ROTATE TO A NEW KEY").contains("reason: two laptops stolen");
+    sign_session(&env, &rot.join("old"), &rot, &[&hs[0], &hs[1]]);
+    sign_session(&env, &rot.join("new"), &rot, &[&next[0], &next[1], &next[2]]);
+    (env, old, new, rot.join("rotation.txt"), next)
+}
+
+/// After a rotation (to a new threshold, with a new member), a release of the new key verifies with the
+/// OLD group file only through the rotation statement, and a minisign user checks both signatures of the
+/// statement by hand with stock minisign.
+#[test]
+fn a_rotation_signed_by_both_groups_lets_the_old_key_accept_the_new_keys_signatures() {
+    let (env, old, new, statement, next) = rotated();
+    let artifact = env.path("app-2.0.tar.gz");
+    fs::write(&artifact, b"app 2.0").unwrap();
+    let sig = env.sign_release("sign", &new, &artifact, &[&next[0], &next[1], &next[2]]);
+    env.run(&["verify", "--key", s(&old), s(&artifact), "--sig", s(&sig)]).expect_code(1);
+    let o = env.run(&["verify", "--key", s(&old), "--follow-rotation", s(&statement), s(&artifact), "--sig", s(&sig)]);
+    o.ok().contains("Signature and comment signature verified").contains("reason: two laptops stolen");
+    assert!(o.stdout.contains("3-of-3"), "{}", o.stdout);
+    // By hand, with minisign: the statement is plain text, each signature a stock .minisig.
+    let text = fs::read_to_string(&statement).unwrap();
+    assert!(text.contains("reason: two laptops stolen\n") && text.contains(" Dave\n"), "{text}");
+    if require_tool("minisign", "sudo apt-get install -y minisign") {
+        for (role, line) in [("old", "old-minisign-public-key: "), ("new", "new-minisign-public-key: ")] {
+            let key = text.lines().find_map(|l| l.strip_prefix(line)).unwrap();
+            let sig = statement.with_file_name(format!("rotation.txt.{role}.minisig"));
+            let out = std::process::Command::new("minisign")
+                .args(["-Vm", s(&statement), "-x", s(&sig), "-P", key])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "minisign -V {role}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+}
+
+/// `verify --follow-rotation` refuses a statement without the new group's countersignature, without the
+/// old group's signature, with a signature by the wrong group, changed after signing, or from a key the
+/// user does not trust (a rotation skipped or another group's); exit 1 each time.
+#[test]
+fn a_rotation_missing_a_signature_or_from_another_key_is_refused() {
+    let (env, old, new, statement, next) = rotated();
+    let artifact = env.path("app-2.0.tar.gz");
+    fs::write(&artifact, b"app 2.0").unwrap();
+    let sig = env.sign_release("sign", &new, &artifact, &[&next[0], &next[1], &next[2]]);
+    let follow = |key: &Path, st: &Path| {
+        let o = env.run(&["verify", "--key", s(key), "--follow-rotation", s(st), s(&artifact), "--sig", s(&sig)]);
+        no_panic(&o);
+        o
+    };
+    let old_sig = statement.with_file_name("rotation.txt.old.minisig");
+    let new_sig = statement.with_file_name("rotation.txt.new.minisig");
+    let (old_bytes, new_bytes) = (fs::read(&old_sig).unwrap(), fs::read(&new_sig).unwrap());
+    fs::remove_file(&new_sig).unwrap();
+    follow(&old, &statement).expect_code(1).contains("no signature by the new key");
+    fs::write(&new_sig, &new_bytes).unwrap();
+    fs::remove_file(&old_sig).unwrap();
+    follow(&old, &statement).expect_code(1).contains("no signature by the old key");
+    // The new group's signature in the old group's place: not the old key's.
+    fs::write(&old_sig, &new_bytes).unwrap();
+    follow(&old, &statement).expect_code(1).contains("is not signed by the old key");
+    fs::write(&old_sig, &old_bytes).unwrap();
+    // The statement changed after signing (another reason).
+    let text = fs::read_to_string(&statement).unwrap();
+    fs::write(&statement, text.replace("two laptops stolen", "routine change")).unwrap();
+    follow(&old, &statement).expect_code(1).contains("is not signed by the old key");
+    fs::write(&statement, &text).unwrap();
+    // From a key the user does not trust: the new group's own (a chain given out of order) or another's.
+    follow(&new, &statement).expect_code(1).contains("hands over from another key");
+    follow(&old, &statement).ok();
+    // A keyholder signs only a statement that fits its own group in the role the request gives it.
+    let rot2 = env.path("rot2");
+    env.run(&["group", "rotate", "--from", s(&old), "--to", s(&new), "--reason", "again", "--dir", s(&rot2)]).ok();
+    let request = rot2.join("old").join("request.txt");
+    let text = fs::read_to_string(&request).unwrap();
+    fs::write(&request, text.replace("rotation-role: old\n", "rotation-role: new\n")).unwrap();
+    let before = snapshot(&rot2);
+    next[0].run(&["sign", "step", "--dir", s(&rot2.join("old")), "--yes"]).refused_with("does not fit this group");
+    assert_eq!(snapshot(&rot2), before, "nothing committed");
+}
