@@ -145,7 +145,7 @@ pub fn init_rotation(
     }
     let mut requests = Vec::new();
     for (role, group) in [(Role::Old, &old), (Role::New, &new)] {
-        let kind = SessionKind::Rotation(super::RotationSession::new(role, statement.clone())?);
+        let kind = SessionKind::Rotation(Box::new(super::RotationSession::new(role, statement.clone())?));
         requests.push(write_session(&dir.join(role.name()), group, RequestSpec { kind, created, validity_secs })?);
     }
     let new_req = requests.pop().ok_or_else(|| Error::new("internal error: no session"))?;

@@ -47,7 +47,7 @@ pub enum SessionKind {
     /// The group's approval of its membership statement (a session of its own).
     MembershipApproval(Approval),
     /// One side's signature of a rotation statement (a session of its own, in minisign's format).
-    Rotation(RotationSession),
+    Rotation(Box<RotationSession>),
 }
 
 /// A rotation session: the statement, which group signs it, and the statement as the one artifact signed.
@@ -291,7 +291,8 @@ fn read_kind(doc: &Document) -> std::result::Result<SessionKind, DocError> {
         return Err(bad("format", "only a membership approval carries a membership statement"));
     }
     let rotation = doc.get("rotation-role");
-    if rotation.is_some() != !doc.blocks("rotation-statement").is_empty() {
+    let has_statement = !doc.blocks("rotation-statement").is_empty();
+    if rotation.is_some() != has_statement {
         return Err(bad("rotation-role", "a rotation session has a role and a statement"));
     }
     if let Some(role) = rotation {
@@ -305,7 +306,7 @@ fn read_kind(doc: &Document) -> std::result::Result<SessionKind, DocError> {
         let statement =
             crate::group::rotation::Rotation::parse(&text).map_err(|e| bad("rotation-statement", e.to_string()))?;
         let session = RotationSession::new(role, statement).map_err(|e| bad("rotation-statement", e.message()))?;
-        return Ok(SessionKind::Rotation(session));
+        return Ok(SessionKind::Rotation(Box::new(session)));
     }
     match formats.as_slice() {
         [Format::MembershipApproval] => {
