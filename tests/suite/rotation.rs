@@ -3,8 +3,16 @@
 
 use crate::common::*;
 
+use frost_ed25519 as frost;
+use frostsign::formats::minisign::{self, MinisignSignature};
+use frostsign::group::Group;
+use frostsign::home::{Home, PassphraseSource, Unlocked};
 use std::fs;
 use std::path::{Path, PathBuf};
+
+fn unlock(h: &Holder) -> Unlocked {
+    Home::open(&h.home).unwrap().unlock(&PassphraseSource::new(Some(h.pass.clone()))).unwrap()
+}
 
 /// Run the signing session in `dir` with `signers` until `sign collect --out out` writes its output.
 fn sign_session(env: &Env, dir: &Path, out: &Path, signers: &[&Holder]) {
@@ -77,7 +85,7 @@ fn a_rotation_signed_by_both_groups_lets_the_old_key_accept_the_new_keys_signatu
 }
 
 /// `verify --follow-rotation` refuses a statement without the new group's countersignature, without the
-/// old group's signature, with a signature by the wrong group, changed after signing, or from a key the
+/// old group's signature, with a signature by the wrong group or by one keyholder alone (fewer than t), changed after signing, or from a key the
 /// user does not trust (a rotation skipped or another group's); exit 1 each time.
 #[test]
 fn a_rotation_missing_a_signature_or_from_another_key_is_refused() {
@@ -102,6 +110,29 @@ fn a_rotation_missing_a_signature_or_from_another_key_is_refused() {
     fs::write(&old_sig, &new_bytes).unwrap();
     follow(&old, &statement).expect_code(1).contains("is not signed by the old key");
     fs::write(&old_sig, &old_bytes).unwrap();
+    // One keyholder of the new group alone (fewer than t): its share signs, but not as the new key.
+    let g = Group::load(&new).unwrap();
+    let kp = unlock(&next[0]).load_share(&g).unwrap();
+    let alone_key = frost::VerifyingKey::new(kp.verifying_share().to_element());
+    let alone =
+        frost::keys::KeyPackage::new(*kp.identifier(), *kp.signing_share(), *kp.verifying_share(), alone_key, 1);
+    let alone_pkp =
+        frost::keys::PublicKeyPackage::new([(*kp.identifier(), *kp.verifying_share())].into(), alone_key, Some(1));
+    let sign_alone = |msg: &[u8]| -> [u8; 64] {
+        frost_sign(&[alone.clone()], &alone_pkp, msg).unwrap().serialize().unwrap().try_into().unwrap()
+    };
+    let genuine = MinisignSignature::parse(&String::from_utf8(new_bytes.clone()).unwrap()).unwrap();
+    let blake2b = frostsign::digest::hash_bytes(&fs::read(&statement).unwrap()).blake2b;
+    let signature = sign_alone(&blake2b);
+    let forged = MinisignSignature {
+        key_id: genuine.key_id,
+        signature,
+        global_signature: sign_alone(&minisign::global_message(&signature, &genuine.trusted_comment)),
+        trusted_comment: genuine.trusted_comment,
+    };
+    fs::write(&new_sig, forged.encode("one keyholder alone")).unwrap();
+    follow(&old, &statement).expect_code(1).contains("is not signed by the new key");
+    fs::write(&new_sig, &new_bytes).unwrap();
     // The statement changed after signing (another reason).
     let text = fs::read_to_string(&statement).unwrap();
     fs::write(&statement, text.replace("two laptops stolen", "routine change")).unwrap();
