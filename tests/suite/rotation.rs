@@ -119,7 +119,7 @@ fn a_rotation_missing_a_signature_or_from_another_key_is_refused() {
     let alone_pkp =
         frost::keys::PublicKeyPackage::new([(*kp.identifier(), *kp.verifying_share())].into(), alone_key, Some(1));
     let sign_alone = |msg: &[u8]| -> [u8; 64] {
-        frost_sign(&[alone.clone()], &alone_pkp, msg).unwrap().serialize().unwrap().try_into().unwrap()
+        frost_sign(std::slice::from_ref(&alone), &alone_pkp, msg).unwrap().serialize().unwrap().try_into().unwrap()
     };
     let genuine = MinisignSignature::parse(&String::from_utf8(new_bytes.clone()).unwrap()).unwrap();
     let blake2b = frostsign::digest::hash_bytes(&fs::read(&statement).unwrap()).blake2b;
