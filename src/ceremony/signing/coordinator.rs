@@ -316,13 +316,29 @@ impl Session {
         Ok(Session { req, group, folder })
     }
 
+    /// The member `spec` names: a fingerprint, a name, or an unambiguous prefix of one name (case-insensitive).
     fn member(&self, spec: &str) -> Result<usize> {
+        let members = self.group.members();
         let fp = crate::card::Fingerprint::parse(spec);
-        self.group
-            .members()
-            .iter()
-            .position(|c| Some(c.fingerprint()) == fp || c.name() == spec)
-            .ok_or_else(|| Error::new(format!("`{spec}` is not a member of the group (give a name or a fingerprint)")))
+        if let Some(i) = members.iter().position(|c| Some(c.fingerprint()) == fp || c.name() == spec) {
+            return Ok(i);
+        }
+        let lower = spec.to_lowercase();
+        let matching: Vec<usize> = (0..members.len())
+            .filter(|&i| !spec.is_empty() && members[i].name().to_lowercase().starts_with(&lower))
+            .collect();
+        let names = || members.iter().map(|c| c.name().to_string()).collect::<Vec<_>>().join(", ");
+        match matching.as_slice() {
+            [i] => Ok(*i),
+            [] => Err(Error::new(format!("`{}` is not a member of the group", crate::text::escape(spec)))
+                .with_help(format!("give a name, a prefix of one or a fingerprint; the members are: {}", names()))),
+            _ => Err(Error::new(format!(
+                "`{}` could be any of {}",
+                crate::text::escape(spec),
+                names_of(&self.group, &matching)
+            ))
+            .with_help("give more of the name, or a fingerprint")),
+        }
     }
 
     /// Read the file `file(card)` of each of `members`: opened only if it is a plain file validly signed by
@@ -630,7 +646,34 @@ fn cannot_reach(s: &Session, a: u32, usable: usize, blamed: &[&Culprit], differ:
 }
 
 /// `sign collect`: do every coordinator action possible now. See the module documentation.
+///
+/// A session past its expiry that still waits for anyone is reported as expired (an error naming the
+/// recovery), never as in progress: signers refuse an expired request, so nothing will come.
 pub fn collect(dir: &Path, opts: &CollectOptions) -> Result<CollectReport> {
+    let report = collect_now(dir, opts)?;
+    if let Some(w) = &report.waiting {
+        let req = Request::load(dir)?;
+        if crate::clock::now() > req.expires() {
+            return Err(expired(&req, dir).with_note(format!("still waiting for {w}")));
+        }
+    }
+    Ok(report)
+}
+
+/// The error of a session that expired before it was done, with the one way out.
+pub fn expired(req: &Request, dir: &Path) -> Error {
+    Error::new(format!(
+        "the signing request in `{}` expired at {} before the session was done",
+        crate::text::path(dir),
+        crate::clock::format(req.expires())
+    ))
+    .with_note("signers refuse an expired request, so nothing more will come; nothing was written")
+    .with_help(
+        "open a new session in a new folder: `frostsign sign init --dir NEW-DIR --group group.pub --file ARTIFACT ...`",
+    )
+}
+
+fn collect_now(dir: &Path, opts: &CollectOptions) -> Result<CollectReport> {
     let s = Session::load(dir)?;
     let mut report = CollectReport::default();
     let a = current_attempt(dir)?;
@@ -688,6 +731,9 @@ pub fn collect(dir: &Path, opts: &CollectOptions) -> Result<CollectReport> {
     }
     let t = s.group.threshold() as usize;
     let pkg1_exists = s.folder.has(&names::package(a, Phase::One));
+    // Exactly t signers, the first who committed by member order: one more volunteer who then goes quiet
+    // cannot stall the release (the others learn from the package that they were not chosen).
+    signers.truncate(t);
     if !pkg1_exists && signers.len() < t {
         let pending: Vec<usize> = (0..s.group.members().len())
             .filter(|i| in_play(i) && !commits.good.contains_key(i) && !commits.culprits.contains_key(i))

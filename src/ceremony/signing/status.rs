@@ -37,6 +37,8 @@ pub struct SignStatus {
     pub attempt: u32,
     /// Expiry.
     pub expires: String,
+    /// True when the request expired before the session was done (a problem: nothing more will come).
+    pub expired: bool,
     /// Per member.
     pub members: Vec<MemberStatus>,
     /// Per artifact.
@@ -274,7 +276,14 @@ pub fn status(dir: &Path) -> Result<SignStatus> {
         });
     }
     let done = outputs.iter().all(|o| o.valid);
-    let waiting_for = if done {
+    let expired = !done && crate::clock::now() > s.req.expires();
+    if expired {
+        problems.push(format!(
+            "the request expired at {} before the session was done: signers refuse it; open a new session with `frostsign sign init --dir NEW-DIR ...`",
+            crate::clock::format(s.req.expires())
+        ));
+    }
+    let waiting_for = if done || expired {
         Vec::new()
     } else {
         match &pkgs[0] {
@@ -301,6 +310,7 @@ pub fn status(dir: &Path) -> Result<SignStatus> {
         threshold: s.group.threshold(),
         attempt: a,
         expires: crate::clock::format(s.req.expires()),
+        expired,
         members,
         artifacts,
         outputs,
