@@ -3,7 +3,7 @@ CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 BIN   := $(TARGET_DIR)/release/frostsign
 
-.PHONY: all build test lint fmt demo bench doc clean deny sbom reproducible fuzz
+.PHONY: all build test lint fmt demo bench doc clean deny sbom reproducible fuzz install
 
 all: build
 
@@ -62,6 +62,13 @@ reproducible:
 FUZZ_SECONDS ?= 60
 fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) ./fuzz/run.sh
+
+# The binary, completions (bash, zsh, fish) and a man page per command under PREFIX (default /usr/local);
+# DESTDIR is prepended for packaging. INSTALL_BIN installs another build of the binary without building.
+#   make install PREFIX=$$HOME/.local
+PREFIX ?= /usr/local
+install: $(if $(INSTALL_BIN),,build)
+	./scripts/install.sh "$(or $(INSTALL_BIN),$(BIN))" "$(DESTDIR)$(PREFIX)"
 
 lint:
 	$(CARGO) fmt --all -- --check

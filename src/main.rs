@@ -78,8 +78,15 @@ enum Command {
         /// The shell
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff) to stdout
-    Man,
+    /// Print the man page (roff) to stdout, or write one page per command into a folder
+    #[command(
+        after_help = "Examples:\n  frostsign man | man -l -\n  frostsign man --dir /usr/local/share/man/man1   # frostsign.1, frostsign-sign-step.1, ..."
+    )]
+    Man {
+        /// Write frostsign.1 and a page for every subcommand (frostsign-sign-step.1, ...) into DIR
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -591,7 +598,8 @@ fn main() {
             cli::out::stdout_bytes(&script);
             Ok(0)
         }
-        Command::Man => {
+        Command::Man { dir: Some(dir) } => ok(man_pages(Cli::command(), &dir)),
+        Command::Man { dir: None } => {
             let mut page = Vec::new();
             ok(clap_mangen::Man::new(Cli::command())
                 .render(&mut page)
@@ -600,4 +608,22 @@ fn main() {
         }
     };
     std::process::exit(cli::report(result));
+}
+
+/// Write the man page of `cmd` and of every subcommand, recursively, into `dir` (atomic writes): the main
+/// page refers to `frostsign-sign(1)` and the like, which then exist.
+fn man_pages(cmd: clap::Command, dir: &std::path::Path) -> frostsign::Result<()> {
+    fn write(cmd: clap::Command, dir: &std::path::Path) -> frostsign::Result<()> {
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()).cloned() {
+            write(sub, dir)?;
+        }
+        let man = clap_mangen::Man::new(cmd);
+        let mut page = Vec::new();
+        man.render(&mut page).map_err(|e| frostsign::Error::new(format!("could not write a man page: {e}")))?;
+        frostsign::fsx::atomic_write(&dir.join(man.get_filename()), &page, frostsign::fsx::PUBLIC_FILE)
+    }
+    frostsign::fsx::ensure_dir(dir)?;
+    let mut cmd = cmd.disable_help_subcommand(true);
+    cmd.build();
+    write(cmd, dir)
 }
