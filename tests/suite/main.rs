@@ -16,6 +16,7 @@ mod formats_stock;
 mod fuzzing;
 mod hardening;
 mod identity;
+mod page;
 mod refresh;
 mod repair;
 mod secrets;
