@@ -79,7 +79,7 @@ page-big:
 
 # The two verdict screenshots in docs/ (docs/verify.md shows them), taken by the browser test.
 page-screenshots:
-	FROSTSIGN_PAGE_SCREENSHOTS=$(CURDIR)/docs $(CARGO) test --locked --test suite page::the_page_verifies_minisign_sshsig_and_signify_offline_in_chromium
+	FROSTSIGN_PAGE_SCREENSHOTS=$(CURDIR)/docs $(CARGO) test --locked --test suite page::the_page_verifies_minisign_sshsig_openpgp_and_signify_offline_in_chromium
 
 lint:
 	$(CARGO) fmt --all -- --check

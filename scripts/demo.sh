@@ -99,7 +99,7 @@ fi
 say "6b. A page that verifies downloads in the browser, offline, with the group key built in"
 fs group page --key keygen/group.pub --out verify.html --title "Verify Demo project downloads"
 echo "Open $WORK/verify.html in a browser (from file://, no network needed) and choose"
-echo "$WORK/dist/demo-1.0.tar.gz with its .minisig, .sig or SHA256.sig beside it: it says Valid."
+echo "$WORK/dist/demo-1.0.tar.gz with its .minisig, .sig, .asc or SHA256.sig beside it: it says Valid."
 
 say "7. A tampered download is rejected (exit 1)"
 cp dist/demo-1.0.tar.gz tampered.tar.gz; printf 'x' >> tampered.tar.gz

@@ -266,7 +266,7 @@ enum GroupCmd {
     },
     /// Write one self-contained HTML page that verifies downloads offline, with the group's key built in
     #[command(
-        after_help = "The page checks .minisig, SSH .sig and signify SHA256.sig signatures in the browser: no upload, no\nnetwork request, no install. Publish it beside the releases, and publish the group fingerprint elsewhere.\n\nExamples:\n  frostsign group page --key group.pub --out verify.html\n  frostsign group page --key group.pub --out verify.html --title \"Verify ACME downloads\" --json"
+        after_help = "The page checks .minisig, SSH .sig, OpenPGP .asc and signify SHA256.sig signatures in the browser: no upload, no\nnetwork request, no install. Publish it beside the releases, and publish the group fingerprint elsewhere.\n\nExamples:\n  frostsign group page --key group.pub --out verify.html\n  frostsign group page --key group.pub --out verify.html --title \"Verify ACME downloads\" --json"
     )]
     Page {
         /// The group's public file

@@ -1,5 +1,5 @@
 //! The offline verification page (`frostsign group page`): one self-contained HTML file with the group's
-//! public key built in, which checks a minisign, SSHSIG or signify manifest signature of a local file in
+//! public key built in, which checks a minisign, SSHSIG, OpenPGP or signify manifest signature of a local file in
 //! the browser, without any network request.
 //!
 //! The page itself (markup, style, and the script bundled from the audited @noble/curves and @noble/hashes

@@ -23,17 +23,44 @@ fn browser_ready() -> bool {
 }
 
 /// A group of two made by key generation, with `artifact` (NAME in folder `dist-LABEL`) signed in
-/// minisign, SSHSIG and signify manifest form. Returns (group.pub, artifact, session folder).
+/// minisign, SSHSIG, OpenPGP and signify manifest form. Returns (group.pub, artifact, session folder).
 fn signed_group(env: &Env, label: &str, artifact_bytes: &[u8]) -> (PathBuf, PathBuf, PathBuf) {
     let holders: Vec<Holder> = ["Alice", "Bob"].iter().map(|n| env.holder_at(&format!("{label}-{n}"), n)).collect();
     let group = env.dkg(&format!("keygen-{label}"), 2, &holders);
+    // The group certifies its OpenPGP key once (group.openpgp beside group.pub), so it can sign .asc too.
+    let init = env.path(&format!("openpgp-{label}"));
+    env.run(&[
+        "group",
+        "openpgp-init",
+        "--key",
+        s(&group),
+        "--uid",
+        "Page test <releases@example.org>",
+        "--dir",
+        s(&init),
+    ])
+    .ok();
+    for _ in 0..3 {
+        for h in &holders {
+            h.run(&["sign", "step", "--dir", s(&init), "--yes"]).ok();
+        }
+        if env.run(&["sign", "collect", "--dir", s(&init)]).code == 0 {
+            break;
+        }
+    }
+    fs::copy(init.join("group.openpgp"), group.with_file_name("group.openpgp")).unwrap();
     let dist = env.path(&format!("dist-{label}"));
     fs::create_dir_all(&dist).unwrap();
     let artifact = dist.join("app-1.0.tar.gz");
     fs::write(&artifact, artifact_bytes).unwrap();
     let signers: Vec<&Holder> = holders.iter().collect();
-    let sig =
-        env.sign_release_as(&format!("sign-{label}"), &group, &artifact, &signers, "minisign,ssh,signify-manifest");
+    let sig = env.sign_release_as(
+        &format!("sign-{label}"),
+        &group,
+        &artifact,
+        &signers,
+        "minisign,ssh,openpgp,signify-manifest",
+    );
     (group, artifact, sig.parent().unwrap().to_path_buf())
 }
 
@@ -115,7 +142,7 @@ fn assert_verdict(run: &Run, name: &str, valid: bool, why: &str) {
 }
 
 #[test]
-fn the_page_verifies_minisign_sshsig_and_signify_offline_in_chromium() {
+fn the_page_verifies_minisign_sshsig_openpgp_and_signify_offline_in_chromium() {
     if !browser_ready() {
         return;
     }
@@ -132,6 +159,7 @@ fn the_page_verifies_minisign_sshsig_and_signify_offline_in_chromium() {
     let minisig = signed.join("app-1.0.tar.gz.minisig");
     let ssh = signed.join("app-1.0.tar.gz.sig");
     let manifest = signed.join("SHA256.sig");
+    let asc = signed.join("app-1.0.tar.gz.asc");
     let cases = [
         ("minisign valid", &artifact, minisig.clone(), shot("verify-valid.png")),
         ("minisign changed", &changed, minisig.clone(), shot("verify-not-valid.png")),
@@ -139,6 +167,9 @@ fn the_page_verifies_minisign_sshsig_and_signify_offline_in_chromium() {
         ("ssh valid", &artifact, ssh.clone(), none.clone()),
         ("ssh changed", &changed, ssh.clone(), none.clone()),
         ("ssh other group", &other_artifact, other.join("app-1.0.tar.gz.sig"), none.clone()),
+        ("openpgp valid", &artifact, asc.clone(), none.clone()),
+        ("openpgp changed", &changed, asc.clone(), none.clone()),
+        ("openpgp other group", &other_artifact, other.join("app-1.0.tar.gz.asc"), none.clone()),
         ("signify valid", &artifact, manifest.clone(), none.clone()),
         ("signify changed", &changed, manifest.clone(), none.clone()),
         ("signify other group", &other_artifact, other.join("SHA256.sig"), none.clone()),
@@ -160,6 +191,9 @@ fn the_page_verifies_minisign_sshsig_and_signify_offline_in_chromium() {
     assert_verdict(&run, "ssh valid", true, "namespace file, sha256");
     assert_verdict(&run, "ssh changed", false, "altered");
     assert_verdict(&run, "ssh other group", false, "another key");
+    assert_verdict(&run, "openpgp valid", true, "OpenPGP signature (SHA-256)");
+    assert_verdict(&run, "openpgp changed", false, "altered");
+    assert_verdict(&run, "openpgp other group", false, "another key");
     assert_verdict(&run, "signify valid", true, "SHA-256");
     assert_verdict(&run, "signify changed", false, "SHA-256 differs");
     assert_verdict(&run, "signify other group", false, "another key");

@@ -1,5 +1,5 @@
-// The script of the page that `frostsign group page` writes. It checks a minisign, SSHSIG or signify
-// manifest signature of a local file with the group key embedded in the page, entirely in the browser:
+// The script of the page that `frostsign group page` writes. It checks a minisign, SSHSIG, OpenPGP or
+// signify manifest signature of a local file with the group key embedded in the page, entirely in the browser:
 // the file is read in chunks (File.slice), never uploaded, never held whole. Everything shown that comes
 // from a file goes through textContent, never innerHTML. Built into web/dist/verify-page.html by
 // web/build.mjs (esbuild, from the packages pinned in web/package-lock.json).
@@ -128,13 +128,92 @@ function manifestLookup(manifest, name) {
   return null;
 }
 
+function crc24(data) {
+  let crc = 0xb704ce;
+  for (const b of data) {
+    crc ^= b << 16;
+    for (let i = 0; i < 8; i++) {
+      crc <<= 1;
+      if (crc & 0x1000000) crc ^= 0x1864cfb;
+    }
+  }
+  return crc & 0xffffff;
+}
+
+// An armored OpenPGP detached signature: one v4 EdDSA (Ed25519) signature packet, as frostsign makes.
+function parseOpenPgp(text) {
+  const BEGIN = '-----BEGIN PGP SIGNATURE-----', END = '-----END PGP SIGNATURE-----';
+  const t = text.trim();
+  if (!t.startsWith(BEGIN) || !t.endsWith(END)) throw new Bad('missing PGP SIGNATURE armor');
+  let b64 = '', crc = null, headers = true;
+  for (const raw of t.slice(BEGIN.length, t.length - END.length).split('\n')) {
+    const line = raw.trim();
+    if (headers) { if (line === '') headers = false; continue; }
+    if (line.startsWith('=')) crc = line.slice(1);
+    else b64 += line;
+  }
+  const bytes = base64(b64);
+  if (crc !== null) {
+    const c = base64(crc);
+    const want = crc24(bytes);
+    if (c.length !== 3 || c[0] !== want >> 16 || c[1] !== ((want >> 8) & 0xff) || c[2] !== (want & 0xff)) {
+      throw new Bad('the armor checksum does not match (damaged file)');
+    }
+  }
+  const bad = () => new Bad('malformed OpenPGP signature');
+  if (bytes.length < 2 || (bytes[0] & 0x80) === 0) throw bad();
+  let tag, len, hdr;
+  if (bytes[0] & 0x40) {
+    tag = bytes[0] & 0x3f;
+    const b1 = bytes[1];
+    if (b1 < 192) { len = b1; hdr = 2; }
+    else if (b1 < 224) { if (bytes.length < 3) throw bad(); len = ((b1 - 192) << 8) + bytes[2] + 192; hdr = 3; }
+    else if (b1 === 255) { if (bytes.length < 6) throw bad(); len = new DataView(bytes.buffer, 2, 4).getUint32(0); hdr = 6; }
+    else throw new Bad('partial-length OpenPGP packets are not supported');
+  } else {
+    tag = (bytes[0] >> 2) & 0x0f;
+    const lt = bytes[0] & 3;
+    if (lt === 3) throw new Bad('indeterminate-length OpenPGP packets are not supported');
+    hdr = [2, 3, 5][lt];
+    if (bytes.length < hdr) throw bad();
+    len = lt === 0 ? bytes[1] : lt === 1 ? (bytes[1] << 8) | bytes[2] : new DataView(bytes.buffer, 1, 4).getUint32(0);
+  }
+  if (tag !== 2 || hdr + len !== bytes.length) throw new Bad('expected exactly one OpenPGP signature packet');
+  const body = bytes.slice(hdr);
+  if (body[0] !== 4) throw new Bad('only version 4 OpenPGP signatures are supported');
+  if (body[2] !== 22) throw new Bad('not an EdDSA (Ed25519) signature');
+  if (body.length < 6) throw bad();
+  const hlen = (body[4] << 8) | body[5];
+  if (body.length < 6 + hlen + 2) throw bad();
+  const hashed = body.slice(0, 6 + hlen);
+  let at = 6 + hlen;
+  const ulen = (body[at] << 8) | body[at + 1];
+  at += 2 + ulen;
+  if (body.length < at + 2) throw bad();
+  const left16 = body.slice(at, at + 2);
+  at += 2;
+  const mpi = () => {
+    if (body.length < at + 2) throw bad();
+    const n = (((body[at] << 8) | body[at + 1]) + 7) >> 3;
+    if (n > 32 || body.length < at + 2 + n) throw bad();
+    const out = new Uint8Array(32);
+    out.set(body.slice(at + 2, at + 2 + n), 32 - n);
+    at += 2 + n;
+    return out;
+  };
+  const r = mpi(), sv = mpi();
+  if (at !== body.length) throw bad();
+  const trailer = concat(hashed, new Uint8Array([4, 0xff]), new Uint8Array([hashed.length >>> 24, (hashed.length >>> 16) & 0xff, (hashed.length >>> 8) & 0xff, hashed.length & 0xff]));
+  return { sigType: body[1], hashAlgo: body[3], trailer, left16, sig: concat(r, sv) };
+}
+
 function keyIdDisplay(id) {
   return toHex(Array.from(id).reverse()).toUpperCase();
 }
 
 // ---- hashing ---------------------------------------------------------------------------------------
 
-/** Hash `file` with `hasher` in CHUNK-sized slices, reporting progress; resolves to the digest. */
+/** Feed `file` to `hasher` in CHUNK-sized slices, reporting progress; resolves to the hasher. */
 async function hashFile(file, hasher, onProgress) {
   for (let at = 0; at < file.size; at += CHUNK) {
     const buf = await file.slice(at, Math.min(file.size, at + CHUNK)).arrayBuffer();
@@ -142,7 +221,7 @@ async function hashFile(file, hasher, onProgress) {
     onProgress(Math.min(file.size, at + CHUNK), file.size);
   }
   onProgress(file.size, file.size);
-  return hasher.digest();
+  return hasher;
 }
 
 // ---- verification ---------------------------------------------------------------------------------
@@ -166,7 +245,7 @@ async function verify(file, sigFile, onProgress) {
     if (s.namespace.length !== 4 || new TextDecoder().decode(s.namespace) !== 'file') {
       throw new Invalid('the SSH signature is not for the namespace "file" (a file signature)');
     }
-    const digest = await hashFile(file, (s.hash === 'sha512' ? sha512 : sha256).create(), onProgress);
+    const digest = (await hashFile(file, (s.hash === 'sha512' ? sha512 : sha256).create(), onProgress)).digest();
     const signed = concat(utf8.encode('SSHSIG'), sshString(s.namespace), sshString(s.reserved), sshString(utf8.encode(s.hash)), sshString(digest));
     if (!edOk(s.sig, signed)) throw new Invalid('the file or its signature was altered (the signature does not match the file)');
     return { format: `SSH signature (namespace file, ${s.hash})`, details: [] };
@@ -177,7 +256,7 @@ async function verify(file, sigFile, onProgress) {
     if (!equal(m.keyId, GROUP.keyId)) {
       throw new Invalid(`the signature was made by another key (key id ${keyIdDisplay(m.keyId)}; this group's is ${keyIdDisplay(GROUP.keyId)})`);
     }
-    const digest = await hashFile(file, blake2b.create({ dkLen: 64 }), onProgress);
+    const digest = (await hashFile(file, blake2b.create({ dkLen: 64 }), onProgress)).digest();
     if (!edOk(m.sig, digest)) throw new Invalid('the file or its signature was altered (the signature does not match the file)');
     if (!edOk(m.global, concat(m.sig, utf8.encode(m.trusted)))) {
       throw new Invalid("the trusted comment's signature does not verify: the comment was altered");
@@ -192,15 +271,21 @@ async function verify(file, sigFile, onProgress) {
     if (!edOk(sm.sig, utf8.encode(sm.manifest))) throw new Invalid("the manifest's signature does not verify: the manifest was altered");
     const listed = manifestLookup(sm.manifest, file.name);
     if (!listed) throw new Invalid(`the file name "${file.name}" is not listed in the signed manifest`);
-    const digest = toHex(await hashFile(file, sha256.create(), onProgress));
+    const digest = toHex((await hashFile(file, sha256.create(), onProgress)).digest());
     if (digest !== listed) throw new Invalid("the file's SHA-256 differs from the one in the signed manifest: the file was altered");
     return { format: 'signify signed manifest (SHA-256)', details: [['SHA-256', listed]] };
   }
-  if (text.startsWith('untrusted comment:') || sigFile.name.endsWith('.minisig')) parseMinisign(text);
-  if (text.includes('-----BEGIN PGP SIGNATURE-----')) {
-    throw new Bad('OpenPGP signatures are not checked by this page; use the .minisig, .sig or SHA256.sig file, or gpg');
+  if (text.trimStart().startsWith('-----BEGIN PGP SIGNATURE-----')) {
+    const p = parseOpenPgp(text);
+    if (p.sigType !== 0 || p.hashAlgo !== 8) throw new Bad('only binary-document OpenPGP signatures with SHA-256 are supported');
+    const digest = (await hashFile(file, sha256.create(), onProgress)).update(p.trailer).digest();
+    if (!equal(digest.slice(0, 2), p.left16) || !edOk(p.sig, digest)) {
+      throw new Invalid('the file or its signature was altered, or another key made it (the signature does not match)');
+    }
+    return { format: 'OpenPGP signature (SHA-256)', details: [] };
   }
-  throw new Bad('this is not a signature this page knows (minisign .minisig, SSH .sig, signify SHA256.sig)');
+  if (text.startsWith('untrusted comment:') || sigFile.name.endsWith('.minisig')) parseMinisign(text);
+  throw new Bad('this is not a signature this page knows (minisign .minisig, SSH .sig, OpenPGP .asc, signify SHA256.sig)');
 }
 
 // ---- the page ----------------------------------------------------------------------------------------
