@@ -93,6 +93,8 @@ try {
       verdict: document.getElementById('verdict').dataset.verdict,
       head: document.getElementById('verdict-head').textContent,
       details: document.getElementById('verdict-details').innerText,
+      // Elements the page did not make itself would come from file-derived text parsed as HTML.
+      foreignElements: document.querySelectorAll('main img, main script, main b, main iframe').length,
     }));
     if (c.screenshot) await page.screenshot({ path: c.screenshot, fullPage: true });
     results.push({ name: c.name, ...out, seconds, bytes: statSync(c.file).size, peakHeapBytes: peak, baseRendererRssBytes: baseRss, peakRendererRssBytes: peakRss });
