@@ -155,6 +155,9 @@ fn the_page_verifies_minisign_sshsig_openpgp_and_signify_offline_in_chromium() {
     // A file name that is HTML: shown as text, never parsed (and the CSP would refuse its handler anyway).
     let hostile = env.path("<img src=x onerror=alert(1)><b>bold.tar.gz");
     fs::write(&hostile, b"not the release").unwrap();
+    // The same bytes under another name: valid (the signature is over the bytes), with a note.
+    let renamed = env.path("app-2.0.tar.gz");
+    fs::copy(&artifact, &renamed).unwrap();
     let none = serde_json::json!({});
     let shots = env.path("shots");
     fs::create_dir_all(&shots).unwrap();
@@ -178,6 +181,7 @@ fn the_page_verifies_minisign_sshsig_openpgp_and_signify_offline_in_chromium() {
         ("signify other group", &other_artifact, other.join("SHA256.sig"), none.clone()),
         ("not a signature", &artifact, group.clone(), none.clone()),
         ("hostile file name", &hostile, minisig.clone(), none.clone()),
+        ("renamed", &renamed, minisig.clone(), none.clone()),
     ];
     let cases: Vec<(&str, &Path, &Path, serde_json::Value)> =
         cases.iter().map(|(n, f, g, e)| (*n, f.as_path(), g.as_path(), e.clone())).collect();
@@ -202,6 +206,12 @@ fn the_page_verifies_minisign_sshsig_openpgp_and_signify_offline_in_chromium() {
     assert_verdict(&run, "signify changed", false, "SHA-256 differs");
     assert_verdict(&run, "signify other group", false, "another key");
     assert_verdict(&run, "not a signature", false, "not a signature this page knows");
+    assert_verdict(
+        &run,
+        "renamed",
+        true,
+        "the signature was made for a file named \"app-1.0.tar.gz\", not \"app-2.0.tar.gz\"",
+    );
     assert_verdict(&run, "hostile file name", false, "<img src=x onerror=alert(1)><b>bold.tar.gz");
     for c in run.v["cases"].as_array().unwrap() {
         assert_eq!(c["foreignElements"], 0, "file-derived text became markup: {c}");

@@ -117,7 +117,8 @@ function parseSignify(text) {
 }
 
 function manifestLookup(manifest, name) {
-  for (const line of manifest.split('\n')) {
+  for (const raw of manifest.split('\n')) {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (!line.startsWith('SHA256 (')) continue;
     const rest = line.slice('SHA256 ('.length);
     const cut = rest.lastIndexOf(') = ');
@@ -261,7 +262,14 @@ async function verify(file, sigFile, onProgress) {
     if (!edOk(m.global, concat(m.sig, utf8.encode(m.trusted)))) {
       throw new Invalid("the trusted comment's signature does not verify: the comment was altered");
     }
-    return { format: 'minisign signature', details: [['Trusted comment', m.trusted]] };
+    const details = [['Trusted comment', m.trusted]];
+    // Like minisign, the verdict is about the bytes; but a signature made for a file of another name is
+    // worth a second look (a valid signature of another release of the same project, say).
+    const named = m.trusted.split('\t').find((f) => f.startsWith('file:'));
+    if (named && named.slice(5) !== file.name) {
+      details.push(['Note', `the signature was made for a file named "${named.slice(5)}", not "${file.name}": check that this is the file you meant`]);
+    }
+    return { format: 'minisign signature', details };
   }
   if (text.startsWith('untrusted comment: ') && (lines[2] || '').startsWith('SHA256 (')) {
     const sm = parseSignify(text);
