@@ -182,6 +182,7 @@ fn the_page_verifies_minisign_sshsig_openpgp_and_signify_offline_in_chromium() {
         ("not a signature", &artifact, group.clone(), none.clone()),
         ("hostile file name", &hostile, minisig.clone(), none.clone()),
         ("renamed", &renamed, minisig.clone(), none.clone()),
+        ("dropped", &artifact, ssh.clone(), serde_json::json!({ "drop": true })),
     ];
     let cases: Vec<(&str, &Path, &Path, serde_json::Value)> =
         cases.iter().map(|(n, f, g, e)| (*n, f.as_path(), g.as_path(), e.clone())).collect();
@@ -212,6 +213,7 @@ fn the_page_verifies_minisign_sshsig_openpgp_and_signify_offline_in_chromium() {
         true,
         "the signature was made for a file named \"app-1.0.tar.gz\", not \"app-2.0.tar.gz\"",
     );
+    assert_verdict(&run, "dropped", true, "app-1.0.tar.gz.sig: SSH signature");
     assert_verdict(&run, "hostile file name", false, "<img src=x onerror=alert(1)><b>bold.tar.gz");
     for c in run.v["cases"].as_array().unwrap() {
         assert_eq!(c["foreignElements"], 0, "file-derived text became markup: {c}");

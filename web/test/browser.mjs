@@ -5,14 +5,15 @@
 //
 // JOB.json: { "page": "/abs/verify.html", "chromium": "/usr/bin/chromium",
 //             "cases": [ { "name": "...", "file": "/abs/artifact", "sig": "/abs/artifact.minisig",
-//                          "screenshot": "/abs/out.png" (optional), "measure": true (optional) } ] }
+//                          "screenshot": "/abs/out.png" (optional), "measure": true (optional),
+//                          "drop": true (optional: drop both files on the page instead of choosing them) } ] }
 // Output: { "requests": ["file:///..."], "blocked": [], "cases": [ { "name", "verdict": "valid"|"invalid",
 //           "head", "details", "seconds", "bytes", "peakHeapBytes" (V8's JSHeapUsedSize, sampled every 0.1 s
 //           when "measure"), "baseRendererRssBytes", "peakRendererRssBytes" (the renderers' resident memory) } ] }
 import { chromium } from 'playwright-core';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 // The resident memory (bytes) of the renderer processes of the browser started with `profile` (its
@@ -73,8 +74,18 @@ try {
     await cdp.send('HeapProfiler.collectGarbage');
     await page.waitForFunction(() => document.getElementById('status').textContent.startsWith('Ready'));
     const started = Date.now();
-    await page.setInputFiles('#sig', c.sig);
-    await page.setInputFiles('#file', c.file);
+    if (c.drop) {
+      // Both files dropped onto the page at once (small files only: they pass through this script).
+      const items = [c.file, c.sig].map((p) => ({ name: basename(p), b64: readFileSync(p).toString('base64') }));
+      await page.evaluate((items) => {
+        const dt = new DataTransfer();
+        for (const it of items) dt.items.add(new File([Uint8Array.from(atob(it.b64), (ch) => ch.charCodeAt(0))], it.name));
+        document.getElementById('drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      }, items);
+    } else {
+      await page.setInputFiles('#sig', c.sig);
+      await page.setInputFiles('#file', c.file);
+    }
     let peak = await heap(), peakRss = rendererRss(profile);
     const baseRss = peakRss;
     const done = () => page.evaluate(() => {
