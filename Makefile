@@ -69,7 +69,7 @@ fuzz:
 # install the packages pinned in web/package-lock.json, then bundle web/src with esbuild. Commit the result;
 # `cargo build` needs no node. tests/suite/page.rs checks that the committed asset is a fresh build.
 page-asset:
-	npm ci --prefix web --no-audit --no-fund
+	npm ci --prefix web --prefer-offline --no-audit --no-fund
 	node web/build.mjs
 
 # The page verifies a 1 GiB artifact in headless chromium with bounded memory (about a minute; not part of
