@@ -3,7 +3,7 @@ CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 BIN   := $(TARGET_DIR)/release/frostsign
 
-.PHONY: all build test lint fmt demo bench doc clean deny sbom reproducible fuzz install
+.PHONY: all build test lint fmt demo bench doc clean deny sbom reproducible fuzz install page-asset page-big page-screenshots
 
 all: build
 
@@ -26,6 +26,8 @@ test: lint
 	  sort -u $(SKIPPED) | sed 's/^/***   /'; \
 	  echo "*** Install the stock tools with:"; \
 	  echo "***   sudo apt-get install -y minisign signify-openbsd openssh-client gnupg git"; \
+	  echo "*** and, for the browser tests of the verification page (tests/suite/page.rs):"; \
+	  echo "***   sudo apt-get install -y chromium nodejs npm && npm ci --prefix web"; \
 	  echo "*** (under CI=true a missing tool fails the run instead)"; \
 	  echo "*****************************************************************************"; \
 	fi
@@ -69,6 +71,22 @@ fuzz:
 PREFIX ?= /usr/local
 install: $(if $(INSTALL_BIN),,build)
 	./scripts/install.sh "$(or $(INSTALL_BIN),$(BIN))" "$(DESTDIR)$(PREFIX)"
+
+# The verification page's built asset (web/dist/verify-page.html, embedded by `frostsign group page`):
+# install the packages pinned in web/package-lock.json, then bundle web/src with esbuild. Commit the result;
+# `cargo build` needs no node. tests/suite/page.rs checks that the committed asset is a fresh build.
+page-asset:
+	npm ci --prefix web --prefer-offline --no-audit --no-fund
+	node web/build.mjs
+
+# The page verifies a 1 GiB artifact in headless chromium with bounded memory (about a minute; not part of
+# `test`, which checks 64 MiB). Prints the measured peak JS heap and renderer memory.
+page-big:
+	$(CARGO) test --locked --test suite page::a_1_gib_artifact_verifies_in_the_page_with_bounded_memory -- --ignored --nocapture
+
+# The two verdict screenshots in docs/ (docs/verify.md shows them), taken by the browser test.
+page-screenshots:
+	FROSTSIGN_PAGE_SCREENSHOTS=$(CURDIR)/docs $(CARGO) test --locked --test suite page::the_page_verifies_minisign_sshsig_openpgp_and_signify_offline_in_chromium
 
 lint:
 	$(CARGO) fmt --all -- --check

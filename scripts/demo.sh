@@ -7,6 +7,7 @@
 #   5. two of the three (Alice and Carol) co-sign it; Bob is not needed;
 #   6. anyone verifies the result with the ONE group public key: frostsign, then the stock tools present
 #      (minisign, ssh-keygen, gpg, signify);
+#  6b. verify.html, the offline verification page of the demo group, is written (`frostsign group page`);
 #   8. a keyholder is replaced: Bob leaves (a refresh without him), Dave is enrolled (a repair for a new
 #      identifier); the key stays the same; the group approves each new version of its membership, and a
 #      user holding the first group.pub accepts the last one with `group update`;
@@ -96,6 +97,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "(not installed, so not shown: ${missing[*]}; install them with: sudo apt-get install -y ${missing[*]})"
 fi
 
+say "6b. A page that verifies downloads in the browser, offline, with the group key built in"
+fs group page --key keygen/group.pub --out verify.html --title "Verify Demo project downloads"
+echo "Open $WORK/verify.html in a browser (from file://, no network needed) and choose"
+echo "$WORK/dist/demo-1.0.tar.gz with its .minisig, .sig, .asc or SHA256.sig beside it: it says Valid."
+
 say "7. A tampered download is rejected (exit 1)"
 cp dist/demo-1.0.tar.gz tampered.tar.gz; printf 'x' >> tampered.tar.gz
 set +e; fs verify --key keygen/group.pub tampered.tar.gz --sig dist/demo-1.0.tar.gz.minisig; code=$?; set -e
@@ -149,3 +155,4 @@ if command -v minisign >/dev/null 2>&1; then
 fi
 
 say "Done. Files are in $WORK"
+echo "The offline verification page for the demo group: $WORK/verify.html"

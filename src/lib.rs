@@ -24,6 +24,7 @@ pub mod fsx;
 pub mod group;
 pub mod home;
 pub mod identity;
+pub mod page;
 pub mod plain_text;
 pub mod process;
 pub mod report;

@@ -42,7 +42,7 @@ enum Command {
     /// Renew a group's shares, keeping its key (and remove keyholders)
     #[command(subcommand)]
     Share(ShareCmd),
-    /// A group's public key: show, list, export
+    /// A group's public key: show, list, export, page
     #[command(subcommand)]
     Group(GroupCmd),
     /// Threshold signing of release artifacts: init, step, collect, status
@@ -274,6 +274,24 @@ enum GroupCmd {
         /// The principal of the allowed-signers line [default: the group label]
         #[arg(long, value_name = "NAME")]
         principal: Option<String>,
+    },
+    /// Write one self-contained HTML page that verifies downloads offline, with the group's key built in
+    #[command(
+        after_help = "The page checks .minisig, SSH .sig, OpenPGP .asc and signify SHA256.sig signatures in the browser: no upload, no\nnetwork request, no install. Publish it beside the releases, and publish the group fingerprint elsewhere.\n\nExamples:\n  frostsign group page --key group.pub --out verify.html\n  frostsign group page --key group.pub --out verify.html --title \"Verify ACME downloads\" --json"
+    )]
+    Page {
+        /// The group's public file
+        #[arg(long, value_name = "GROUP.pub")]
+        key: PathBuf,
+        /// The HTML file to write (must not exist yet)
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// The page's title [default: "Verify a download from LABEL"]
+        #[arg(long, value_name = "TEXT")]
+        title: Option<String>,
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
     },
     /// Enable OpenPGP once: open the session in which the group certifies its OpenPGP key
     #[command(
@@ -547,6 +565,9 @@ fn main() {
         Command::Group(GroupCmd::List) => ok(cli::group::list(&global)),
         Command::Group(GroupCmd::Export { key, format, out, principal }) => {
             ok(cli::group::export(&key, &format, out.as_deref(), principal.as_deref()))
+        }
+        Command::Group(GroupCmd::Page { key, out, title, json }) => {
+            ok(cli::group::page(&key, &out, title.as_deref(), json))
         }
         Command::Group(GroupCmd::OpenpgpInit { key, uid, dir, expires_in }) => {
             ok(cli::group::openpgp_init(&key, &uid, &dir, expires_in))

@@ -299,3 +299,47 @@ pub fn rotate(from: &Path, to: &Path, reason: &str, dir: &Path, expires_in_hours
     );
     Ok(())
 }
+
+/// What `group page --json` prints.
+#[derive(serde::Serialize)]
+struct PageWritten {
+    out: String,
+    bytes: usize,
+    sha256: String,
+    group: String,
+    fingerprint: String,
+}
+
+/// `group page --key GROUP.pub --out FILE [--title TEXT]`: write the offline verification page.
+pub fn page(key: &Path, out: &Path, title: Option<&str>, json: bool) -> Result<()> {
+    use sha2::Digest;
+    let g = Group::load(key)?;
+    let html = crate::page::render(&g, title)?;
+    let exists = || {
+        Error::file(out, "already exists; refusing to overwrite it")
+            .with_help("give --out a new file name, or move the old file away first")
+    };
+    if std::fs::symlink_metadata(out).is_ok() {
+        return Err(exists());
+    }
+    if !crate::fsx::atomic_create(out, html.as_bytes(), crate::fsx::PUBLIC_FILE)? {
+        return Err(exists());
+    }
+    let sha256 = hex::encode(sha2::Sha256::digest(html.as_bytes()));
+    if json {
+        super::out::json(&PageWritten {
+            out: out.to_string_lossy().into_owned(),
+            bytes: html.len(),
+            sha256,
+            group: g.display_name(),
+            fingerprint: g.fingerprint().to_string(),
+        });
+        return Ok(());
+    }
+    outln!("Wrote the verification page for {} to {}", g.display_name(), crate::text::path(out));
+    outln!("fingerprint: {}", g.fingerprint());
+    outln!("sha256:      {sha256}  ({} bytes)", html.len());
+    outln!("It works offline: open it from a file:// address or publish it on any static host.");
+    outln!("Users should compare the fingerprint it shows with the one you publish elsewhere.");
+    Ok(())
+}

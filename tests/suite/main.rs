@@ -17,6 +17,7 @@ mod fuzzing;
 mod hardening;
 mod identity;
 mod membership;
+mod page;
 mod refresh;
 mod repair;
 mod rotation;

@@ -194,8 +194,22 @@ impl Env {
     /// every signer steps, then the coordinator collects, until the minisign signature is written.
     /// Returns its path.
     pub fn sign_release(&self, dir: &str, group: &Path, artifact: &Path, signers: &[&Holder]) -> PathBuf {
+        self.sign_release_as(dir, group, artifact, signers, "minisign")
+    }
+
+    /// [`Env::sign_release`] in the given output formats (`minisign,ssh,signify-manifest`); the outputs are
+    /// in the session folder (the .minisig, whose path is returned, NAME.sig, SHA256.sig, NAME.asc).
+    pub fn sign_release_as(
+        &self,
+        dir: &str,
+        group: &Path,
+        artifact: &Path,
+        signers: &[&Holder],
+        formats: &str,
+    ) -> PathBuf {
         let d = self.path(dir);
-        self.run(&["sign", "init", "--dir", s(&d), "--group", s(group), "--file", s(artifact)]).ok();
+        self.run(&["sign", "init", "--dir", s(&d), "--group", s(group), "--file", s(artifact), "--format", formats])
+            .ok();
         for _ in 0..4 {
             for h in signers {
                 h.run(&["sign", "step", "--dir", s(&d), "--file", s(artifact), "--yes"]).ok();
@@ -296,21 +310,25 @@ pub fn require_tool(tool: &str, install: &str) -> bool {
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false);
+    require(found, &format!("`{tool}`"), install)
+}
+
+/// A check that needs `what` (a tool, a browser, installed packages): true when `found`; else under CI=true
+/// the test fails, and on a developer machine it is skipped loudly and recorded where `make test` prints it.
+pub fn require(found: bool, what: &str, install: &str) -> bool {
     if found {
         return true;
     }
     if std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false) {
-        panic!("stock tool `{tool}` is missing and CI=true: interop tests must not skip (install with: {install})");
+        panic!("{what} is missing and CI=true: interop tests must not skip (install with: {install})");
     }
-    eprintln!(
-        "\n*** SKIPPED interop check: `{tool}` is not installed. Install the stock tools with:\n***   {install}\n"
-    );
+    eprintln!("\n*** SKIPPED interop check: {what} is not installed. Install it with:\n***   {install}\n");
     // cargo test hides a passing test's output, so also record the skip where `make test` prints it loudly.
     let test = std::thread::current().name().unwrap_or("?").to_string();
     let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join("interop-skipped.txt");
     if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(log) {
         use std::io::Write;
-        let _ = writeln!(f, "{test}: needs `{tool}`");
+        let _ = writeln!(f, "{test}: needs {what} ({install})");
     }
     false
 }
