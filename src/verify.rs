@@ -331,6 +331,18 @@ pub fn follow_rotation(trusted: &TrustedKey, statement: &Path) -> Result<(Truste
         let sig_text = crate::fsx::read_text(&path, MAX_SIG_BYTES)?;
         let sig = MinisignSignature::parse(&sig_text)
             .map_err(|e| Error::invalid(format!("`{}` is not a minisign signature: {e}", crate::text::path(&path))))?;
+        // Only a rotation session writes this trusted comment: a release signature of the same bytes (its
+        // comment starts with `timestamp:`) is not a rotation signature.
+        if sig.trusted_comment != rotation::trusted_comment(role, &side.group) {
+            return Err(Error::invalid(format!(
+                "`{}` is not a rotation signature (its trusted comment is not `{}`)",
+                crate::text::path(&path),
+                rotation::trusted_comment(role, &side.group).replace('\t', " ")
+            ))
+            .with_help(
+                "a rotation counts only with the signatures of the two rotation sessions `group rotate` opened",
+            ));
+        }
         check_minisign(&side.key, &side.key_id, &digest, &sig).map_err(|e| {
             Error::invalid(format!("the rotation statement is not signed by {who}: {}", e.message()))
                 .context(crate::text::path(&path))

@@ -99,6 +99,13 @@ pub fn next_lineage(group: &Group) -> Result<Lineage> {
             "have the group approve it first (`frostsign group approve --key GROUP.pub --dir DIR`, then `sign step` and `sign collect`), and give the approved group file with --group",
         ));
     }
+    if group.version() >= membership::MAX_VERSION {
+        return Err(Error::new(format!(
+            "the group is at version {}, the highest a group file may reach",
+            group.version()
+        ))
+        .with_help("rotate to a new group (`frostsign group rotate`), which starts again at version 1"));
+    }
     Ok(Lineage {
         version: group.version() + 1,
         previous: membership::digest(&group.statement()),

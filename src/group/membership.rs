@@ -231,6 +231,8 @@ pub enum UpdateRefused {
     Fork { version: u32 },
     /// The new version is not approved by the group.
     NotApproved { version: u32 },
+    /// The new version lacks its members' acceptances.
+    NotAccepted { version: u32 },
     /// The chain from the trusted version to the new one does not hold.
     Chain(ChainError),
 }
@@ -247,6 +249,9 @@ impl std::fmt::Display for UpdateRefused {
             }
             UpdateRefused::NotApproved { version } => {
                 write!(f, "its version {version} is not approved by the group: its membership statement is missing")
+            }
+            UpdateRefused::NotAccepted { version } => {
+                write!(f, "its version {version} carries no acceptances: not the file the group published")
             }
             UpdateRefused::Chain(e) => write!(f, "{e}"),
         }
@@ -272,6 +277,11 @@ pub fn check_update(old: &super::Group, new: &super::Group) -> Result<Update, Up
     }
     if new.approval().is_none() {
         return Err(UpdateRefused::NotApproved { version: to });
+    }
+    // A renewed version always carries every member's acceptance (frostsign 0.1, which wrote files
+    // without them, made no renewals): a copy stripped of them is not the file the group published.
+    if new.acceptances().is_empty() {
+        return Err(UpdateRefused::NotAccepted { version: to });
     }
     let history = new.history();
     // The history holds versions 2..=to, in order (checked on parse); keep those after `from`.
@@ -327,6 +337,18 @@ mod tests {
         assert_eq!(v1.statement.previous, None);
         let no_prev = a.statement.text.replace(&format!("previous: {}\n", hex::encode([7u8; 32])), "");
         assert!(matches!(Statement::parse(&no_prev), Err(DocError::BadValue { key, .. }) if key == "previous"));
+    }
+
+    #[test]
+    fn no_release_format_signs_a_message_that_starts_like_a_membership_approval() {
+        // minisign and OpenPGP sign 64- and 32-byte digests, shorter than the context itself; SSHSIG's
+        // signed data starts with `SSHSIG`, a signify manifest with `SHA256 (`: none starts with CONTEXT.
+        let m = message(&approved(&key(1), 2, Some([7; 32])).statement.text);
+        assert!(m.len() > 64 && m.starts_with(CONTEXT));
+        for other in [&b"SSHSIG"[..], b"SHA256 (", b"frostsign-rotation: 1"] {
+            assert!(!CONTEXT.starts_with(&other[..other.len().min(CONTEXT.len())]));
+        }
+        assert!(CONTEXT.len() > 32 && CONTEXT.contains(&0));
     }
 
     #[test]

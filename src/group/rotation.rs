@@ -31,6 +31,12 @@ pub enum Role {
     New,
 }
 
+/// The trusted comment of a rotation signature: reserved for rotations (a release's trusted comment starts
+/// with `timestamp:`), so a release signature of the statement's bytes never counts as a rotation signature.
+pub fn trusted_comment(role: Role, group: &str) -> String {
+    format!("frostsign-rotation:{}\tgroup:{group}", role.name())
+}
+
 impl Role {
     /// `old` or `new`, as in the request and the signature file names.
     pub fn name(self) -> &'static str {

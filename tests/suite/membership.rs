@@ -113,6 +113,12 @@ fn group_update_refuses_a_version_the_group_did_not_approve() {
     fs::write(&foreign, with_approval(&text, &other_sig)).unwrap();
     refused_update(&env, &v1, &foreign, "is not the group key's signature");
     refused_update(&env, &v1, &o2a, "another group key");
+    // The approved file stripped of its members' acceptances: not the file the group published.
+    let (start, end) = (text.find("\nacceptance:\n").unwrap() + 1, text.find("\napproval:\n").unwrap() + 1);
+    let stripped = env.path("stripped.pub");
+    fs::write(&stripped, format!("{}{}", &text[..start], &text[end..])).unwrap();
+    assert!(Group::load(&stripped).unwrap().acceptances().is_empty());
+    refused_update(&env, &v1, &stripped, "carries no acceptances");
     // A changed history: the embedded ceremony no longer hashes to the file's `ceremony`.
     let tampered = env.path("tampered.pub");
     fs::write(&tampered, text.replacen("frostsign-group: 1\n", "frostsign-group: 1\nlabel: x\n", 1)).unwrap();

@@ -5,6 +5,7 @@ use crate::common::*;
 
 use frost_ed25519 as frost;
 use frostsign::formats::minisign::{self, MinisignSignature};
+use frostsign::group::rotation::Rotation;
 use frostsign::group::Group;
 use frostsign::home::{Home, PassphraseSource, Unlocked};
 use std::fs;
@@ -106,9 +107,9 @@ fn a_rotation_missing_a_signature_or_from_another_key_is_refused() {
     fs::write(&new_sig, &new_bytes).unwrap();
     fs::remove_file(&old_sig).unwrap();
     follow(&old, &statement).expect_code(1).contains("no signature by the old key");
-    // The new group's signature in the old group's place: not the old key's.
+    // The new group's signature in the old group's place: its trusted comment names the new side.
     fs::write(&old_sig, &new_bytes).unwrap();
-    follow(&old, &statement).expect_code(1).contains("is not signed by the old key");
+    follow(&old, &statement).expect_code(1).contains("is not a rotation signature");
     fs::write(&old_sig, &old_bytes).unwrap();
     // One keyholder of the new group alone (fewer than t): its share signs, but not as the new key.
     let g = Group::load(&new).unwrap();
@@ -150,4 +151,85 @@ fn a_rotation_missing_a_signature_or_from_another_key_is_refused() {
     let before = snapshot(&rot2);
     next[0].run(&["sign", "step", "--dir", s(&rot2.join("old")), "--yes"]).refused_with("does not fit this group");
     assert_eq!(snapshot(&rot2), before, "nothing committed");
+}
+
+/// The old group's keyholders see the new side as the new group's own file proves it: a request whose
+/// statement names another key than that file is refused; a new group of other cards under the same names
+/// is shown card by card as not this group's.
+#[test]
+fn the_old_group_signs_only_a_new_side_that_the_new_groups_own_file_proves() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let old = env.dkg("kg", 2, &hs);
+    let new = env.dkg("new-kg", 2, &hs);
+    let rot = env.path("rot");
+    env.run(&["group", "rotate", "--from", s(&old), "--to", s(&new), "--reason", "planned", "--dir", s(&rot)]).ok();
+    // The coordinator swaps the new key (and its key line) for a key of its own in the statement.
+    let request = rot.join("old").join("request.txt");
+    let text = fs::read_to_string(&request).unwrap();
+    let st = Rotation::parse(&fs::read_to_string(rot.join("rotation.txt")).unwrap()).unwrap();
+    let other = Env::new();
+    let strangers = other.holders(3);
+    let fake = other.dkg("kg", 2, &strangers);
+    let fake_group = Group::load(&fake).unwrap();
+    let forged = st.text.replace(&hex::encode(st.new.key), &hex::encode(fake_group.key())).replace(
+        &minisign::public_key_line(&st.new.key_id, &st.new.key),
+        &minisign::public_key_line(fake_group.minisign_key_id(), fake_group.key()),
+    );
+    fs::write(&request, text.replace(&encode_block(&st.text), &encode_block(&forged))).unwrap();
+    hs[0]
+        .run(&["sign", "step", "--dir", s(&rot.join("old")), "--yes"])
+        .refused_with("does not fit the rotation statement");
+    // A rotation to a group of other cards named Alice, Bob and Carol: each is shown as not this group's.
+    let rot2 = env.path("rot2");
+    let o =
+        env.run(&["group", "rotate", "--from", s(&old), "--to", s(&fake), "--reason", "planned", "--dir", s(&rot2)]);
+    assert_eq!(o.ok().stdout.matches("(NOT a card of this group: check it by voice)").count(), 3, "{}", o.stdout);
+    // The request's new group file swapped for the real one, under a statement naming the fake: refused.
+    let request2 = rot2.join("old").join("request.txt");
+    let text2 = fs::read_to_string(&request2).unwrap();
+    let fake_text = fs::read_to_string(&fake).unwrap();
+    let real_text = fs::read_to_string(&new).unwrap();
+    fs::write(&request2, text2.replace(&encode_block(&fake_text), &encode_block(&real_text))).unwrap();
+    hs[0]
+        .run(&["sign", "step", "--dir", s(&rot2.join("old")), "--yes"])
+        .refused_with("does not fit the rotation statement");
+}
+
+/// An ordinary release signature of the statement's bytes (made by the old group for a file of the same
+/// content) is not a rotation signature: its trusted comment is a release's.
+#[test]
+fn a_release_signature_of_the_statement_is_not_a_rotation_signature() {
+    let (env, old, _new, statement, _next) = rotated();
+    let notes = env.path("NOTES.txt");
+    fs::copy(&statement, &notes).unwrap();
+    let alice = Holder {
+        name: "Alice".into(),
+        home: env.path("home-alice"),
+        pass: env.path("pass-alice"),
+        card: env.path("alice.card"),
+        cwd: env.path(""),
+    };
+    let bob = Holder {
+        name: "Bob".into(),
+        home: env.path("home-bob"),
+        pass: env.path("pass-bob"),
+        card: env.path("bob.card"),
+        cwd: env.path(""),
+    };
+    let release = env.sign_release("rel", &old, &notes, &[&alice, &bob]);
+    fs::copy(&release, statement.with_file_name("rotation.txt.old.minisig")).unwrap();
+    let artifact = env.path("a.bin");
+    fs::write(&artifact, b"a").unwrap();
+    let sig = env.path("unused.minisig");
+    fs::write(&sig, "x").unwrap();
+    let o = env.run(&["verify", "--key", s(&old), "--follow-rotation", s(&statement), s(&artifact), "--sig", s(&sig)]);
+    o.expect_code(1).contains("is not a rotation signature");
+}
+
+/// A block's base64 continuation lines, as the text syntax wraps them.
+fn encode_block(text: &str) -> String {
+    use base64::Engine;
+    let b = base64::engine::general_purpose::STANDARD.encode(text);
+    b.as_bytes().chunks(64).map(|c| format!(" {}\n", std::str::from_utf8(c).unwrap())).collect()
 }

@@ -112,6 +112,10 @@ pub fn init_membership(dir: &Path, group_path: &Path, validity_secs: i64) -> Res
             .with_note("the first version is made by key generation and accepted by every member; later versions (after a refresh or repair) are approved by the group")
             .with_help("run this with the group file a refresh or repair wrote"));
     }
+    if group.acceptances().is_empty() {
+        return Err(Error::file(group_path, "carries no acceptances: it is not the finished group file")
+            .with_help("use the group.pub the refresh or repair wrote when every keyholder completed"));
+    }
     if group.approval().is_some() {
         return Err(Error::file(group_path, format!("is version {} of its group, already approved", group.version()))
             .with_help("publish it: users accept it with `frostsign group update --from OLD --to NEW`"));
@@ -145,7 +149,8 @@ pub fn init_rotation(
     }
     let mut requests = Vec::new();
     for (role, group) in [(Role::Old, &old), (Role::New, &new)] {
-        let kind = SessionKind::Rotation(Box::new(super::RotationSession::new(role, statement.clone())?));
+        let session = super::RotationSession::new(role, statement.clone(), new.text())?;
+        let kind = SessionKind::Rotation(Box::new(session));
         requests.push(write_session(&dir.join(role.name()), group, RequestSpec { kind, created, validity_secs })?);
     }
     let new_req = requests.pop().ok_or_else(|| Error::new("internal error: no session"))?;

@@ -273,6 +273,24 @@ fn refuse_if_forgotten(
         )))
 }
 
+/// A keyholder of the old group who also holds the new group (it took part in its key generation) signs a
+/// rotation only to the new group its home holds: the request's copy of the new group file must have the
+/// same core as the home's.
+fn check_rotation_against_home(u: &Unlocked, req: &Request) -> Result<()> {
+    let Some(r) = req.rotation() else { return Ok(()) };
+    let gfp = &r.statement.new.group;
+    if !u.home().path(&crate::home::groups::group_rel(gfp)).exists() {
+        return Ok(());
+    }
+    if u.home().group(gfp)?.core_text() != r.new_group()?.core_text() {
+        return Err(Error::new("the rotation's new group file is not the one your home holds for that group")
+            .with_help(
+                "do not sign: ask the release manager; a rotation is opened with the new group's own group.pub",
+            ));
+    }
+    Ok(())
+}
+
 /// The group as this keyholder knows it (its own copy from key generation, not the folder's).
 pub fn own_group(u: &Unlocked, req: &Request) -> Result<Group> {
     let gfp = req.group().compact();
@@ -312,6 +330,7 @@ pub fn step(
         return Err(Error::new(format!("the signing request expired at {}", crate::clock::format(req.expires())))
             .with_help("ask the release manager to open a new signing session; nothing was signed"));
     }
+    check_rotation_against_home(u, &req)?;
     let mut own = own_evidence(&req, copies, repo)?;
     if req.membership().is_some() {
         // What this keyholder approves is its own copy's statement (`own_group` checked the request's).
@@ -492,7 +511,9 @@ impl<'r> Signer<'r> {
             text,
             what: "your commitment".into(),
         }];
-        let did = if req.artifacts().is_empty() {
+        let did = if req.rotation().is_some() {
+            format!("checked the rotation statement you were shown against your own group and committed (attempt {attempt})")
+        } else if req.artifacts().is_empty() {
             format!("checked the request against what you computed yourself and committed (attempt {attempt})")
         } else {
             format!("hashed your copies, checked them against the request and committed (attempt {attempt})")

@@ -50,23 +50,44 @@ pub enum SessionKind {
     Rotation(Box<RotationSession>),
 }
 
-/// A rotation session: the statement, which group signs it, and the statement as the one artifact signed.
+/// A rotation session: the statement, which group signs it, the new group's own file (which proves the
+/// new side: its key, threshold and members, each member's card having confirmed that key), and the
+/// statement as the one artifact signed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RotationSession {
     /// Which group signs: the old one or the new one.
     pub role: crate::group::rotation::Role,
     /// The statement.
     pub statement: crate::group::rotation::Rotation,
+    /// The new group's `group.pub`, checked on parse to be the group the statement names as new.
+    pub new_group: String,
     /// The statement file as an artifact: its name and digests, computed from the statement's text.
     pub artifact: Artifact,
 }
 
 impl RotationSession {
-    /// The session of `role` signing `statement`.
-    pub fn new(role: crate::group::rotation::Role, statement: crate::group::rotation::Rotation) -> Result<Self> {
+    /// The session of `role` signing `statement`, whose new side is `new_group`.
+    ///
+    /// Refuses a `new_group` that is not a valid group file, or not the new group the statement names (key,
+    /// fingerprint, key id, threshold, members): the old group's signers are shown the new side from it.
+    pub fn new(
+        role: crate::group::rotation::Role,
+        statement: crate::group::rotation::Rotation,
+        new_group: &str,
+    ) -> Result<Self> {
+        let g = Group::parse(new_group).map_err(|e| Error::new(format!("the new group's file is not valid: {e}")))?;
+        if let Some(why) = statement.mismatch(crate::group::rotation::Role::New, &g) {
+            return Err(Error::new(format!("the new group's file does not fit the rotation statement: {why}")));
+        }
         let name = PlainText::new(TextKind::ArtifactName, crate::group::rotation::STATEMENT_FILE)?;
         let digests = crate::digest::hash_bytes(statement.text.as_bytes());
-        Ok(RotationSession { role, statement, artifact: Artifact { name, digests, openpgp: None } })
+        let artifact = Artifact { name, digests, openpgp: None };
+        Ok(RotationSession { role, statement, new_group: new_group.to_string(), artifact })
+    }
+
+    /// The new group's file, parsed (it parsed when the session was read).
+    pub fn new_group(&self) -> Result<Group> {
+        Group::parse(&self.new_group).map_err(|e| Error::new(format!("the new group's file is not valid: {e}")))
     }
 }
 
@@ -136,6 +157,7 @@ const SCHEMA: &[Spec] = &[
     Spec::block("membership-statement", Need::Optional),
     Spec::line("rotation-role", Need::Optional),
     Spec::block("rotation-statement", Need::Optional),
+    Spec::block("rotation-new-group", Need::Optional),
     Spec::line("artifact", Need::Repeated),
     Spec::line("openpgp-digest", Need::Repeated),
 ];
@@ -265,7 +287,8 @@ fn write_kind(mut w: DocWriter, kind: &SessionKind) -> DocWriter {
         SessionKind::Rotation(r) => w
             .field("format", Format::Minisign.name())
             .field("rotation-role", r.role.name())
-            .block("rotation-statement", r.statement.text.as_bytes()),
+            .block("rotation-statement", r.statement.text.as_bytes())
+            .block("rotation-new-group", r.new_group.as_bytes()),
     }
 }
 
@@ -305,7 +328,10 @@ fn read_kind(doc: &Document) -> std::result::Result<SessionKind, DocError> {
             String::from_utf8(doc.block("rotation-statement")?).map_err(|_| bad("rotation-statement", "not UTF-8"))?;
         let statement =
             crate::group::rotation::Rotation::parse(&text).map_err(|e| bad("rotation-statement", e.to_string()))?;
-        let session = RotationSession::new(role, statement).map_err(|e| bad("rotation-statement", e.message()))?;
+        let new_group =
+            String::from_utf8(doc.block("rotation-new-group")?).map_err(|_| bad("rotation-new-group", "not UTF-8"))?;
+        let session =
+            RotationSession::new(role, statement, &new_group).map_err(|e| bad("rotation-new-group", e.message()))?;
         return Ok(SessionKind::Rotation(Box::new(session)));
     }
     match formats.as_slice() {
@@ -588,6 +614,9 @@ impl Request {
     /// minisign's trusted comment for an artifact. Built by every party from the request's fields, never
     /// taken as free text, so a signer knows exactly what the second signature covers.
     pub fn trusted_comment(&self, a: &Artifact) -> String {
+        if let Some(r) = self.rotation() {
+            return crate::group::rotation::trusted_comment(r.role, &r.statement.side(r.role).group);
+        }
         let mut tc = format!("timestamp:{}\tfile:{}\thashed\tgroup:{}", self.created, a.name, self.group.compact());
         if let Some(c) = self.comment() {
             tc.push_str(&format!("\tcomment:{c}"));
@@ -688,9 +717,20 @@ impl Request {
                 st.new.group,
                 hex::encode(st.new.key)
             ));
-            s.push_str(&format!("  {}-of-{}, these members:\n", st.new_threshold, st.new_members.len()));
+            s.push_str(&format!(
+                "  {}-of-{}, these members (as the new group's own file proves: each card confirmed the new key):\n",
+                st.new_threshold,
+                st.new_members.len()
+            ));
             for m in &st.new_members {
-                s.push_str(&format!("    {m}\n"));
+                // A member of the old group keeps its card; any other card is someone to check by voice.
+                let known = group.members().iter().any(|c| m.split(' ').nth(1) == Some(&c.fingerprint().compact()));
+                let mark = match (r.role, known) {
+                    (crate::group::rotation::Role::Old, true) => "  (same card as in this group)",
+                    (crate::group::rotation::Role::Old, false) => "  (NOT a card of this group: check it by voice)",
+                    _ => "",
+                };
+                s.push_str(&format!("    {m}{mark}\n"));
             }
             s.push_str(&format!("  reason: {}\n  date: {}\n", st.reason, crate::clock::format(st.date)));
             s.push_str("  Users who trust the old key will trust signatures of the new key once both groups signed.\n");
