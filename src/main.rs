@@ -224,8 +224,10 @@ enum DkgCmd {
         after_help = "Example:\n  frostsign dkg init --dir ceremony --threshold 2 --label \"ACME releases\" alice.card bob.card carol.card"
     )]
     Init(NewGroup),
-    /// As the --home keyholder: do every round that is possible now
-    #[command(after_help = "Example:\n  frostsign --home ~/.frostsign dkg step --dir /shared/ceremony")]
+    /// As the --home keyholder: do every round that is possible now (with --watch: until done)
+    #[command(
+        after_help = "Examples:\n  frostsign --home ~/.frostsign dkg step --dir /shared/ceremony\n  frostsign dkg step --dir /shared/ceremony --watch --timeout 2h   # one passphrase, every round"
+    )]
     Step {
         /// The ceremony folder
         #[arg(long, value_name = "DIR")]
@@ -233,6 +235,8 @@ enum DkgCmd {
         /// Join without asking (for scripts); check the fingerprints first
         #[arg(long)]
         yes: bool,
+        #[command(flatten)]
+        watch: WatchArgs,
     },
     /// Who has done what, whom we wait for; exit 0 complete, 3 in progress, 2 failed
     #[command(after_help = "Example:\n  frostsign dkg status --dir /shared/ceremony --json")]
@@ -368,6 +372,24 @@ enum GroupCmd {
     },
 }
 
+/// `--watch` and `--timeout`, shared by `dkg step`, `sign step` and `sign collect`.
+#[derive(clap::Args, Debug, Clone, Copy)]
+struct WatchArgs {
+    /// Keep going until your part is done: unlock once, redo the step whenever the folder changes
+    #[arg(long)]
+    watch: bool,
+    /// With --watch: give up after DURATION (e.g. 90s, 30m, 2h; default 24h), exit 3
+    #[arg(long, value_name = "DURATION", requires = "watch", value_parser = cli::watch::parse_duration)]
+    timeout: Option<std::time::Duration>,
+}
+
+impl WatchArgs {
+    /// `None` without --watch, else the timeout to watch for (`None` inside: the default).
+    fn get(self) -> Option<Option<std::time::Duration>> {
+        self.watch.then_some(self.timeout)
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum SignCmd {
     /// Open a signing session in DIR for one or more artifacts
@@ -411,7 +433,7 @@ enum SignCmd {
     },
     /// As the --home keyholder: hash your own copies, commit, and later sign, if every check passes
     #[command(
-        after_help = "Examples:\n  frostsign sign step --dir sign-1.4.0 --file ~/build/app-1.4.0.tar.gz\n  frostsign sign step --dir sign-1.4.0 --artifacts ~/build/dist --yes"
+        after_help = "Examples:\n  frostsign sign step --dir sign-1.4.0 --file ~/build/app-1.4.0.tar.gz\n  frostsign sign step --dir sign-1.4.0 --artifacts ~/build/dist --yes\n  frostsign sign step --dir sign-1.4.0 --file ~/build/app-1.4.0.tar.gz --watch --timeout 4h   # one passphrase, one hash pass"
     )]
     Step {
         /// The session folder
@@ -429,10 +451,12 @@ enum SignCmd {
         /// Commit without asking (for scripts); the digests are still checked
         #[arg(long)]
         yes: bool,
+        #[command(flatten)]
+        watch: WatchArgs,
     },
     /// As coordinator (anyone, no secrets): build packages, check shares, write signatures
     #[command(
-        after_help = "Examples:\n  frostsign sign collect --dir sign-1.4.0\n  frostsign sign collect --dir sign-1.4.0 --restart --without Bob"
+        after_help = "Examples:\n  frostsign sign collect --dir sign-1.4.0\n  frostsign sign collect --dir sign-1.4.0 --restart --without Bob\n  frostsign sign collect --dir sign-1.4.0 --watch --timeout 4h   # until the signatures are written"
     )]
     Collect {
         /// The session folder
@@ -447,9 +471,11 @@ enum SignCmd {
         /// Open a fresh attempt with new nonces (e.g. a chosen signer never answered)
         #[arg(long)]
         restart: bool,
-        /// With --restart: leave out this keyholder (name or fingerprint; repeatable)
+        /// With --restart: leave out this keyholder (name, unambiguous prefix or fingerprint; repeatable)
         #[arg(long, value_name = "NAME")]
         without: Vec<String>,
+        #[command(flatten)]
+        watch: WatchArgs,
     },
     /// Who committed (and attested which digests), who signed, what is missing; exit 0 done, 3 in progress, 2 failed
     Status {
@@ -537,7 +563,7 @@ fn main() {
         Command::Dkg(DkgCmd::Init(g)) => {
             ok(cli::dkg::init(&g.dir, g.threshold, g.label.as_deref(), &g.cards, g.allow_insecure_cards))
         }
-        Command::Dkg(DkgCmd::Step { dir, yes }) => ok(cli::dkg::step(&global, &dir, yes)),
+        Command::Dkg(DkgCmd::Step { dir, yes, watch }) => cli::dkg::step(&global, &dir, yes, watch.get()),
         Command::Dkg(DkgCmd::Status { dir, json }) => cli::dkg::status(&dir, json),
         Command::Dealer(DealerCmd::Split { group: g, import_minisign, minisign_password_file, generate: _ }) => {
             let key = match &import_minisign {
@@ -599,11 +625,11 @@ fn main() {
             });
             ok(cli::sign::init(&dir, &group, &files, comment.as_deref(), &formats, expires_in, git))
         }
-        Command::Sign(SignCmd::Step { dir, files, artifacts, repo, yes }) => {
-            ok(cli::sign::step(&global, &dir, &files, artifacts.as_deref(), repo.as_deref(), yes))
+        Command::Sign(SignCmd::Step { dir, files, artifacts, repo, yes, watch }) => {
+            cli::sign::step(&global, &dir, &files, artifacts.as_deref(), repo.as_deref(), yes, watch.get())
         }
-        Command::Sign(SignCmd::Collect { dir, out, repo, restart, without }) => {
-            cli::sign::collect(&dir, out.as_deref(), repo.as_deref(), restart, &without)
+        Command::Sign(SignCmd::Collect { dir, out, repo, restart, without, watch }) => {
+            cli::sign::collect(&dir, out.as_deref(), repo.as_deref(), restart, &without, watch.get())
         }
         Command::Sign(SignCmd::Status { dir, json }) => cli::sign::status(&dir, json),
         Command::Verify { key, key_line, artifact, sig, json, follow_rotation } => {

@@ -24,8 +24,32 @@ pub fn init(dir: &Path, threshold: u16, label: Option<&str>, cards: &[PathBuf], 
 }
 
 /// `dkg step --dir DIR [--yes]`.
-pub fn step(g: &Global, dir: &Path, yes: bool) -> Result<()> {
-    step_as(g, dir, yes, "dkg step")
+pub fn step(g: &Global, dir: &Path, yes: bool, watch: Option<Option<std::time::Duration>>) -> Result<i32> {
+    let Some(timeout) = watch else {
+        step_as(g, dir, yes, "dkg step")?;
+        return Ok(0);
+    };
+    let home = Home::open(&g.home)?;
+    let _lock = home.lock()?;
+    let folder = Folder::open(dir)?;
+    let u = home.unlock(&g.passphrase)?;
+    outln!("- unlocked your home (once: --watch does every round with it)");
+    let mut watcher = super::watch::Watcher::new(timeout);
+    // Asked once: --watch answers the join question for the rounds after it.
+    let mut joined = yes;
+    loop {
+        let report = step_report(&u, &folder, joined, "dkg step", true, |_| Ok(()))?;
+        joined = true;
+        match report {
+            StepEnd::Done => return Ok(0),
+            StepEnd::Waiting { what, progressed } => {
+                if !watcher.wait(progressed, &what) {
+                    watcher.timed_out();
+                    return Ok(3);
+                }
+            }
+        }
+    }
 }
 
 /// A keyholder's step in a key generation or dealt ceremony; `command` is what the keyholder runs again.
@@ -51,6 +75,24 @@ pub fn step_checked(
     command: &str,
     before_join: impl FnOnce(&crate::group::ceremony::DkgCeremony) -> Result<()>,
 ) -> Result<()> {
+    step_report(u, folder, yes, command, false, before_join).map(|_| ())
+}
+
+/// How one step ended: the keyholder's part is done (or nothing is awaited), or it waits.
+enum StepEnd {
+    Done,
+    Waiting { what: String, progressed: bool },
+}
+
+/// [`step_checked`], saying how it ended; `watching` leaves the waiting line to the watcher.
+fn step_report(
+    u: &Unlocked,
+    folder: &Folder,
+    yes: bool,
+    command: &str,
+    watching: bool,
+    before_join: impl FnOnce(&crate::group::ceremony::DkgCeremony) -> Result<()>,
+) -> Result<StepEnd> {
     let dir = folder.dir();
     let me = u.identity().card().label();
     let mut report = crate::ceremony::engine::Report::default();
@@ -75,9 +117,12 @@ pub fn step_checked(
     }
     let completed_group = result?;
     match (&completed_group, &report.waiting) {
-        (Some(done), _) => completed(&done.group, Some(&done.folder_group), folder, u),
+        (Some(done), _) => completed(&done.group, Some(&done.folder_group), folder, u).map(|()| StepEnd::Done),
         (None, Some(w)) => {
-            if report.did.is_empty() {
+            // A watcher says what it waits for itself, once.
+            if watching {
+                // nothing to print here
+            } else if report.did.is_empty() {
                 outln!("Nothing new to do: waiting for {w}.");
             } else {
                 outln!(
@@ -85,9 +130,9 @@ pub fn step_checked(
                     crate::text::path(dir)
                 );
             }
-            Ok(())
+            Ok(StepEnd::Waiting { what: w.clone(), progressed: !report.did.is_empty() })
         }
-        (None, None) => Ok(()),
+        (None, None) => Ok(StepEnd::Done),
     }
 }
 

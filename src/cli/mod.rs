@@ -27,6 +27,7 @@ pub mod out;
 pub mod share;
 pub mod sign;
 pub mod verify;
+pub mod watch;
 
 use crate::home::PassphraseSource;
 use std::path::PathBuf;

@@ -79,7 +79,8 @@ pub fn init(
     Ok(())
 }
 
-/// `sign step`.
+/// `sign step`; with `watch` (Some: the timeout, None inside for the default), every step until this
+/// keyholder's part is done. Returns the exit code: 0, or 3 when a watch timed out.
 pub fn step(
     g: &Global,
     dir: &Path,
@@ -87,7 +88,8 @@ pub fn step(
     artifacts: Option<&Path>,
     repo: Option<&Path>,
     yes: bool,
-) -> Result<()> {
+    watch: Option<Option<std::time::Duration>>,
+) -> Result<i32> {
     let copies = match (artifacts, files.is_empty()) {
         (Some(d), true) => Copies::Folder(d.to_path_buf()),
         (None, _) => Copies::Files(files.to_vec()),
@@ -102,49 +104,82 @@ pub fn step(
     let home = Home::open(&g.home)?;
     let _lock = home.lock()?;
     let u = home.unlock(&g.passphrase)?;
-    let mut report = crate::ceremony::engine::Report::default();
-    let result = keyholder::step(&u, dir, &copies, repo, &mut report, |summary| {
-        out!("{summary}");
-        outln!("Everything matches what you computed yourself. You are {}.", u.identity().card().label());
-        super::confirm("Co-sign this for the group?", yes)
+    let mut watcher = watch.map(|t| {
+        outln!("- unlocked your home (once: --watch does every step of this session with it)");
+        super::watch::Watcher::new(t)
     });
-    for line in &report.did {
-        outln!("- {line}");
-    }
-    result?;
-    if let Some(w) = &report.waiting {
-        if report.did.is_empty() {
-            outln!("Nothing new to do: waiting for {w}.");
-        } else {
-            outln!("Waiting for {w}; then run this step again.");
+    loop {
+        let mut report = crate::ceremony::engine::Report::default();
+        let result = keyholder::step(&u, dir, &copies, repo, &mut report, |summary| {
+            out!("{summary}");
+            outln!("Everything matches what you computed yourself. You are {}.", u.identity().card().label());
+            super::confirm("Co-sign this for the group?", yes)
+        });
+        for line in &report.did {
+            outln!("- {line}");
         }
-    } else if report.finished {
-        outln!("Your part of this session is done.");
+        result?;
+        if report.finished {
+            outln!("Your part of this session is done.");
+            return Ok(0);
+        }
+        let Some(w) = &report.waiting else { return Ok(0) };
+        let Some(watcher) = watcher.as_mut() else {
+            if report.did.is_empty() {
+                outln!("Nothing new to do: waiting for {w}.");
+            } else {
+                outln!("Waiting for {w}; then run this step again.");
+            }
+            return Ok(0);
+        };
+        if !watcher.wait(!report.did.is_empty(), w) {
+            watcher.timed_out();
+            return Ok(3);
+        }
     }
-    Ok(())
 }
 
 /// `sign collect`.
-pub fn collect(dir: &Path, out: Option<&Path>, repo: Option<&Path>, restart: bool, without: &[String]) -> Result<i32> {
+pub fn collect(
+    dir: &Path,
+    out: Option<&Path>,
+    repo: Option<&Path>,
+    restart: bool,
+    without: &[String],
+    watch: Option<Option<std::time::Duration>>,
+) -> Result<i32> {
     if !without.is_empty() && !restart {
         return Err(Error::new("--without only makes sense with --restart"));
+    }
+    if restart && watch.is_some() {
+        return Err(Error::new("--restart opens a new attempt once; it does not go with --watch")
+            .with_help("run `sign collect --restart` first, then `sign collect --watch`"));
     }
     let opts = CollectOptions {
         out: out.map(Path::to_path_buf),
         restart_without: restart.then(|| without.to_vec()),
         repo: repo.map(Path::to_path_buf),
     };
-    let report = coordinator::collect(dir, &opts)?;
-    for line in &report.did {
-        outln!("- {line}");
-    }
-    for note in &report.notes {
-        outln!("note: {note}");
-    }
-    if let Some(w) = &report.waiting {
-        outln!("Waiting for {w}.");
-        return Ok(3);
-    }
+    let mut watcher = watch.map(super::watch::Watcher::new);
+    let mut notes_seen = std::collections::BTreeSet::new();
+    let report = loop {
+        let report = coordinator::collect(dir, &opts)?;
+        for line in &report.did {
+            outln!("- {line}");
+        }
+        for note in report.notes.iter().filter(|n| notes_seen.insert(n.to_string())) {
+            outln!("note: {note}");
+        }
+        let Some(w) = &report.waiting else { break report };
+        let Some(watcher) = watcher.as_mut() else {
+            outln!("Waiting for {w}.");
+            return Ok(3);
+        };
+        if !watcher.wait(!report.did.is_empty(), w) {
+            watcher.timed_out();
+            return Ok(3);
+        }
+    };
     for p in &report.outputs {
         outln!("Wrote {}", crate::text::path(p));
     }

@@ -26,3 +26,4 @@ mod signing;
 mod smoke;
 mod supply;
 mod verify;
+mod watch;

@@ -144,6 +144,57 @@ pub struct Journal {
     /// The coordinator's packages for this attempt left this keyholder out (its nonces are destroyed).
     #[serde(default)]
     not_chosen: bool,
+    /// What this keyholder computed from its own copies when it committed (the digests it attested):
+    /// later steps and attempts of the session sign from these, without hashing the artifacts again.
+    /// `None` in a journal written before frostsign kept them.
+    #[serde(default)]
+    own: Option<OwnDigests>,
+}
+
+/// A keyholder's own evidence as its journal keeps it (hex), so it hashes each artifact once per session.
+#[derive(Serialize, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct OwnDigests {
+    /// Per artifact: size, BLAKE2b-512 and SHA-256 (hex).
+    files: Vec<(u64, String, String)>,
+    /// Per artifact, when OpenPGP is a format: SHA-256 of the file and the signature trailer (hex).
+    openpgp: Vec<String>,
+    /// The git tag object rebuilt from the keyholder's clone (hex).
+    git_payload: Option<String>,
+    /// The membership statement of the keyholder's own copy of the group.
+    membership: Option<String>,
+}
+
+impl OwnDigests {
+    fn of(ev: &Evidence) -> OwnDigests {
+        OwnDigests {
+            files: ev.files.iter().map(|d| (d.size, hex::encode(d.blake2b), hex::encode(d.sha256))).collect(),
+            openpgp: ev.openpgp.iter().map(hex::encode).collect(),
+            git_payload: ev.git_payload.as_ref().map(hex::encode),
+            membership: ev.membership.clone(),
+        }
+    }
+
+    /// The evidence back, or `None` if the journal's copy is damaged (then the keyholder hashes again).
+    fn evidence(&self) -> Option<Evidence> {
+        let files = self
+            .files
+            .iter()
+            .map(|(size, b2, s2)| {
+                Some(crate::digest::FileDigests {
+                    size: *size,
+                    blake2b: crate::textdoc::parse_hex(b2)?,
+                    sha256: crate::textdoc::parse_hex(s2)?,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let openpgp = self.openpgp.iter().map(|h| crate::textdoc::parse_hex(h)).collect::<Option<Vec<_>>>()?;
+        let git_payload = match &self.git_payload {
+            Some(h) => Some(hex::decode(h).ok()?),
+            None => None,
+        };
+        Some(Evidence { files, openpgp, git_payload, membership: self.membership.clone() })
+    }
 }
 
 /// One phase signed: the package (its SHA-256) and the share file sent for it.
@@ -178,6 +229,7 @@ fn decode_packed(b: &SecretBytes) -> Option<Journal> {
         commit: text(&f[3])?,
         signed: [entry(&f[4], &f[5])?, entry(&f[6], &f[7])?],
         not_chosen: false,
+        own: None,
     })
 }
 
@@ -291,6 +343,21 @@ fn check_rotation_against_home(u: &Unlocked, req: &Request) -> Result<()> {
     Ok(())
 }
 
+/// What a keyholder computed itself before committing, in words (one line per session: later steps reuse
+/// it from the journal).
+fn hashed_note(req: &Request) -> String {
+    match req.artifacts() {
+        _ if req.rotation().is_some() => "hashed the rotation statement you were shown".to_string(),
+        [] if req.git().is_some() => "rebuilt the tag object from your own clone".to_string(),
+        [] => "computed the message from your own copy of the group".to_string(),
+        arts => format!(
+            "hashed your copies of {} artifact(s), {} bytes (once per session: later steps use the digests you attest)",
+            arts.len(),
+            arts.iter().map(|a| a.digests.size).sum::<u64>()
+        ),
+    }
+}
+
 /// The group as this keyholder knows it (its own copy from key generation, not the folder's).
 pub fn own_group(u: &Unlocked, req: &Request) -> Result<Group> {
     let gfp = req.group().compact();
@@ -331,14 +398,10 @@ pub fn step(
             .with_help("ask the release manager to open a new signing session; nothing was signed"));
     }
     check_rotation_against_home(u, &req)?;
-    let mut own = own_evidence(&req, copies, repo)?;
-    if req.membership().is_some() {
-        // What this keyholder approves is its own copy's statement (`own_group` checked the request's).
-        own.membership = Some(group.statement());
-    }
-    let attempt = current_attempt(dir)?;
-    let signer = Signer { u, folder: &folder, req: &req, group: &group, me, own: &own };
-    let journal = engine::load(&signer, u)?;
+    // The journal first: once committed, the keyholder signs from the digests it attested, never hashing
+    // the artifacts again in this session (a file changed on disk since then is irrelevant).
+    let none = Evidence::default();
+    let journal = engine::load(&Signer { u, folder: &folder, req: &req, group: &group, me, own: &none }, u)?;
     if let Some(j) = &journal {
         if j.request != *req.digest() {
             return Err(Error::new(format!("the signing request `{REQUEST_FILE}` changed after you committed to it"))
@@ -347,6 +410,20 @@ pub fn step(
                 ));
         }
     }
+    let own = match journal.as_ref().and_then(|j| j.own.as_ref()).and_then(OwnDigests::evidence) {
+        Some(ev) => ev,
+        None => {
+            let mut ev = own_evidence(&req, copies, repo)?;
+            if req.membership().is_some() {
+                // What this keyholder approves is its own copy's statement (`own_group` checked the request's).
+                ev.membership = Some(group.statement());
+            }
+            report.did.push(hashed_note(&req));
+            ev
+        }
+    };
+    let attempt = current_attempt(dir)?;
+    let signer = Signer { u, folder: &folder, req: &req, group: &group, me, own: &own };
     let nonces = NonceStore::new(u, req.session());
     if excluded(dir, attempt, &group)?.contains(&me) {
         if let Some(j) = journal.as_ref().filter(|j| j.attempt < attempt) {
@@ -504,8 +581,14 @@ impl<'r> Signer<'r> {
         };
         let body = serde_json::to_vec(&payload).map_err(|e| Error::new(format!("internal error: {e}")))?;
         let text = message::seal(u.identity(), KIND_COMMIT, req.digest(), &names::commit_round(attempt), None, &body)?;
-        let next =
-            Journal { request: *req.digest(), attempt, commit: text.clone(), signed: [None, None], not_chosen: false };
+        let next = Journal {
+            request: *req.digest(),
+            attempt,
+            commit: text.clone(),
+            signed: [None, None],
+            not_chosen: false,
+            own: Some(OwnDigests::of(self.own)),
+        };
         let publish = vec![Published {
             name: names::commit(attempt, &self.group.members()[self.me]),
             text,
@@ -516,7 +599,7 @@ impl<'r> Signer<'r> {
         } else if req.artifacts().is_empty() {
             format!("checked the request against what you computed yourself and committed (attempt {attempt})")
         } else {
-            format!("hashed your copies, checked them against the request and committed (attempt {attempt})")
+            format!("checked your digests against the request and committed (attempt {attempt})")
         };
         let mut step = Step::to(next, did, publish, "sign-commit");
         let session = *req.session();
@@ -693,6 +776,7 @@ mod tests {
             commit: commit.into(),
             signed: [share1.map(|s| Signed { package: [1; 32], share: s.to_string() }), None],
             not_chosen: false,
+            own: None,
         }
     }
 

@@ -1,0 +1,84 @@
+//! `--watch`: one command per keyholder. The home is unlocked once; the step runs again as soon as the
+//! folder may have changed (polling with backoff) until the keyholder's part is done (exit 0) or the
+//! timeout passes (exit 3).
+
+use std::time::{Duration, Instant};
+
+/// How long `--watch` waits without `--timeout`.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+/// The first pause between two looks at the folder, after something happened.
+const FIRST_PAUSE: Duration = Duration::from_millis(300);
+/// The longest pause between two looks (the backoff's ceiling).
+const MAX_PAUSE: Duration = Duration::from_secs(5);
+
+/// `90`, `90s`, `30m`, `2h`, `1d`: a whole number and an optional unit.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 =
+        num.parse().map_err(|_| format!("`{s}` is not a duration: use a number and s, m, h or d (e.g. 30m)"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        "d" => n.saturating_mul(86400),
+        _ => return Err(format!("`{s}` is not a duration: use a number and s, m, h or d (e.g. 30m)")),
+    };
+    Ok(Duration::from_secs(secs))
+}
+
+/// The waiting side of a watched command.
+pub struct Watcher {
+    deadline: Instant,
+    timeout: Duration,
+    pause: Duration,
+    last: Option<String>,
+}
+
+impl Watcher {
+    /// Start watching now, for at most `timeout` (default [`DEFAULT_TIMEOUT`]).
+    pub fn new(timeout: Option<Duration>) -> Watcher {
+        let timeout = timeout.unwrap_or(DEFAULT_TIMEOUT);
+        Watcher { deadline: Instant::now() + timeout, timeout, pause: FIRST_PAUSE, last: None }
+    }
+
+    /// After a round that is still waiting for `what`: print it when it changed, then sleep (shorter right
+    /// after progress, longer while nothing happens). Returns false when the timeout has passed.
+    pub fn wait(&mut self, progressed: bool, what: &str) -> bool {
+        if self.last.as_deref() != Some(what) {
+            outln!("Waiting for {what} (watching; Ctrl-C to stop)");
+            self.last = Some(what.to_string());
+        }
+        self.pause = if progressed { FIRST_PAUSE } else { (self.pause * 2).min(MAX_PAUSE) };
+        let now = Instant::now();
+        if now >= self.deadline {
+            return false;
+        }
+        std::thread::sleep(self.pause.min(self.deadline - now));
+        Instant::now() < self.deadline
+    }
+
+    /// The line printed when the timeout passed.
+    pub fn timed_out(&self) {
+        outln!(
+            "Gave up after {}s (--timeout): still waiting for {}.",
+            self.timeout.as_secs(),
+            self.last.as_deref().unwrap_or("the others")
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("30m").unwrap(), Duration::from_secs(1800));
+        assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
+        assert_eq!(parse_duration("1d").unwrap(), Duration::from_secs(86400));
+        for bad in ["", "m", "1.5h", "-1", "10 m", "3w"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+}

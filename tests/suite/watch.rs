@@ -1,0 +1,112 @@
+//! `--watch` (issue 11, item 2): one command and one passphrase per keyholder per ceremony. Each keyholder
+//! unlocks once, hashes its copies once, and its step runs again whenever the folder may have changed,
+//! until its part is done (exit 0) or the timeout (exit 3).
+
+use crate::common::*;
+
+use std::fs;
+use std::process::{Child, Command, Stdio};
+
+/// Start the binary as `h` (or as nobody) in the background.
+fn spawn(env: &Env, h: Option<&Holder>, args: &[&str]) -> Child {
+    let mut full: Vec<String> = Vec::new();
+    if let Some(h) = h {
+        full.extend(["--home".into(), s(&h.home).into(), "--passphrase-file".into(), s(&h.pass).into()]);
+    }
+    full.extend(args.iter().map(|a| a.to_string()));
+    let mut cmd = Command::new(bin());
+    cmd.current_dir(env.path("")).args(&full).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("FROSTSIGN_")) {
+        cmd.env_remove(k);
+    }
+    cmd.spawn().expect("start frostsign")
+}
+
+fn finish(c: Child) -> (i32, String) {
+    let o = c.wait_with_output().unwrap();
+    let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(!all.contains("panicked"), "{all}");
+    (o.status.code().unwrap_or(-1), all)
+}
+
+/// Key generation with one `dkg step --watch` per keyholder, all at once; then a minisign+ssh release
+/// with one `sign step --watch` per signer and one `sign collect --watch`: each signer unlocks once and
+/// hashes its copy once, and the release verifies.
+#[test]
+fn one_watched_command_per_keyholder_runs_a_whole_key_generation_and_release() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    env.dkg_init("kg", 2, &hs).ok();
+    let kg = env.path("kg");
+    let steps: Vec<Child> = hs
+        .iter()
+        .map(|h| spawn(&env, Some(h), &["dkg", "step", "--dir", s(&kg), "--yes", "--watch", "--timeout", "120s"]))
+        .collect();
+    for (h, c) in hs.iter().zip(steps) {
+        let (code, out) = finish(c);
+        assert_eq!(code, 0, "{}: {out}", h.name);
+        assert_eq!(out.matches("unlocked your home").count(), 1, "{out}");
+        assert!(out.contains("Key generation is complete"), "{out}");
+    }
+    let group = kg.join("group.pub");
+    let artifact = env.path("app.tar.gz");
+    fs::write(&artifact, b"app 1.0").unwrap();
+    let d = env.path("sign");
+    env.run(&[
+        "sign",
+        "init",
+        "--dir",
+        s(&d),
+        "--group",
+        s(&group),
+        "--file",
+        s(&artifact),
+        "--format",
+        "minisign,ssh",
+    ])
+    .ok();
+    let coordinator = spawn(&env, None, &["sign", "collect", "--dir", s(&d), "--watch", "--timeout", "120s"]);
+    let signers: Vec<Child> = hs[..2]
+        .iter()
+        .map(|h| {
+            let args =
+                ["sign", "step", "--dir", s(&d), "--file", s(&artifact), "--yes", "--watch", "--timeout", "120s"];
+            spawn(&env, Some(h), &args)
+        })
+        .collect();
+    for (h, c) in hs.iter().zip(signers) {
+        let (code, out) = finish(c);
+        assert_eq!(code, 0, "{}: {out}", h.name);
+        assert_eq!(out.matches("unlocked your home").count(), 1, "{out}");
+        assert_eq!(out.matches("hashed your copies of 1 artifact(s)").count(), 1, "one hash pass: {out}");
+        assert!(out.contains("Your part of this session is done"), "{out}");
+    }
+    let (code, out) = finish(coordinator);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("app.tar.gz.minisig") && out.contains("app.tar.gz.sig"), "{out}");
+    env.run(&["verify", "--key", s(&group), s(&artifact), "--sig", s(&d.join("app.tar.gz.minisig"))])
+        .ok()
+        .contains("verified");
+    env.run(&["verify", "--key", s(&group), s(&artifact), "--sig", s(&d.join("app.tar.gz.sig"))]).ok();
+}
+
+/// A watched step whose co-signer never comes gives up at `--timeout` with exit 3, saying what it waited
+/// for; the coordinator's watch does the same.
+#[test]
+fn a_watch_ends_with_exit_3_at_its_timeout_when_a_signer_never_comes() {
+    let env = Env::new();
+    let hs = env.holders(2);
+    let group = env.dkg("kg", 2, &hs);
+    let artifact = env.path("app.tar.gz");
+    fs::write(&artifact, b"app").unwrap();
+    let d = env.path("sign");
+    env.run(&["sign", "init", "--dir", s(&d), "--group", s(&group), "--file", s(&artifact)]).ok();
+    let args = ["sign", "step", "--dir", s(&d), "--file", s(&artifact), "--yes", "--watch", "--timeout", "2s"];
+    let (code, out) = finish(spawn(&env, Some(&hs[0]), &args));
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("Gave up after 2s (--timeout): still waiting for"), "{out}");
+    let (code, out) = finish(spawn(&env, None, &["sign", "collect", "--dir", s(&d), "--watch", "--timeout", "1s"]));
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("commitments: 1 of the 2 needed are in"), "{out}");
+    env.run(&["sign", "step", "--dir", s(&d), "--timeout", "1s"]).expect_code(2).contains("--watch");
+}
