@@ -110,3 +110,33 @@ fn a_watch_ends_with_exit_3_at_its_timeout_when_a_signer_never_comes() {
     assert!(out.contains("commitments: 1 of the 2 needed are in"), "{out}");
     env.run(&["sign", "step", "--dir", s(&d), "--timeout", "1s"]).expect_code(2).contains("--watch");
 }
+
+/// A signer hashes its copies once per session: after it committed, its later steps sign from the digests
+/// its journal kept (encrypted in its home), so neither a copy changed on disk nor a copy no longer given
+/// changes what it signs; the release verifies for the bytes it attested.
+#[test]
+fn after_committing_a_signer_signs_what_it_attested_without_hashing_again() {
+    let env = Env::new();
+    let hs = env.holders(2);
+    let group = env.dkg("kg", 2, &hs);
+    let artifact = env.path("app.tar.gz");
+    fs::write(&artifact, b"the release").unwrap();
+    fs::create_dir_all(env.path("alice-build")).unwrap();
+    let copy = env.path("alice-build/app.tar.gz");
+    fs::copy(&artifact, &copy).unwrap();
+    let d = env.path("sign");
+    env.run(&["sign", "init", "--dir", s(&d), "--group", s(&group), "--file", s(&artifact)]).ok();
+    let step =
+        |h: &Holder, file: &std::path::Path| h.run(&["sign", "step", "--dir", s(&d), "--file", s(file), "--yes"]);
+    step(&hs[0], &copy).ok().contains("hashed your copies of 1 artifact(s), 11 bytes");
+    fs::write(&copy, b"changed after commit").unwrap();
+    for _ in 0..3 {
+        let o = step(&hs[0], &copy);
+        o.ok();
+        assert!(!o.stdout.contains("hashed your copies"), "hashed again: {}", o.stdout);
+        step(&hs[1], &artifact).ok();
+        env.run(&["sign", "collect", "--dir", s(&d)]);
+    }
+    let sig = d.join("app.tar.gz.minisig");
+    env.run(&["verify", "--key", s(&group), s(&artifact), "--sig", s(&sig)]).ok().contains("verified");
+}
