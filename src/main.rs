@@ -140,6 +140,8 @@ struct NewGroup {
     /// Accept cards of homes made with --insecure-fast-kdf or --insecure-no-passphrase (tests and demos)
     #[arg(long)]
     allow_insecure_cards: bool,
+    #[command(flatten)]
+    git: GitArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -237,6 +239,8 @@ enum DkgCmd {
         yes: bool,
         #[command(flatten)]
         watch: WatchArgs,
+        #[command(flatten)]
+        git: GitArgs,
     },
     /// Who has done what, whom we wait for; exit 0 complete, 3 in progress, 2 failed
     #[command(after_help = "Example:\n  frostsign dkg status --dir /shared/ceremony --json")]
@@ -372,6 +376,15 @@ enum GroupCmd {
     },
 }
 
+/// `--git`: the ceremony folder is in a git clone; pull before, commit and push after.
+#[derive(clap::Args, Debug, Clone, Copy)]
+struct GitArgs {
+    /// The folder is in a git clone of a shared repository: pull (rebase) before, commit your own new files
+    /// and push after, retrying on a push race (at init: also marks the folder, so later commands need no --git)
+    #[arg(long)]
+    git: bool,
+}
+
 /// `--watch` and `--timeout`, shared by `dkg step`, `sign step` and `sign collect`.
 #[derive(clap::Args, Debug, Clone, Copy)]
 struct WatchArgs {
@@ -430,6 +443,8 @@ enum SignCmd {
         /// With --git-tag: "Name <email>" of the tagger [default: git's committer identity]
         #[arg(long, value_name = "IDENT")]
         tagger: Option<String>,
+        #[command(flatten)]
+        git_exchange: GitArgs,
     },
     /// As the --home keyholder: hash your own copies, commit, and later sign, if every check passes
     #[command(
@@ -453,6 +468,8 @@ enum SignCmd {
         yes: bool,
         #[command(flatten)]
         watch: WatchArgs,
+        #[command(flatten)]
+        git: GitArgs,
     },
     /// As coordinator (anyone, no secrets): build packages, check shares, write signatures
     #[command(
@@ -476,6 +493,8 @@ enum SignCmd {
         without: Vec<String>,
         #[command(flatten)]
         watch: WatchArgs,
+        #[command(flatten)]
+        git: GitArgs,
     },
     /// Who committed (and attested which digests), who signed, what is missing; exit 0 done, 3 in progress, 2 failed
     Status {
@@ -560,10 +579,10 @@ fn main() {
         Command::Holder(HolderCmd::Show) => ok(cli::holder::show(&global)),
         Command::Holder(HolderCmd::Backup { out }) => ok(cli::holder::backup(&global, &out)),
         Command::Holder(HolderCmd::Restore { file }) => ok(cli::holder::restore(&global, &file)),
-        Command::Dkg(DkgCmd::Init(g)) => {
-            ok(cli::dkg::init(&g.dir, g.threshold, g.label.as_deref(), &g.cards, g.allow_insecure_cards))
-        }
-        Command::Dkg(DkgCmd::Step { dir, yes, watch }) => cli::dkg::step(&global, &dir, yes, watch.get()),
+        Command::Dkg(DkgCmd::Init(g)) => ok(cli::exchange::init_with(&g.dir, g.git.git, "key generation", || {
+            cli::dkg::init(&g.dir, g.threshold, g.label.as_deref(), &g.cards, g.allow_insecure_cards)
+        })),
+        Command::Dkg(DkgCmd::Step { dir, yes, watch, git }) => cli::dkg::step(&global, &dir, yes, watch.get(), git.git),
         Command::Dkg(DkgCmd::Status { dir, json }) => cli::dkg::status(&dir, json),
         Command::Dealer(DealerCmd::Split { group: g, import_minisign, minisign_password_file, generate: _ }) => {
             let key = match &import_minisign {
@@ -578,7 +597,8 @@ fn main() {
                 key,
                 allow_insecure: g.allow_insecure_cards,
             };
-            ok(cli::dealer::split(&global, args))
+            let git = g.git.git;
+            ok(cli::exchange::init_with(&g.dir, git, "dealt group", || cli::dealer::split(&global, args)))
         }
         Command::Dealer(DealerCmd::Accept { dir, yes }) => ok(cli::dealer::accept(&global, &dir, yes)),
         Command::Share(ShareCmd::Refresh { dir, group, remove, yes }) => {
@@ -615,6 +635,7 @@ fn main() {
             git_ref,
             message,
             tagger,
+            git_exchange,
         }) => {
             let git = git_tag.map(|tag| cli::sign::GitTagArgs {
                 tag,
@@ -623,13 +644,15 @@ fn main() {
                 message,
                 tagger,
             });
-            ok(cli::sign::init(&dir, &group, &files, comment.as_deref(), &formats, expires_in, git))
+            ok(cli::exchange::init_with(&dir, git_exchange.git, "signing", || {
+                cli::sign::init(&dir, &group, &files, comment.as_deref(), &formats, expires_in, git.clone())
+            }))
         }
-        Command::Sign(SignCmd::Step { dir, files, artifacts, repo, yes, watch }) => {
-            cli::sign::step(&global, &dir, &files, artifacts.as_deref(), repo.as_deref(), yes, watch.get())
+        Command::Sign(SignCmd::Step { dir, files, artifacts, repo, yes, watch, git }) => {
+            cli::sign::step(&global, &dir, &files, artifacts.as_deref(), repo.as_deref(), yes, watch.get(), git.git)
         }
-        Command::Sign(SignCmd::Collect { dir, out, repo, restart, without, watch }) => {
-            cli::sign::collect(&dir, out.as_deref(), repo.as_deref(), restart, &without, watch.get())
+        Command::Sign(SignCmd::Collect { dir, out, repo, restart, without, watch, git }) => {
+            cli::sign::collect(&dir, out.as_deref(), repo.as_deref(), restart, &without, watch.get(), git.git)
         }
         Command::Sign(SignCmd::Status { dir, json }) => cli::sign::status(&dir, json),
         Command::Verify { key, key_line, artifact, sig, json, follow_rotation } => {

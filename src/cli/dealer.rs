@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 const MAX_SECRET_KEY_FILE: u64 = 4096;
 
 /// Where the dealt key comes from, as the command line says it.
+#[derive(Clone, Copy)]
 pub enum KeyArg<'a> {
     /// `--import-minisign FILE [--minisign-password-file F]`.
     Minisign {
@@ -25,6 +26,7 @@ pub enum KeyArg<'a> {
 }
 
 /// Options of `dealer split`.
+#[derive(Clone, Copy)]
 pub struct SplitArgs<'a> {
     /// The ceremony folder.
     pub dir: &'a Path,

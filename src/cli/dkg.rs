@@ -23,28 +23,40 @@ pub fn init(dir: &Path, threshold: u16, label: Option<&str>, cards: &[PathBuf], 
     Ok(())
 }
 
-/// `dkg step --dir DIR [--yes]`.
-pub fn step(g: &Global, dir: &Path, yes: bool, watch: Option<Option<std::time::Duration>>) -> Result<i32> {
-    let Some(timeout) = watch else {
+/// `dkg step --dir DIR [--yes] [--watch] [--git]`; returns the exit code (0, or 3 when a watch timed out).
+pub fn step(g: &Global, dir: &Path, yes: bool, watch: Option<Option<std::time::Duration>>, git: bool) -> Result<i32> {
+    if watch.is_none() && !git && !crate::exchange::git::is_marked(dir) {
         step_as(g, dir, yes, "dkg step")?;
         return Ok(0);
-    };
+    }
     let home = Home::open(&g.home)?;
     let _lock = home.lock()?;
+    let name = home.card().map(|c| c.name().to_string()).unwrap_or_else(|_| "keyholder".into());
+    let exchange = super::exchange::Exchange::new(dir, git, Some(&g.home), &name, "key generation")?;
+    exchange.pull()?;
     let folder = Folder::open(dir)?;
     let u = home.unlock(&g.passphrase)?;
-    outln!("- unlocked your home (once: --watch does every round with it)");
-    let mut watcher = super::watch::Watcher::new(timeout);
-    // Asked once: --watch answers the join question for the rounds after it.
+    let mut watcher = watch.map(|t| {
+        outln!("- unlocked your home (once: --watch does every round with it)");
+        super::watch::Watcher::new(t)
+    });
+    // Asked once: a watch answers the join question for the rounds after it.
     let mut joined = yes;
     loop {
-        let report = step_report(&u, &folder, joined, "dkg step", true, |_| Ok(()))?;
+        let watching = watcher.is_some();
+        let end = exchange.round(
+            || step_report(&u, &folder, joined, "dkg step", watching, |_| Ok(())),
+            |end| match end {
+                StepEnd::Done => "key generation step (done)".to_string(),
+                StepEnd::Waiting { what, .. } => format!("key generation step (waiting for {what})"),
+            },
+        )?;
         joined = true;
-        match report {
-            StepEnd::Done => return Ok(0),
-            StepEnd::Waiting { what, progressed } => {
-                if !watcher.wait(progressed, &what) {
-                    watcher.timed_out();
+        match (end, watcher.as_mut()) {
+            (StepEnd::Done, _) | (StepEnd::Waiting { .. }, None) => return Ok(0),
+            (StepEnd::Waiting { what, progressed }, Some(w)) => {
+                if !w.wait(progressed, &what) {
+                    w.timed_out();
                     return Ok(3);
                 }
             }

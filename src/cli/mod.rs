@@ -21,6 +21,7 @@ macro_rules! err {
 
 pub mod dealer;
 pub mod dkg;
+pub mod exchange;
 pub mod group;
 pub mod holder;
 pub mod out;

@@ -80,7 +80,9 @@ pub fn init(
 }
 
 /// `sign step`; with `watch` (Some: the timeout, None inside for the default), every step until this
-/// keyholder's part is done. Returns the exit code: 0, or 3 when a watch timed out.
+/// keyholder's part is done; with `git`, each round pulls before and pushes after. Returns the exit code:
+/// 0, or 3 when a watch timed out.
+#[allow(clippy::too_many_arguments)]
 pub fn step(
     g: &Global,
     dir: &Path,
@@ -89,36 +91,31 @@ pub fn step(
     repo: Option<&Path>,
     yes: bool,
     watch: Option<Option<std::time::Duration>>,
+    git: bool,
 ) -> Result<i32> {
     let copies = match (artifacts, files.is_empty()) {
         (Some(d), true) => Copies::Folder(d.to_path_buf()),
         (None, _) => Copies::Files(files.to_vec()),
         (Some(_), false) => return Err(Error::new("give either --file or --artifacts, not both")),
     };
+    let home = Home::open(&g.home)?;
+    let _lock = home.lock()?;
+    let name = home.card().map(|c| c.name().to_string()).unwrap_or_else(|_| "keyholder".into());
+    let exchange = super::exchange::Exchange::new(dir, git, Some(&g.home), &name, "signing")?;
+    exchange.pull()?;
     let req = crate::ceremony::signing::Request::load(dir)?;
     if !req.artifacts().is_empty() && req.rotation().is_none() && matches!(&copies, Copies::Files(f) if f.is_empty()) {
         return Err(Error::new("no copy of the artifacts was given").with_help(
             "a keyholder signs only what it hashed itself: give your own copies with --file or --artifacts",
         ));
     }
-    let home = Home::open(&g.home)?;
-    let _lock = home.lock()?;
     let u = home.unlock(&g.passphrase)?;
     let mut watcher = watch.map(|t| {
         outln!("- unlocked your home (once: --watch does every step of this session with it)");
         super::watch::Watcher::new(t)
     });
     loop {
-        let mut report = crate::ceremony::engine::Report::default();
-        let result = keyholder::step(&u, dir, &copies, repo, &mut report, |summary| {
-            out!("{summary}");
-            outln!("Everything matches what you computed yourself. You are {}.", u.identity().card().label());
-            super::confirm("Co-sign this for the group?", yes)
-        });
-        for line in &report.did {
-            outln!("- {line}");
-        }
-        result?;
+        let report = exchange.round(|| step_once(&u, dir, &copies, repo, yes), |r| summary_of(r, "step"))?;
         if report.finished {
             outln!("Your part of this session is done.");
             return Ok(0);
@@ -139,6 +136,32 @@ pub fn step(
     }
 }
 
+/// One keyholder step, printing what it did (also when it stops on an error).
+fn step_once(
+    u: &crate::home::Unlocked,
+    dir: &Path,
+    copies: &Copies,
+    repo: Option<&Path>,
+    yes: bool,
+) -> Result<crate::ceremony::engine::Report> {
+    let mut report = crate::ceremony::engine::Report::default();
+    let result = keyholder::step(u, dir, copies, repo, &mut report, |summary| {
+        out!("{summary}");
+        outln!("Everything matches what you computed yourself. You are {}.", u.identity().card().label());
+        super::confirm("Co-sign this for the group?", yes)
+    });
+    for line in &report.did {
+        outln!("- {line}");
+    }
+    result.map(|()| report)
+}
+
+/// A round's report in a few words, for a git commit message.
+fn summary_of(r: &crate::ceremony::engine::Report, default: &str) -> String {
+    let text = r.did.last().cloned().unwrap_or_else(|| default.to_string());
+    text.chars().take(120).collect()
+}
+
 /// `sign collect`.
 pub fn collect(
     dir: &Path,
@@ -147,6 +170,7 @@ pub fn collect(
     restart: bool,
     without: &[String],
     watch: Option<Option<std::time::Duration>>,
+    git: bool,
 ) -> Result<i32> {
     if !without.is_empty() && !restart {
         return Err(Error::new("--without only makes sense with --restart"));
@@ -160,13 +184,20 @@ pub fn collect(
         restart_without: restart.then(|| without.to_vec()),
         repo: repo.map(Path::to_path_buf),
     };
+    let exchange = super::exchange::Exchange::new(dir, git, None, "coordinator", "signing")?;
     let mut watcher = watch.map(super::watch::Watcher::new);
     let mut notes_seen = std::collections::BTreeSet::new();
     let report = loop {
-        let report = coordinator::collect(dir, &opts)?;
-        for line in &report.did {
-            outln!("- {line}");
-        }
+        let report = exchange.round(
+            || {
+                let report = coordinator::collect(dir, &opts)?;
+                for line in &report.did {
+                    outln!("- {line}");
+                }
+                Ok(report)
+            },
+            |r| summary_of(r, "collect"),
+        )?;
         for note in report.notes.iter().filter(|n| notes_seen.insert(n.to_string())) {
             outln!("note: {note}");
         }

@@ -14,6 +14,7 @@ mod exchange;
 mod formats;
 mod formats_stock;
 mod fuzzing;
+mod git_exchange;
 mod hardening;
 mod identity;
 mod membership;

@@ -592,7 +592,7 @@ fn list_unknown_files(v: &mut View<'_>) -> Result<()> {
 }
 
 fn is_known_name(c: &DkgCeremony, name: &str) -> bool {
-    if name == CEREMONY_FILE || name == GROUP_FILE {
+    if name == CEREMONY_FILE || name == GROUP_FILE || crate::exchange::git::is_exchange_file(name) {
         return true;
     }
     // A dealt group and a repair have no rounds 1 and 2: files under those names play no part in them.

@@ -127,7 +127,14 @@ pub fn check_outputs(req: &Request, group: &Group, dir: &Path) -> Vec<OutputStat
 /// Every file name a session at attempt `a` knows: its own files of every attempt so far, its outputs, and
 /// its artifacts (a session may be opened in the artifacts' folder).
 fn known_files(s: &Session, a: u32) -> BTreeSet<String> {
-    let mut known: BTreeSet<String> = [super::REQUEST_FILE, super::GROUP_COPY].map(String::from).into();
+    let mut known: BTreeSet<String> = [
+        super::REQUEST_FILE,
+        super::GROUP_COPY,
+        crate::exchange::git::MARKER_FILE,
+        crate::exchange::git::ATTRIBUTES_FILE,
+    ]
+    .map(String::from)
+    .into();
     for att in 1..=a {
         if att >= 2 {
             known.insert(names::restart(att));

@@ -1,0 +1,80 @@
+//! Where a command's ceremony folder is exchanged: a plain folder (shared drive, USB, e-mail), or a git
+//! repository (`--git`, or a folder `init --git` marked), which each round pulls before and pushes after.
+
+use crate::error::Result;
+use crate::exchange::git::{GitFolder, Pushed};
+use std::path::Path;
+
+/// How a command's rounds reach the others.
+pub struct Exchange {
+    git: Option<GitFolder>,
+    /// Who commits, in the commit message ("Alice", "coordinator").
+    who: String,
+    /// The ceremony, in the commit message ("signing sign-1.4.0").
+    what: String,
+}
+
+impl Exchange {
+    /// The exchange for the folder `dir`: git when `git` is set or the folder is marked for it. `home` is
+    /// the keyholder's home, which must lie outside the repository.
+    pub fn new(dir: &Path, git: bool, home: Option<&Path>, who: &str, what: &str) -> Result<Exchange> {
+        let git = if git || crate::exchange::git::is_marked(dir) { Some(GitFolder::open(dir, home)?) } else { None };
+        Ok(Exchange { git, who: who.to_string(), what: format!("{what} {}", folder_name(dir)) })
+    }
+
+    /// True when rounds go through git.
+    pub fn is_git(&self) -> bool {
+        self.git.is_some()
+    }
+
+    /// Mark a folder just set up for git (`init --git`).
+    pub fn mark(&self) -> Result<()> {
+        match &self.git {
+            Some(g) => g.mark(),
+            None => Ok(()),
+        }
+    }
+
+    /// Bring in what others published, before a command that only reads (`init` checks, `status`).
+    pub fn pull(&self) -> Result<()> {
+        self.git.as_ref().map_or(Ok(()), GitFolder::pull)
+    }
+
+    /// One round: with git, pull, run `step`, then commit and push what it wrote (running it again on the
+    /// published file when someone pushed a clashing one first); in a plain folder, just `step`. `did`
+    /// says what the round did, for the commit message.
+    pub fn round<T>(&self, step: impl FnMut() -> Result<T>, did: impl Fn(&T) -> String) -> Result<T> {
+        let Some(g) = &self.git else {
+            let mut step = step;
+            return step();
+        };
+        let (out, pushed, notes) = g.cycle(step, |t| format!("frostsign: {}, {}: {}", self.who, self.what, did(t)))?;
+        for n in notes {
+            outln!("note: {n}");
+        }
+        if let Pushed::Files(files) = pushed {
+            outln!("- pushed {} file(s) to the git repository: {}", files.len(), files.join(", "));
+        }
+        Ok(out)
+    }
+}
+
+fn folder_name(dir: &Path) -> String {
+    dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| dir.to_string_lossy().into_owned())
+}
+
+/// `init --git`: pull, run `init` (which writes the ceremony's first file), mark the folder for git
+/// (`.gitattributes` and the marker), then commit and push them. Without `git`, just `init`.
+pub fn init_with(dir: &Path, git: bool, what: &str, mut init: impl FnMut() -> Result<()>) -> Result<()> {
+    if !git {
+        return init();
+    }
+    let ex = Exchange::new(dir, true, None, "organiser", what)?;
+    ex.round(
+        || {
+            init()?;
+            ex.mark()
+        },
+        |()| "opened".to_string(),
+    )
+}

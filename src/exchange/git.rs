@@ -1,0 +1,248 @@
+//! A ceremony folder inside a git repository as the exchange (`--git`): before a step, pull (rebase);
+//! after it, commit only the files the step wrote or changed in the ceremony folder, and push, pulling
+//! again when someone pushed first. When two parties wrote the same file differently (two coordinators
+//! racing to build one package), the one whose push loses drops its own commit and runs its step again
+//! on the published file, so it adopts it: a folder never ends up with two versions of one file.
+//!
+//! Only public ceremony files are ever committed: the keyholder's home must lie outside the repository,
+//! and nothing outside the ceremony folder is added.
+
+use crate::error::{Error, Result};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The marker a folder set up for git carries (`init --git`): later commands in it use git by themselves.
+pub const MARKER_FILE: &str = ".frostsign-exchange";
+/// What the marker holds.
+const MARKER_TEXT: &str = "git\n";
+/// The attributes ceremony files need: byte for byte as written (no line-ending conversion, which would
+/// break every signature), never merged line by line.
+pub const ATTRIBUTES_FILE: &str = ".gitattributes";
+const ATTRIBUTES_TEXT: &str = "# frostsign ceremony files are signed byte for byte: no line-ending conversion, no merging.\n* -text -merge -diff\n";
+/// How many times a step is redone after losing a push race before giving up.
+const MAX_ROUNDS: usize = 8;
+
+/// True for the files the git exchange adds to a ceremony folder (status does not list them as strays).
+pub fn is_exchange_file(name: &str) -> bool {
+    name == MARKER_FILE || name == ATTRIBUTES_FILE
+}
+
+/// True when `dir` was set up for git by `init --git`.
+pub fn is_marked(dir: &Path) -> bool {
+    crate::fsx::read_limited_untrusted(&dir.join(MARKER_FILE), 64).is_ok_and(|b| b == MARKER_TEXT.as_bytes())
+}
+
+/// A ceremony folder in a git work tree with an upstream branch.
+#[derive(Debug, Clone)]
+pub struct GitFolder {
+    root: PathBuf,
+    dir: PathBuf,
+}
+
+/// How a publication ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Pushed {
+    /// Nothing was new.
+    Nothing,
+    /// Committed and pushed these files.
+    Files(Vec<String>),
+    /// Someone published a different version of one of these files first: the step must run again on
+    /// theirs (the local commit was dropped).
+    Conflict(Vec<String>),
+}
+
+fn git(root: &Path, args: &[&str]) -> std::result::Result<String, String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(args)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| format!("could not run git: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+    }
+}
+
+impl GitFolder {
+    /// The ceremony folder `dir` in its git work tree. Refuses a folder outside a work tree, a repository
+    /// without an upstream branch, and a home inside the work tree (its secrets must never be near a commit).
+    pub fn open(dir: &Path, home: Option<&Path>) -> Result<GitFolder> {
+        crate::fsx::ensure_dir(dir)?;
+        let dir = dir.canonicalize().map_err(|e| Error::io("open", dir, e))?;
+        let root = git(&dir, &["rev-parse", "--show-toplevel"]).map_err(|e| {
+            Error::file(&dir, format!("is not in a git work tree: {e}"))
+                .with_help("clone the ceremony repository and give a folder inside it, or leave out --git")
+        })?;
+        let root = PathBuf::from(root);
+        git(&root, &["rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{u}"]).map_err(|_| {
+            Error::new(format!(
+                "the git repository `{}` has no upstream branch to pull from and push to",
+                crate::text::path(&root)
+            ))
+            .with_help(
+                "clone the shared repository (git clone URL), or set one: git branch --set-upstream-to=origin/main",
+            )
+        })?;
+        if let Some(home) = home.and_then(|h| h.canonicalize().ok()) {
+            if home.starts_with(&root) {
+                return Err(Error::new(format!(
+                    "your home `{}` is inside the git repository `{}`: its secrets must never be near a commit",
+                    crate::text::path(&home),
+                    crate::text::path(&root)
+                ))
+                .with_help("keep the home outside the repository (the default ~/.frostsign is)"));
+            }
+        }
+        Ok(GitFolder { root, dir })
+    }
+
+    /// Mark the folder for git and write its attributes (at `init`).
+    pub fn mark(&self) -> Result<()> {
+        crate::fsx::atomic_write(&self.dir.join(MARKER_FILE), MARKER_TEXT.as_bytes(), crate::fsx::PUBLIC_FILE)?;
+        crate::fsx::atomic_write(&self.dir.join(ATTRIBUTES_FILE), ATTRIBUTES_TEXT.as_bytes(), crate::fsx::PUBLIC_FILE)
+    }
+
+    /// Bring in what others published: `git pull --rebase` (local changes outside the folder are kept).
+    pub fn pull(&self) -> Result<()> {
+        git(&self.root, &["pull", "--rebase", "--autostash", "--quiet"]).map(|_| ()).map_err(|e| {
+            Error::new(format!("`git pull --rebase` failed in `{}`: {e}", crate::text::path(&self.root)))
+                .with_help("resolve the repository's state by hand (git status), then run this again")
+        })
+    }
+
+    /// The files of the ceremony folder that are new or changed in this clone (not yet committed): what
+    /// this party's steps wrote. Deleted files are not published (a pull brings them back).
+    pub fn unpublished(&self) -> Result<Vec<String>> {
+        let dir = self.dir.to_string_lossy().into_owned();
+        let out = git(&self.root, &["status", "--porcelain=v1", "-z", "--untracked-files=all", "--", &dir])
+            .map_err(|e| Error::new(format!("`git status` failed in `{}`: {e}", crate::text::path(&self.root))))?;
+        let mut names = Vec::new();
+        for entry in out.split('\0').filter(|e| e.len() > 3) {
+            let (code, path) = entry.split_at(3);
+            if code.contains('D') || path.contains(".tmp-") {
+                continue;
+            }
+            let full = self.root.join(path);
+            if full.parent() == Some(self.dir.as_path()) && full.is_file() {
+                names.push(path.to_string());
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// Commit the folder's unpublished files ([`GitFolder::unpublished`]) with `message`, and push;
+    /// when the push is refused because someone pushed first, pull (rebase) and push again. A rebase that
+    /// stops on one of our files (someone published another version of it) drops our commit instead:
+    /// [`Pushed::Conflict`] tells the caller to run its step again on the published file.
+    pub fn publish(&self, message: &str) -> Result<Pushed> {
+        let changed = self.unpublished()?;
+        if changed.is_empty() {
+            // An earlier run may have committed without pushing (the remote was down): push it now.
+            if git(&self.root, &["push", "--quiet"]).is_err() {
+                self.pull()?;
+                let _ = git(&self.root, &["push", "--quiet"]);
+            }
+            return Ok(Pushed::Nothing);
+        }
+        self.commit(&changed, message)?;
+        for round in 0..MAX_ROUNDS {
+            if git(&self.root, &["push", "--quiet"]).is_ok() {
+                return Ok(Pushed::Files(changed));
+            }
+            if git(&self.root, &["pull", "--rebase", "--autostash", "--quiet"]).is_err() {
+                // Our commit clashes with a published one: drop ours (keeping any other local work).
+                self.drop_last_commit()?;
+                return Ok(Pushed::Conflict(changed));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100 << round.min(5)));
+        }
+        Err(Error::new(format!(
+            "could not push to the upstream of `{}` after {MAX_ROUNDS} tries",
+            crate::text::path(&self.root)
+        ))
+        .with_help("check the remote (git push by hand); your files are committed locally, the next run pushes them"))
+    }
+
+    /// Bring the clone up to date before a step. Files an earlier run wrote but did not publish (the push
+    /// failed, the process died) are committed first, so that a pull can never overwrite or mix with them;
+    /// if someone published another version of one of them meanwhile, that commit is dropped and theirs
+    /// is taken. Returns the files dropped that way.
+    fn sync(&self) -> Result<Vec<String>> {
+        let left = self.unpublished()?;
+        if !left.is_empty() {
+            self.commit(&left, "frostsign: files an earlier run wrote but did not publish")?;
+        }
+        if git(&self.root, &["pull", "--rebase", "--autostash", "--quiet"]).is_ok() {
+            return Ok(Vec::new());
+        }
+        if left.is_empty() {
+            return self.pull().map(|()| Vec::new());
+        }
+        self.drop_last_commit()?;
+        Ok(left)
+    }
+
+    fn commit(&self, files: &[String], message: &str) -> Result<()> {
+        let fail = |what: &str, e: String| {
+            Error::new(format!("`git {what}` failed in `{}`: {e}", crate::text::path(&self.root)))
+        };
+        let mut add = vec!["add", "--"];
+        add.extend(files.iter().map(String::as_str));
+        git(&self.root, &add).map_err(|e| fail("add", e))?;
+        let mut commit = vec!["commit", "--quiet", "--no-verify", "-m", message, "--"];
+        commit.extend(files.iter().map(String::as_str));
+        git(&self.root, &commit).map_err(|e| {
+            fail("commit", e)
+                .with_help("git needs your name and e-mail: git config user.name NAME; git config user.email ADDRESS")
+        })?;
+        Ok(())
+    }
+
+    /// After a rebase stopped on a clash with our last commit: give it up (other local work stays), and
+    /// take what was published.
+    fn drop_last_commit(&self) -> Result<()> {
+        let _ = git(&self.root, &["rebase", "--abort"]);
+        git(&self.root, &["reset", "--quiet", "--keep", "HEAD~1"]).map_err(|e| {
+            Error::new(format!("`git reset --keep HEAD~1` failed in `{}`: {e}", crate::text::path(&self.root)))
+        })?;
+        self.pull()
+    }
+
+    /// Run `step` with the folder synchronised around it: pull, step, publish what it wrote; when another
+    /// party published a clashing file first, run it again on theirs (a few times at most). `message`
+    /// names the commit from the step's result. Returns the last result, how it was published, and a note
+    /// for each clash.
+    pub fn cycle<T>(
+        &self,
+        mut step: impl FnMut() -> Result<T>,
+        message: impl Fn(&T) -> String,
+    ) -> Result<(T, Pushed, Vec<String>)> {
+        let mut notes = Vec::new();
+        let clash =
+            |files: &[String]| format!("someone published {} first: dropped yours and used theirs", files.join(", "));
+        for _ in 0..MAX_ROUNDS {
+            let dropped = self.sync()?;
+            if !dropped.is_empty() {
+                notes.push(clash(&dropped));
+            }
+            let out = step()?;
+            match self.publish(&message(&out))? {
+                Pushed::Conflict(files) => notes.push(clash(&files)),
+                pushed => return Ok((out, pushed, notes)),
+            }
+        }
+        Err(Error::new("others kept publishing clashing files; nothing more was pushed").with_help("run this again"))
+    }
+
+    /// The work tree's top folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+}

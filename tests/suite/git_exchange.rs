@@ -1,0 +1,197 @@
+//! Git as the exchange (issue 11, item 1): each keyholder and two coordinators work in their own clone of
+//! one bare repository; `--git` (or the folder's marker) pulls before and pushes after every step, so steps
+//! interleave, pushes race and two coordinators collect at once, and the ceremony still completes. No
+//! secret ever enters the repository's history.
+
+use crate::common::*;
+
+use frostsign::group::Group;
+use frostsign::home::{Home, PassphraseSource};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let o = Command::new("git").arg("-C").arg(dir).args(args).output().expect("git is installed");
+    assert!(o.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A bare repository with one commit on `main`, and a configured clone of it per name.
+fn clones(env: &Env, names: &[&str]) -> Vec<PathBuf> {
+    let origin = env.path("origin.git");
+    git(&env.path(""), &["init", "--quiet", "--bare", "-b", "main", s(&origin)]);
+    let seed = env.path("seed");
+    git(&env.path(""), &["clone", "--quiet", s(&origin), s(&seed)]);
+    fs::write(seed.join("README"), "releases\n").unwrap();
+    for (k, v) in [("user.name", "seed"), ("user.email", "seed@example.org")] {
+        git(&seed, &["config", k, v]);
+    }
+    git(&seed, &["add", "README"]);
+    git(&seed, &["commit", "--quiet", "-m", "start"]);
+    git(&seed, &["push", "--quiet", "origin", "main"]);
+    names
+        .iter()
+        .map(|n| {
+            let c = env.path(&format!("clone-{n}"));
+            git(&env.path(""), &["clone", "--quiet", s(&origin), s(&c)]);
+            git(&c, &["config", "user.name", n]);
+            git(&c, &["config", "user.email", &format!("{n}@example.org")]);
+            c
+        })
+        .collect()
+}
+
+/// Run `args` as each of `who` at the same time (each in its own clone); returns their outputs.
+fn at_once(who: &[(Option<&Holder>, Vec<String>)]) -> Vec<Out> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = who
+            .iter()
+            .map(|(h, args)| {
+                scope.spawn(move || {
+                    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                    let o = match h {
+                        Some(h) => h.run(&args),
+                        None => run_in(Path::new("/"), &args),
+                    };
+                    no_panic(&o);
+                    o
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|x| x.to_string()).collect()
+}
+
+#[test]
+fn key_generation_and_a_release_complete_through_git_with_racing_pushes_and_two_coordinators() {
+    if !require_tool("git", "sudo apt-get install -y git") {
+        return;
+    }
+    let env = Env::new();
+    let hs = env.holders(3);
+    let c = clones(&env, &["alice", "bob", "carol", "coord1", "coord2"]);
+    // Key generation: Alice opens it with --git; every step after that uses git by the folder's marker.
+    let kg = |i: usize| c[i].join("keygen");
+    let kg0 = kg(0);
+    let mut init = vec!["dkg", "init", "--git", "--allow-insecure-cards", "--dir", s(&kg0), "--threshold", "2"];
+    let cards: Vec<String> = hs.iter().map(|h| s(&h.card).to_string()).collect();
+    init.extend(cards.iter().map(String::as_str));
+    env.run(&init).ok().contains("pushed 3 file(s)");
+    let mut done = [false; 3];
+    for _ in 0..8 {
+        let runs: Vec<(Option<&Holder>, Vec<String>)> =
+            (0..3).map(|i| (Some(&hs[i]), strings(&["dkg", "step", "--git", "--dir", s(&kg(i)), "--yes"]))).collect();
+        for (i, o) in at_once(&runs).iter().enumerate() {
+            done[i] |= o.ok().stdout.contains("Key generation is complete");
+        }
+        if done.iter().all(|d| *d) {
+            break;
+        }
+    }
+    assert!(done.iter().all(|d| *d), "key generation did not complete through git: {done:?}");
+    // A release: signers and two coordinators, all at once, each pass.
+    let artifact = env.path("app-1.0.tar.gz");
+    fs::write(&artifact, b"release 1.0").unwrap();
+    let session = |i: usize| c[i].join("sign-1.0");
+    git(&c[3], &["pull", "--quiet", "--rebase"]);
+    let group = c[3].join("keygen").join("group.pub");
+    let session3 = session(3);
+    let init = ["sign", "init", "--git", "--dir", s(&session3), "--group", s(&group), "--file", s(&artifact)];
+    env.run(&init).ok();
+    for _ in 0..6 {
+        let mut runs: Vec<(Option<&Holder>, Vec<String>)> = (0..2)
+            .map(|i| {
+                (
+                    Some(&hs[i]),
+                    strings(&["sign", "step", "--git", "--dir", s(&session(i)), "--file", s(&artifact), "--yes"]),
+                )
+            })
+            .collect();
+        runs.extend((3..5).map(|i| (None, strings(&["sign", "collect", "--git", "--dir", s(&session(i))]))));
+        at_once(&runs);
+    }
+    let check = env.path("clone-check");
+    git(&env.path(""), &["clone", "--quiet", s(&env.path("origin.git")), s(&check)]);
+    let sig = check.join("sign-1.0").join("app-1.0.tar.gz.minisig");
+    env.run(&["verify", "--key", s(&check.join("keygen/group.pub")), s(&artifact), "--sig", s(&sig)])
+        .ok()
+        .contains("verified");
+    env.run(&["sign", "status", "--dir", s(&check.join("sign-1.0"))]).ok().contains("Done");
+    // Whose files: every commit holds ceremony files only, and no share of anyone's in any spelling.
+    let paths = git(&check, &["log", "--all", "--name-only", "--format="]);
+    for p in paths.lines().filter(|l| !l.is_empty()) {
+        assert!(
+            p == "README" || p.starts_with("keygen/") || p.starts_with("sign-1.0/"),
+            "a file outside the ceremony folders was committed: {p}"
+        );
+    }
+    let history = git(&check, &["log", "--all", "-p", "--format=%H %s"]);
+    let g = Group::load(&check.join("keygen/group.pub")).unwrap();
+    for h in &hs {
+        let u = Home::open(&h.home).unwrap().unlock(&PassphraseSource::new(Some(h.pass.clone()))).unwrap();
+        let share = u.load_share(&g).unwrap().signing_share().serialize();
+        for spelling in [hex::encode(&share), hex::encode_upper(&share)] {
+            assert!(!history.contains(&spelling), "{}'s share is in the git history", h.name);
+        }
+    }
+    for view in cleartext_views(&check.join("keygen")).iter().chain(&cleartext_views(&check.join("sign-1.0"))) {
+        for h in &hs {
+            let u = Home::open(&h.home).unwrap().unlock(&PassphraseSource::new(Some(h.pass.clone()))).unwrap();
+            let share = u.load_share(&g).unwrap().signing_share().serialize();
+            assert!(!contains(&view.1, &share), "{}'s share in {}", h.name, view.0.display());
+        }
+    }
+    assert!(history.contains("frostsign: Alice, key generation keygen:"), "commit messages name who and what");
+}
+
+/// Two coordinators with different views of the commitments build different phase-1 packages; the one
+/// whose push loses drops its own and adopts the published one, so the folder never holds two.
+#[test]
+fn a_coordinator_that_loses_the_push_race_adopts_the_published_package() {
+    if !require_tool("git", "sudo apt-get install -y git") {
+        return;
+    }
+    let env = Env::new();
+    let hs = env.holders(3);
+    let group = env.dkg("kg", 2, &hs);
+    let c = clones(&env, &["alice", "bob", "carol", "coord1", "coord2"]);
+    let session = |i: usize| c[i].join("sign");
+    let artifact = env.path("app.tar.gz");
+    fs::write(&artifact, b"app").unwrap();
+    let s3 = session(3);
+    env.run(&["sign", "init", "--git", "--dir", s(&s3), "--group", s(&group), "--file", s(&artifact)]).ok();
+    for (i, h) in hs.iter().enumerate() {
+        h.run(&["sign", "step", "--git", "--dir", s(&session(i)), "--file", s(&artifact), "--yes"]).ok();
+    }
+    // The second coordinator's view lacks Bob's commitment (say its copy was damaged and removed), and it
+    // builds its package offline (the folder's git marker set aside), before the first one publishes.
+    git(&c[4], &["pull", "--quiet", "--rebase"]);
+    let bob = Group::load(&group).unwrap().members()[1].fingerprint().compact();
+    fs::remove_file(session(4).join(format!("commit-a1-{bob}.txt"))).unwrap();
+    let marker = session(4).join(".frostsign-exchange");
+    fs::remove_file(&marker).unwrap();
+    env.run(&["sign", "collect", "--dir", s(&session(4))]).expect_code(3).contains("package for Alice, Carol");
+    fs::write(&marker, "git\n").unwrap();
+    env.run(&["sign", "collect", "--git", "--dir", s(&session(3))]).expect_code(3).contains("package for Alice, Bob");
+    // Its next run with git loses the race on that file: it drops its package and adopts the published one.
+    let o = env.run(&["sign", "collect", "--git", "--dir", s(&session(4))]);
+    o.expect_code(3).contains("someone published sign/package-a1-p1.txt first: dropped yours and used theirs");
+    let published = fs::read_to_string(session(3).join("package-a1-p1.txt")).unwrap();
+    assert_eq!(fs::read_to_string(session(4).join("package-a1-p1.txt")).unwrap(), published);
+    // The signers answer the one package, and the release completes (the coordinator's removed copy of
+    // Bob's commitment restored from the repository).
+    git(&c[4], &["checkout", "--", "sign"]);
+    for _ in 0..3 {
+        for (i, h) in hs[..2].iter().enumerate() {
+            h.run(&["sign", "step", "--git", "--dir", s(&session(i)), "--file", s(&artifact), "--yes"]).ok();
+        }
+        env.run(&["sign", "collect", "--git", "--dir", s(&session(4))]);
+    }
+    git(&c[3], &["pull", "--quiet", "--rebase"]);
+    env.run(&["verify", "--key", s(&group), s(&artifact), "--sig", s(&session(3).join("app.tar.gz.minisig"))]).ok();
+}
