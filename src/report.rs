@@ -22,6 +22,10 @@ pub enum Event<'a> {
     },
     /// The long read is over.
     ProgressDone,
+    /// A slow step without a measure of progress has started (the passphrase KDF: "unlocking...").
+    Busy(&'a str),
+    /// The slow step is over.
+    BusyDone,
 }
 
 static SINK: OnceLock<fn(&Event<'_>)> = OnceLock::new();

@@ -60,6 +60,15 @@ pub fn report(e: &crate::report::Event<'_>) {
             let _ = std::io::stderr().flush();
         }
         Event::ProgressDone if std::io::stderr().is_terminal() => stderr("\n"),
+        Event::Busy(what) if std::io::stderr().is_terminal() => {
+            stderr(&format!("{what}..."));
+            let _ = std::io::stderr().flush();
+        }
+        // The carriage return and spaces wipe the line frostsign itself drew.
+        Event::BusyDone if std::io::stderr().is_terminal() => {
+            let _ = std::io::stderr().write_all(b"\r             \r");
+            let _ = std::io::stderr().flush();
+        }
         _ => {}
     }
 }

@@ -109,6 +109,11 @@ pub fn step(
             "a keyholder signs only what it hashed itself: give your own copies with --file or --artifacts",
         ));
     }
+    // Cheap checks before the passphrase: an expired request costs none.
+    if crate::clock::now() > req.expires() {
+        return Err(Error::new(format!("the signing request expired at {}", crate::clock::format(req.expires())))
+            .with_help("ask the release manager to open a new signing session; nothing was signed"));
+    }
     let u = home.unlock(&g.passphrase)?;
     let mut watcher = watch.map(|t| {
         outln!("- unlocked your home (once: --watch does every step of this session with it)");

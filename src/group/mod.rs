@@ -76,6 +76,8 @@ impl fmt::Display for GroupFingerprint {
 pub struct Group {
     label: Option<PlainText>,
     ceremony: [u8; 32],
+    /// The id of the ceremony that made the group (its `ceremony.txt`'s `id`).
+    ceremony_id: [u8; 16],
     threshold: u16,
     members: Vec<Card>,
     /// Each member's FROST identifier number, in member order.
@@ -298,6 +300,7 @@ impl Group {
             // The same text as the ceremony's label (compared above), which was checked as a label.
             label: ceremony.label_text().cloned(),
             ceremony: ceremony_digest,
+            ceremony_id: *ceremony.id(),
             threshold,
             members,
             ids: ceremony.identifier_numbers().to_vec(),
@@ -359,6 +362,11 @@ impl Group {
     /// The ceremony that made this group.
     pub fn ceremony(&self) -> &[u8; 32] {
         &self.ceremony
+    }
+
+    /// The id of the ceremony that made this group (names a keyholder's working state for it).
+    pub fn ceremony_id(&self) -> &[u8; 16] {
+        &self.ceremony_id
     }
 
     /// t.

@@ -243,11 +243,7 @@ impl Home {
         let key_path = self.path(HOME_KEY);
         let key_file = self.key_file()?;
         warn_if_insecure(&self.root, &key_file);
-        let passphrase = match key_file.protection {
-            Protection::InsecureNoPassphrase => crate::secret::Passphrase::new(String::new()),
-            Protection::Passphrase => source.read(&crate::text::path(&self.root))?,
-        };
-        let key = key_file.unwrap(&passphrase, &key_path)?;
+        let key = self.unwrap_home_key(source, &key_file, &key_path)?;
         let card = self.card()?;
         let id_path = self.path(IDENTITY);
         let text = fsx::read_text(&id_path, MAX_SECRET_FILE)?;
@@ -258,6 +254,44 @@ impl Home {
         Ok(Unlocked { home: self.clone(), key, identity })
     }
 }
+
+impl Home {
+    /// The home key, unwrapped with the passphrase from `source`. Typed on a terminal, a wrong passphrase
+    /// may be retyped, up to [`PASSPHRASE_TRIES`] times; from a file it is tried once. The key derivation
+    /// shows "unlocking..." on a terminal.
+    fn unwrap_home_key(
+        &self,
+        source: &PassphraseSource,
+        key_file: &vault::HomeKeyFile,
+        key_path: &Path,
+    ) -> Result<crate::secret::SecretKey32> {
+        let tries = if source.is_interactive() { PASSPHRASE_TRIES } else { 1 };
+        let mut attempt = 1;
+        loop {
+            let passphrase = match key_file.protection {
+                Protection::InsecureNoPassphrase => crate::secret::Passphrase::new(String::new()),
+                Protection::Passphrase => source.read(&crate::text::path(&self.root))?,
+            };
+            crate::report::event(&crate::report::Event::Busy("unlocking"));
+            let result = key_file.unwrap(&passphrase, key_path);
+            crate::report::event(&crate::report::Event::BusyDone);
+            match result {
+                Err(e) if attempt < tries && e.message().starts_with("wrong passphrase") => {
+                    let left = tries - attempt;
+                    crate::report::warn(format!(
+                        "wrong passphrase; try again ({left} {} left)",
+                        if left == 1 { "try" } else { "tries" }
+                    ));
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// How many times a passphrase typed on a terminal may be retyped.
+pub const PASSPHRASE_TRIES: u32 = 3;
 
 fn not_a_lock(path: &Path) -> Error {
     Error::file(path, "is not a regular file; the home's lock must be a plain file")

@@ -23,6 +23,11 @@ impl PassphraseSource {
         PassphraseSource { file }
     }
 
+    /// True when the passphrase is typed on the terminal (no file): a wrong one may then be retyped.
+    pub fn is_interactive(&self) -> bool {
+        self.file.is_none()
+    }
+
     /// Read a passphrase for an existing home (one prompt).
     pub fn read(&self, home_display: &str) -> Result<Passphrase> {
         match &self.file {

@@ -1083,3 +1083,43 @@ fn restore_never_overwrites_a_home_or_a_non_empty_folder_and_backup_never_overwr
     refused(&backup(&alice, &busy), &["already exists"]);
     assert_eq!(std::fs::read(&file).unwrap(), saved);
 }
+
+/// On a terminal, a wrong passphrase may be retyped (three tries in all, "unlocking..." shown while the
+/// key is derived); the third wrong one is refused and nothing is written. (From a passphrase file it is
+/// tried once: every other test.)
+#[test]
+fn a_wrong_passphrase_typed_on_a_terminal_may_be_retyped_up_to_three_times() {
+    if !require_tool("script", "sudo apt-get install -y bsdutils") {
+        return;
+    }
+    let env = Env::new();
+    let h = env.holder("Alice");
+    let typed = |lines: &[&str], out: &str| {
+        let cmd = format!("{} --home {} holder backup --out {}", bin(), s(&h.home), s(&env.path(out)));
+        let mut child = std::process::Command::new("script")
+            .args(["-qfec", &cmd, "/dev/null"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .env_remove("FROSTSIGN_PASSPHRASE_FILE")
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        for line in lines {
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+            use std::io::Write;
+            let _ = writeln!(stdin, "{line}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        drop(stdin);
+        let o = child.wait_with_output().unwrap();
+        String::from_utf8_lossy(&o.stdout).replace('\r', "")
+    };
+    let right = std::fs::read_to_string(&h.pass).unwrap();
+    let out = typed(&["wrong", right.trim_end()], "ok.bak");
+    assert!(out.contains("wrong passphrase; try again (2 tries left)") && out.contains("unlocking..."), "{out}");
+    assert!(env.path("ok.bak").exists(), "{out}");
+    let out = typed(&["wrong", "wrong", "wrong"], "no.bak");
+    assert!(out.contains("(1 try left)") && out.contains("error: wrong passphrase"), "{out}");
+    assert!(!env.path("no.bak").exists());
+}

@@ -140,3 +140,38 @@ fn after_committing_a_signer_signs_what_it_attested_without_hashing_again() {
     let sig = d.join("app.tar.gz.minisig");
     env.run(&["verify", "--key", s(&group), s(&artifact), "--sig", s(&sig)]).ok().contains("verified");
 }
+
+/// A keyholder whose key generation is finished in the folder but not in its home (it has not run its
+/// last `dkg step`) is told so, with the command that finishes it, instead of "no share of the group".
+#[test]
+fn a_signer_whose_key_generation_is_unfinished_in_its_home_is_told_how_to_finish_it() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    env.dkg_init("kg", 2, &hs).ok();
+    let kg = env.path("kg");
+    let complete = |o: &Out| o.ok().stdout.contains("Key generation is complete");
+    // Carol steps first in each pass, and no more once anyone completed: she accepts before the others,
+    // so the others complete while she has not run the step that stores her share.
+    let mut done = [false, false];
+    for _ in 0..8 {
+        if done == [true, true] {
+            break;
+        }
+        if done == [false, false] {
+            hs[2].dkg_step(&kg).ok();
+        }
+        for i in 0..2 {
+            done[i] |= complete(&hs[i].dkg_step(&kg));
+        }
+    }
+    let group = kg.join("group.pub");
+    assert!(hs[2].run(&["group", "list"]).ok().stdout.contains("no group share"), "Carol finished already");
+    let artifact = env.path("app.tar.gz");
+    fs::write(&artifact, b"app").unwrap();
+    let d = env.path("sign");
+    env.run(&["sign", "init", "--dir", s(&d), "--group", s(&group), "--file", s(&artifact)]).ok();
+    let o = hs[2].run(&["sign", "step", "--dir", s(&d), "--file", s(&artifact), "--yes"]);
+    o.refused_with("is finished in its folder but not yet in your home").contains("frostsign dkg step --dir");
+    complete(&hs[2].dkg_step(&kg));
+    hs[2].run(&["sign", "step", "--dir", s(&d), "--file", s(&artifact), "--yes"]).ok().contains("committed");
+}

@@ -358,6 +358,24 @@ fn hashed_note(req: &Request) -> String {
     }
 }
 
+/// When the home holds no share of the request's group but still holds the working state of the key
+/// generation that made it (the session's copy of the group names it): that key generation is finished
+/// in its folder but not in this home, and one more `dkg step` there stores the share.
+fn unfinished_key_generation(u: &Unlocked, dir: &Path, req: &Request) -> Option<Error> {
+    let copy = Group::load(&dir.join(super::GROUP_COPY)).ok().filter(|g| g.fingerprint() == req.group())?;
+    let state = format!("{STATE_DIR}/dkg-{}.txt", hex::encode(copy.ceremony_id()));
+    if u.home().has_share(&req.group().compact()) || !u.home().path(&state).exists() {
+        return None;
+    }
+    Some(
+        Error::new(format!(
+            "your key generation of the group {} is finished in its folder but not yet in your home",
+            req.group()
+        ))
+        .with_help("run `frostsign dkg step --dir KEYGEN-FOLDER` once more: it stores your share (`dkg step --watch` finishes by itself); then run this step again"),
+    )
+}
+
 /// The group as this keyholder knows it (its own copy from key generation, not the folder's).
 pub fn own_group(u: &Unlocked, req: &Request) -> Result<Group> {
     let gfp = req.group().compact();
@@ -388,7 +406,7 @@ pub fn step(
 ) -> Result<()> {
     let req = Request::load(dir)?;
     let folder = Folder::open(dir)?;
-    let group = own_group(u, &req)?;
+    let group = own_group(u, &req).map_err(|e| unfinished_key_generation(u, dir, &req).unwrap_or(e))?;
     let me_card = u.identity().card();
     let me =
         group.member_index(me_card.fingerprint()).ok_or_else(|| Error::new("you are not a member of this group"))?;
