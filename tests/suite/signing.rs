@@ -674,6 +674,9 @@ fn after_sharing_a_signer_refuses_a_second_different_package() {
     // The coordinator (or anyone with write access) swaps in another valid package for the same attempt.
     fs::write(&p1, &alt).unwrap();
     fx.step(alice, &d).refused_with("different signing package").contains("reveal your key share");
+    // The coordinator and status name the problem and the way out, instead of waiting for ever.
+    fx.collect(&d).refused_with("Alice signed another phase-1 package than `package-a1-p1.txt`").contains("--restart");
+    status(&fx, &d).expect_code(2).contains("problem: Alice signed another phase-1 package").contains("--restart");
     assert_eq!(fs::read(&share_path).unwrap(), share, "Alice's share is unchanged");
     // Even if her share file disappears, she does not answer the other package.
     fs::remove_file(&share_path).unwrap();

@@ -419,11 +419,21 @@ impl Session {
             decode_shares(p, pkg).map_err(|problem| match problem {
                 ShareProblem::Malformed(reason) => Reject::Culprit(reason),
                 ShareProblem::OtherPackage => Reject::Stray(format!(
-                    "it answers another signing package than `{package}` (was the package replaced after it was signed? put that one back, or open a fresh attempt with `--restart`)"
+                    "{OTHER_PACKAGE} than `{package}` (was the package replaced after it was signed? put that one back, or open a fresh attempt with `--restart`)"
                 )),
             })
         })
     }
+}
+
+/// How a stray share that its keyholder validly signed for another package of this attempt begins: the
+/// package was replaced after it signed, and it will never sign the new one (its nonces are spent).
+pub(crate) const OTHER_PACKAGE: &str = "it answers another signing package";
+
+/// The chosen signers whose validly signed share answers another package than the folder's: the session
+/// cannot go on with this package. Their names.
+pub(crate) fn answered_another_package(strays: &std::collections::BTreeMap<usize, Stray>) -> Vec<String> {
+    strays.values().filter(|st| st.reason.starts_with(OTHER_PACKAGE)).filter_map(|st| st.keyholder.clone()).collect()
 }
 
 /// The note `collect` prints for a keyholder's file that does not count.
@@ -623,6 +633,18 @@ fn run_phase(
         ));
     }
     report.notes.extend(shares.strays.values().map(stray_note));
+    let answered = answered_another_package(&shares.strays);
+    if !answered.is_empty() {
+        return Err(Error::new(format!(
+            "{} signed another phase-{phase} package than `{name}`: the package was replaced after they signed, and they will never sign this one",
+            answered.join(", ")
+        ))
+        .with_note("nothing was written")
+        .with_help(format!(
+            "put back the package they signed, or open a fresh attempt: `frostsign sign collect --dir {} --restart`",
+            crate::text::path(s.folder.dir())
+        )));
+    }
     let missing: Vec<usize> = pkg.signers.iter().copied().filter(|i| !shares.good.contains_key(i)).collect();
     if !missing.is_empty() {
         return Ok(PhaseOutcome::Waiting(format!(

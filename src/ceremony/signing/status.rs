@@ -236,14 +236,24 @@ pub fn status(dir: &Path) -> Result<SignStatus> {
     strays.extend(commits.strays.values().cloned());
     let pkgs = Phase::ALL.map(|p| package(&s, a, p, &mut strays));
     let mut phase_done = [BTreeSet::new(), BTreeSet::new()];
+    let mut other_package = Vec::new();
     for (p, pkg) in pkgs.iter().enumerate() {
         let Some(pkg) = pkg else { continue };
         let shares = s.shares(pkg);
+        let answered = super::coordinator::answered_another_package(&shares.strays);
+        if !answered.is_empty() {
+            other_package.push(format!(
+                "{} signed another phase-{} package than the folder's: put back the package they signed, or open a fresh attempt with `frostsign sign collect --dir {} --restart`",
+                answered.join(", "),
+                p + 1,
+                crate::text::path(dir)
+            ));
+        }
         phase_done[p].extend(shares.good.keys().copied());
         culprits.extend(shares.culprits.into_values());
         strays.extend(shares.strays.into_values());
     }
-    let mut problems = Vec::new();
+    let mut problems = other_package;
     let mut members = Vec::new();
     for (i, card) in s.group.members().iter().enumerate() {
         let commit = commits.good.get(&i);
