@@ -187,7 +187,7 @@ enum ShareCmd {
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,
         /// The group's public file (your home's own copy is what counts)
-        #[arg(long, value_name = "GROUP.pub")]
+        #[arg(long, visible_alias = "key", value_name = "GROUP.pub")]
         group: PathBuf,
         /// A keyholder to remove (name or fingerprint; repeat); only when starting the refresh
         #[arg(long, value_name = "NAME")]
@@ -205,7 +205,7 @@ enum ShareCmd {
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,
         /// The group's public file (members: your home's own copy is what counts)
-        #[arg(long, value_name = "GROUP.pub")]
+        #[arg(long, visible_alias = "key", value_name = "GROUP.pub")]
         group: PathBuf,
         /// The card of the keyholder whose share is rebuilt (a member's name) or who is enrolled (a new name)
         #[arg(long = "for", value_name = "CARD")]
@@ -257,21 +257,28 @@ enum DkgCmd {
 #[derive(Subcommand, Debug)]
 enum GroupCmd {
     /// Print t-of-n, members, fingerprint and public key lines of a group
-    #[command(after_help = "Example:\n  frostsign group show --key group.pub")]
+    #[command(after_help = "Example:\n  frostsign group show --group group.pub")]
     Show {
         /// The group's public file
-        #[arg(long, value_name = "GROUP.pub")]
+        #[arg(long = "group", visible_alias = "key", value_name = "GROUP.pub")]
         key: PathBuf,
+        /// Machine-readable output: {label, fingerprint, version, approved, threshold, members, group_key, minisign_key_id, minisign_public_key}
+        #[arg(long)]
+        json: bool,
     },
     /// The groups this --home holds a share of
-    List,
+    List {
+        /// Machine-readable output: [{fingerprint, label, threshold, members, version, my_identifier}]
+        #[arg(long)]
+        json: bool,
+    },
     /// Write the group's public key in a stock tool's format (byte-identical from any copy of group.pub)
     #[command(
-        after_help = "Examples:\n  frostsign group export --key group.pub --format minisign --out minisign.pub\n  frostsign group export --key group.pub --format allowed-signers --principal releases@example.org\n  frostsign group export --key group.pub --format openpgp --out group.asc   # needs group.openpgp beside group.pub"
+        after_help = "Examples:\n  frostsign group export --group group.pub --format minisign --out minisign.pub\n  frostsign group export --group group.pub --format allowed-signers --principal releases@example.org\n  frostsign group export --group group.pub --format openpgp --out group.asc   # needs group.openpgp beside group.pub"
     )]
     Export {
         /// The group's public file
-        #[arg(long, value_name = "GROUP.pub")]
+        #[arg(long = "group", visible_alias = "key", value_name = "GROUP.pub")]
         key: PathBuf,
         /// minisign, ssh, allowed-signers, openpgp or signify
         #[arg(long, value_name = "FORMAT", default_value = "minisign")]
@@ -285,11 +292,11 @@ enum GroupCmd {
     },
     /// Write one self-contained HTML page that verifies downloads offline, with the group's key built in
     #[command(
-        after_help = "The page checks .minisig, SSH .sig, OpenPGP .asc and signify SHA256.sig signatures in the browser: no upload, no\nnetwork request, no install. Publish it beside the releases, and publish the group fingerprint elsewhere.\n\nExamples:\n  frostsign group page --key group.pub --out verify.html\n  frostsign group page --key group.pub --out verify.html --title \"Verify ACME downloads\" --json"
+        after_help = "The page checks .minisig, SSH .sig, OpenPGP .asc and signify SHA256.sig signatures in the browser: no upload, no\nnetwork request, no install. Publish it beside the releases, and publish the group fingerprint elsewhere.\n\nExamples:\n  frostsign group page --group group.pub --out verify.html\n  frostsign group page --group group.pub --out verify.html --title \"Verify ACME downloads\" --json"
     )]
     Page {
         /// The group's public file
-        #[arg(long, value_name = "GROUP.pub")]
+        #[arg(long = "group", visible_alias = "key", value_name = "GROUP.pub")]
         key: PathBuf,
         /// The HTML file to write (must not exist yet)
         #[arg(long, value_name = "FILE")]
@@ -304,11 +311,11 @@ enum GroupCmd {
     /// Enable OpenPGP once: open the session in which the group certifies its OpenPGP key
     #[command(
         name = "openpgp-init",
-        after_help = "Example:\n  frostsign group openpgp-init --key group.pub --uid \"ACME releases <releases@example.org>\" --dir openpgp-init"
+        after_help = "Example:\n  frostsign group openpgp-init --group group.pub --uid \"ACME releases <releases@example.org>\" --dir openpgp-init"
     )]
     OpenpgpInit {
         /// The group's public file
-        #[arg(long, value_name = "GROUP.pub")]
+        #[arg(long = "group", visible_alias = "key", value_name = "GROUP.pub")]
         key: PathBuf,
         /// The OpenPGP user id, "Name <email>"
         #[arg(long)]
@@ -322,11 +329,11 @@ enum GroupCmd {
     },
     /// Open the session in which t keyholders approve a new version of the group (after a refresh or repair)
     #[command(
-        after_help = "Example:\n  frostsign group approve --key refresh/group.pub --dir approve-v2\n  # then t keyholders: frostsign sign step --dir approve-v2 (twice), with sign collect in between;\n  # the approved file is approve-v2/group-approved.pub"
+        after_help = "Example:\n  frostsign group approve --group refresh/group.pub --dir approve-v2\n  # then t keyholders: frostsign sign step --dir approve-v2 (twice), with sign collect in between;\n  # the approved file is approve-v2/group-approved.pub"
     )]
     Approve {
         /// The new version's group file, as the refresh or repair wrote it
-        #[arg(long, value_name = "GROUP.pub")]
+        #[arg(long = "group", visible_alias = "key", value_name = "GROUP.pub")]
         key: PathBuf,
         /// The session folder
         #[arg(long, value_name = "DIR")]
@@ -414,7 +421,7 @@ enum SignCmd {
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,
         /// The group's public file
-        #[arg(long, value_name = "GROUP.pub")]
+        #[arg(long, visible_alias = "key", value_name = "GROUP.pub")]
         group: PathBuf,
         /// An artifact to sign (repeat for a release with several files)
         #[arg(long = "file", value_name = "ARTIFACT", required_unless_present = "git_tag")]
@@ -607,8 +614,8 @@ fn main() {
         Command::Share(ShareCmd::Repair { dir, group, target, helper, yes }) => {
             ok(cli::share::repair(&global, &dir, &group, &target, &helper, yes))
         }
-        Command::Group(GroupCmd::Show { key }) => ok(cli::group::show(&key)),
-        Command::Group(GroupCmd::List) => ok(cli::group::list(&global)),
+        Command::Group(GroupCmd::Show { key, json }) => ok(cli::group::show(&key, json)),
+        Command::Group(GroupCmd::List { json }) => ok(cli::group::list(&global, json)),
         Command::Group(GroupCmd::Export { key, format, out, principal }) => {
             ok(cli::group::export(&key, &format, out.as_deref(), principal.as_deref()))
         }

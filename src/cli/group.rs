@@ -7,11 +7,74 @@ use crate::group::Group;
 use crate::home::Home;
 use std::path::Path;
 
-/// `group show --key GROUP.pub`.
-pub fn show(key: &Path) -> Result<()> {
+/// `group show --group GROUP.pub [--json]`.
+pub fn show(key: &Path, json: bool) -> Result<()> {
     let g = Group::load(key)?;
-    out!("{}", describe(&g));
+    if json {
+        super::out::json(&GroupJson::of(&g));
+    } else {
+        out!("{}", describe(&g));
+    }
     Ok(())
+}
+
+/// One member in `--json` output.
+#[derive(serde::Serialize)]
+struct MemberJson {
+    identifier: u16,
+    name: String,
+    fingerprint: String,
+}
+
+/// `group show --json`.
+#[derive(serde::Serialize)]
+struct GroupJson {
+    label: Option<String>,
+    fingerprint: String,
+    version: u32,
+    approved: bool,
+    threshold: u16,
+    members: Vec<MemberJson>,
+    group_key: String,
+    minisign_key_id: String,
+    minisign_public_key: String,
+}
+
+impl GroupJson {
+    fn of(g: &Group) -> GroupJson {
+        GroupJson {
+            label: g.label().map(str::to_string),
+            fingerprint: g.fingerprint().to_string(),
+            version: g.version(),
+            // Version 1 is the trust anchor: accepted by every member, approved by nothing else.
+            approved: g.version() == 1 || g.approval().is_some(),
+            threshold: g.threshold(),
+            members: g
+                .identifier_numbers()
+                .iter()
+                .zip(g.members())
+                .map(|(id, c)| MemberJson {
+                    identifier: *id,
+                    name: c.name().to_string(),
+                    fingerprint: c.fingerprint().to_string(),
+                })
+                .collect(),
+            group_key: hex::encode(g.key()),
+            minisign_key_id: minisign::key_id_display(g.minisign_key_id()),
+            minisign_public_key: minisign::public_key_line(g.minisign_key_id(), g.key()),
+        }
+    }
+}
+
+/// `group list --json`: one entry per group.
+#[derive(serde::Serialize)]
+struct ListedJson {
+    fingerprint: String,
+    label: Option<String>,
+    threshold: u16,
+    members: usize,
+    version: u32,
+    my_identifier: Option<u16>,
 }
 
 /// Human description of a group.
@@ -43,9 +106,13 @@ pub fn describe(g: &Group) -> String {
 }
 
 /// `group list`: the groups this home holds a share of (no passphrase needed).
-pub fn list(g: &Global) -> Result<()> {
+pub fn list(g: &Global, json: bool) -> Result<()> {
     let home = Home::open(&g.home)?;
     let found = home.groups_with_share()?;
+    if found.is_empty() && json {
+        super::out::json(&Vec::<ListedJson>::new());
+        return Ok(());
+    }
     if found.is_empty() {
         outln!("This home holds no group share yet (run `frostsign dkg step` in a key generation ceremony).");
         return Ok(());
@@ -59,7 +126,21 @@ pub fn list(g: &Global) -> Result<()> {
     }
     groups.sort_by_key(|g| g.display_name());
     let me = home.card()?.fingerprint();
-    for g in &groups {
+    if json {
+        let listed: Vec<ListedJson> = groups
+            .iter()
+            .map(|g| ListedJson {
+                fingerprint: g.fingerprint().to_string(),
+                label: g.label().map(str::to_string),
+                threshold: g.threshold(),
+                members: g.members().len(),
+                version: g.version(),
+                my_identifier: g.member_index(me).map(|i| g.identifier_numbers()[i]),
+            })
+            .collect();
+        super::out::json(&listed);
+    }
+    for g in groups.iter().filter(|_| !json) {
         let idx =
             g.member_index(me).map(|i| format!("member {}", g.identifier_numbers()[i])).unwrap_or_else(|| "?".into());
         outln!("{}  {}-of-{}  {}  ({idx})", g.fingerprint(), g.threshold(), g.members().len(), g.display_name());

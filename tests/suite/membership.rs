@@ -55,6 +55,12 @@ fn each_renewal_is_approved_by_the_group_and_group_update_follows_the_chain_from
     o.refused_with("version 2 of the group").contains("group approve");
     let v2a = env.approve("approve-2", &v2, &[&hs[0], &hs[1]]);
     env.run(&["group", "show", "--key", s(&v2a)]).ok().contains("version:     2 (approved by the group)");
+    let shown: serde_json::Value =
+        serde_json::from_str(&env.run(&["group", "show", "--group", s(&v2), "--json"]).ok().stdout).unwrap();
+    assert_eq!((&shown["version"], &shown["approved"], &shown["threshold"]), (&2.into(), &false.into(), &2.into()));
+    assert_eq!(shown["members"].as_array().unwrap().len(), 3);
+    let listed: serde_json::Value = serde_json::from_str(&hs[0].run(&["group", "list", "--json"]).ok().stdout).unwrap();
+    assert_eq!((&listed[0]["version"], &listed[0]["my_identifier"]), (&2.into(), &1.into()));
     update(&env, &pinned, &v2a, &["--check"]).ok().contains("version 2: approved by the group, 2-of-3");
     assert_eq!(fs::read(&pinned).unwrap(), fs::read(&v1).unwrap(), "--check changes nothing");
     // The next renewal, removing Carol, starts from the approved file and carries the history on.
