@@ -280,8 +280,9 @@ enum GroupCmd {
         /// The group's public file
         #[arg(long = "group", visible_alias = "key", value_name = "GROUP.pub")]
         key: PathBuf,
-        /// minisign, ssh, allowed-signers, openpgp or signify
-        #[arg(long, value_name = "FORMAT", default_value = "minisign")]
+        /// The key's format (a signify key verifies signify manifests)
+        #[arg(long, value_name = "FORMAT", default_value = "minisign",
+              value_parser = ["minisign", "ssh", "allowed-signers", "openpgp", "signify"])]
         format: String,
         /// Write to FILE instead of stdout
         #[arg(long, value_name = "FILE")]
@@ -429,8 +430,9 @@ enum SignCmd {
         /// Text added to each signature's trusted comment
         #[arg(long)]
         comment: Option<String>,
-        /// Output formats, comma-separated: minisign, ssh, openpgp, signify-manifest [default: minisign]
-        #[arg(long = "format", value_name = "F,...")]
+        /// Output formats, comma-separated [default: minisign]
+        #[arg(long = "format", value_name = "F,...", value_delimiter = ',',
+              value_parser = ["minisign", "ssh", "openpgp", "signify-manifest"])]
         formats: Vec<String>,
         /// Hours until the request expires [default: 168, one week]
         #[arg(long, value_name = "HOURS")]
