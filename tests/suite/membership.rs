@@ -187,3 +187,40 @@ fn a_signer_approves_only_its_own_copys_statement_and_a_renewal_must_continue_it
     tamper_previous(&r1);
     refresh(&first[1], &r1, &g1).refused_with("does not continue the group's membership history");
 }
+
+/// An approval session survives a signer's crash at every signing failpoint: the rerun completes it, and
+/// the approved file is valid (the same engine, journal and nonce handling as a release).
+#[test]
+fn an_approval_survives_a_crash_at_every_signing_failpoint() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let v1 = env.dkg("kg", 2, &hs);
+    let v2 = refresh_all(&env.path("r1"), &v1, &[&hs[0], &hs[1], &hs[2]]);
+    for point in
+        ["sign-commit-before-save", "sign-share-before-save", "sign-share-after-save", "sign-share-before-publish"]
+    {
+        let d = env.path(point);
+        env.run(&["group", "approve", "--group", s(&v2), "--dir", s(&d)]).ok();
+        let mut crashed = false;
+        for _ in 0..5 {
+            for h in &hs[..2] {
+                let vars = [("FROSTSIGN_CRASH_AT", point)];
+                let o = if !crashed && h.name == "Alice" {
+                    run_as(h, &["sign", "step", "--dir", s(&d), "--yes"], &vars)
+                } else {
+                    h.run(&["sign", "step", "--dir", s(&d), "--yes"])
+                };
+                if o.all().contains("simulated crash") {
+                    crashed = true;
+                } else {
+                    o.ok();
+                }
+            }
+            env.run(&["sign", "collect", "--dir", s(&d)]);
+        }
+        assert!(crashed, "{point}: the failpoint was not reached");
+        let approved = Group::load(&d.join("group-approved.pub")).unwrap();
+        assert!(approved.approval().is_some(), "{point}");
+        update(&env, &v1, &d.join("group-approved.pub"), &["--check"]).ok();
+    }
+}
