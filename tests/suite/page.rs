@@ -201,6 +201,12 @@ fn the_page_verifies_minisign_sshsig_openpgp_and_signify_offline_in_chromium() {
     let g = run_in(env.dir.path(), &["group", "show", "--key", s(&group)]);
     let fpr = g.stdout.lines().find_map(|l| l.strip_prefix("fingerprint: ")).unwrap().trim().to_string();
     assert_eq!(run.v["page"]["fingerprint"], fpr.as_str(), "the page shows the group's fingerprint");
+    // The key line shown is the one computed from the key the page verifies with: the group's.
+    let mut lines = g.stdout.lines();
+    lines.find(|l| l.starts_with("minisign public key"));
+    let key_line = lines.next().map(str::trim);
+    assert!(key_line.is_some_and(|l| l.starts_with("RW")), "{}", g.stdout);
+    assert_eq!(run.v["page"]["keyLine"].as_str(), key_line, "{}", g.stdout);
     assert!(run.v["page"]["csp"].as_str().unwrap().starts_with("default-src 'none'; script-src 'sha256-"));
 
     assert_verdict(&run, "minisign valid", true, "file:app-1.0.tar.gz");

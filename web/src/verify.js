@@ -452,4 +452,8 @@ document.addEventListener('drop', (e) => {
   drop.classList.remove('over');
   take(Array.from(e.dataTransfer.files));
 });
+// The key line shown is computed from the very bytes the page verifies with (data-key, data-keyid), so
+// the two cannot differ in a page frostsign wrote. This says nothing about a copy someone else made:
+// such a copy can show anything, which is why only the page file's SHA-256 identifies it.
+$('key-line').textContent = btoa(String.fromCharCode(...concat(utf8.encode('Ed'), GROUP.keyId, GROUP.key)));
 $('status').textContent = 'Ready. Nothing you choose leaves this computer.';

@@ -150,6 +150,7 @@ try {
   const page2 = await page.evaluate(() => ({
     csp: document.querySelector('meta[http-equiv="Content-Security-Policy"]').content,
     fingerprint: document.getElementById('group').dataset.fingerprint,
+    keyLine: document.getElementById('key-line').textContent,
     title: document.title,
     h1: document.querySelector('h1').textContent,
   }));
