@@ -352,6 +352,8 @@ function refuse(why, names) {
   state.run++;
   state.file = null;
   state.sig = null;
+  fileInput.value = '';
+  sigInput.value = '';
   showChosen();
   progress.hidden = true;
   $('progress-text').textContent = '';
