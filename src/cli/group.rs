@@ -421,6 +421,7 @@ pub fn page(key: &Path, out: &Path, title: Option<&str>, json: bool) -> Result<(
     outln!("fingerprint: {}", g.fingerprint());
     outln!("sha256:      {sha256}  ({} bytes)", html.len());
     outln!("It works offline: open it from a file:// address or publish it on any static host.");
-    outln!("Users should compare the fingerprint it shows with the one you publish elsewhere.");
+    outln!("Publish it on your project's own HTTPS site, and publish its sha256 above where users can compare it:");
+    outln!("any copy can show any fingerprint, so the fingerprint it shows proves nothing on its own.");
     Ok(())
 }

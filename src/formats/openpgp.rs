@@ -193,16 +193,23 @@ fn dearmor(text: &str, kind: &str) -> Result<Vec<u8>, String> {
     let end = format!("-----END {kind}-----");
     let body =
         text.trim().strip_prefix(&begin).and_then(|t| t.strip_suffix(&end)).ok_or(format!("missing {kind} armor"))?;
+    // After the BEGIN line: armor headers ("Key: value", e.g. "Comment: ..."), an empty line, then the
+    // base64 and the optional "=" checksum line (RFC 4880 section 6.2). A header line always holds ": ",
+    // which base64 never does.
+    let mut lines = body.split('\n').map(str::trim).peekable();
+    if lines.next() != Some("") {
+        return Err(format!("text after the BEGIN {kind} line"));
+    }
+    let mut headers = 0;
+    while lines.next_if(|l| l.contains(": ")).is_some() {
+        headers += 1;
+    }
+    if headers > 0 && lines.next() != Some("") {
+        return Err("no empty line after the armor headers".into());
+    }
     let mut b64 = String::new();
     let mut crc = None;
-    let mut in_headers = true;
-    for line in body.lines().map(str::trim) {
-        if in_headers {
-            if line.is_empty() {
-                in_headers = false;
-            }
-            continue;
-        }
+    for line in lines {
         if let Some(c) = line.strip_prefix('=') {
             crc = Some(c.to_string());
         } else {

@@ -496,3 +496,32 @@ fn a_300_mb_artifact_verifies_in_constant_memory() {
     out.expect_code(1);
     assert!(rss_kib < 64 * 1024);
 }
+
+/// An armored OpenPGP signature with header lines (`Comment:`, `Version:`, as gpg and others write)
+/// verifies like the bare one; text on the BEGIN line, or headers without the empty line that ends
+/// them, are malformed (exit 2).
+#[test]
+fn an_openpgp_signature_with_armor_headers_verifies() {
+    let env = Env::new();
+    let ex = root().join("keys-example");
+    let artifact = env.path("hello-frostsign.txt");
+    fs::copy(ex.join("hello-frostsign.txt"), &artifact).unwrap();
+    let asc = fs::read_to_string(ex.join("hello-frostsign.txt.asc")).unwrap();
+    let begin = "-----BEGIN PGP SIGNATURE-----\n";
+    assert!(asc.starts_with(begin));
+    let with = |name: &str, text: String| {
+        let p = env.path(name);
+        fs::write(&p, text).unwrap();
+        p
+    };
+    let run = |sig: &Path| env.run(&["verify", "--key", s(&ex.join("group.pub")), s(&artifact), "--sig", s(sig)]);
+    let headers =
+        with("headers.asc", asc.replacen(begin, &format!("{begin}Comment: made by hand: see notes\nVersion: 1\n"), 1));
+    run(&headers).ok().contains("Signed by group");
+    let crlf = with("crlf.asc", fs::read_to_string(&headers).unwrap().replace('\n', "\r\n"));
+    run(&crlf).ok().contains("Signed by group");
+    let no_blank = with("no-blank.asc", asc.replacen(&format!("{begin}\n"), &format!("{begin}Comment: x\n"), 1));
+    assert_eq!(run(&no_blank).code, 2);
+    let on_begin = with("on-begin.asc", asc.replacen(begin, "-----BEGIN PGP SIGNATURE----- junk\n", 1));
+    assert_eq!(run(&on_begin).code, 2);
+}

@@ -46,9 +46,20 @@ function base64(text) {
   const bin = atob(text);
   return Uint8Array.from(bin, (c) => c.charCodeAt(0));
 }
-// Strict RFC 8032 verification (no ZIP-215 leniency), like frostsign verify.
+// As strict as `verify_strict` in `frostsign verify` (ed25519-dalek): canonical encodings only (no ZIP-215
+// leniency), S < L, a public key of small order refused, and R refused unless it lies in the prime-order
+// subgroup. noble checks the cofactored equation [8][S]B = [8]R + [8][k]A, which a signature whose R
+// carries a small-order component also satisfies; with R and A torsion-free it is the same as the
+// cofactorless [S]B = R + [k]A that verify_strict checks.
 function edOk(sig, msg) {
-  try { return ed25519.verify(sig, msg, GROUP.key, { zip215: false }); } catch { return false; }
+  try {
+    const A = ed25519.Point.fromBytes(GROUP.key, false);
+    const R = ed25519.Point.fromBytes(sig.slice(0, 32), false);
+    if (A.isSmallOrder() || !A.isTorsionFree() || R.isSmallOrder() || !R.isTorsionFree()) return false;
+    return ed25519.verify(sig, msg, GROUP.key, { zip215: false });
+  } catch {
+    return false;
+  }
 }
 
 /** A signature file that cannot be read as any format. */
@@ -146,10 +157,16 @@ function parseOpenPgp(text) {
   const BEGIN = '-----BEGIN PGP SIGNATURE-----', END = '-----END PGP SIGNATURE-----';
   const t = text.trim();
   if (!t.startsWith(BEGIN) || !t.endsWith(END)) throw new Bad('missing PGP SIGNATURE armor');
-  let b64 = '', crc = null, headers = true;
-  for (const raw of t.slice(BEGIN.length, t.length - END.length).split('\n')) {
-    const line = raw.trim();
-    if (headers) { if (line === '') headers = false; continue; }
+  // After the BEGIN line: armor headers ("Key: value", e.g. "Comment: ..."), then an empty line, then the
+  // base64 and the optional "=" checksum line (RFC 4880 section 6.2). A header line always holds ": ",
+  // which base64 never does.
+  const lines = t.slice(BEGIN.length, t.length - END.length).split('\n').map((l) => l.trim());
+  if (lines[0] !== '') throw new Bad('text after the BEGIN PGP SIGNATURE line');
+  let h = 1;
+  while (h < lines.length && lines[h].includes(': ')) h++;
+  if (h > 1 && lines[h] !== '') throw new Bad('no empty line after the armor headers');
+  let b64 = '', crc = null;
+  for (const line of lines.slice(h)) {
     if (line.startsWith('=')) crc = line.slice(1);
     else b64 += line;
   }
@@ -249,7 +266,7 @@ async function verify(file, sigFile, onProgress) {
     const digest = (await hashFile(file, (s.hash === 'sha512' ? sha512 : sha256).create(), onProgress)).digest();
     const signed = concat(utf8.encode('SSHSIG'), sshString(s.namespace), sshString(s.reserved), sshString(utf8.encode(s.hash)), sshString(digest));
     if (!edOk(s.sig, signed)) throw new Invalid('the file or its signature was altered (the signature does not match the file)');
-    return { format: `SSH signature (namespace file, ${s.hash})`, details: [] };
+    return { format: `SSH signature (namespace file, ${s.hash})`, details: [['Note', 'this signature names no file: check that this is the version you meant']] };
   }
   const lines = text.split('\n');
   if (text.startsWith('untrusted comment:') && (lines[2] || '').startsWith('trusted comment: ')) {
@@ -263,11 +280,15 @@ async function verify(file, sigFile, onProgress) {
       throw new Invalid("the trusted comment's signature does not verify: the comment was altered");
     }
     const details = [['Trusted comment', m.trusted]];
-    // Like minisign, the verdict is about the bytes; but a signature made for a file of another name is
-    // worth a second look (a valid signature of another release of the same project, say).
+    // Like minisign, the signature is about the bytes; but a signature made for a file of another name
+    // (a valid signature of another release of the same project, say) gets its own verdict, not "Valid".
     const named = m.trusted.split('\t').find((f) => f.startsWith('file:'));
     if (named && named.slice(5) !== file.name) {
-      details.push(['Note', `the signature was made for a file named "${named.slice(5)}", not "${file.name}": check that this is the file you meant`]);
+      return {
+        format: 'minisign signature',
+        otherName: named.slice(5),
+        details: [...details, ['Warning', `the group signed these bytes under the name "${named.slice(5)}", not "${file.name}": this may be another release than the one you meant`]],
+      };
     }
     return { format: 'minisign signature', details };
   }
@@ -290,7 +311,7 @@ async function verify(file, sigFile, onProgress) {
     if (!equal(digest.slice(0, 2), p.left16) || !edOk(p.sig, digest)) {
       throw new Invalid('the file or its signature was altered, or another key made it (the signature does not match)');
     }
-    return { format: 'OpenPGP signature (SHA-256)', details: [] };
+    return { format: 'OpenPGP signature (SHA-256)', details: [['Note', 'this signature names no file: check that this is the version you meant']] };
   }
   if (text.startsWith('untrusted comment:') || sigFile.name.endsWith('.minisig')) parseMinisign(text);
   throw new Bad('this is not a signature this page knows (minisign .minisig, SSH .sig, OpenPGP .asc, signify SHA256.sig)');
@@ -321,13 +342,59 @@ function looksLikeSignature(f) {
   return f.size <= MAX_SIG && (/\.(minisig|sig|asc)$/i.test(f.name) || /^SHA256/i.test(f.name));
 }
 
-function take(files) {
-  for (const f of files) {
-    if (looksLikeSignature(f)) state.sig = f;
-    else state.file = f;
-  }
+function showChosen() {
   $('chosen-file').textContent = state.file ? `${state.file.name} (${state.file.size} bytes)` : 'none yet';
   $('chosen-sig').textContent = state.sig ? state.sig.name : 'none yet';
+}
+
+/** Not checked: `why`. Forgets both files, so nothing from this choice is paired with a later one. */
+function refuse(why, names) {
+  state.run++;
+  state.file = null;
+  state.sig = null;
+  fileInput.value = '';
+  sigInput.value = '';
+  showChosen();
+  progress.hidden = true;
+  $('progress-text').textContent = '';
+  show('refused', 'Not checked', [...(names.length ? [['Dropped', names.join(', ')]] : []), ['Why', why]]);
+}
+
+/**
+ * Files dropped on the page. One file fills the slot its name suggests (the other one stays). Two files
+ * replace both: one signature and one file, or two signature-looking files that pair by name (X and
+ * X.minisig, X.sig or X.asc). Anything else is refused rather than guessed, and a refused drop
+ * forgets the earlier choice, so a file from one drop is never checked with a signature from another
+ * without being shown as the file checked.
+ */
+function take(files) {
+  const names = files.map((f) => f.name);
+  if (files.length === 0) return;
+  if (files.length === 1) {
+    if (looksLikeSignature(files[0])) state.sig = files[0];
+    else state.file = files[0];
+  } else if (files.length > 2) {
+    return refuse(`${files.length} files were dropped: drop one file and its one signature (or choose them above), and check each file on its own`, names);
+  } else {
+    const [a, b] = files;
+    const sigs = files.filter(looksLikeSignature);
+    const pairsWith = (x, y) => ['.minisig', '.sig', '.asc'].some((ext) => y.name === x.name + ext);
+    if (sigs.length === 1) {
+      state.sig = sigs[0];
+      state.file = sigs[0] === a ? b : a;
+    } else if (pairsWith(a, b)) {
+      state.file = a;
+      state.sig = b;
+    } else if (pairsWith(b, a)) {
+      state.file = b;
+      state.sig = a;
+    } else if (sigs.length === 2) {
+      return refuse('both files look like signatures: drop one file and its one signature (or choose them above)', names);
+    } else {
+      return refuse('neither file looks like a signature (.minisig, .sig, .asc or SHA256.sig): choose the file and its signature above', names);
+    }
+  }
+  showChosen();
   run();
 }
 
@@ -353,9 +420,9 @@ async function run() {
   try {
     const ok = await verify(file, sig, onProgress);
     if (run !== state.run) return;
-    show('valid', 'Valid', [
+    show(ok.otherName === undefined ? 'valid' : 'other-name', ok.otherName === undefined ? 'Valid' : 'Signed, but under another file name', [
       ['File', file.name],
-      ['Signed by', `${GROUP.name} (fingerprint ${GROUP.fingerprint})`],
+      ['Signed by', `${GROUP.name} (the group built into this page, fingerprint ${GROUP.fingerprint})`],
       ['Signature', `${sig.name}: ${ok.format}`],
       ...ok.details,
     ]);
@@ -375,8 +442,8 @@ async function run() {
   }
 }
 
-fileInput.addEventListener('change', () => { if (fileInput.files[0]) { state.file = fileInput.files[0]; take([]); } });
-sigInput.addEventListener('change', () => { if (sigInput.files[0]) { state.sig = sigInput.files[0]; take([]); } });
+fileInput.addEventListener('change', () => { if (fileInput.files[0]) { state.file = fileInput.files[0]; showChosen(); run(); } });
+sigInput.addEventListener('change', () => { if (sigInput.files[0]) { state.sig = sigInput.files[0]; showChosen(); run(); } });
 const drop = $('drop');
 for (const ev of ['dragenter', 'dragover']) {
   document.addEventListener(ev, (e) => { e.preventDefault(); drop.classList.add('over'); });
@@ -387,4 +454,8 @@ document.addEventListener('drop', (e) => {
   drop.classList.remove('over');
   take(Array.from(e.dataTransfer.files));
 });
+// The key line shown is computed from the very bytes the page verifies with (data-key, data-keyid), so
+// the two cannot differ in a page frostsign wrote. This says nothing about a copy someone else made:
+// such a copy can show anything, which is why only the page file's SHA-256 identifies it.
+$('key-line').textContent = btoa(String.fromCharCode(...concat(utf8.encode('Ed'), GROUP.keyId, GROUP.key)));
 $('status').textContent = 'Ready. Nothing you choose leaves this computer.';
