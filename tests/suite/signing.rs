@@ -1565,3 +1565,36 @@ fn output_names_that_collide_or_name_an_artifact_are_refused_at_init_and_in_a_cr
     assert_eq!(snapshot(&d), before);
     assert!(signing_state(alice).is_empty());
 }
+
+/// A phase-1 package whose commitments are not the ones its signers published (built from another view
+/// of the folder, or edited): `collect` and `status` say so with the way out (exit 2), nobody waits for
+/// shares that would never come.
+#[test]
+fn a_package_with_commitments_its_signers_did_not_publish_is_a_problem_with_its_way_out() {
+    use frostsign::ceremony::signing::{PackageFile, Phase, Request};
+    let fx = Fx::new(2, 3, &[("app.tar", b"the release")]);
+    let d = fx.init("s");
+    for name in ["Alice", "Bob"] {
+        fx.step(fx.h(name), &d).ok();
+    }
+    let req = Request::load(&d).unwrap();
+    let group = frostsign::group::Group::load(&d.join("group.pub")).unwrap();
+    // Fresh commitments under Alice's and Bob's identifiers, for the request's one message.
+    let mut rng = rand_core::OsRng;
+    let scalar = frost_ed25519::keys::SigningShare::deserialize(&[7u8; 32]).unwrap();
+    let commitments = (0..2)
+        .map(|i| (group.identifier(i), frost_ed25519::round1::commit(&scalar, &mut rng).1))
+        .collect::<std::collections::BTreeMap<_, _>>();
+    let message = req.plan().phase1_messages(&req, &req.evidence()).remove(0);
+    let pkg = frost_ed25519::SigningPackage::new(commitments, &message);
+    let text = PackageFile::encode(req.digest(), 1, Phase::One, &[0, 1], &group, &[pkg]).unwrap();
+    fs::write(d.join("package-a1-p1.txt"), text).unwrap();
+    fx.collect(&d)
+        .refused_with("does not hold the commitments Alice, Bob published")
+        .contains("remove it and run `frostsign sign collect");
+    status(&fx, &d).expect_code(2).contains("does not hold the commitments Alice, Bob published");
+    // Removed, the coordinator builds the right one and the session completes.
+    fs::remove_file(d.join("package-a1-p1.txt")).unwrap();
+    fx.sign_with(&d, &["Alice", "Bob"]);
+    verify_everywhere(&fx.env, &fx.group, &fx.artifacts[0], &d.join("app.tar.minisig"), &["file:app.tar"]);
+}

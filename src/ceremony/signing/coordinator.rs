@@ -426,6 +426,26 @@ impl Session {
     }
 }
 
+/// The package's signers whose commitments in it differ from the commitment file they signed (one whose
+/// commitment file is not readable is left to the signers, who check their own). A package built from
+/// another view of the folder (two coordinators racing) or edited shows up here: no signer would answer it.
+pub(crate) fn foreign_commitments(s: &Session, pkg: &PackageFile, commits: &Round<Commitment>) -> Vec<usize> {
+    pkg.signers
+        .iter()
+        .copied()
+        .filter(|i| {
+            let Some(c) = commits.good.get(i) else { return false };
+            let own = match pkg.phase {
+                Phase::One => &c.phase1,
+                Phase::Two => &c.phase2,
+            };
+            let id = s.group.identifier(*i);
+            pkg.packages.iter().zip(own).any(|(p, mine)| p.signing_commitments().get(&id) != Some(mine))
+                || pkg.packages.len() != own.len()
+        })
+        .collect()
+}
+
 /// How a stray share that its keyholder validly signed for another package of this attempt begins: the
 /// package was replaced after it signed, and it will never sign the new one (its nonces are spent).
 pub(crate) const OTHER_PACKAGE: &str = "it answers another signing package";
@@ -621,6 +641,21 @@ fn run_phase(
     }
     if pkg.packages.iter().zip(messages).any(|(p, m)| p.message() != m.as_slice()) {
         return Err(Error::file(&path, "does not sign the messages of this request (edited?)"));
+    }
+    let foreign = foreign_commitments(s, &pkg, commits);
+    if !foreign.is_empty() {
+        return Err(Error::file(
+            &path,
+            format!(
+                "does not hold the commitments {} published (built from another view of the folder, or edited)",
+                names_of(&s.group, &foreign)
+            ),
+        )
+        .with_note("nothing was written")
+        .with_help(format!(
+            "if no signer answered it yet, remove it and run `frostsign sign collect --dir {d}` again; otherwise open a fresh attempt: `frostsign sign collect --dir {d} --restart`",
+            d = crate::text::path(s.folder.dir())
+        )));
     }
     let shares = s.shares(&pkg);
     if !shares.culprits.is_empty() {

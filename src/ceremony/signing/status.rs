@@ -239,6 +239,16 @@ pub fn status(dir: &Path) -> Result<SignStatus> {
     let mut other_package = Vec::new();
     for (p, pkg) in pkgs.iter().enumerate() {
         let Some(pkg) = pkg else { continue };
+        let foreign = super::coordinator::foreign_commitments(&s, pkg, &commits);
+        if !foreign.is_empty() {
+            let who: Vec<&str> = foreign.iter().map(|&i| s.group.members()[i].name()).collect();
+            other_package.push(format!(
+                "`{}` does not hold the commitments {} published (another coordinator's view, or edited): if no signer answered it, remove it and run `frostsign sign collect` again; else `frostsign sign collect --dir {} --restart`",
+                names::package(a, pkg.phase),
+                who.join(", "),
+                crate::text::path(dir)
+            ));
+        }
         let shares = s.shares(pkg);
         let answered = super::coordinator::answered_another_package(&shares.strays);
         if !answered.is_empty() {
