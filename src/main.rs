@@ -573,6 +573,12 @@ fn main() {
             std::process::exit(e.exit_code());
         }
     };
+    // Debug builds only (the ones `cargo test` drives): stop once the command line parsed, so the tests
+    // can check every frostsign command written in the docs against the real argument parser.
+    #[cfg(debug_assertions)]
+    if std::env::var_os("FROSTSIGN_PARSE_ONLY").is_some() {
+        std::process::exit(0);
+    }
     let global = Global {
         home: cli.home.clone().unwrap_or_else(frostsign::home::default_home),
         passphrase: PassphraseSource::new(cli.passphrase_file.clone()),
