@@ -437,8 +437,9 @@ fn check_repair_values(v: &mut View<'_>) {
 /// others is its word, not proof, so no culprit is taken from it.
 fn read_complaints(v: &mut View<'_>) {
     let e = Expect { kind: KIND_COMPLAINT, ceremony: v.c.digest(), round: "complaint", private: false };
+    let listed = super::evidence::complaint_names(v.folder).unwrap_or_default();
     for (j, card) in v.c.cards().iter().enumerate() {
-        for name in super::evidence::complaints_of(v.folder, card).unwrap_or_default() {
+        for name in super::evidence::complaints_in(&listed, card) {
             let payload = match v.folder.receive(&name, &e, v.c.cards(), j, None) {
                 Ok(Some(r)) => r.opened.decode::<ComplaintPayload>(),
                 Ok(None) => continue,
