@@ -23,6 +23,10 @@ pub struct FileDigests {
 
 const CHUNK: usize = 1 << 20;
 const PROGRESS_FROM: u64 = 64 << 20;
+/// From this size on, even one digest is computed on its own thread while this one reads: the reads
+/// (copies from the page cache) then cost no time on the digest's path. Smaller files are hashed
+/// in-line, where starting a thread would cost more than it saves.
+const THREADED_FROM: u64 = 8 << 20;
 
 /// A file read once from start to end, in chunks, with a progress line for large files on a terminal.
 struct Reader<'p> {
@@ -137,9 +141,10 @@ impl Hasher {
 /// Read `path` once and compute the digests in `want` (and SHA-256(file || `trailer`) if a trailer is
 /// given), nothing else.
 ///
-/// Constant memory: one 1 MiB buffer for one digest; for two or more on a machine with more than one
-/// core, two 1 MiB buffers and one thread per digest, fed by this thread's reads (each chunk is hashed by
-/// every digest thread while the next one is read), so the pass takes about as long as its slowest digest.
+/// Constant memory: on one core, or for one digest of a file under 8 MiB, one 1 MiB buffer and no thread;
+/// otherwise two 1 MiB buffers and one thread per digest, fed by this thread's reads (each chunk is hashed
+/// by every digest thread while the next one is read), so the pass takes about as long as its slowest
+/// digest alone.
 pub fn compute(path: &Path, want: Want, trailer: Option<&[u8]>) -> Result<Computed> {
     let mut hashers = Vec::new();
     if want.blake2b {
@@ -152,7 +157,9 @@ pub fn compute(path: &Path, want: Want, trailer: Option<&[u8]>) -> Result<Comput
         hashers.push(Hasher::Sha512(Box::default()));
     }
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let (size, hashers) = if hashers.len() >= 2 && cores >= 2 {
+    // Only chooses how to read: the file is opened and checked by the pass itself.
+    let large = std::fs::metadata(path).is_ok_and(|m| m.len() >= THREADED_FROM);
+    let (size, hashers) = if cores >= 2 && (hashers.len() >= 2 || large) {
         stream_parallel(path, hashers)?
     } else {
         let mut hashers = hashers;

@@ -219,7 +219,8 @@ impl<'r> KeyGen<'r> {
             hex::decode(&p.package).map_err(|_| self.complain(Some(j), &r.path, "malformed round-1 package".into()))?;
         let pkg = dkg::round1::Package::deserialize(&bytes)
             .map_err(|_| self.complain(Some(j), &r.path, "malformed FROST round-1 package".into()))?;
-        let degree = pkg.commitment().serialize().map(|v| v.len()).unwrap_or(0);
+        // Counted, not serialized: serializing compresses every point again (t(n-1) per step).
+        let degree = pkg.commitment().coefficients().len();
         if degree != super::round1_degree(self.c) {
             return Err(self.complain(
                 Some(j),
@@ -510,15 +511,14 @@ impl KeyGen<'_> {
 /// A round-1 package kept in this keyholder's own sealed state, decoded without frost's subgroup checks.
 ///
 /// Round 2 read these bytes from the folder with [`dkg::round1::Package::deserialize`], which checks that
-/// every point is in the prime-order subgroup (one scalar multiplication each), and only then saved them
-/// in the state, encrypted and authenticated under the home key. Checking them again in round 3 cost
-/// t(n-1) scalar multiplications, as much as frost's own part 3 (about 0.6 s at 67-of-100). Here each
-/// point is only decompressed, and the result is returned only if it serializes back to exactly `bytes`
-/// (so it holds exactly the points round 2 checked); anything unexpected returns `None`, and the caller
-/// takes frost's checked path.
-///
-/// The layout is frost's (postcard): a 5-byte header, the number of coefficients (LEB128), each
-/// coefficient's 32-byte compressed point, 64 (one byte) and the 64-byte proof of knowledge (R, z).
+/// every point is in the prime-order subgroup (one scalar multiplication each) and canonically encoded,
+/// and only then saved them in the state, encrypted and authenticated under the home key. Checking them
+/// again in round 3 cost t(n-1) scalar multiplications, as much as frost's own part 3 (about 0.6 s at
+/// 67-of-100). Here each point is only decompressed. The layout is frost's (postcard): a 5-byte header,
+/// the number of coefficients (LEB128), each coefficient's 32-byte compressed point, 64 (one byte) and the
+/// 64-byte proof of knowledge (R, z), nothing after it. It is confirmed by serializing a package made of
+/// the first coefficient and the proof, which must give back exactly those bytes (header included).
+/// Anything unexpected returns `None`, and the caller takes frost's checked path.
 fn own_round1_package(bytes: &[u8]) -> Option<dkg::round1::Package> {
     use frost_core::keys::{CoefficientCommitment, VerifiableSecretSharingCommitment};
     use frost_core::{Field, Group};
@@ -527,6 +527,7 @@ fn own_round1_package(bytes: &[u8]) -> Option<dkg::round1::Package> {
         let p = ed25519_dalek::VerifyingKey::from_bytes(&b).ok()?.to_edwards();
         (p != <frost::Ed25519Group as Group>::identity()).then_some(p)
     };
+    let header = bytes.get(..5)?;
     let rest = bytes.get(5..)?;
     let (mut count, mut used) = (0usize, 0usize);
     for (i, byte) in rest.iter().take(3).enumerate() {
@@ -541,11 +542,18 @@ fn own_round1_package(bytes: &[u8]) -> Option<dkg::round1::Package> {
     let coefficients =
         points.chunks_exact(32).map(|c| point(c).map(CoefficientCommitment::new)).collect::<Option<Vec<_>>>()?;
     let sig = rest.get(count * 32..)?.strip_prefix(&[64u8])?;
-    let (r, z) = (point(sig.get(..32)?)?, sig.get(32..64)?.try_into().ok()?);
+    if sig.len() != 64 || count == 0 {
+        return None;
+    }
+    let (r, z) = (point(&sig[..32])?, sig[32..].try_into().ok()?);
     let z = <frost::Ed25519ScalarField as Field>::deserialize(&z).ok()?;
-    let package =
-        dkg::round1::Package::new(VerifiableSecretSharingCommitment::new(coefficients), frost::Signature::new(r, z));
-    (package.serialize().ok()?.as_slice() == bytes).then_some(package)
+    let proof = frost::Signature::new(r, z);
+    let probe = dkg::round1::Package::new(VerifiableSecretSharingCommitment::new(coefficients[..1].to_vec()), proof);
+    let expected = [header, &[1u8], &points[..32], &[64u8], sig].concat();
+    if probe.serialize().ok()? != expected {
+        return None;
+    }
+    Some(dkg::round1::Package::new(VerifiableSecretSharingCommitment::new(coefficients), proof))
 }
 
 /// For each participant: the acceptance of the group file `mine` to embed (see [`preferred`]), and one

@@ -338,7 +338,7 @@ fn check_round1(v: &mut View<'_>, round1: &[Option<Received>]) {
             v.proven(file_name(&r.path), j, format!("{who} signed a malformed round-1 package"));
             continue;
         };
-        let degree = package.commitment().serialize().map(|c| c.len()).unwrap_or(0);
+        let degree = package.commitment().coefficients().len();
         if degree != t {
             let msg = format!("{who}'s round-1 package has {degree} coefficient commitments, not {t}");
             v.proven(file_name(&r.path), j, msg);
