@@ -69,6 +69,29 @@ impl fmt::Display for GroupFingerprint {
     }
 }
 
+/// The public key packages decoded in this process, by SHA-256 of their bytes (oldest first, at most
+/// [`PARSED_MAX`]).
+static PACKAGES: std::sync::Mutex<Vec<([u8; 32], frost::keys::PublicKeyPackage)>> = std::sync::Mutex::new(Vec::new());
+
+/// Decode a FROST public key package, each distinct byte string once per process: decoding checks each of
+/// its n points (a scalar multiplication each), and the texts of one group (without acceptances, with them,
+/// the folder's copy) all carry the same package.
+fn public_key_package(bytes: &[u8]) -> Option<frost::keys::PublicKeyPackage> {
+    let tag = sha256(bytes);
+    let remembered = PACKAGES.lock().ok().and_then(|m| m.iter().find(|(t, _)| *t == tag).map(|(_, p)| p.clone()));
+    if remembered.is_some() {
+        return remembered;
+    }
+    let package = frost::keys::PublicKeyPackage::deserialize(bytes).ok()?;
+    if let Ok(mut m) = PACKAGES.lock() {
+        if m.len() >= PARSED_MAX {
+            m.remove(0);
+        }
+        m.push((tag, package.clone()));
+    }
+    Some(package)
+}
+
 /// How many parsed group files [`Group::parse`] remembers.
 const PARSED_MAX: usize = 8;
 
@@ -282,8 +305,8 @@ impl Group {
             return Err(bad("member", "the member lines differ from the ceremony's participants"));
         }
         let pkp_bytes = doc.block("public-key-package")?;
-        let package = frost::keys::PublicKeyPackage::deserialize(&pkp_bytes)
-            .map_err(|_| bad("public-key-package", "not a FROST Ed25519 public key package"))?;
+        let package = public_key_package(&pkp_bytes)
+            .ok_or_else(|| bad("public-key-package", "not a FROST Ed25519 public key package"))?;
         let pkp_key = package.verifying_key().serialize().map_err(|_| bad("public-key-package", "bad key"))?;
         if pkp_key != key {
             return Err(bad("public-key-package", "its group key differs from `group-key`"));
