@@ -99,7 +99,11 @@ fmt:
 demo: build
 	./scripts/demo.sh $(BIN)
 
+# frostsign against the stock verifiers, and ceremony costs per keyholder step (scripts/bench.sh; results
+# and how to read them in docs/performance.md). Not part of `test`.
+#   make bench BENCH_MB=1024 BENCH_RUNS=5 BENCH_LARGE=1   (BENCH_LARGE=1 adds the 67-of-100 ceremony)
 bench: build
+	$(CARGO) build --locked --release --example frost_alone
 	./scripts/bench.sh $(BIN)
 
 doc:

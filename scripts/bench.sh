@@ -1,55 +1,112 @@
 #!/usr/bin/env bash
-# `make bench`: frostsign against the stock tools, on the same file, in the same run, as ratios.
-# Release build only. Not a test: nothing fails on a slow machine; numbers are printed for people.
-#   BENCH_MB (default 1024): artifact size in MiB.  BENCH_RUNS (default 5): runs per measurement (median).
+# `make bench`: frostsign against the stock tools, on the same file, in the same run, as ratios; then the
+# ceremony costs per keyholder step. Release build only. Not a test: nothing fails on a slow machine; the
+# numbers are printed for people (docs/performance.md records one run and says how to read it).
+#   BENCH_MB    (default 1024) artifact size in MiB
+#   BENCH_RUNS  (default 5)    paired runs per comparison (the median is shown)
+#   BENCH_LARGE (default 0)    1: also the 67-of-100 ceremony (about 10 minutes on 2 cores)
+# Each comparison runs frostsign and the stock tool alternately, RUNS times, under `/usr/bin/time -v`-style
+# accounting (/usr/bin/time -f): CPU is user+system seconds of the process, which other load on the machine
+# changes less than wall time; ratios are frostsign / stock, so below 1 means frostsign is cheaper.
 set -euo pipefail
 BIN=$(cd "$(dirname "${1:-target/release/frostsign}")" && pwd)/$(basename "${1:-target/release/frostsign}")
+HERE=$(cd "$(dirname "$0")" && pwd)
 MB=${BENCH_MB:-1024}
 RUNS=${BENCH_RUNS:-5}
+LARGE=${BENCH_LARGE:-0}
+[ -x /usr/bin/time ] || { echo "make bench needs GNU time: sudo apt-get install -y time" >&2; exit 1; }
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/frostsign-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 
-median() { # run a command RUNS times, print the median wall time in seconds
-  local times=()
-  for _ in $(seq "$RUNS"); do
-    local s e
-    s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N)
-    times+=("$(echo "$e - $s" | bc -l)")
-  done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}'
-}
-ratio() { echo "scale=2; $1 / $2" | bc -l; }
-as() { local who=$1; shift; "$BIN" --home "h-$who" --passphrase-file pass "$@"; }
-
-echo "frostsign benchmark: ${MB} MiB artifact, median of $RUNS runs, $(nproc) cores"
+sha_ni=$(grep -q -w sha_ni /proc/cpuinfo && echo yes || echo no)
+echo "frostsign benchmark: ${MB} MiB artifact, median of $RUNS paired runs"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), SHA extensions (sha_ni): $sha_ni, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 head -c $((MB * 1024 * 1024)) /dev/urandom > artifact.bin
 cat artifact.bin > /dev/null   # page cache, so every tool reads from memory
 
-echo "setting up a 2-of-2 group and signing the artifact once..."
+echo "setting up a 2-of-2 group and signing the artifact once in every format..."
 echo "bench passphrase" > pass
+as() { local who=$1; shift; "$BIN" --home "h-$who" --passphrase-file pass "$@"; }
 for who in a b; do as $who holder new --name "$who" --insecure-fast-kdf >/dev/null 2>&1; as $who holder export --out $who.card 2>/dev/null; done
 "$BIN" dkg init --allow-insecure-cards --dir kg --threshold 2 a.card b.card >/dev/null
-for _ in 1 2 3; do for who in a b; do as $who dkg step --dir kg --yes >/dev/null 2>&1; done; done
+for _ in 1 2 3 4; do for who in a b; do as $who dkg step --dir kg --yes >/dev/null 2>&1; done; done
+"$BIN" group openpgp-init --key kg/group.pub --uid "Bench <bench@example.org>" --dir pgp >/dev/null
+for _ in 1 2; do for who in a b; do as $who sign step --dir pgp --yes >/dev/null 2>&1; done; "$BIN" sign collect --dir pgp >/dev/null 2>&1 || true; done
+cp pgp/group.openpgp kg/group.openpgp
+"$BIN" sign init --dir s --group kg/group.pub --file artifact.bin --format minisign,ssh,openpgp,signify-manifest >/dev/null
+for _ in 1 2 3; do for who in a b; do as $who sign step --dir s --file artifact.bin --yes >/dev/null 2>&1; done; "$BIN" sign collect --dir s >/dev/null 2>&1 || true; done
+cp s/artifact.bin.minisig s/artifact.bin.sig s/artifact.bin.asc s/SHA256.sig .
 "$BIN" group export --key kg/group.pub --format minisign --out minisign.pub
-t_init=$(median "$BIN" sign init --dir "s-$RANDOM$RANDOM" --group kg/group.pub --file artifact.bin)
-"$BIN" sign init --dir s --group kg/group.pub --file artifact.bin >/dev/null
-for _ in 1 2 3; do for who in a b; do as $who sign step --dir s --file artifact.bin --yes >/dev/null 2>&1; done; "$BIN" sign collect --dir s >/dev/null || true; done
-cp s/artifact.bin.minisig .
+"$BIN" group export --key kg/group.pub --format signify --out signify.pub
+"$BIN" group export --key kg/group.pub --format allowed-signers --principal bench@example.org --out allowed_signers
+"$BIN" group export --key kg/group.pub --format openpgp --out group.asc
+if command -v gpg >/dev/null; then gpg --batch --quiet --dearmor < group.asc > group.gpg; fi
+head -c 1024 /dev/urandom > small.bin
+"$BIN" sign init --dir s1k --group kg/group.pub --file small.bin --format minisign >/dev/null
+for _ in 1 2 3; do for who in a b; do as $who sign step --dir s1k --file small.bin --yes >/dev/null 2>&1; done; "$BIN" sign collect --dir s1k >/dev/null 2>&1 || true; done
 
-printf '\n%-44s %10s %10s %8s\n' "measurement" "frostsign" "stock" "ratio"
-row() { printf '%-44s %9ss %9ss %7sx\n' "$1" "$2" "$3" "$(ratio "$2" "$3")"; }
+# measure LABEL CMD...: one run; appends "LABEL wall cpu rss_kib" to m.txt. Exit status must be 0.
+measure() {
+  local label=$1; shift
+  /usr/bin/time -f "%e %U %S %M" -o t.out "$@" >/dev/null 2>err.out </dev/null || { echo "FAILED: $*" >&2; cat err.out >&2; exit 1; }
+  awk -v l="$label" '{printf "%s %.3f %.3f %d\n", l, $1, $2+$3, $4}' t.out >> m.txt
+}
+med() { # med LABEL FIELD: median of a column (2 wall, 3 cpu, 4 rss) over the runs of LABEL
+  awk -v l="$1" -v f="$2" '$1==l {print $f}' m.txt | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+: > m.txt
+rows=()
+compare() { # compare NAME STOCK_TOOL -- FROSTSIGN_CMD... -- STOCK_CMD...
+  local name=$1 tool=$2; shift 2; shift
+  local fs=() st=()
+  while [ "$1" != "--" ]; do fs+=("$1"); shift; done; shift
+  st=("$@")
+  if ! command -v "$tool" >/dev/null; then echo "($tool not installed: $name not compared; sudo apt-get install -y $tool)"; return; fi
+  for _ in $(seq "$RUNS"); do measure "fs-$name" "${fs[@]}"; measure "st-$name" "${st[@]}"; done
+  rows+=("$name")
+}
+compare "minisig_vs_minisign-V" minisign -- "$BIN" verify --key kg/group.pub artifact.bin --sig artifact.bin.minisig \
+  -- minisign -Vm artifact.bin -x artifact.bin.minisig -p minisign.pub
+compare "sshsig_vs_ssh-keygen-Y" ssh-keygen -- "$BIN" verify --key kg/group.pub artifact.bin --sig artifact.bin.sig \
+  -- sh -c 'exec ssh-keygen -Y verify -f allowed_signers -I bench@example.org -n file -s artifact.bin.sig < artifact.bin'
+compare "openpgp_vs_gpgv" gpgv -- "$BIN" verify --key kg/group.pub artifact.bin --sig artifact.bin.asc \
+  -- gpgv --keyring ./group.gpg artifact.bin.asc artifact.bin
+compare "manifest_vs_signify-C" signify-openbsd -- "$BIN" verify --key kg/group.pub artifact.bin --sig SHA256.sig \
+  -- signify-openbsd -C -p signify.pub -x SHA256.sig artifact.bin
+# `sign init` (BLAKE2b-512 and SHA-256 of the artifact) refuses an existing folder: a fresh one per run.
+compare "sign-init_vs_b2sum+sha256sum" b2sum -- sh -c 'exec "$0" sign init --dir "$(mktemp -u -p . init.XXXXXX)" --group kg/group.pub --file artifact.bin --format minisign,ssh' "$BIN" \
+  -- sh -c 'b2sum artifact.bin && sha256sum artifact.bin'
 
-t_fs=$(median "$BIN" verify --key kg/group.pub artifact.bin)
-if command -v minisign >/dev/null; then
-  t_ms=$(median minisign -Vm artifact.bin -p minisign.pub)
-  row "verify (frostsign verify vs minisign -V)" "$t_fs" "$t_ms"
-else
-  echo "minisign not installed: verify measured alone: ${t_fs}s (install: sudo apt-get install -y minisign)"
-fi
-t_b2=$(median b2sum artifact.bin)
-row "BLAKE2b-512 pass (verify vs b2sum)" "$t_fs" "$t_b2"
-t_both=$(median sh -c 'b2sum artifact.bin && sha256sum artifact.bin')
-row "request hashing (sign init vs b2sum+sha256sum)" "$t_init" "$t_both"
+printf '\n%-30s %9s %9s %7s | %9s %9s %7s | %8s %8s\n' "median of $RUNS (frostsign vs stock)" "fs CPU s" "stock" "ratio" "fs wall" "stock" "ratio" "fs RSS" "stock"
+for r in "${rows[@]}"; do
+  fc=$(med "fs-$r" 3); sc=$(med "st-$r" 3); fw=$(med "fs-$r" 2); sw=$(med "st-$r" 2)
+  fr=$(med "fs-$r" 4); sr=$(med "st-$r" 4)
+  printf '%-30s %9.3f %9.3f %6.2fx | %9.3f %9.3f %6.2fx | %5.1f MiB %5.1f MiB\n' "$r" "$fc" "$sc" \
+    "$(echo "$fc / ($sc + 0.0005)" | bc -l)" "$fw" "$sw" "$(echo "$fw / ($sw + 0.0005)" | bc -l)" \
+    "$(echo "$fr / 1024" | bc -l)" "$(echo "$sr / 1024" | bc -l)"
+done
+# A 1 KiB verify, end to end, in milliseconds of wall time (GNU time counts in 10 ms steps: bash's own here).
+wall_ms() { # median wall ms of 21 runs
+  local TIMEFORMAT='%3R'
+  for _ in $(seq 21); do { time "$@" >/dev/null 2>&1; } 2>&1; done | sort -g | awk '{a[NR]=$1} END {printf "%.1f", a[11]*1000}'
+}
+fs1k=$(wall_ms "$BIN" verify --key kg/group.pub small.bin --sig s1k/small.bin.minisig)
+ms1k=$(command -v minisign >/dev/null && wall_ms minisign -Vm small.bin -x s1k/small.bin.minisig -p minisign.pub || echo "-")
+echo "1 KiB verify, end to end (median of 21, wall): frostsign ${fs1k} ms, minisign -V ${ms1k} ms"
+max_rss=$(awk '$1 ~ /^fs-/ {if ($4>m) m=$4} END {print m}' m.txt)
+printf 'largest frostsign peak RSS in these runs: %.1f MiB\n' "$(echo "$max_rss / 1024" | bc -l)"
+
 echo
-echo "ratio < 1 means frostsign is faster. sign init hashes BLAKE2b-512 and SHA-256 in one pass."
+echo "ceremony costs per keyholder step (test KDF), CPU of each frostsign process:"
+sizes=(2 3 7 10 34 50)
+[ "$LARGE" = 1 ] && sizes+=(67 100)
+"$HERE/bench-ceremony.sh" "$BIN" "${sizes[@]}"
+examples=$(dirname "$BIN")/examples/frost_alone
+if [ -x "$examples" ]; then
+  echo
+  "$examples" "${sizes[@]}"
+else
+  echo "(frost-ed25519 alone: cargo build --release --example frost_alone, then run make bench again)"
+fi
+[ "$LARGE" = 1 ] || echo "(67-of-100: make bench BENCH_LARGE=1)"

@@ -195,15 +195,17 @@ impl Card {
                 reason: "expected `fast-kdf` or `no-passphrase`".into(),
             })?),
         };
-        let vk = VerifyingKey::from_bytes(&signing_key).map_err(|_| DocError::BadValue {
+        VerifyingKey::from_bytes(&signing_key).map_err(|_| DocError::BadValue {
             key: "signing-key".into(),
             reason: "not a valid Ed25519 public key".into(),
         })?;
-        let sig = Signature::from_bytes(doc.signature().expect("signed schema"));
-        vk.verify_strict(&text.as_bytes()[..doc.signed_len()], &sig).map_err(|_| DocError::BadValue {
-            key: "signature".into(),
-            reason: "the self-signature does not verify: the card was altered after it was made".into(),
-        })?;
+        let sig = doc.signature().expect("signed schema");
+        if !verify_once(&signing_key, &text.as_bytes()[..doc.signed_len()], sig) {
+            return Err(DocError::BadValue {
+                key: "signature".into(),
+                reason: "the self-signature does not verify: the card was altered after it was made".into(),
+            });
+        }
         Ok(Card { name, created, signing_key, encryption_key, fingerprint, insecure, text: text.to_string() })
     }
 
@@ -260,10 +262,44 @@ impl Card {
 
     /// Verify an Ed25519 signature by this keyholder.
     pub fn verify(&self, message: &[u8], signature: &[u8; 64]) -> bool {
-        VerifyingKey::from_bytes(&self.signing_key)
-            .and_then(|vk| vk.verify_strict(message, &Signature::from_bytes(signature)))
-            .is_ok()
+        verify_once(&self.signing_key, message, signature)
     }
+}
+
+/// Most (key, message, signature) triples this process remembers as verified (a 32-byte tag each).
+const VERIFIED_MEMO_MAX: usize = 1 << 16;
+
+/// The triples that passed [`verify_once`] in this process, by SHA-256(key || signature || message).
+static VERIFIED: std::sync::Mutex<std::collections::BTreeSet<[u8; 32]>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+/// Ed25519 `verify_strict` of `signature` by `key` over `message`, each distinct triple computed once per
+/// process.
+///
+/// One ceremony step reads the same signed texts several times: the n cards in the ceremony file embedded
+/// in every group file it parses, the confirmations and acceptances both in their own files and in
+/// group.pub. Checking each again made a 100-keyholder step spend most of its time in curve arithmetic.
+/// Only successes are remembered, under a collision-resistant hash of the whole triple (key and signature
+/// have fixed lengths, so the concatenation is unambiguous): a triple that differs in any byte is verified
+/// afresh, and a failure is never cached. The memo is bounded (cleared when full).
+pub fn verify_once(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
+    let tag: [u8; 32] = Sha256::new().chain_update(key).chain_update(signature).chain_update(message).finalize().into();
+    let seen = |tag: &[u8; 32]| VERIFIED.lock().map(|m| m.contains(tag)).unwrap_or(false);
+    if seen(&tag) {
+        return true;
+    }
+    let ok = VerifyingKey::from_bytes(key)
+        .and_then(|vk| vk.verify_strict(message, &Signature::from_bytes(signature)))
+        .is_ok();
+    if ok {
+        if let Ok(mut m) = VERIFIED.lock() {
+            if m.len() >= VERIFIED_MEMO_MAX {
+                m.clear();
+            }
+            m.insert(tag);
+        }
+    }
+    ok
 }
 
 #[cfg(test)]
@@ -302,6 +338,25 @@ mod tests {
                 assert!(Card::parse(&s).is_err(), "flip at byte {i} accepted");
             }
         }
+    }
+
+    #[test]
+    fn remembered_verifications_never_accept_another_triple() {
+        let sk = SigningKey::from_bytes(&[3u8; 32]);
+        let pk = sk.verifying_key().to_bytes();
+        let sig = sk.sign(b"message one").to_bytes();
+        for _ in 0..2 {
+            // The second round answers from the memo: the same answers as verify_strict.
+            assert!(verify_once(&pk, b"message one", &sig));
+            assert!(!verify_once(&pk, b"message two", &sig));
+            let mut other_sig = sig;
+            other_sig[0] ^= 1;
+            assert!(!verify_once(&pk, b"message one", &other_sig));
+            let other_key = SigningKey::from_bytes(&[4u8; 32]).verifying_key().to_bytes();
+            assert!(!verify_once(&other_key, b"message one", &sig));
+        }
+        // A failure is not remembered as one: after it, the valid triple still verifies.
+        assert!(verify_once(&pk, b"message one", &sig));
     }
 
     #[test]

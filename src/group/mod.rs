@@ -71,6 +71,35 @@ impl fmt::Display for GroupFingerprint {
     }
 }
 
+/// The public key packages decoded in this process, by SHA-256 of their bytes (oldest first, at most
+/// [`PARSED_MAX`]).
+static PACKAGES: std::sync::Mutex<Vec<([u8; 32], frost::keys::PublicKeyPackage)>> = std::sync::Mutex::new(Vec::new());
+
+/// Decode a FROST public key package, each distinct byte string once per process: decoding checks each of
+/// its n points (a scalar multiplication each), and the texts of one group (without acceptances, with them,
+/// the folder's copy) all carry the same package.
+fn public_key_package(bytes: &[u8]) -> Option<frost::keys::PublicKeyPackage> {
+    let tag = sha256(bytes);
+    let remembered = PACKAGES.lock().ok().and_then(|m| m.iter().find(|(t, _)| *t == tag).map(|(_, p)| p.clone()));
+    if remembered.is_some() {
+        return remembered;
+    }
+    let package = frost::keys::PublicKeyPackage::deserialize(bytes).ok()?;
+    if let Ok(mut m) = PACKAGES.lock() {
+        if m.len() >= PARSED_MAX {
+            m.remove(0);
+        }
+        m.push((tag, package.clone()));
+    }
+    Some(package)
+}
+
+/// How many parsed group files [`Group::parse`] remembers.
+const PARSED_MAX: usize = 8;
+
+/// The group files parsed in this process, by SHA-256 of their exact text (oldest first).
+static PARSED: std::sync::Mutex<Vec<([u8; 32], Group)>> = std::sync::Mutex::new(Vec::new());
+
 /// A parsed and checked group file.
 #[derive(Clone, Debug)]
 pub struct Group {
@@ -226,7 +255,29 @@ impl Group {
     /// member and vouches for this group key and this exact public key package; and, when the file carries
     /// acceptances (files made by frostsign 0.1 do not), there are n, each signed by its member and naming
     /// the SHA-256 of the file's core (everything before the first acceptance).
+    ///
+    /// A text that parsed before in this process is not checked again (one key generation step reads the
+    /// same group file from the folder, the home and its own result several times; each check costs n
+    /// point validations and up to 3n signature checks): the result is remembered by the SHA-256 of the
+    /// exact text, for the last few texts.
     pub fn parse(text: &str) -> std::result::Result<Group, DocError> {
+        let tag = sha256(text.as_bytes());
+        let remembered = PARSED.lock().ok().and_then(|m| m.iter().find(|(t, _)| *t == tag).map(|(_, g)| g.clone()));
+        if let Some(group) = remembered {
+            return Ok(group);
+        }
+        let group = Self::parse_checked(text)?;
+        if let Ok(mut m) = PARSED.lock() {
+            if m.len() >= PARSED_MAX {
+                m.remove(0);
+            }
+            m.push((tag, group.clone()));
+        }
+        Ok(group)
+    }
+
+    /// [`Group::parse`], every check done.
+    fn parse_checked(text: &str) -> std::result::Result<Group, DocError> {
         let doc = Document::parse(text, "group", SCHEMA, false)?;
         let bad = |key: &str, reason: &str| DocError::BadValue { key: key.into(), reason: reason.into() };
         let label = doc.get("label").map(str::to_string);
@@ -274,8 +325,8 @@ impl Group {
             return Err(bad("member", "the member lines differ from the ceremony's participants"));
         }
         let pkp_bytes = doc.block("public-key-package")?;
-        let package = frost::keys::PublicKeyPackage::deserialize(&pkp_bytes)
-            .map_err(|_| bad("public-key-package", "not a FROST Ed25519 public key package"))?;
+        let package = public_key_package(&pkp_bytes)
+            .ok_or_else(|| bad("public-key-package", "not a FROST Ed25519 public key package"))?;
         let pkp_key = package.verifying_key().serialize().map_err(|_| bad("public-key-package", "bad key"))?;
         if pkp_key != key {
             return Err(bad("public-key-package", "its group key differs from `group-key`"));

@@ -338,7 +338,7 @@ fn check_round1(v: &mut View<'_>, round1: &[Option<Received>]) {
             v.proven(file_name(&r.path), j, format!("{who} signed a malformed round-1 package"));
             continue;
         };
-        let degree = package.commitment().serialize().map(|c| c.len()).unwrap_or(0);
+        let degree = package.commitment().coefficients().len();
         if degree != t {
             let msg = format!("{who}'s round-1 package has {degree} coefficient commitments, not {t}");
             v.proven(file_name(&r.path), j, msg);
@@ -437,8 +437,9 @@ fn check_repair_values(v: &mut View<'_>) {
 /// others is its word, not proof, so no culprit is taken from it.
 fn read_complaints(v: &mut View<'_>) {
     let e = Expect { kind: KIND_COMPLAINT, ceremony: v.c.digest(), round: "complaint", private: false };
+    let listed = super::evidence::complaint_names(v.folder).unwrap_or_default();
     for (j, card) in v.c.cards().iter().enumerate() {
-        for name in super::evidence::complaints_of(v.folder, card).unwrap_or_default() {
+        for name in super::evidence::complaints_in(&listed, card) {
             let payload = match v.folder.receive(&name, &e, v.c.cards(), j, None) {
                 Ok(Some(r)) => r.opened.decode::<ComplaintPayload>(),
                 Ok(None) => continue,
