@@ -86,6 +86,34 @@ for r in "${rows[@]}"; do
     "$(echo "$fc / ($sc + 0.0005)" | bc -l)" "$fw" "$sw" "$(echo "$fw / ($sw + 0.0005)" | bc -l)" \
     "$(echo "$fr / 1024" | bc -l)" "$(echo "$sr / 1024" | bc -l)"
 done
+# A signer's whole release session, all four formats: the wall time of its three `sign step`s together
+# (it hashes the artifact once, at its commit; later steps sign from its journal), against the slowest of
+# the session's digests computed alone by the stock tools (b2sum, sha256sum). Target: <= 1.2x.
+session_wall() {
+  local d; d=$(mktemp -u -p . sess.XXXXXX)
+  "$BIN" sign init --dir "$d" --group kg/group.pub --file artifact.bin --format minisign,ssh,openpgp,signify-manifest >/dev/null
+  local total=0
+  for _ in 1 2 3; do
+    /usr/bin/time -f "%e" -o t.out "$BIN" --home h-a --passphrase-file pass sign step --dir "$d" --file artifact.bin --yes >/dev/null 2>&1
+    total=$(awk -v t="$total" '{printf "%.3f", t+$1}' t.out)
+    as b sign step --dir "$d" --file artifact.bin --yes >/dev/null 2>&1
+    "$BIN" sign collect --dir "$d" >/dev/null 2>&1 || true
+  done
+  echo "$total"
+}
+if command -v b2sum >/dev/null && command -v sha256sum >/dev/null; then
+  sess=$(for _ in $(seq "$RUNS"); do session_wall; done | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  : > d.txt
+  for _ in $(seq "$RUNS"); do
+    /usr/bin/time -f "b2 %e" -a -o d.txt b2sum artifact.bin >/dev/null
+    /usr/bin/time -f "s2 %e" -a -o d.txt sha256sum artifact.bin >/dev/null
+  done
+  b2=$(awk '$1=="b2" {print $2}' d.txt | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  s2=$(awk '$1=="s2" {print $2}' d.txt | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  slow=$(echo "if ($b2 > $s2) $b2 else $s2" | bc -l)
+  printf "a signer's whole session (4 formats, 3 steps), wall: %.3f s; slowest single digest alone: %.3f s (b2sum %.3f, sha256sum %.3f); ratio %.2fx\n" \
+    "$sess" "$slow" "$b2" "$s2" "$(echo "$sess / ($slow + 0.0005)" | bc -l)"
+fi
 # A 1 KiB verify, end to end, in milliseconds of wall time (GNU time counts in 10 ms steps: bash's own here).
 wall_ms() { # median wall ms of 21 runs
   local TIMEFORMAT='%3R'
