@@ -38,20 +38,24 @@ pub fn step(g: &Global, dir: &Path, yes: bool, watch: Option<Option<std::time::D
     let u = home.unlock(&g.passphrase)?;
     let mut watcher = watch.map(|t| {
         outln!("- unlocked your home (once: --watch does every round with it)");
-        super::watch::Watcher::new(t)
+        let w = super::watch::Watcher::new(t);
+        if exchange.is_git() {
+            w.over_git()
+        } else {
+            w
+        }
     });
-    // Asked once: a watch answers the join question for the rounds after it.
-    let mut joined = yes;
+    // The join question is asked when this keyholder joins a ceremony, and only then (after that the
+    // ceremony's state is in the home): a watch never answers it for a ceremony the keyholder did not see.
     loop {
         let watching = watcher.is_some();
         let end = exchange.round(
-            || step_report(&u, &folder, joined, "dkg step", watching, |_| Ok(())),
+            || step_report(&u, &folder, yes, "dkg step", watching, |_| Ok(())),
             |end| match end {
                 StepEnd::Done => "key generation step (done)".to_string(),
                 StepEnd::Waiting { what, .. } => format!("key generation step (waiting for {what})"),
             },
         )?;
-        joined = true;
         match (end, watcher.as_mut()) {
             (StepEnd::Done, _) | (StepEnd::Waiting { .. }, None) => return Ok(0),
             (StepEnd::Waiting { what, progressed }, Some(w)) => {

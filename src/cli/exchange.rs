@@ -12,14 +12,35 @@ pub struct Exchange {
     who: String,
     /// The ceremony, in the commit message ("signing sign-1.4.0").
     what: String,
+    /// Notes already printed (a watch repeats rounds).
+    seen: std::cell::RefCell<std::collections::BTreeSet<String>>,
 }
 
 impl Exchange {
     /// The exchange for the folder `dir`: git when `git` is set or the folder is marked for it. `home` is
     /// the keyholder's home, which must lie outside the repository.
     pub fn new(dir: &Path, git: bool, home: Option<&Path>, who: &str, what: &str) -> Result<Exchange> {
-        let git = if git || crate::exchange::git::is_marked(dir) { Some(GitFolder::open(dir, home)?) } else { None };
-        Ok(Exchange { git, who: who.to_string(), what: format!("{what} {}", folder_name(dir)) })
+        let git = if git {
+            Some(GitFolder::open(dir, home)?)
+        } else if crate::exchange::git::is_marked(dir) {
+            // The marker counts only as the repository's own file (committed by `init --git`): a folder
+            // that arrived by USB or e-mail with a marker in it does not make frostsign commit and push.
+            match GitFolder::open(dir, home) {
+                Ok(g) if g.marker_tracked() => {
+                    outln!("- using git: the folder is marked for it (`init --git`)");
+                    Some(g)
+                }
+                _ => None,
+            }
+        } else {
+            None
+        };
+        Ok(Exchange {
+            git,
+            who: who.to_string(),
+            what: format!("{what} {}", folder_name(dir)),
+            seen: Default::default(),
+        })
     }
 
     /// True when rounds go through git.
@@ -50,7 +71,9 @@ impl Exchange {
         };
         let (out, pushed, notes) = g.cycle(step, |t| format!("frostsign: {}, {}: {}", self.who, self.what, did(t)))?;
         for n in notes {
-            outln!("note: {n}");
+            if self.seen.borrow_mut().insert(n.clone()) {
+                outln!("note: {n}");
+            }
         }
         if let Pushed::Files(files) = pushed {
             outln!("- pushed {} file(s) to the git repository: {}", files.len(), files.join(", "));

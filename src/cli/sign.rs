@@ -117,7 +117,12 @@ pub fn step(
     let u = home.unlock(&g.passphrase)?;
     let mut watcher = watch.map(|t| {
         outln!("- unlocked your home (once: --watch does every step of this session with it)");
-        super::watch::Watcher::new(t)
+        let w = super::watch::Watcher::new(t);
+        if exchange.is_git() {
+            w.over_git()
+        } else {
+            w
+        }
     });
     loop {
         let report = exchange.round(|| step_once(&u, dir, &copies, repo, yes), |r| summary_of(r, "step"))?;
@@ -190,7 +195,13 @@ pub fn collect(
         repo: repo.map(Path::to_path_buf),
     };
     let exchange = super::exchange::Exchange::new(dir, git, None, "coordinator", "signing")?;
-    let mut watcher = watch.map(super::watch::Watcher::new);
+    let mut watcher = watch.map(|t| {
+        if exchange.is_git() {
+            super::watch::Watcher::new(t).over_git()
+        } else {
+            super::watch::Watcher::new(t)
+        }
+    });
     let mut notes_seen = std::collections::BTreeSet::new();
     let report = loop {
         let report = exchange.round(

@@ -31,14 +31,33 @@ pub struct Watcher {
     deadline: Instant,
     timeout: Duration,
     pause: Duration,
+    first_pause: Duration,
+    max_pause: Duration,
     last: Option<String>,
 }
+
+/// Pauses when each look at the folder is a round trip to a git remote: fewer looks, same result.
+const GIT_FIRST_PAUSE: Duration = Duration::from_secs(2);
+const GIT_MAX_PAUSE: Duration = Duration::from_secs(30);
 
 impl Watcher {
     /// Start watching now, for at most `timeout` (default [`DEFAULT_TIMEOUT`]).
     pub fn new(timeout: Option<Duration>) -> Watcher {
         let timeout = timeout.unwrap_or(DEFAULT_TIMEOUT);
-        Watcher { deadline: Instant::now() + timeout, timeout, pause: FIRST_PAUSE, last: None }
+        Watcher {
+            deadline: Instant::now() + timeout,
+            timeout,
+            pause: FIRST_PAUSE,
+            first_pause: FIRST_PAUSE,
+            max_pause: MAX_PAUSE,
+            last: None,
+        }
+    }
+
+    /// Look less often: each look pulls from a git remote.
+    pub fn over_git(mut self) -> Watcher {
+        (self.pause, self.first_pause, self.max_pause) = (GIT_FIRST_PAUSE, GIT_FIRST_PAUSE, GIT_MAX_PAUSE);
+        self
     }
 
     /// After a round that is still waiting for `what`: print it when it changed, then sleep (shorter right
@@ -48,7 +67,7 @@ impl Watcher {
             outln!("Waiting for {what} (watching; Ctrl-C to stop)");
             self.last = Some(what.to_string());
         }
-        self.pause = if progressed { FIRST_PAUSE } else { (self.pause * 2).min(MAX_PAUSE) };
+        self.pause = if progressed { self.first_pause } else { (self.pause * 2).min(self.max_pause) };
         let now = Instant::now();
         if now >= self.deadline {
             return false;

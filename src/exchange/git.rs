@@ -18,13 +18,50 @@ const MARKER_TEXT: &str = "git\n";
 /// The attributes ceremony files need: byte for byte as written (no line-ending conversion, which would
 /// break every signature), never merged line by line.
 pub const ATTRIBUTES_FILE: &str = ".gitattributes";
-const ATTRIBUTES_TEXT: &str = "# frostsign ceremony files are signed byte for byte: no line-ending conversion, no merging.\n* -text -merge -diff\n";
+const ATTRIBUTES_TEXT: &str = "# frostsign ceremony files are signed byte for byte: no line-ending conversion, no merging, no filter.\n* binary -filter -ident -working-tree-encoding\n";
 /// How many times a step is redone after losing a push race before giving up.
 const MAX_ROUNDS: usize = 8;
 
 /// True for the files the git exchange adds to a ceremony folder (status does not list them as strays).
 pub fn is_exchange_file(name: &str) -> bool {
     name == MARKER_FILE || name == ATTRIBUTES_FILE
+}
+
+/// True for a file name frostsign writes in a ceremony folder: only these are ever committed. Anything
+/// else a person leaves in the folder (notes, backups, a passphrase file, the artifacts) stays local and
+/// is reported as not published.
+pub fn is_publishable(name: &str) -> bool {
+    const FIXED: [&str; 8] = [
+        "ceremony.txt",
+        "group.pub",
+        "request.txt",
+        "SHA256.sig",
+        "group.openpgp",
+        "group-openpgp.asc",
+        "group-approved.pub",
+        "rotation.txt",
+    ];
+    const PREFIXES: [&str; 12] = [
+        "round1-",
+        "round2-",
+        "confirm-",
+        "accept-",
+        "complaint-",
+        "dealt-",
+        "delta-",
+        "sigma-",
+        "commit-",
+        "package-",
+        "share-",
+        "restart-",
+    ];
+    const SUFFIXES: [&str; 5] = [".minisig", ".sig", ".asc", ".tag", ".pub"];
+    let plain = !name.starts_with('.') && !name.contains(".tmp-") && !name.contains('/');
+    is_exchange_file(name)
+        || (plain
+            && (FIXED.contains(&name)
+                || (PREFIXES.iter().any(|p| name.starts_with(p)) && name.ends_with(".txt"))
+                || SUFFIXES.iter().any(|x| name.ends_with(x))))
 }
 
 /// True when `dir` was set up for git by `init --git`.
@@ -57,6 +94,8 @@ fn git(root: &Path, args: &[&str]) -> std::result::Result<String, String> {
         .arg(root)
         .args(args)
         .env("GIT_TERMINAL_PROMPT", "0")
+        // File and folder names are names, never patterns or pathspec magic.
+        .env("GIT_LITERAL_PATHSPECS", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -89,6 +128,10 @@ impl GitFolder {
                 "clone the shared repository (git clone URL), or set one: git branch --set-upstream-to=origin/main",
             )
         })?;
+        if dir == root {
+            return Err(Error::file(&dir, "is the top of the git work tree")
+                .with_help("give the ceremony a folder of its own inside the repository (e.g. REPO/keygen)"));
+        }
         if let Some(home) = home.and_then(|h| h.canonicalize().ok()) {
             if home.starts_with(&root) {
                 return Err(Error::new(format!(
@@ -112,29 +155,65 @@ impl GitFolder {
     pub fn pull(&self) -> Result<()> {
         git(&self.root, &["pull", "--rebase", "--autostash", "--quiet"]).map(|_| ()).map_err(|e| {
             Error::new(format!("`git pull --rebase` failed in `{}`: {e}", crate::text::path(&self.root)))
-                .with_help("resolve the repository's state by hand (git status), then run this again")
+                .with_note("nothing was done in the ceremony")
+                .with_help("check that the remote can be reached (git fetch) and the clone's state (git status), then run this again")
         })
     }
 
-    /// The files of the ceremony folder that are new or changed in this clone (not yet committed): what
-    /// this party's steps wrote. Deleted files are not published (a pull brings them back).
-    pub fn unpublished(&self) -> Result<Vec<String>> {
+    /// The files of the ceremony folder that are new or changed in this clone (not yet committed), split
+    /// into frostsign's own ([`is_publishable`]: what this party's steps wrote) and the rest, which is
+    /// never committed. Deleted files are not published (a pull brings them back).
+    pub fn unpublished(&self) -> Result<(Vec<String>, Vec<String>)> {
         let dir = self.dir.to_string_lossy().into_owned();
         let out = git(&self.root, &["status", "--porcelain=v1", "-z", "--untracked-files=all", "--", &dir])
             .map_err(|e| Error::new(format!("`git status` failed in `{}`: {e}", crate::text::path(&self.root))))?;
-        let mut names = Vec::new();
+        let (mut ours, mut others) = (Vec::new(), Vec::new());
         for entry in out.split('\0').filter(|e| e.len() > 3) {
             let (code, path) = entry.split_at(3);
-            if code.contains('D') || path.contains(".tmp-") {
+            let full = self.root.join(path);
+            if code.contains('D') || full.parent() != Some(self.dir.as_path()) || !full.is_file() {
                 continue;
             }
-            let full = self.root.join(path);
-            if full.parent() == Some(self.dir.as_path()) && full.is_file() {
-                names.push(path.to_string());
+            let name = full.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            if name.contains(".tmp-") {
+                continue;
+            }
+            if is_publishable(&name) {
+                ours.push(path.to_string());
+            } else {
+                others.push(name);
             }
         }
-        names.sort();
-        Ok(names)
+        ours.sort();
+        others.sort();
+        Ok((ours, others))
+    }
+
+    /// Refuse to push local commits that are not frostsign's own: every commit ahead of the upstream may
+    /// touch only the ceremony folder (a person's unrelated work is theirs to push).
+    fn check_ahead(&self) -> Result<()> {
+        let out = git(&self.root, &["diff", "--name-only", "-z", "@{u}..HEAD"]).unwrap_or_default();
+        let rel = self.dir.strip_prefix(&self.root).unwrap_or(&self.dir).to_path_buf();
+        let foreign: Vec<&str> = out.split('\0').filter(|p| !p.is_empty() && !Path::new(p).starts_with(&rel)).collect();
+        if foreign.is_empty() {
+            return Ok(());
+        }
+        Err(Error::new(format!(
+            "your clone `{}` has local commits, not pushed yet, that change files outside the ceremony folder ({})",
+            crate::text::path(&self.root),
+            foreign.iter().take(3).map(|p| crate::text::escape(p)).collect::<Vec<_>>().join(", ")
+        ))
+        .with_note("frostsign pushes only its own files; nothing was done")
+        .with_help("push or move those commits yourself (git log @{u}..HEAD), then run this again"))
+    }
+
+    /// After a failed `pull --rebase`: true when the rebase stopped on one of `ours` (someone published
+    /// another version of a file we committed); anything else (the network, a person's own conflict) is not
+    /// a clash frostsign may resolve by dropping its commit.
+    fn clashes_with(&self, ours: &[String]) -> bool {
+        let stopped = git(&self.root, &["diff", "--name-only", "-z", "--diff-filter=U"]).unwrap_or_default();
+        let stopped: Vec<&str> = stopped.split('\0').filter(|p| !p.is_empty()).collect();
+        !stopped.is_empty() && stopped.iter().all(|p| ours.iter().any(|o| o == p))
     }
 
     /// Commit the folder's unpublished files ([`GitFolder::unpublished`]) with `message`, and push;
@@ -142,7 +221,7 @@ impl GitFolder {
     /// stops on one of our files (someone published another version of it) drops our commit instead:
     /// [`Pushed::Conflict`] tells the caller to run its step again on the published file.
     pub fn publish(&self, message: &str) -> Result<Pushed> {
-        let changed = self.unpublished()?;
+        let (changed, _) = self.unpublished()?;
         if changed.is_empty() {
             // An earlier run may have committed without pushing (the remote was down): push it now.
             if git(&self.root, &["push", "--quiet"]).is_err() {
@@ -156,7 +235,16 @@ impl GitFolder {
             if git(&self.root, &["push", "--quiet"]).is_ok() {
                 return Ok(Pushed::Files(changed));
             }
-            if git(&self.root, &["pull", "--rebase", "--autostash", "--quiet"]).is_err() {
+            if let Err(e) = git(&self.root, &["pull", "--rebase", "--autostash", "--quiet"]) {
+                if !self.clashes_with(&changed) {
+                    let _ = git(&self.root, &["rebase", "--abort"]);
+                    return Err(Error::new(format!(
+                        "`git pull --rebase` failed in `{}`: {e}",
+                        crate::text::path(&self.root)
+                    ))
+                    .with_note("your files are committed locally; the next run pushes them")
+                    .with_help("check that the remote can be reached (git fetch) and the clone's state (git status)"));
+                }
                 // Our commit clashes with a published one: drop ours (keeping any other local work).
                 self.drop_last_commit()?;
                 return Ok(Pushed::Conflict(changed));
@@ -174,19 +262,23 @@ impl GitFolder {
     /// failed, the process died) are committed first, so that a pull can never overwrite or mix with them;
     /// if someone published another version of one of them meanwhile, that commit is dropped and theirs
     /// is taken. Returns the files dropped that way.
-    fn sync(&self) -> Result<Vec<String>> {
-        let left = self.unpublished()?;
+    fn sync(&self) -> Result<(Vec<String>, Vec<String>, Vec<String>)> {
+        self.check_ahead()?;
+        let (left, others) = self.unpublished()?;
         if !left.is_empty() {
             self.commit(&left, "frostsign: files an earlier run wrote but did not publish")?;
         }
-        if git(&self.root, &["pull", "--rebase", "--autostash", "--quiet"]).is_ok() {
-            return Ok(Vec::new());
+        if let Err(e) = git(&self.root, &["pull", "--rebase", "--autostash", "--quiet"]) {
+            if left.is_empty() || !self.clashes_with(&left) {
+                let _ = git(&self.root, &["rebase", "--abort"]);
+                return Err(Error::new(format!("`git pull --rebase` failed in `{}`: {e}", crate::text::path(&self.root)))
+                    .with_note("nothing was done in the ceremony")
+                    .with_help("check that the remote can be reached (git fetch) and the clone's state (git status), then run this again"));
+            }
+            self.drop_last_commit()?;
+            return Ok((left, Vec::new(), others));
         }
-        if left.is_empty() {
-            return self.pull().map(|()| Vec::new());
-        }
-        self.drop_last_commit()?;
-        Ok(left)
+        Ok((Vec::new(), left, others))
     }
 
     fn commit(&self, files: &[String], message: &str) -> Result<()> {
@@ -228,9 +320,21 @@ impl GitFolder {
         let clash =
             |files: &[String]| format!("someone published {} first: dropped yours and used theirs", files.join(", "));
         for _ in 0..MAX_ROUNDS {
-            let dropped = self.sync()?;
+            let (dropped, leftovers, others) = self.sync()?;
             if !dropped.is_empty() {
                 notes.push(clash(&dropped));
+            }
+            if !leftovers.is_empty() {
+                notes.push(format!(
+                    "committed files an earlier run wrote but did not publish: {}",
+                    leftovers.join(", ")
+                ));
+            }
+            if !others.is_empty() {
+                notes.push(format!(
+                    "not published (not files frostsign writes): {}",
+                    others.iter().map(|o| crate::text::escape(o)).collect::<Vec<_>>().join(", ")
+                ));
             }
             let out = step()?;
             match self.publish(&message(&out))? {
@@ -239,6 +343,13 @@ impl GitFolder {
             }
         }
         Err(Error::new("others kept publishing clashing files; nothing more was pushed").with_help("run this again"))
+    }
+
+    /// True when the folder's git marker is part of the repository (committed by `init --git`), not a
+    /// file that merely arrived with the folder.
+    pub fn marker_tracked(&self) -> bool {
+        let marker = self.dir.join(MARKER_FILE).to_string_lossy().into_owned();
+        git(&self.root, &["ls-files", "--error-unmatch", "--", &marker]).is_ok()
     }
 
     /// The work tree's top folder.

@@ -82,6 +82,8 @@ fn key_generation_and_a_release_complete_through_git_with_racing_pushes_and_two_
     let cards: Vec<String> = hs.iter().map(|h| s(&h.card).to_string()).collect();
     init.extend(cards.iter().map(String::as_str));
     env.run(&init).ok().contains("pushed 3 file(s)");
+    // A file of Alice's own in her copy of the folder is never published: only frostsign's files are.
+    fs::write(kg(0).join("passphrase.txt"), "not for anyone\n").unwrap();
     let mut done = [false; 3];
     for _ in 0..8 {
         let runs: Vec<(Option<&Holder>, Vec<String>)> =
@@ -130,6 +132,7 @@ fn key_generation_and_a_release_complete_through_git_with_racing_pushes_and_two_
             "a file outside the ceremony folders was committed: {p}"
         );
     }
+    assert!(!paths.contains("passphrase.txt"), "a file frostsign did not write was committed");
     let history = git(&check, &["log", "--all", "-p", "--format=%H %s"]);
     let g = Group::load(&check.join("keygen/group.pub")).unwrap();
     for h in &hs {
@@ -183,6 +186,12 @@ fn a_coordinator_that_loses_the_push_race_adopts_the_published_package() {
     o.expect_code(3).contains("someone published sign/package-a1-p1.txt first: dropped yours and used theirs");
     let published = fs::read_to_string(session(3).join("package-a1-p1.txt")).unwrap();
     assert_eq!(fs::read_to_string(session(4).join("package-a1-p1.txt")).unwrap(), published);
+    // A person's own local commit outside the ceremony folder is theirs to push: frostsign refuses to.
+    fs::write(c[4].join("README"), "private notes\n").unwrap();
+    git(&c[4], &["commit", "--quiet", "-am", "WIP, not for push"]);
+    env.run(&["sign", "collect", "--git", "--dir", s(&session(4))])
+        .refused_with("local commits, not pushed yet, that change files outside the ceremony folder");
+    git(&c[4], &["reset", "--quiet", "--hard", "HEAD~1"]);
     // The signers answer the one package, and the release completes (the coordinator's removed copy of
     // Bob's commitment restored from the repository).
     git(&c[4], &["checkout", "--", "sign"]);

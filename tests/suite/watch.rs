@@ -175,3 +175,27 @@ fn a_signer_whose_key_generation_is_unfinished_in_its_home_is_told_how_to_finish
     complete(&hs[2].dkg_step(&kg));
     hs[2].run(&["sign", "step", "--dir", s(&d), "--file", s(&artifact), "--yes"]).ok().contains("committed");
 }
+
+/// A watch never joins a ceremony its keyholder did not see: when the folder's ceremony file is replaced
+/// by another ceremony while a keyholder without `--yes` and without a terminal watches, the watch stops
+/// on the join question (exit 2) and its home holds nothing of the other ceremony.
+#[test]
+fn a_watch_never_joins_a_ceremony_its_keyholder_did_not_see() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    env.dkg_init("kg", 2, &hs).ok();
+    env.dkg_init("other", 2, &hs[..2]).ok();
+    let kg = env.path("kg");
+    hs[0].dkg_step(&kg).ok().contains("joined the ceremony");
+    let watch = spawn(&env, Some(&hs[0]), &["dkg", "step", "--dir", s(&kg), "--watch", "--timeout", "30s"]);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    fs::copy(env.path("other/ceremony.txt"), kg.join("ceremony.txt")).unwrap();
+    let (code, out) = finish(watch);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("confirmation needed, but there is no terminal"), "{out}");
+    let other =
+        frostsign::group::ceremony::DkgCeremony::parse(&fs::read_to_string(env.path("other/ceremony.txt")).unwrap())
+            .unwrap();
+    let state = hs[0].home.join(format!("state/dkg-{}.txt", hex::encode(other.id())));
+    assert!(!state.exists(), "the watch joined a ceremony nobody approved");
+}
