@@ -179,6 +179,10 @@ pub struct Verified {
     pub signature: Option<String>,
     /// Why it is not valid, if not.
     pub error: Option<String>,
+    /// The rotations followed to reach the key that verified, oldest first, as `OLD-GROUP -> NEW-GROUP`
+    /// (compact fingerprints; absent when none was followed).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rotations: Vec<String>,
 }
 
 /// What a successful verification learned.

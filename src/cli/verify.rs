@@ -57,6 +57,7 @@ pub fn verify(
                     file,
                     signature,
                     error: None,
+                    rotations: followed.iter().map(|r| format!("{} -> {}", r.old.group, r.new.group)).collect(),
                 };
                 super::out::json(&v);
             } else {
@@ -99,6 +100,7 @@ pub fn verify(
                     file,
                     signature,
                     error: Some(e.message().to_string()),
+                    rotations: Vec::new(),
                 };
                 super::out::json(&v);
             }

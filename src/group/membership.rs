@@ -99,8 +99,10 @@ impl Statement {
         if let Some(p) = f.previous {
             w = w.field("previous", hex::encode(p));
         }
-        // Member lines were checked as plain text where they came from; a statement always writes.
-        w.finish().unwrap_or_default()
+        // Member lines were checked as plain text where they came from, so the writer cannot fail; if it ever
+        // did, the text names this group and does not parse as a statement: nothing can approve it, and no
+        // two groups share it.
+        w.finish().unwrap_or_else(|_| format!("unwritable membership statement of group {}\n", f.fingerprint))
     }
 
     /// Parse a statement (from a ceremony file's history).

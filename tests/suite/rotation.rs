@@ -68,6 +68,20 @@ fn a_rotation_signed_by_both_groups_lets_the_old_key_accept_the_new_keys_signatu
     env.run(&["verify", "--key", s(&old), s(&artifact), "--sig", s(&sig)]).expect_code(1);
     let o = env.run(&["verify", "--key", s(&old), "--follow-rotation", s(&statement), s(&artifact), "--sig", s(&sig)]);
     o.ok().contains("Signature and comment signature verified").contains("reason: two laptops stolen");
+    let json = env.run(&[
+        "verify",
+        "--key",
+        s(&old),
+        "--follow-rotation",
+        s(&statement),
+        s(&artifact),
+        "--sig",
+        s(&sig),
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json.ok().stdout).unwrap();
+    let st = frostsign::group::rotation::Rotation::parse(&fs::read_to_string(&statement).unwrap()).unwrap();
+    assert_eq!(v["rotations"][0], format!("{} -> {}", st.old.group, st.new.group));
     assert!(o.stdout.contains("3-of-3"), "{}", o.stdout);
     // By hand, with minisign: the statement is plain text, each signature a stock .minisig.
     let text = fs::read_to_string(&statement).unwrap();
