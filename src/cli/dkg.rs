@@ -49,13 +49,21 @@ pub fn step(g: &Global, dir: &Path, yes: bool, watch: Option<Option<std::time::D
     // ceremony's state is in the home): a watch never answers it for a ceremony the keyholder did not see.
     loop {
         let watching = watcher.is_some();
-        let end = exchange.round(
+        let round = exchange.round(
             || step_report(&u, &folder, yes, "dkg step", watching, |_| Ok(())),
             |end| match end {
                 StepEnd::Done => "key generation step (done)".to_string(),
                 StepEnd::Waiting { what, .. } => format!("key generation step (waiting for {what})"),
             },
-        )?;
+        );
+        let end = match round {
+            Ok(end) => end,
+            Err(e) if exchange.transient(&e) && watching => {
+                errln!("warning: {}; trying again", e.message());
+                StepEnd::Waiting { what: "the git remote".to_string(), progressed: false }
+            }
+            Err(e) => return Err(e),
+        };
         match (end, watcher.as_mut()) {
             (StepEnd::Done, _) | (StepEnd::Waiting { .. }, None) => return Ok(0),
             (StepEnd::Waiting { what, progressed }, Some(w)) => {

@@ -48,6 +48,14 @@ impl Exchange {
         self.git.is_some()
     }
 
+    /// True for an error a watch over git waits out instead of stopping on: the remote could not be
+    /// reached for a moment (a pull or a push failed; nothing of the ceremony was lost: files not pushed yet
+    /// are committed locally, and the next round pushes them).
+    pub fn transient(&self, e: &crate::error::Error) -> bool {
+        self.git.is_some()
+            && (e.message().starts_with("`git pull --rebase` failed") || e.message().starts_with("could not push"))
+    }
+
     /// Mark a folder just set up for git (`init --git`).
     pub fn mark(&self) -> Result<()> {
         match &self.git {

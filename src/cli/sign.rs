@@ -125,7 +125,20 @@ pub fn step(
         }
     });
     loop {
-        let report = exchange.round(|| step_once(&u, dir, &copies, repo, yes), |r| summary_of(r, "step"))?;
+        let report = match exchange.round(|| step_once(&u, dir, &copies, repo, yes), |r| summary_of(r, "step")) {
+            Ok(report) => report,
+            Err(e) if exchange.transient(&e) && watcher.is_some() => {
+                if let Some(w) = watcher.as_mut() {
+                    errln!("warning: {}; trying again", e.message());
+                    if !w.wait(false, "the git remote") {
+                        w.timed_out();
+                        return Ok(3);
+                    }
+                }
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         if report.finished {
             outln!("Your part of this session is done.");
             return Ok(0);
@@ -204,7 +217,7 @@ pub fn collect(
     });
     let mut notes_seen = std::collections::BTreeSet::new();
     let report = loop {
-        let report = exchange.round(
+        let round = exchange.round(
             || {
                 let report = coordinator::collect(dir, &opts)?;
                 for line in &report.did {
@@ -213,7 +226,21 @@ pub fn collect(
                 Ok(report)
             },
             |r| summary_of(r, "collect"),
-        )?;
+        );
+        let report = match round {
+            Ok(report) => report,
+            Err(e) if exchange.transient(&e) && watcher.is_some() => {
+                if let Some(w) = watcher.as_mut() {
+                    errln!("warning: {}; trying again", e.message());
+                    if !w.wait(false, "the git remote") {
+                        w.timed_out();
+                        return Ok(3);
+                    }
+                }
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         for note in report.notes.iter().filter(|n| notes_seen.insert(n.to_string())) {
             outln!("note: {note}");
         }

@@ -204,3 +204,27 @@ fn a_coordinator_that_loses_the_push_race_adopts_the_published_package() {
     git(&c[3], &["pull", "--quiet", "--rebase"]);
     env.run(&["verify", "--key", s(&group), s(&artifact), "--sig", s(&session(3).join("app.tar.gz.minisig"))]).ok();
 }
+
+/// A watch over git waits out a remote it cannot reach (a warning, then the next look) instead of
+/// stopping: here the remote is gone until the watch times out (exit 3); without --watch the same failure
+/// stops the command with what to check (exit 2), and nothing of the ceremony was done.
+#[test]
+fn a_watch_over_git_waits_out_an_unreachable_remote() {
+    if !require_tool("git", "sudo apt-get install -y git") {
+        return;
+    }
+    let env = Env::new();
+    let hs = env.holders(2);
+    let group = env.dkg("kg", 2, &hs);
+    let c = clones(&env, &["coord"]);
+    let artifact = env.path("app.tar.gz");
+    fs::write(&artifact, b"app").unwrap();
+    let d = c[0].join("sign");
+    env.run(&["sign", "init", "--git", "--dir", s(&d), "--group", s(&group), "--file", s(&artifact)]).ok();
+    fs::rename(env.path("origin.git"), env.path("origin-away.git")).unwrap();
+    let o = env.run(&["sign", "collect", "--dir", s(&d), "--watch", "--timeout", "3s"]);
+    o.expect_code(3).contains("`git pull --rebase` failed").contains("trying again");
+    env.run(&["sign", "collect", "--dir", s(&d)]).refused_with("check that the remote can be reached");
+    fs::rename(env.path("origin-away.git"), env.path("origin.git")).unwrap();
+    env.run(&["sign", "collect", "--dir", s(&d)]).expect_code(3).contains("using git");
+}
