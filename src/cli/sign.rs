@@ -114,6 +114,14 @@ pub fn step(
         return Err(Error::new(format!("the signing request expired at {}", crate::clock::format(req.expires())))
             .with_help("ask the release manager to open a new signing session; nothing was signed"));
     }
+    // "Nothing to do" costs no passphrase: the folder's signed files say so (a watch unlocks and waits).
+    // (Over git the ordinary round runs: it also pushes what an earlier run could not.)
+    if watch.is_none() && !exchange.is_git() {
+        if let Some(line) = keyholder::nothing_to_do(&home, dir) {
+            outln!("{line}");
+            return Ok(0);
+        }
+    }
     let u = home.unlock(&g.passphrase)?;
     let mut watcher = watch.map(|t| {
         outln!("- unlocked your home (once: --watch does every step of this session with it)");

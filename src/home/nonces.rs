@@ -25,6 +25,23 @@ const PURPOSE: &str = "sign-nonces";
 /// File name suffix of a nonce file.
 const SUFFIX: &str = ".nonces";
 
+/// Which nonce files of the signing session `session` the home holds, as (attempt, phase), read from their
+/// names only (no passphrase, nothing opened): enough to tell whether a step has work to do with them.
+pub fn on_disk(home: &crate::home::Home, session: &[u8; 16]) -> Vec<(u32, u8)> {
+    let prefix = format!("sign-{}-a", hex::encode(session));
+    let Ok(entries) = std::fs::read_dir(home.path(STATE_DIR)) else { return Vec::new() };
+    let mut out: Vec<(u32, u8)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let (attempt, phase) = name.strip_prefix(&prefix)?.strip_suffix(SUFFIX)?.split_once("-p")?;
+            Some((attempt.parse().ok()?, phase.parse().ok()?))
+        })
+        .collect();
+    out.sort_unstable();
+    out
+}
+
 /// The nonces of one signing session in a home.
 pub struct NonceStore<'a> {
     home: &'a Unlocked,

@@ -199,3 +199,39 @@ fn a_watch_never_joins_a_ceremony_its_keyholder_did_not_see() {
     let state = hs[0].home.join(format!("state/dkg-{}.txt", hex::encode(other.id())));
     assert!(!state.exists(), "the watch joined a ceremony nobody approved");
 }
+
+/// "Nothing to do" costs no passphrase: a signer who committed and waits for the package, or who signed
+/// every phase, is told so from the folder's signed files without unlocking (here with a wrong passphrase
+/// file); when there is something to do, the passphrase is needed (and a wrong one refused).
+#[test]
+fn nothing_to_do_costs_no_passphrase() {
+    let env = Env::new();
+    let hs = env.holders(2);
+    let group = env.dkg("kg", 2, &hs);
+    let artifact = env.path("app.tar.gz");
+    fs::write(&artifact, b"app").unwrap();
+    let d = env.path("sign");
+    env.run(&["sign", "init", "--dir", s(&d), "--group", s(&group), "--file", s(&artifact)]).ok();
+    let wrong = env.path("wrong-pass");
+    fs::write(&wrong, "not the passphrase\n").unwrap();
+    let step_wrong = || {
+        let args = ["--home", s(&hs[0].home), "--passphrase-file", s(&wrong), "sign", "step", "--dir", s(&d)];
+        let mut full = args.to_vec();
+        full.extend(["--file", s(&artifact), "--yes"]);
+        env.run(&full)
+    };
+    step_wrong().refused_with("wrong passphrase");
+    hs[0].run(&["sign", "step", "--dir", s(&d), "--file", s(&artifact), "--yes"]).ok().contains("committed");
+    step_wrong().ok().contains("Nothing new to do: waiting for the phase-1 signing package");
+    hs[1].run(&["sign", "step", "--dir", s(&d), "--file", s(&artifact), "--yes"]).ok();
+    env.run(&["sign", "collect", "--dir", s(&d)]).expect_code(3);
+    step_wrong().refused_with("wrong passphrase");
+    for _ in 0..3 {
+        for h in &hs {
+            h.run(&["sign", "step", "--dir", s(&d), "--file", s(&artifact), "--yes"]).ok();
+        }
+        env.run(&["sign", "collect", "--dir", s(&d)]);
+    }
+    assert!(d.join("app.tar.gz.minisig").exists());
+    step_wrong().ok().contains("Your part of this session is done.");
+}

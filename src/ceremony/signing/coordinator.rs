@@ -604,7 +604,7 @@ enum PhaseOutcome {
     Waiting(String),
 }
 
-fn read_package(s: &Session, a: u32, phase: Phase) -> Result<PackageFile> {
+pub(crate) fn read_package(s: &Session, a: u32, phase: Phase) -> Result<PackageFile> {
     let path = s.folder.path(&names::package(a, phase));
     let text = crate::fsx::read_text_untrusted(&path, 64 * 1024 * 1024)?;
     PackageFile::parse(&text, &s.group).map_err(|e| {

@@ -325,6 +325,55 @@ fn refuse_if_forgotten(
         )))
 }
 
+/// What the folder alone shows about this keyholder's part, when it has nothing to do now: it committed
+/// and waits for a package, or signed every phase. Read from public, signed files only (its own signed
+/// commitment and shares, checked with its card), so it needs no passphrase. `None` whenever anything could
+/// be left to do (commit, sign, destroy the nonces of an attempt it was left out of): the ordinary step,
+/// with the passphrase, decides then.
+pub fn nothing_to_do(home: &crate::home::Home, dir: &Path) -> Option<String> {
+    use super::coordinator::{read_package, Session};
+    let s = Session::load(dir).ok()?;
+    let card = home.card().ok()?;
+    // The home's own copy of the group must be the folder's: otherwise the step says what is wrong.
+    let own = home.group(&s.req.group().compact()).ok()?;
+    if own.core_text() != s.group.core_text() || !home.has_share(&s.req.group().compact()) {
+        return None;
+    }
+    let me = s.group.member_index(card.fingerprint())?;
+    let a = current_attempt(dir).ok()?;
+    if excluded(dir, a, &s.group).ok()?.contains(&me) || !s.commitments(a).good.contains_key(&me) {
+        return None;
+    }
+    // The home must agree with the folder: a journal, and nonces of this attempt only, exactly for the
+    // phases it has not signed yet (anything else, a home put back from a copy say, is the step's to find).
+    if !home.path(&journal_rel(&s.req)).is_file() {
+        return None;
+    }
+    let nonces = crate::home::nonces::on_disk(home, s.req.session());
+    if nonces.iter().any(|(attempt, _)| *attempt != a) {
+        return None;
+    }
+    let holds = |phase: Phase| nonces.contains(&(a, phase.number()));
+    for phase in Phase::ALL {
+        if s.req.plan().count(phase) == 0 {
+            break;
+        }
+        if !s.folder.has(&names::package(a, phase)) {
+            return holds(phase).then(|| {
+                format!(
+                    "Nothing new to do: waiting for the phase-{phase} signing package (`frostsign sign collect --dir {}`).",
+                    crate::text::path(dir)
+                )
+            });
+        }
+        let pkg = read_package(&s, a, phase).ok()?;
+        if holds(phase) || !pkg.signers.contains(&me) || !s.shares(&pkg).good.contains_key(&me) {
+            return None;
+        }
+    }
+    Some("Your part of this session is done.".to_string())
+}
+
 /// A keyholder of the old group who also holds the new group (it took part in its key generation) signs a
 /// rotation only to the new group its home holds: the request's copy of the new group file must have the
 /// same core as the home's.
