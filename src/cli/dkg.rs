@@ -150,7 +150,8 @@ fn step_report(
                 outln!("Nothing new to do: waiting for {w}.");
             } else {
                 outln!(
-                    "Waiting for {w}. Run `frostsign {command} --dir {}` again once their files are in the folder.",
+                    "Waiting for {w}. Run `{} {command} --dir {}` again once their files are in the folder.",
+                    super::frostsign_for(u.home().root()),
                     crate::text::path(dir)
                 );
             }

@@ -42,6 +42,16 @@ pub struct Global {
     pub passphrase: PassphraseSource,
 }
 
+/// `frostsign`, with `--home HOME` when the keyholder's home is not the default: what a next-step hint
+/// tells the keyholder to run, so that copying it works.
+pub fn frostsign_for(home: &std::path::Path) -> String {
+    if home == crate::home::default_home() {
+        "frostsign".to_string()
+    } else {
+        format!("frostsign --home {}", crate::text::path(home))
+    }
+}
+
 /// Ask a yes/no question on the terminal; `assume_yes` answers yes without asking. Without a terminal
 /// and without `assume_yes`, refuses with a hint.
 pub fn confirm(question: &str, assume_yes: bool) -> crate::Result<()> {

@@ -156,7 +156,11 @@ pub fn step(
             if report.did.is_empty() {
                 outln!("Nothing new to do: waiting for {w}.");
             } else {
-                outln!("Waiting for {w}; then run this step again.");
+                outln!(
+                    "Waiting for {w}; then run `{} sign step --dir {}` again (or once with --watch).",
+                    super::frostsign_for(&g.home),
+                    crate::text::path(dir)
+                );
             }
             return Ok(0);
         };

@@ -186,7 +186,8 @@ fn a_watch_never_joins_a_ceremony_its_keyholder_did_not_see() {
     env.dkg_init("kg", 2, &hs).ok();
     env.dkg_init("other", 2, &hs[..2]).ok();
     let kg = env.path("kg");
-    hs[0].dkg_step(&kg).ok().contains("joined the ceremony");
+    let hint = format!("Run `frostsign --home {} dkg step --dir {}` again", s(&hs[0].home), s(&kg));
+    hs[0].dkg_step(&kg).ok().contains("joined the ceremony").contains(&hint);
     let watch = spawn(&env, Some(&hs[0]), &["dkg", "step", "--dir", s(&kg), "--watch", "--timeout", "30s"]);
     std::thread::sleep(std::time::Duration::from_millis(1500));
     fs::copy(env.path("other/ceremony.txt"), kg.join("ceremony.txt")).unwrap();
@@ -221,7 +222,13 @@ fn nothing_to_do_costs_no_passphrase() {
         env.run(&full)
     };
     step_wrong().refused_with("wrong passphrase");
-    hs[0].run(&["sign", "step", "--dir", s(&d), "--file", s(&artifact), "--yes"]).ok().contains("committed");
+    // The next-step hint repeats the --home given (not the default), so copying it works.
+    let hint = format!("then run `frostsign --home {} sign step --dir {}` again", s(&hs[0].home), s(&d));
+    hs[0]
+        .run(&["sign", "step", "--dir", s(&d), "--file", s(&artifact), "--yes"])
+        .ok()
+        .contains("committed")
+        .contains(&hint);
     step_wrong().ok().contains("Nothing new to do: waiting for the phase-1 signing package");
     hs[1].run(&["sign", "step", "--dir", s(&d), "--file", s(&artifact), "--yes"]).ok();
     env.run(&["sign", "collect", "--dir", s(&d)]).expect_code(3);
