@@ -38,12 +38,7 @@ pub fn step(g: &Global, dir: &Path, yes: bool, watch: Option<Option<std::time::D
     let u = home.unlock(&g.passphrase)?;
     let mut watcher = watch.map(|t| {
         outln!("- unlocked your home (once: --watch does every round with it)");
-        let w = super::watch::Watcher::new(t);
-        if exchange.is_git() {
-            w.over_git()
-        } else {
-            w
-        }
+        exchange.watcher(t)
     });
     // The join question is asked when this keyholder joins a ceremony, and only then (after that the
     // ceremony's state is in the home): a watch never answers it for a ceremony the keyholder did not see.
@@ -58,11 +53,10 @@ pub fn step(g: &Global, dir: &Path, yes: bool, watch: Option<Option<std::time::D
         );
         let end = match round {
             Ok(end) => end,
-            Err(e) if exchange.transient(&e) && watching => {
-                errln!("warning: {}; trying again", e.message());
-                StepEnd::Waiting { what: "the git remote".to_string(), progressed: false }
-            }
-            Err(e) => return Err(e),
+            Err(e) => match exchange.wait_out(e, watcher.as_mut())? {
+                None => continue,
+                Some(code) => return Ok(code),
+            },
         };
         match (end, watcher.as_mut()) {
             (StepEnd::Done, _) | (StepEnd::Waiting { .. }, None) => return Ok(0),

@@ -51,9 +51,37 @@ impl Exchange {
     /// True for an error a watch over git waits out instead of stopping on: the remote could not be
     /// reached for a moment (a pull or a push failed; nothing of the ceremony was lost: files not pushed yet
     /// are committed locally, and the next round pushes them).
-    pub fn transient(&self, e: &crate::error::Error) -> bool {
+    fn transient(&self, e: &crate::error::Error) -> bool {
         self.git.is_some()
             && (e.message().starts_with("`git pull --rebase` failed") || e.message().starts_with("could not push"))
+    }
+
+    /// The watcher of a `--watch` with `timeout`: it looks less often when each look pulls from a remote.
+    pub fn watcher(&self, timeout: Option<std::time::Duration>) -> super::watch::Watcher {
+        let w = super::watch::Watcher::new(timeout);
+        if self.is_git() {
+            w.over_git()
+        } else {
+            w
+        }
+    }
+
+    /// After a failed round: in a watch over git, a remote that could not be reached is waited out (a
+    /// warning, then the next look): `Ok(None)` to look again, `Ok(Some(3))` when the watch timed out. Any
+    /// other error, and any error outside a watch, is returned.
+    pub fn wait_out(&self, e: crate::error::Error, watcher: Option<&mut super::watch::Watcher>) -> Result<Option<i32>> {
+        match watcher {
+            Some(w) if self.transient(&e) => {
+                errln!("warning: {}; trying again", e.message());
+                if w.wait(false, "the git remote") {
+                    Ok(None)
+                } else {
+                    w.timed_out();
+                    Ok(Some(3))
+                }
+            }
+            _ => Err(e),
+        }
     }
 
     /// Mark a folder just set up for git (`init --git`).

@@ -125,27 +125,15 @@ pub fn step(
     let u = home.unlock(&g.passphrase)?;
     let mut watcher = watch.map(|t| {
         outln!("- unlocked your home (once: --watch does every step of this session with it)");
-        let w = super::watch::Watcher::new(t);
-        if exchange.is_git() {
-            w.over_git()
-        } else {
-            w
-        }
+        exchange.watcher(t)
     });
     loop {
         let report = match exchange.round(|| step_once(&u, dir, &copies, repo, yes), |r| summary_of(r, "step")) {
             Ok(report) => report,
-            Err(e) if exchange.transient(&e) && watcher.is_some() => {
-                if let Some(w) = watcher.as_mut() {
-                    errln!("warning: {}; trying again", e.message());
-                    if !w.wait(false, "the git remote") {
-                        w.timed_out();
-                        return Ok(3);
-                    }
-                }
-                continue;
-            }
-            Err(e) => return Err(e),
+            Err(e) => match exchange.wait_out(e, watcher.as_mut())? {
+                None => continue,
+                Some(code) => return Ok(code),
+            },
         };
         if report.finished {
             outln!("Your part of this session is done.");
@@ -220,13 +208,7 @@ pub fn collect(
         repo: repo.map(Path::to_path_buf),
     };
     let exchange = super::exchange::Exchange::new(dir, git, None, "coordinator", "signing")?;
-    let mut watcher = watch.map(|t| {
-        if exchange.is_git() {
-            super::watch::Watcher::new(t).over_git()
-        } else {
-            super::watch::Watcher::new(t)
-        }
-    });
+    let mut watcher = watch.map(|t| exchange.watcher(t));
     let mut notes_seen = std::collections::BTreeSet::new();
     let report = loop {
         let round = exchange.round(
@@ -241,17 +223,10 @@ pub fn collect(
         );
         let report = match round {
             Ok(report) => report,
-            Err(e) if exchange.transient(&e) && watcher.is_some() => {
-                if let Some(w) = watcher.as_mut() {
-                    errln!("warning: {}; trying again", e.message());
-                    if !w.wait(false, "the git remote") {
-                        w.timed_out();
-                        return Ok(3);
-                    }
-                }
-                continue;
-            }
-            Err(e) => return Err(e),
+            Err(e) => match exchange.wait_out(e, watcher.as_mut())? {
+                None => continue,
+                Some(code) => return Ok(code),
+            },
         };
         for note in report.notes.iter().filter(|n| notes_seen.insert(n.to_string())) {
             outln!("note: {note}");
