@@ -153,11 +153,20 @@ impl GitFolder {
 
     /// Bring in what others published: `git pull --rebase` (local changes outside the folder are kept).
     pub fn pull(&self) -> Result<()> {
-        git(&self.root, &["pull", "--rebase", "--autostash", "--quiet"]).map(|_| ()).map_err(|e| {
-            Error::new(format!("`git pull --rebase` failed in `{}`: {e}", crate::text::path(&self.root)))
-                .with_note("nothing was done in the ceremony")
-                .with_help("check that the remote can be reached (git fetch) and the clone's state (git status), then run this again")
-        })
+        self.pull_rebase().map(|_| ()).map_err(|e| self.pull_failed(e, "nothing was done in the ceremony"))
+    }
+
+    fn pull_rebase(&self) -> std::result::Result<String, String> {
+        git(&self.root, &["pull", "--rebase", "--autostash", "--quiet"])
+    }
+
+    /// The error of a failed pull (git's message `e`), saying with `note` what state it left.
+    fn pull_failed(&self, e: String, note: &str) -> Error {
+        Error::new(format!("`git pull --rebase` failed in `{}`: {e}", crate::text::path(&self.root)))
+            .with_note(note)
+            .with_help(
+            "check that the remote can be reached (git fetch) and the clone's state (git status), then run this again",
+        )
     }
 
     /// The files of the ceremony folder that are new or changed in this clone (not yet committed), split
@@ -235,15 +244,10 @@ impl GitFolder {
             if git(&self.root, &["push", "--quiet"]).is_ok() {
                 return Ok(Pushed::Files(changed));
             }
-            if let Err(e) = git(&self.root, &["pull", "--rebase", "--autostash", "--quiet"]) {
+            if let Err(e) = self.pull_rebase() {
                 if !self.clashes_with(&changed) {
                     let _ = git(&self.root, &["rebase", "--abort"]);
-                    return Err(Error::new(format!(
-                        "`git pull --rebase` failed in `{}`: {e}",
-                        crate::text::path(&self.root)
-                    ))
-                    .with_note("your files are committed locally; the next run pushes them")
-                    .with_help("check that the remote can be reached (git fetch) and the clone's state (git status)"));
+                    return Err(self.pull_failed(e, "your files are committed locally; the next run pushes them"));
                 }
                 // Our commit clashes with a published one: drop ours (keeping any other local work).
                 self.drop_last_commit()?;
@@ -268,12 +272,10 @@ impl GitFolder {
         if !left.is_empty() {
             self.commit(&left, "frostsign: files an earlier run wrote but did not publish")?;
         }
-        if let Err(e) = git(&self.root, &["pull", "--rebase", "--autostash", "--quiet"]) {
+        if let Err(e) = self.pull_rebase() {
             if left.is_empty() || !self.clashes_with(&left) {
                 let _ = git(&self.root, &["rebase", "--abort"]);
-                return Err(Error::new(format!("`git pull --rebase` failed in `{}`: {e}", crate::text::path(&self.root)))
-                    .with_note("nothing was done in the ceremony")
-                    .with_help("check that the remote can be reached (git fetch) and the clone's state (git status), then run this again"));
+                return Err(self.pull_failed(e, "nothing was done in the ceremony"));
             }
             self.drop_last_commit()?;
             return Ok((left, Vec::new(), others));
@@ -350,10 +352,5 @@ impl GitFolder {
     pub fn marker_tracked(&self) -> bool {
         let marker = self.dir.join(MARKER_FILE).to_string_lossy().into_owned();
         git(&self.root, &["ls-files", "--error-unmatch", "--", &marker]).is_ok()
-    }
-
-    /// The work tree's top folder.
-    pub fn root(&self) -> &Path {
-        &self.root
     }
 }
