@@ -156,6 +156,13 @@ fn a_rotation_missing_a_signature_or_from_another_key_is_refused() {
     // From a key the user does not trust: the new group's own (a chain given out of order) or another's.
     follow(&new, &statement).expect_code(1).contains("hands over from another key");
     follow(&old, &statement).ok();
+    // A folder that already holds one of the two sessions: refused before anything is written.
+    let busy = env.path("busy");
+    fs::create_dir_all(busy.join("new")).unwrap();
+    fs::write(busy.join("new/request.txt"), "another session\n").unwrap();
+    let o = env.run(&["group", "rotate", "--from", s(&old), "--to", s(&new), "--reason", "x", "--dir", s(&busy)]);
+    o.refused_with("already holds a rotation");
+    assert!(!busy.join("rotation.txt").exists() && !busy.join("old").exists(), "a refused rotation wrote files");
     // A keyholder signs only a statement that fits its own group in the role the request gives it.
     let rot2 = env.path("rot2");
     env.run(&["group", "rotate", "--from", s(&old), "--to", s(&new), "--reason", "again", "--dir", s(&rot2)]).ok();

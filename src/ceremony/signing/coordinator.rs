@@ -141,20 +141,27 @@ pub fn init_rotation(
     let (old, new) = (Group::load(old_path)?, Group::load(new_path)?);
     let created = crate::clock::now();
     let statement = Rotation::create(&old, &new, reason, created)?;
+    // Everything is checked before anything is written: a refusal leaves the folder as it was.
+    let spec = |role: Role| -> Result<RequestSpec> {
+        let session = super::RotationSession::new(role, statement.clone(), new.text())?;
+        Ok(RequestSpec { kind: SessionKind::Rotation(Box::new(session)), created, validity_secs })
+    };
+    let (old_spec, new_spec) = (spec(Role::Old)?, spec(Role::New)?);
+    for role in [Role::Old, Role::New] {
+        let request = dir.join(role.name()).join(REQUEST_FILE);
+        if std::fs::symlink_metadata(&request).is_ok() {
+            return Err(Error::file(&request, "already exists: this folder already holds a rotation")
+                .with_help("use a new, empty folder for each rotation"));
+        }
+    }
     crate::fsx::ensure_dir(dir)?;
     let path = dir.join(STATEMENT_FILE);
     if !crate::fsx::atomic_create(&path, statement.text.as_bytes(), crate::fsx::PUBLIC_FILE)? {
         return Err(Error::file(&path, "already exists: this folder already holds a rotation")
             .with_help("use a new, empty folder for each rotation"));
     }
-    let mut requests = Vec::new();
-    for (role, group) in [(Role::Old, &old), (Role::New, &new)] {
-        let session = super::RotationSession::new(role, statement.clone(), new.text())?;
-        let kind = SessionKind::Rotation(Box::new(session));
-        requests.push(write_session(&dir.join(role.name()), group, RequestSpec { kind, created, validity_secs })?);
-    }
-    let new_req = requests.pop().ok_or_else(|| Error::new("internal error: no session"))?;
-    let old_req = requests.pop().ok_or_else(|| Error::new("internal error: no session"))?;
+    let old_req = write_session(&dir.join(Role::Old.name()), &old, old_spec)?;
+    let new_req = write_session(&dir.join(Role::New.name()), &new, new_spec)?;
     Ok((old_req, new_req))
 }
 
