@@ -597,21 +597,25 @@ fn parse_refresh(doc: &Document) -> std::result::Result<Option<Refresh>, DocErro
     let minisign_key_id =
         parse_key_id_display(id).ok_or_else(|| bad("minisign-key-id", "expected 16 uppercase hex digits"))?;
     // Each removed member as `ID FPR NAME`, every part checked, so the line is shown to keyholders as is.
-    let member_line = |l: &str| {
-        let mut parts = l.splitn(3, ' ');
-        let id = parts.next()?.parse::<u16>().ok().filter(|n| (1..=MAX_MEMBERS as u16).contains(n))?;
-        let fp = Fingerprint::parse_compact(parts.next()?)?;
-        let name = PlainText::new(TextKind::KeyholderName, parts.next()?).ok()?;
-        (l == format!("{id} {} {name}", fp.compact())).then(|| l.to_string())
-    };
-    let removed = doc
-        .get_all("removed")
-        .iter()
-        .map(|l| member_line(l))
-        .collect::<Option<Vec<String>>>()
-        .ok_or_else(|| bad("removed", "expected `ID FPR NAME` of a member"))?;
+    let removed: Vec<String> = doc.get_all("removed").iter().map(|l| l.to_string()).collect();
+    if !removed.iter().all(|l| is_member_line(l)) {
+        return Err(bad("removed", "expected `ID FPR NAME` of a member"));
+    }
     let lineage = parse_lineage(doc, &group_key)?;
     Ok(Some(Refresh { group: group.to_string(), group_key, minisign_key_id, removed, lineage }))
+}
+
+/// True for a member line `ID FPR NAME` in its one spelling: an identifier in 1..=255, a compact card
+/// fingerprint, a keyholder name (plain text). Lines of this form are shown to people as they are.
+pub fn is_member_line(l: &str) -> bool {
+    let mut parts = l.splitn(3, ' ');
+    let id = parts.next().and_then(|id| id.parse::<u16>().ok()).filter(|n| (1..=MAX_MEMBERS as u16).contains(n));
+    let fp = parts.next().and_then(Fingerprint::parse_compact);
+    let name = parts.next().and_then(|n| PlainText::new(TextKind::KeyholderName, n).ok());
+    match (id, fp, name) {
+        (Some(id), Some(fp), Some(name)) => l == format!("{id} {} {name}", fp.compact()),
+        _ => false,
+    }
 }
 
 /// Why `dealer` cannot deal to `cards`, if it cannot: a dealer that shares a keyholder's name but not its

@@ -124,12 +124,17 @@ impl Statement {
         if crate::group::GroupFingerprint::parse_compact(&fingerprint).is_none() {
             return Err(bad("fingerprint", "not a group fingerprint"));
         }
+        // Member lines are shown to people (`group update`, a signer's summary): each in its one spelling.
+        let members: Vec<String> = doc.get_all("member").into_iter().map(str::to_string).collect();
+        if !members.iter().all(|m| super::ceremony::is_member_line(m)) {
+            return Err(bad("member", "expected `ID FPR NAME`"));
+        }
         Ok(Statement {
             group_key: doc.hex("group-key")?,
             version,
             fingerprint,
             threshold: doc.number("threshold")?,
-            members: doc.get_all("member").into_iter().map(str::to_string).collect(),
+            members,
             previous,
             text: text.to_string(),
         })
@@ -339,6 +344,15 @@ mod tests {
         assert_eq!(v1.statement.previous, None);
         let no_prev = a.statement.text.replace(&format!("previous: {}\n", hex::encode([7u8; 32])), "");
         assert!(matches!(Statement::parse(&no_prev), Err(DocError::BadValue { key, .. }) if key == "previous"));
+        // A member line is shown to people: only `ID FPR NAME` in its one spelling.
+        for bad in ["1 XYZ Alice", "0 {fp} Alice", "1 {fp} Al\u{202e}ice", "1  {fp} Alice"] {
+            let line = bad.replace("{fp}", &"A".repeat(32));
+            let text = a.statement.text.replacen(&a.statement.members[0], &line, 1);
+            assert!(
+                matches!(Statement::parse(&text), Err(DocError::BadValue { key, .. }) if key == "member"),
+                "{line:?}"
+            );
+        }
     }
 
     #[test]

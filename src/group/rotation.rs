@@ -159,14 +159,8 @@ impl Rotation {
         if new_threshold < 2 || new_threshold as usize > new_members.len() {
             return Err(bad("new-threshold", "need 2 <= threshold <= members"));
         }
-        for m in &new_members {
-            let mut parts = m.splitn(3, ' ');
-            let ok = parts.next().and_then(|id| id.parse::<u16>().ok()).is_some()
-                && parts.next().and_then(crate::card::Fingerprint::parse_compact).is_some()
-                && parts.next().is_some_and(|n| PlainText::new(TextKind::KeyholderName, n).is_ok());
-            if !ok {
-                return Err(bad("new-member", "expected `ID FPR NAME`"));
-            }
+        if !new_members.iter().all(|m| super::ceremony::is_member_line(m)) {
+            return Err(bad("new-member", "expected `ID FPR NAME`"));
         }
         let reason =
             PlainText::new(TextKind::Comment, doc.require("reason")?).map_err(|e| bad("reason", &e.to_string()))?;
