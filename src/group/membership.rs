@@ -126,7 +126,7 @@ impl Statement {
         }
         // Member lines are shown to people (`group update`, a signer's summary): each in its one spelling.
         let members: Vec<String> = doc.get_all("member").into_iter().map(str::to_string).collect();
-        if !members.iter().all(|m| super::ceremony::is_member_line(m)) {
+        if !members.iter().all(|m| crate::group::ceremony::is_member_line(m)) {
             return Err(bad("member", "expected `ID FPR NAME`"));
         }
         Ok(Statement {

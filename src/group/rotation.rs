@@ -159,7 +159,7 @@ impl Rotation {
         if new_threshold < 2 || new_threshold as usize > new_members.len() {
             return Err(bad("new-threshold", "need 2 <= threshold <= members"));
         }
-        if !new_members.iter().all(|m| super::ceremony::is_member_line(m)) {
+        if !new_members.iter().all(|m| crate::group::ceremony::is_member_line(m)) {
             return Err(bad("new-member", "expected `ID FPR NAME`"));
         }
         let reason =
