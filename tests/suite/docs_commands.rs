@@ -6,25 +6,8 @@
 //! test counts what it checked so a reader can see the skips are the exception.
 
 use crate::common::*;
+use crate::docs_blocks::{blocks, commands, Block};
 use std::path::Path;
-
-/// The shell blocks of a Markdown text: (first line number, lines).
-fn shell_blocks(text: &str) -> Vec<(usize, Vec<String>)> {
-    let mut out = Vec::new();
-    let mut current: Option<(usize, Vec<String>)> = None;
-    for (n, line) in text.lines().enumerate() {
-        let trimmed = line.trim_start();
-        match &mut current {
-            None if ["```sh", "```console", "```bash", "```shell"].contains(&trimmed) => {
-                current = Some((n + 2, Vec::new()))
-            }
-            Some(_) if trimmed.starts_with("```") => out.push(current.take().unwrap()),
-            Some((_, lines)) => lines.push(line.to_string()),
-            None => {}
-        }
-    }
-    out
-}
 
 /// Split a command line like a POSIX shell would for simple cases: words, single and double quotes,
 /// backslash escapes in double quotes. Returns None on what this test does not model.
@@ -78,25 +61,13 @@ fn words(line: &str) -> Option<Vec<String>> {
     Some(out)
 }
 
-/// The frostsign command lines of a block: prompts (`$ `, `alice$ `) removed, continuation lines joined.
-fn commands(lines: &[String]) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut pending = String::new();
-    for line in lines {
-        let mut l = line.trim().to_string();
-        if let Some(pos) = l.find("$ ").filter(|&p| l[..p].chars().all(|c| c.is_ascii_alphanumeric() || c == '-')) {
-            l = l[pos + 2..].to_string();
-        }
-        if pending.is_empty() && !l.starts_with("frostsign ") && !l.starts_with("sudo frostsign ") {
-            continue;
-        }
-        pending.push_str(l.trim_end_matches('\\').trim_end());
-        pending.push(' ');
-        if !l.ends_with('\\') {
-            out.push(std::mem::take(&mut pending).trim().trim_start_matches("sudo ").to_string());
-        }
-    }
-    out
+/// The frostsign command lines of a block (prompts removed, continuation lines joined).
+fn frostsign_commands(b: &Block) -> Vec<String> {
+    commands(b)
+        .into_iter()
+        .map(|c| c.text.trim_start_matches("sudo ").to_string())
+        .filter(|t| t.starts_with("frostsign "))
+        .collect()
 }
 
 fn placeholder(cmd: &str) -> bool {
@@ -117,8 +88,9 @@ fn every_frostsign_command_in_the_docs_parses() {
     let (mut checked, mut skipped, mut failed) = (0, 0, Vec::new());
     for f in &files {
         let text = std::fs::read_to_string(f).unwrap();
-        for (line, block) in shell_blocks(&text) {
-            for cmd in commands(&block) {
+        for block in blocks(&text) {
+            let line = block.line;
+            for cmd in frostsign_commands(&block) {
                 let Some(args) = words(&cmd).filter(|_| !placeholder(&cmd)) else {
                     skipped += 1;
                     continue;

@@ -9,6 +9,7 @@ mod architecture;
 mod dealer;
 mod dkg;
 mod docs;
+mod docs_blocks;
 mod docs_commands;
 mod examples;
 mod exchange;

@@ -20,7 +20,7 @@ pub struct Out {
 }
 
 impl Out {
-    fn from(o: Output) -> Out {
+    pub fn from_output(o: Output) -> Out {
         Out {
             code: o.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -76,7 +76,7 @@ pub fn run_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    Out::from(cmd.output().expect("run frostsign"))
+    Out::from_output(cmd.output().expect("run frostsign"))
 }
 
 /// Run the binary in `cwd` with a deadline of 20 s: a command that blocks (on a FIFO given as a file, say)
@@ -98,7 +98,7 @@ pub fn run_with_deadline(cwd: &Path, args: &[&str]) -> Out {
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    Out::from(child.wait_with_output().expect("collect frostsign's output"))
+    Out::from_output(child.wait_with_output().expect("collect frostsign's output"))
 }
 
 /// A temporary workspace.
