@@ -237,11 +237,16 @@ impl World {
         std::fs::create_dir_all(cwd).unwrap();
         let bin_dir = Path::new(bin()).parent().unwrap();
         let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+        // Tools found through the real home (cargo, rustup) keep finding it when HOME is a person's.
+        let real_home = std::env::var("HOME").unwrap_or_default();
+        let tool_home = |var: &str, dir: &str| std::env::var(var).unwrap_or_else(|_| format!("{real_home}/{dir}"));
         let mut cmd = Command::new("bash");
         cmd.arg("-c")
             .arg(format!("source '{}'\n{script}", worlds_script().display()))
             .current_dir(cwd)
             .env("W", self.dir.path())
+            .env("CARGO_HOME", tool_home("CARGO_HOME", ".cargo"))
+            .env("RUSTUP_HOME", tool_home("RUSTUP_HOME", ".rustup"))
             .env("HOME", &home)
             .env("PATH", path)
             .env("FROSTSIGN_PASSPHRASE_FILE", home.join("passphrase"))
