@@ -102,7 +102,8 @@ fn git(root: &Path, args: &[&str]) -> std::result::Result<String, String> {
         .output()
         .map_err(|e| format!("could not run git: {e}"))?;
     if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+        // Never trimmed here: `-z` output starts with a status column that may be a space (` M path`).
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
         Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
     }
@@ -118,7 +119,7 @@ impl GitFolder {
             Error::file(&dir, format!("is not in a git work tree: {e}"))
                 .with_help("clone the ceremony repository and give a folder inside it, or leave out --git")
         })?;
-        let root = PathBuf::from(root);
+        let root = PathBuf::from(root.trim_end_matches('\n'));
         git(&root, &["rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{u}"]).map_err(|_| {
             Error::new(format!(
                 "the git repository `{}` has no upstream branch to pull from and push to",
@@ -153,7 +154,8 @@ impl GitFolder {
 
     /// Bring in what others published: `git pull --rebase` (local changes outside the folder are kept).
     pub fn pull(&self) -> Result<()> {
-        self.pull_rebase().map(|_| ()).map_err(|e| self.pull_failed(e, "nothing was done in the ceremony"))
+        self.pull_rebase().map_err(|e| self.pull_failed(e, "nothing was done in the ceremony"))?;
+        self.check_folder()
     }
 
     fn pull_rebase(&self) -> std::result::Result<String, String> {
@@ -174,20 +176,24 @@ impl GitFolder {
     /// never committed. Deleted files are not published (a pull brings them back).
     pub fn unpublished(&self) -> Result<(Vec<String>, Vec<String>)> {
         let dir = self.dir.to_string_lossy().into_owned();
-        let out = git(&self.root, &["status", "--porcelain=v1", "-z", "--untracked-files=all", "--", &dir])
+        // Ignored files are listed too (`!!`): a committed .gitignore must not silently keep a keyholder's
+        // files from being published.
+        let args = ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored=matching", "--", &dir];
+        let out = git(&self.root, &args)
             .map_err(|e| Error::new(format!("`git status` failed in `{}`: {e}", crate::text::path(&self.root))))?;
         let (mut ours, mut others) = (Vec::new(), Vec::new());
-        for entry in out.split('\0').filter(|e| e.len() > 3) {
-            let (code, path) = entry.split_at(3);
+        for (code, path) in status_entries(&out) {
             let full = self.root.join(path);
-            if code.contains('D') || full.parent() != Some(self.dir.as_path()) || !full.is_file() {
+            let meta = std::fs::symlink_metadata(&full);
+            let regular = meta.is_ok_and(|m| m.file_type().is_file());
+            if code.contains('D') || full.parent() != Some(self.dir.as_path()) || !regular {
                 continue;
             }
             let name = full.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             if name.contains(".tmp-") {
                 continue;
             }
-            if is_publishable(&name) {
+            if is_publishable(&name) && looks_like_frostsign_output(&full, &name) {
                 ours.push(path.to_string());
             } else {
                 others.push(name);
@@ -201,7 +207,9 @@ impl GitFolder {
     /// Refuse to push local commits that are not frostsign's own: every commit ahead of the upstream may
     /// touch only the ceremony folder (a person's unrelated work is theirs to push).
     fn check_ahead(&self) -> Result<()> {
-        let out = git(&self.root, &["diff", "--name-only", "-z", "@{u}..HEAD"]).unwrap_or_default();
+        // Three dots: what the local commits changed since they left the upstream, not the difference from
+        // an upstream fetched since (which holds other people's work).
+        let out = git(&self.root, &["diff", "--name-only", "-z", "@{u}...HEAD"]).unwrap_or_default();
         let rel = self.dir.strip_prefix(&self.root).unwrap_or(&self.dir).to_path_buf();
         let foreign: Vec<&str> = out.split('\0').filter(|p| !p.is_empty() && !Path::new(p).starts_with(&rel)).collect();
         if foreign.is_empty() {
@@ -232,10 +240,11 @@ impl GitFolder {
     pub fn publish(&self, message: &str) -> Result<Pushed> {
         let (changed, _) = self.unpublished()?;
         if changed.is_empty() {
-            // An earlier run may have committed without pushing (the remote was down): push it now.
-            if git(&self.root, &["push", "--quiet"]).is_err() {
+            // An earlier run may have committed without pushing (the remote was down): push it now, and
+            // say so when it still cannot be pushed (the others would wait for it for ever).
+            if self.ahead() && git(&self.root, &["push", "--quiet"]).is_err() {
                 self.pull()?;
-                let _ = git(&self.root, &["push", "--quiet"]);
+                git(&self.root, &["push", "--quiet"]).map_err(|e| self.push_failed(1, &e))?;
             }
             return Ok(Pushed::Nothing);
         }
@@ -255,11 +264,55 @@ impl GitFolder {
             }
             std::thread::sleep(std::time::Duration::from_millis(100 << round.min(5)));
         }
-        Err(Error::new(format!(
-            "could not push to the upstream of `{}` after {MAX_ROUNDS} tries",
+        Err(self.push_failed(MAX_ROUNDS, ""))
+    }
+
+    /// True when local commits are not pushed yet.
+    fn ahead(&self) -> bool {
+        git(&self.root, &["rev-list", "--count", "@{u}..HEAD"]).is_ok_and(|n| n.trim() != "0")
+    }
+
+    fn push_failed(&self, tries: usize, e: &str) -> Error {
+        let why = if e.is_empty() { String::new() } else { format!(": {}", crate::text::escape(e.trim())) };
+        Error::new(format!(
+            "could not push to the upstream of `{}` after {tries} tries{why}",
             crate::text::path(&self.root)
         ))
-        .with_help("check the remote (git push by hand); your files are committed locally, the next run pushes them"))
+        .with_help("check the remote (git push by hand); your files are committed locally, the next run pushes them")
+    }
+
+    /// After a pull: the ceremony folder is still the real folder it was (a pull that replaced it, or a
+    /// folder above it, with a symbolic link would send reads and writes elsewhere), and its attributes
+    /// are frostsign's own (a `.gitattributes` edited by someone could merge two packages into one file,
+    /// or convert line endings under every signature).
+    fn check_folder(&self) -> Result<()> {
+        let rel = self.dir.strip_prefix(&self.root).unwrap_or(Path::new(""));
+        let mut at = self.root.clone();
+        for part in rel.components() {
+            at.push(part);
+            let real = std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_dir());
+            if !real {
+                return Err(Error::file(
+                    &at,
+                    "is no longer a folder of the repository (a pull replaced it, e.g. with a link)",
+                )
+                .with_note("nothing was done in the ceremony")
+                .with_help("look at the last commits (git log --stat), restore the folder, then run this again"));
+            }
+        }
+        let attributes = self.dir.join(ATTRIBUTES_FILE);
+        match crate::fsx::read_limited_untrusted(&attributes, 4096) {
+            Ok(b) if b != ATTRIBUTES_TEXT.as_bytes() => Err(Error::file(
+                &attributes,
+                "is not the file frostsign wrote: someone changed how git treats the ceremony files",
+            )
+            .with_note("nothing was done in the ceremony")
+            .with_help(
+                "see who changed it (git log -p -- FILE), restore frostsign's version (git checkout COMMIT -- FILE, \
+                 from the commit that added it) and push, then run this again",
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Bring the clone up to date before a step. Files an earlier run wrote but did not publish (the push
@@ -280,6 +333,7 @@ impl GitFolder {
             self.drop_last_commit()?;
             return Ok((left, Vec::new(), others));
         }
+        self.check_folder()?;
         Ok((Vec::new(), left, others))
     }
 
@@ -287,7 +341,8 @@ impl GitFolder {
         let fail = |what: &str, e: String| {
             Error::new(format!("`git {what}` failed in `{}`: {e}", crate::text::path(&self.root)))
         };
-        let mut add = vec!["add", "--"];
+        // --force: only frostsign's own files are ever given here, and an ignore rule must not drop them.
+        let mut add = vec!["add", "--force", "--"];
         add.extend(files.iter().map(String::as_str));
         git(&self.root, &add).map_err(|e| fail("add", e))?;
         let mut commit = vec!["commit", "--quiet", "--no-verify", "-m", message, "--"];
@@ -353,4 +408,40 @@ impl GitFolder {
         let marker = self.dir.join(MARKER_FILE).to_string_lossy().into_owned();
         git(&self.root, &["ls-files", "--error-unmatch", "--", &marker]).is_ok()
     }
+}
+
+/// The records of `git status --porcelain=v1 -z`: (status code, path). A rename or copy record is followed
+/// by the record of its old path, which is skipped.
+fn status_entries(out: &str) -> Vec<(&str, &str)> {
+    let mut records = out.split('\0');
+    let mut entries = Vec::new();
+    while let Some(record) = records.next() {
+        if record.len() < 4 || !record.is_char_boundary(3) {
+            continue;
+        }
+        let (code, path) = record.split_at(3);
+        if code.starts_with(['R', 'C']) {
+            records.next();
+        }
+        entries.push((code, path));
+    }
+    entries
+}
+
+/// A file named like a signature or key (`.minisig`, `.sig`, `.asc`, `.tag`, `.pub`) is published only
+/// when it begins as frostsign writes such a file: a person's own key or notes left in the folder under
+/// such a name (`my-secret-key.asc`) stay local.
+fn looks_like_frostsign_output(path: &Path, name: &str) -> bool {
+    const STARTS: [(&str, &[&str]); 5] = [
+        (".minisig", &["untrusted comment: "]),
+        (".sig", &["-----BEGIN SSH SIGNATURE-----", "untrusted comment: "]),
+        (".asc", &["-----BEGIN PGP SIGNATURE-----", "-----BEGIN PGP PUBLIC KEY BLOCK-----"]),
+        (".tag", &["object "]),
+        (".pub", &["frostsign-group: "]),
+    ];
+    let Some((_, starts)) = STARTS.iter().find(|(suffix, _)| name.ends_with(suffix)) else {
+        return true;
+    };
+    let head = crate::fsx::read_limited_untrusted(path, 1 << 20).unwrap_or_default();
+    starts.iter().any(|s| head.starts_with(s.as_bytes()))
 }

@@ -228,3 +228,125 @@ fn a_watch_over_git_waits_out_an_unreachable_remote() {
     fs::rename(env.path("origin-away.git"), env.path("origin.git")).unwrap();
     env.run(&["sign", "collect", "--dir", s(&d)]).expect_code(3).contains("using git");
 }
+
+/// A 2-of-3 group, clones for Alice, Bob, Carol, a coordinator and Mallory (who can push anything), and a
+/// signing session `sign` opened over git by the coordinator; returns (env, keyholders, group, clones,
+/// artifact).
+fn session_over_git() -> (Env, Vec<Holder>, PathBuf, Vec<PathBuf>, PathBuf) {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let group = env.dkg("kg", 2, &hs);
+    let c = clones(&env, &["alice", "bob", "carol", "coord", "mallory"]);
+    let artifact = env.path("app.tar.gz");
+    fs::write(&artifact, b"app").unwrap();
+    let d = c[3].join("sign");
+    env.run(&["sign", "init", "--git", "--dir", s(&d), "--group", s(&group), "--file", s(&artifact)]).ok();
+    git(&c[4], &["pull", "--quiet", "--rebase"]);
+    (env, hs, group, c, artifact)
+}
+
+/// Mallory commits `files` (name, content) into the session folder and pushes.
+fn mallory_pushes(mallory: &Path, files: &[(&str, &str)]) {
+    git(mallory, &["pull", "--quiet", "--rebase"]);
+    for (name, content) in files {
+        fs::write(mallory.join("sign").join(name), content).unwrap();
+        git(mallory, &["add", "--force", "--", &format!("sign/{name}")]);
+    }
+    git(mallory, &["commit", "--quiet", "-m", "mallory"]);
+    git(mallory, &["push", "--quiet"]);
+}
+
+/// The paths anywhere in the bare repository's history.
+fn history_paths(env: &Env) -> String {
+    git(&env.path("origin.git"), &["log", "--all", "--name-only", "--format="])
+}
+
+/// A file frostsign rewrites over a tracked copy (here the signature, over a bogus one Mallory pushed
+/// first) is committed and pushed like a new one; an ignore rule Mallory commits does not keep a signer's
+/// commitment from being published; a person's own key left in the folder under a signature-like name is
+/// never published.
+#[test]
+fn changed_ignored_and_foreign_files_are_published_only_when_frostsign_wrote_them() {
+    if !require_tool("git", "sudo apt-get install -y git") {
+        return;
+    }
+    let (env, hs, group, c, artifact) = session_over_git();
+    mallory_pushes(&c[4], &[("app.tar.gz.minisig", "untrusted comment: garbage\n"), (".gitignore", "commit-*\n")]);
+    let key = c[0].join("sign/my-secret-key.asc");
+    for _ in 0..3 {
+        for (i, h) in hs[..2].iter().enumerate() {
+            h.run(&["sign", "step", "--git", "--dir", s(&c[i].join("sign")), "--file", s(&artifact), "--yes"]).ok();
+            if !key.exists() {
+                fs::write(&key, "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nsecret\n").unwrap();
+            }
+        }
+        env.run(&["sign", "collect", "--git", "--dir", s(&c[3].join("sign"))]);
+    }
+    let o = hs[0].run(&["sign", "step", "--git", "--dir", s(&c[0].join("sign")), "--file", s(&artifact), "--yes"]);
+    o.ok().contains("not published (not files frostsign writes): my-secret-key.asc");
+    git(&c[2], &["pull", "--quiet", "--rebase"]);
+    let sig = c[2].join("sign/app.tar.gz.minisig");
+    env.run(&["verify", "--key", s(&group), s(&artifact), "--sig", s(&sig)]).ok();
+    env.run(&["sign", "status", "--dir", s(&c[2].join("sign"))]).ok();
+    let paths = history_paths(&env);
+    assert!(paths.contains("commit-a1-"), "the commitments were published despite the ignore rule:\n{paths}");
+    assert!(!paths.contains("my-secret-key"), "a person's own file was published:\n{paths}");
+}
+
+/// Mallory replaces the session folder with a link to a folder elsewhere on the signer's machine, or edits
+/// its `.gitattributes` (`merge=union` would merge two packages into one file): the next step refuses and
+/// writes nothing there. Upstream work fetched but not merged (an editor's auto-fetch) is not mistaken for
+/// the person's own local commits.
+#[test]
+fn a_pull_that_swaps_the_folder_or_its_attributes_is_refused() {
+    if !require_tool("git", "sudo apt-get install -y git") {
+        return;
+    }
+    let (env, hs, _group, c, artifact) = session_over_git();
+    fs::write(c[4].join("README"), "edited upstream\n").unwrap();
+    git(&c[4], &["commit", "--quiet", "-am", "readme"]);
+    git(&c[4], &["push", "--quiet"]);
+    git(&c[3], &["fetch", "--quiet"]);
+    env.run(&["sign", "collect", "--git", "--dir", s(&c[3].join("sign"))]).expect_code(3);
+
+    let attributes = c[4].join("sign/.gitattributes");
+    let edited = format!("{}* merge=union\n", fs::read_to_string(&attributes).unwrap());
+    mallory_pushes(&c[4], &[(".gitattributes", &edited)]);
+    let step = |h: &Holder, clone: &Path| {
+        h.run(&["sign", "step", "--git", "--dir", s(&clone.join("sign")), "--file", s(&artifact), "--yes"])
+    };
+    step(&hs[0], &c[0]).refused_with("is not the file frostsign wrote");
+    assert!(!history_paths(&env).contains("commit-a1-"), "nothing was published");
+
+    git(&c[4], &["rm", "--quiet", "-r", "sign"]);
+    let elsewhere = env.path("elsewhere");
+    fs::create_dir(&elsewhere).unwrap();
+    for f in ["request.txt", "group.pub", ".frostsign-exchange"] {
+        fs::copy(c[3].join("sign").join(f), elsewhere.join(f)).unwrap();
+    }
+    std::os::unix::fs::symlink(&elsewhere, c[4].join("sign")).unwrap();
+    git(&c[4], &["add", "sign"]);
+    git(&c[4], &["commit", "--quiet", "-m", "swap"]);
+    git(&c[4], &["push", "--quiet"]);
+    step(&hs[1], &c[1]).refused_with("is no longer a folder of the repository");
+    assert_eq!(fs::read_dir(&elsewhere).unwrap().count(), 3, "nothing was written in the folder elsewhere");
+}
+
+/// Files committed while the remote was down are pushed by the next run; while the push still fails,
+/// every run says so (exit 2) instead of "nothing to do".
+#[test]
+fn a_push_that_keeps_failing_is_reported_at_every_run() {
+    if !require_tool("git", "sudo apt-get install -y git") {
+        return;
+    }
+    let (env, hs, _group, c, artifact) = session_over_git();
+    let d = c[0].join("sign");
+    git(&c[0], &["remote", "set-url", "--push", "origin", s(&env.path("nowhere.git"))]);
+    let step = || hs[0].run(&["sign", "step", "--git", "--dir", s(&d), "--file", s(&artifact), "--yes"]);
+    step().refused_with("could not push");
+    step().refused_with("could not push");
+    assert!(!history_paths(&env).contains("commit-a1-"));
+    git(&c[0], &["remote", "set-url", "--push", "origin", s(&env.path("origin.git"))]);
+    step().ok();
+    assert!(history_paths(&env).contains("commit-a1-"), "the commitment committed earlier was pushed");
+}
