@@ -88,24 +88,75 @@ pub enum Pushed {
     Conflict(Vec<String>),
 }
 
+/// How long one git command may take: a remote that accepts a connection and never answers (or a
+/// half-open connection) must not hang a step, or a watch past its `--timeout`.
+const GIT_CALL_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// [`GIT_CALL_LIMIT`]; debug builds take another from `FROSTSIGN_GIT_CALL_LIMIT_SECS`, so that a test of a
+/// remote that never answers does not wait a minute.
+fn git_call_limit() -> std::time::Duration {
+    let from_env = || std::env::var("FROSTSIGN_GIT_CALL_LIMIT_SECS").ok()?.parse().ok();
+    match cfg!(debug_assertions).then(from_env).flatten() {
+        Some(secs) => std::time::Duration::from_secs(secs),
+        None => GIT_CALL_LIMIT,
+    }
+}
+
 fn git(root: &Path, args: &[&str]) -> std::result::Result<String, String> {
-    let out = Command::new("git")
+    let mut child = Command::new("git")
         .arg("-C")
         .arg(root)
+        // `git push` sends the current branch to its upstream only, whatever the person's push.default.
+        .args(["-c", "push.default=upstream"])
         .args(args)
         .env("GIT_TERMINAL_PROMPT", "0")
         // File and folder names are names, never patterns or pathspec magic.
         .env("GIT_LITERAL_PATHSPECS", "1")
+        // The repository is the one at `root`, whatever the caller's environment points git at.
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+        .env_remove("GIT_OBJECT_DIRECTORY")
+        .env_remove("GIT_CONFIG_PARAMETERS")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .output()
+        .spawn()
         .map_err(|e| format!("could not run git: {e}"))?;
-    if out.status.success() {
+    // Both pipes are drained on their own threads (a full pipe would stall git), while this one keeps time.
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let out = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>));
+    let err = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>));
+    let (started, limit) = (std::time::Instant::now(), git_call_limit());
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() < limit => std::thread::sleep(std::time::Duration::from_millis(10)),
+            Ok(None) => {
+                // Its helpers (ssh, the HTTP transport) lose their parent and end; their pipes are not
+                // waited for.
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("git {} did not finish within {} s", args[0], limit.as_secs()));
+            }
+            Err(e) => return Err(format!("could not wait for git: {e}")),
+        }
+    };
+    let stdout = out.join().unwrap_or_default();
+    let stderr = err.join().unwrap_or_default();
+    if status.success() {
         // Never trimmed here: `-z` output starts with a status column that may be a space (` M path`).
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        Ok(String::from_utf8_lossy(&stdout).into_owned())
     } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+        Err(String::from_utf8_lossy(&stderr).trim().to_string())
     }
 }
 

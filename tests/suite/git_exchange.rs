@@ -350,3 +350,25 @@ fn a_push_that_keeps_failing_is_reported_at_every_run() {
     step().ok();
     assert!(history_paths(&env).contains("commit-a1-"), "the commitment committed earlier was pushed");
 }
+
+/// A remote that accepts the connection and never answers does not hang a watch past its `--timeout`:
+/// each git command has a time limit (one second here, a minute in release builds), the watch waits the
+/// failure out like any unreachable remote, and ends with exit 3.
+#[test]
+fn a_remote_that_never_answers_does_not_hang_a_watch() {
+    if !require_tool("git", "sudo apt-get install -y git") {
+        return;
+    }
+    let (_env, _hs, _group, c, _artifact) = session_over_git();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/origin.git", listener.local_addr().unwrap());
+    let held = std::thread::spawn(move || listener.accept().map(|(conn, _)| conn));
+    git(&c[3], &["remote", "set-url", "origin", &url]);
+    let d = c[3].join("sign");
+    let args = ["sign", "collect", "--dir", s(&d), "--watch", "--timeout", "3s"];
+    let started = std::time::Instant::now();
+    let o = run_env(Path::new("/"), &args, &[("FROSTSIGN_GIT_CALL_LIMIT_SECS", "1")]);
+    o.expect_code(3).contains("did not finish within 1 s");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "took {:?}", started.elapsed());
+    drop(held);
+}
