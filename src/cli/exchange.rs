@@ -20,6 +20,10 @@ impl Exchange {
     /// The exchange for the folder `dir`: git when `git` is set or the folder is marked for it. `home` is
     /// the keyholder's home, which must lie outside the repository.
     pub fn new(dir: &Path, git: bool, home: Option<&Path>, who: &str, what: &str) -> Result<Exchange> {
+        // The keyholder's own files (named after its card's fingerprint) are never given up for another
+        // version someone published: the card is public, read without the passphrase.
+        let owner = home.and_then(|h| crate::home::Home::open(h).and_then(|h| h.card()).ok());
+        let owner = owner.map(|c| c.fingerprint().compact());
         let git = if git {
             Some(GitFolder::open(dir, home)?)
         } else if crate::exchange::git::is_marked(dir) {
@@ -36,7 +40,7 @@ impl Exchange {
             None
         };
         Ok(Exchange {
-            git,
+            git: git.map(|g| g.owned_by(owner)),
             who: who.to_string(),
             what: format!("{what} {}", folder_name(dir)),
             seen: Default::default(),

@@ -1,8 +1,9 @@
 //! A ceremony folder inside a git repository as the exchange (`--git`): before a step, pull (rebase);
 //! after it, commit only the files the step wrote or changed in the ceremony folder, and push, pulling
 //! again when someone pushed first. When two parties wrote the same file differently (two coordinators
-//! racing to build one package), the one whose push loses drops its own commit and runs its step again
-//! on the published file, so it adopts it: a folder never ends up with two versions of one file.
+//! racing to build one package), the one whose push loses takes the published file and runs its step
+//! again on it, so it adopts it: a folder never ends up with two versions of one file. A file named after
+//! the keyholder itself is the exception: nobody else can write it validly, so its own version is kept.
 //!
 //! Only public ceremony files are ever committed: the keyholder's home must lie outside the repository,
 //! and nothing outside the ceremony folder is added.
@@ -74,6 +75,9 @@ pub fn is_marked(dir: &Path) -> bool {
 pub struct GitFolder {
     root: PathBuf,
     dir: PathBuf,
+    /// The compact fingerprint of the keyholder running the step, if any: a file named after it is its
+    /// own, which nobody else can write validly.
+    owner: Option<String>,
 }
 
 /// How a publication ended.
@@ -194,7 +198,12 @@ impl GitFolder {
                 .with_help("keep the home outside the repository (the default ~/.frostsign is)"));
             }
         }
-        Ok(GitFolder { root, dir })
+        Ok(GitFolder { root, dir, owner: None })
+    }
+
+    /// The same folder, stepped in by the keyholder with this compact fingerprint.
+    pub fn owned_by(self, fingerprint: Option<String>) -> GitFolder {
+        GitFolder { owner: fingerprint, ..self }
     }
 
     /// Mark the folder for git and write its attributes (at `init`).
@@ -275,13 +284,91 @@ impl GitFolder {
         .with_help("push or move those commits yourself (git log @{u}..HEAD), then run this again"))
     }
 
-    /// After a failed `pull --rebase`: true when the rebase stopped on one of `ours` (someone published
-    /// another version of a file we committed); anything else (the network, a person's own conflict) is not
-    /// a clash frostsign may resolve by dropping its commit.
-    fn clashes_with(&self, ours: &[String]) -> bool {
-        let stopped = git(&self.root, &["diff", "--name-only", "-z", "--diff-filter=U"]).unwrap_or_default();
-        let stopped: Vec<&str> = stopped.split('\0').filter(|p| !p.is_empty()).collect();
-        !stopped.is_empty() && stopped.iter().all(|p| ours.iter().any(|o| o == p))
+    /// True while a `pull --rebase` is stopped in the middle (as opposed to failing before it began: the
+    /// network, a missing upstream).
+    fn rebasing(&self) -> bool {
+        ["rebase-merge", "rebase-apply"].iter().any(|d| {
+            git(&self.root, &["rev-parse", "--git-path", d]).is_ok_and(|p| self.root.join(p.trim_end()).is_dir())
+        })
+    }
+
+    /// True for a file of the folder named after this keyholder (the first fingerprint in its name is its
+    /// own: `round1-FPR`, `commit-a1-FPR`, `share-a1-p2-FPR`, but not `round2-X-to-FPR`).
+    fn own_file(&self, path: &str) -> bool {
+        let Some(owner) = &self.owner else { return false };
+        let name = Path::new(path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let first = name.split(['-', '.']).find(|part| part.len() == 32 && part.bytes().all(|b| b.is_ascii_hexdigit()));
+        first == Some(owner.as_str())
+    }
+
+    /// Settle a `pull --rebase` that stopped because someone published another version of a file our
+    /// local commits hold. A file named after this keyholder keeps our version (only we can sign it: theirs
+    /// is a forgery or a damaged copy); any other file (a package two coordinators built, a restart)
+    /// takes the published one, so the folder never holds two versions. A stop on anything outside the
+    /// ceremony folder is not ours to settle: the rebase is undone and the error says so. Returns the
+    /// files whose published version was taken (the step must run again on them).
+    fn settle(&self) -> Result<Vec<String>> {
+        let rel = self.dir.strip_prefix(&self.root).unwrap_or(&self.dir).to_path_buf();
+        let mut adopted = Vec::new();
+        while self.rebasing() {
+            let out = git(&self.root, &["diff", "--name-only", "-z", "--diff-filter=U"]).unwrap_or_default();
+            let stopped: Vec<&str> = out.split('\0').filter(|p| !p.is_empty()).collect();
+            let ours = |p: &&str| {
+                let p = Path::new(p);
+                p.parent() == Some(rel.as_path()) && p.file_name().is_some_and(|n| is_publishable(&n.to_string_lossy()))
+            };
+            if stopped.is_empty() || !stopped.iter().all(ours) {
+                let _ = git(&self.root, &["rebase", "--abort"]);
+                return Err(Error::new(format!(
+                    "git could not rebase your clone `{}` on what was published: {}",
+                    crate::text::path(&self.root),
+                    stopped.iter().take(3).map(|p| crate::text::escape(p)).collect::<Vec<_>>().join(", ")
+                ))
+                .with_note("nothing was done in the ceremony; your local commits are as they were")
+                .with_help(
+                    "look at the clash (git pull --rebase; git status), settle it by hand, then run this again",
+                ));
+            }
+            for p in &stopped {
+                // In a rebase, `--theirs` is the local commit being replayed, `--ours` the published side.
+                let keep = self.own_file(p);
+                let side = if keep { "--theirs" } else { "--ours" };
+                if let Err(e) = git(&self.root, &["checkout", side, "--", p])
+                    .and_then(|_| git(&self.root, &["add", "--force", "--", p]))
+                {
+                    let _ = git(&self.root, &["rebase", "--abort"]);
+                    return Err(Error::new(format!("could not settle `{}` after a pull: {e}", crate::text::escape(p)))
+                        .with_help(
+                            "look at the clash (git pull --rebase; git status), settle it by hand, then run this again",
+                        ));
+                }
+                if keep {
+                    crate::report::warn(format!(
+                        "someone published another version of your file {}: kept yours (only you can sign it)",
+                        crate::text::escape(p)
+                    ));
+                } else {
+                    adopted.push(p.to_string());
+                }
+            }
+            // A replayed commit left with nothing of its own (every file adopted) is skipped.
+            let empty = git(&self.root, &["diff", "--cached", "--quiet"]).is_ok();
+            let next =
+                if empty { vec!["rebase", "--skip"] } else { vec!["-c", "core.editor=true", "rebase", "--continue"] };
+            if let Err(e) = git(&self.root, &next) {
+                if self.rebasing()
+                    && git(&self.root, &["diff", "--name-only", "--diff-filter=U"]).is_ok_and(|o| o.is_empty())
+                {
+                    let _ = git(&self.root, &["rebase", "--abort"]);
+                    return Err(Error::new(format!(
+                        "git could not continue the rebase of `{}`: {e}",
+                        crate::text::path(&self.root)
+                    ))
+                    .with_help("look at the clone (git status), settle it by hand, then run this again"));
+                }
+            }
+        }
+        Ok(adopted)
     }
 
     /// Commit the folder's unpublished files ([`GitFolder::unpublished`]) with `message`, and push;
@@ -305,13 +392,16 @@ impl GitFolder {
                 return Ok(Pushed::Files(changed));
             }
             if let Err(e) = self.pull_rebase() {
-                if !self.clashes_with(&changed) {
-                    let _ = git(&self.root, &["rebase", "--abort"]);
+                if !self.rebasing() {
                     return Err(self.pull_failed(e, "your files are committed locally; the next run pushes them"));
                 }
-                // Our commit clashes with a published one: drop ours (keeping any other local work).
-                self.drop_last_commit()?;
-                return Ok(Pushed::Conflict(changed));
+                let adopted = self.settle()?;
+                self.check_folder()?;
+                if !adopted.is_empty() {
+                    // The step runs again on the published files; what is left of our commit is pushed then.
+                    return Ok(Pushed::Conflict(adopted));
+                }
+                continue;
             }
             std::thread::sleep(std::time::Duration::from_millis(100 << round.min(5)));
         }
@@ -368,24 +458,25 @@ impl GitFolder {
 
     /// Bring the clone up to date before a step. Files an earlier run wrote but did not publish (the push
     /// failed, the process died) are committed first, so that a pull can never overwrite or mix with them;
-    /// if someone published another version of one of them meanwhile, that commit is dropped and theirs
-    /// is taken. Returns the files dropped that way.
+    /// if someone published another version of one of them meanwhile, [`GitFolder::settle`] keeps this
+    /// keyholder's own files and takes the published version of the others. Returns (the files taken
+    /// from the published side, the files committed now, the folder's files that are not frostsign's).
     fn sync(&self) -> Result<(Vec<String>, Vec<String>, Vec<String>)> {
         self.check_ahead()?;
         let (left, others) = self.unpublished()?;
         if !left.is_empty() {
             self.commit(&left, "frostsign: files an earlier run wrote but did not publish")?;
         }
+        let mut adopted = Vec::new();
         if let Err(e) = self.pull_rebase() {
-            if left.is_empty() || !self.clashes_with(&left) {
-                let _ = git(&self.root, &["rebase", "--abort"]);
+            if !self.rebasing() {
                 return Err(self.pull_failed(e, "nothing was done in the ceremony"));
             }
-            self.drop_last_commit()?;
-            return Ok((left, Vec::new(), others));
+            adopted = self.settle()?;
         }
         self.check_folder()?;
-        Ok((Vec::new(), left, others))
+        let left = left.into_iter().filter(|f| !adopted.contains(f)).collect();
+        Ok((adopted, left, others))
     }
 
     fn commit(&self, files: &[String], message: &str) -> Result<()> {
@@ -403,16 +494,6 @@ impl GitFolder {
                 .with_help("git needs your name and e-mail: git config user.name NAME; git config user.email ADDRESS")
         })?;
         Ok(())
-    }
-
-    /// After a rebase stopped on a clash with our last commit: give it up (other local work stays), and
-    /// take what was published.
-    fn drop_last_commit(&self) -> Result<()> {
-        let _ = git(&self.root, &["rebase", "--abort"]);
-        git(&self.root, &["reset", "--quiet", "--keep", "HEAD~1"]).map_err(|e| {
-            Error::new(format!("`git reset --keep HEAD~1` failed in `{}`: {e}", crate::text::path(&self.root)))
-        })?;
-        self.pull()
     }
 
     /// Run `step` with the folder synchronised around it: pull, step, publish what it wrote; when another

@@ -372,3 +372,44 @@ fn a_remote_that_never_answers_does_not_hang_a_watch() {
     assert!(started.elapsed() < std::time::Duration::from_secs(30), "took {:?}", started.elapsed());
     drop(held);
 }
+
+/// Mallory pushes a forged file under Alice's name between Alice's pull and her push (a pre-push hook in
+/// Alice's clone plays the race): Alice's rebase stops on it, and she keeps her own file, which only she
+/// can sign, instead of adopting the forgery; the release completes.
+#[test]
+fn a_forged_file_under_a_keyholders_name_never_replaces_its_own() {
+    if !require_tool("git", "sudo apt-get install -y git") {
+        return;
+    }
+    let (env, hs, group, c, artifact) = session_over_git();
+    let alice = Group::load(&group).unwrap().members()[0].fingerprint().compact();
+    let forged = format!("commit-a1-{alice}.txt");
+    let hook = c[0].join(".git/hooks/pre-push");
+    let once = env.path("raced");
+    fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\n[ -e '{once}' ] && exit 0\ntouch '{once}'\ncd '{mallory}' && git pull -q --rebase && \
+             printf 'forged\\n' > sign/{forged} && git add sign/{forged} && git commit -qm forged && git push -q\n",
+            once = s(&once),
+            mallory = s(&c[4]),
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let step = |i: usize| {
+        hs[i].run(&["sign", "step", "--git", "--dir", s(&c[i].join("sign")), "--file", s(&artifact), "--yes"])
+    };
+    step(0).ok().contains(&format!("someone published another version of your file sign/{forged}: kept yours"));
+    assert!(once.exists(), "the race was played");
+    git(&c[1], &["pull", "--quiet", "--rebase"]);
+    let published = fs::read_to_string(c[1].join("sign").join(&forged)).unwrap();
+    assert_eq!(published, fs::read_to_string(c[0].join("sign").join(&forged)).unwrap());
+    assert!(published.starts_with("frostsign"), "Alice's signed commitment, not the forgery: {published}");
+    for _ in 0..3 {
+        step(0).ok();
+        step(1).ok();
+        env.run(&["sign", "collect", "--git", "--dir", s(&c[3].join("sign"))]);
+    }
+    env.run(&["verify", "--key", s(&group), s(&artifact), "--sig", s(&c[3].join("sign/app.tar.gz.minisig"))]).ok();
+}
