@@ -75,6 +75,11 @@ pub fn step_as(g: &Global, dir: &Path, yes: bool, command: &str) -> Result<()> {
     let home = Home::open(&g.home)?;
     let _lock = home.lock()?;
     let folder = Folder::open(dir)?;
+    // "Nothing to do" costs no passphrase: the folder and this keyholder's own signed files say so.
+    if let Some(what) = dkg::nothing_to_do(&home, &folder) {
+        outln!("Nothing new to do: waiting for {what}.");
+        return Ok(());
+    }
     let u = home.unlock(&g.passphrase)?;
     step_unlocked(&u, &folder, yes, command)
 }
