@@ -157,6 +157,37 @@ fn a_removed_keyholders_share_works_with_no_one_and_the_others_still_sign() {
 
 /// A refresh cannot change the threshold or remove the one who starts it, removes only members, and a
 /// second keyholder cannot start a different refresh in the same folder; each refusal writes nothing.
+/// "Nothing to do" costs no passphrase in a refresh under way, as in `dkg step`; the folder is still
+/// checked against --group and --remove first. Starting a refresh, and joining one, still ask.
+#[test]
+fn a_refresh_step_with_nothing_to_do_needs_no_passphrase() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let old_path = env.dkg("kg", 2, &hs);
+    let dir = env.path("refresh");
+    let no_passphrase = |h: &Holder, extra: &[&str]| {
+        let mut args =
+            vec!["--home", s(&h.home), "share", "refresh", "--dir", s(&dir), "--group", s(&old_path), "--yes"];
+        args.extend_from_slice(extra);
+        run_in(&h.cwd, &args)
+    };
+    refused(&no_passphrase(&hs[0], &[]), &["--passphrase-file"]);
+    assert!(!dir.join("ceremony.txt").exists(), "a refresh is started only after the passphrase");
+    refresh(&hs[0], &dir, &old_path, &[]).ok().contains("Waiting for round 1 from Bob, Carol");
+
+    let before = (snapshot(&dir), snapshot(&hs[0].home));
+    let out = no_passphrase(&hs[0], &[]);
+    no_panic(&out);
+    out.ok();
+    assert_eq!(out.stdout, "Nothing new to do: waiting for round 1 from Bob, Carol.\n", "{}", out.all());
+    assert!(!out.all().to_lowercase().contains("passphrase"), "{}", out.all());
+    assert!((snapshot(&dir), snapshot(&hs[0].home)) == before, "a step with nothing to do changed files");
+    no_passphrase(&hs[0], &["--remove", "Carol"]).refused_with("removes other members than --remove names");
+    refused(&no_passphrase(&hs[1], &[]), &["--passphrase-file"]);
+
+    refresh_all(&dir, &old_path, &[&hs[0], &hs[1], &hs[2]]);
+}
+
 #[test]
 fn refresh_refuses_too_few_keyholders_unknown_names_removing_oneself_and_a_conflicting_folder() {
     let env = Env::new();
