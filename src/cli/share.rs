@@ -41,18 +41,10 @@ pub fn refresh(g: &Global, dir: &Path, group: &Path, remove: &[String], yes: boo
     }
     let command = format!("share refresh --group {}", crate::text::path(group));
     // A removal is never joined unseen: with --yes, the keyholder names the members it agrees to remove.
-    let named = remove.to_vec();
-    super::dkg::step_checked(&u, &Folder::open(dir)?, yes, &command, move |c| {
-        let removed: Vec<&str> =
-            c.refresh().map(|r| r.removed.iter().filter_map(|l| l.splitn(3, ' ').nth(2)).collect()).unwrap_or_default();
-        let agreed = removed.iter().all(|r| named.iter().any(|n| n == r));
-        if yes && !agreed {
-            return Err(crate::Error::new(format!("this refresh removes {}", removed.join(", "))).with_help(format!(
-                "to join it with --yes, say so: add {}; or run without --yes to be asked",
-                removed.iter().map(|r| format!("--remove {r}")).collect::<Vec<_>>().join(" ")
-            )));
-        }
-        Ok(())
+    super::dkg::step_checked(&u, &Folder::open(dir)?, yes, &command, |c| {
+        super::dkg::removals_named(c, yes, remove, |options| {
+            format!("to join it with --yes, say so: add {options}; or run without --yes to be asked")
+        })
     })
 }
 

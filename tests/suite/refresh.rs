@@ -155,6 +155,38 @@ fn a_removed_keyholders_share_works_with_no_one_and_the_others_still_sign() {
     assert!(old_share_or_none(&hs[2], &old).is_some());
 }
 
+/// `dkg step` run by hand in a refresh that removes a member shows the removal and asks, as `share refresh`
+/// does; with --yes, which names no removal, it refuses (exit 2, nothing published) and says the
+/// `share refresh` command that joins it, which then works.
+#[test]
+fn dkg_step_never_joins_a_removal_unseen() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let old_path = env.dkg("kg", 2, &hs);
+    let dir = env.path("remove-carol");
+    refresh(&hs[0], &dir, &old_path, &["--remove", "Carol"]).ok();
+    let before = (snapshot(&dir), snapshot(&hs[1].home));
+    let out = hs[1].dkg_step(&dir);
+    refused(&out, &["this refresh removes Carol", "help: to join it with --yes, say so"]);
+    let dir_arg = s(&dir);
+    let hint =
+        format!("--home {} share refresh --dir {dir_arg} --group GROUP.pub --remove Carol --yes", s(&hs[1].home));
+    assert!(out.stderr.contains(&hint), "expected {hint:?} in:\n{}", out.stderr);
+    assert!((snapshot(&dir), snapshot(&hs[1].home)) == before, "a refused step published or stored something");
+
+    // Without --yes: the removal is shown, and the keyholder is asked (no terminal here: refused).
+    let out = hs[1].run(&["dkg", "step", "--dir", dir_arg]);
+    refused(&out, &["confirmation needed"]);
+    out.contains("Removed (their share becomes useless): 3 ").contains("Carol");
+    assert!((snapshot(&dir), snapshot(&hs[1].home)) == before);
+
+    // The command the help names joins it.
+    refresh(&hs[1], &dir, &old_path, &["--remove", "Carol"]).ok().contains("joined the ceremony");
+    // Once joined, `dkg step --yes` continues it like `share refresh` (the question is asked at joining only).
+    hs[0].dkg_step(&dir).ok().contains("published an encrypted round-2 share");
+    refresh_all_with(&dir, &old_path, &[&hs[0], &hs[1]], &["--remove", "Carol"]);
+}
+
 /// A refresh cannot change the threshold or remove the one who starts it, removes only members, and a
 /// second keyholder cannot start a different refresh in the same folder; each refusal writes nothing.
 /// "Nothing to do" costs no passphrase in a refresh under way, as in `dkg step`; the folder is still
