@@ -9,16 +9,84 @@ use std::path::PathBuf;
 #[derive(Parser, Debug)]
 #[command(name = "frostsign", version, about, long_about = None, after_help = EXAMPLES)]
 struct Cli {
-    /// The keyholder's private store [env: FROSTSIGN_HOME] [default: ~/.frostsign]
-    #[arg(long, global = true, value_name = "DIR", env = "FROSTSIGN_HOME", hide_env = true)]
+    /// The keyholder's private store, for the commands that use one [env: FROSTSIGN_HOME] [default: ~/.frostsign]
+    #[arg(long, value_name = "DIR")]
     home: Option<PathBuf>,
 
-    /// Read the passphrase from this file (first line) instead of the terminal [env: FROSTSIGN_PASSPHRASE_FILE]
-    #[arg(long, global = true, value_name = "PATH", env = "FROSTSIGN_PASSPHRASE_FILE", hide_env = true)]
+    /// For the commands that unlock the home: read the passphrase from this file (first line) instead of the
+    /// terminal [env: FROSTSIGN_PASSPHRASE_FILE]
+    #[arg(long, value_name = "PATH")]
     passphrase_file: Option<PathBuf>,
 
     #[command(subcommand)]
     command: Command,
+}
+
+/// `--home`, declared by each command that uses the keyholder's home (and accepted before the subcommand
+/// by every command, as `frostsign --home DIR holder show`). FROSTSIGN_HOME is read in [`Outer::home`]
+/// rather than by clap, so that the command line, before or after the subcommand, wins over it.
+#[derive(Args, Debug, Clone, Default)]
+struct HomeArg {
+    /// The keyholder's private store [env: FROSTSIGN_HOME] [default: ~/.frostsign]
+    #[arg(long, value_name = "DIR")]
+    home: Option<PathBuf>,
+}
+
+/// `--passphrase-file`, declared by each command that unlocks the home (FROSTSIGN_PASSPHRASE_FILE: as
+/// for [`HomeArg`]).
+#[derive(Args, Debug, Clone, Default)]
+struct PassphraseArg {
+    /// Read the passphrase from this file (first line) instead of the terminal [env: FROSTSIGN_PASSPHRASE_FILE]
+    #[arg(long, value_name = "PATH")]
+    passphrase_file: Option<PathBuf>,
+}
+
+/// `--home` and `--passphrase-file` as given before the subcommand; with a command's own options and
+/// the environment, they make the [`Global`] options of the commands that use them.
+struct Outer {
+    home: Option<PathBuf>,
+    passphrase_file: Option<PathBuf>,
+}
+
+impl Outer {
+    /// The home: `--home` (before or after the subcommand), else FROSTSIGN_HOME, else ~/.frostsign.
+    fn home(&self, inner: HomeArg) -> frostsign::Result<PathBuf> {
+        let given = one_path("--home", self.home.clone(), inner.home, "FROSTSIGN_HOME")?;
+        Ok(given.unwrap_or_else(frostsign::home::default_home))
+    }
+
+    /// The home and where its passphrase comes from (`--passphrase-file`, else
+    /// FROSTSIGN_PASSPHRASE_FILE, else the terminal).
+    fn global(&self, home: HomeArg, passphrase: PassphraseArg) -> frostsign::Result<Global> {
+        let file = one_path(
+            "--passphrase-file",
+            self.passphrase_file.clone(),
+            passphrase.passphrase_file,
+            "FROSTSIGN_PASSPHRASE_FILE",
+        )?;
+        Ok(Global { home: self.home(home)?, passphrase: PassphraseSource::new(file) })
+    }
+}
+
+/// One path option, given before the subcommand (`outer`), after it (`inner`) or in the environment
+/// variable `var` (an empty one counts as unset). The command line wins over the environment; given both
+/// before and after the subcommand, the two must be the same path: which home signs is never a guess.
+fn one_path(
+    option: &str,
+    outer: Option<PathBuf>,
+    inner: Option<PathBuf>,
+    var: &str,
+) -> frostsign::Result<Option<PathBuf>> {
+    match (outer, inner) {
+        (Some(before), Some(after)) if before != after => Err(frostsign::Error::new(format!(
+            "{option} is given twice, as `{}` before the subcommand and as `{}` after it",
+            frostsign::text::path(&before),
+            frostsign::text::path(&after)
+        ))
+        .with_help(format!("give {option} once, before or after the subcommand"))),
+        (Some(path), _) | (None, Some(path)) => Ok(Some(path)),
+        (None, None) => Ok(std::env::var_os(var).filter(|v| !v.is_empty()).map(PathBuf::from)),
+    }
 }
 
 const EXAMPLES: &str = "\
@@ -100,9 +168,14 @@ enum HolderCmd {
         /// Write the card to FILE instead of stdout
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        #[command(flatten)]
+        home: HomeArg,
     },
     /// Print name and fingerprint, to read out to co-keyholders
-    Show,
+    Show {
+        #[command(flatten)]
+        home: HomeArg,
+    },
     /// Write an encrypted backup of identity, shares and group files (never nonces or ceremony state)
     #[command(
         after_help = "Example:\n  frostsign holder backup --out /media/usb/alice.backup\nThe backup is useless without your passphrase; restore it with `frostsign holder restore`."
@@ -111,6 +184,10 @@ enum HolderCmd {
         /// The backup file to write (must not exist yet)
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        #[command(flatten)]
+        home: HomeArg,
+        #[command(flatten)]
+        passphrase: PassphraseArg,
     },
     /// Rebuild --home (a new or empty folder) from a backup; asks the backup's passphrase
     #[command(after_help = "Example:\n  frostsign --home ~/.frostsign holder restore /media/usb/alice.backup")]
@@ -118,6 +195,10 @@ enum HolderCmd {
         /// The file `holder backup` wrote
         #[arg(value_name = "FILE")]
         file: PathBuf,
+        #[command(flatten)]
+        home: HomeArg,
+        #[command(flatten)]
+        passphrase: PassphraseArg,
     },
 }
 
@@ -163,6 +244,10 @@ enum DealerCmd {
         /// Make a new key and split it
         #[arg(long)]
         generate: bool,
+        #[command(flatten)]
+        home: HomeArg,
+        #[command(flatten)]
+        passphrase: PassphraseArg,
     },
     /// As the --home keyholder: check the share dealt to you, confirm and accept (as `dkg step`)
     #[command(after_help = "Example:\n  frostsign --home ~/.frostsign dealer accept --dir /shared/ceremony")]
@@ -173,6 +258,10 @@ enum DealerCmd {
         /// Join without asking (for scripts); check the fingerprints first
         #[arg(long)]
         yes: bool,
+        #[command(flatten)]
+        home: HomeArg,
+        #[command(flatten)]
+        passphrase: PassphraseArg,
     },
 }
 
@@ -195,6 +284,10 @@ enum ShareCmd {
         /// Join without asking (for scripts); check the names and fingerprints first
         #[arg(long)]
         yes: bool,
+        #[command(flatten)]
+        home: HomeArg,
+        #[command(flatten)]
+        passphrase: PassphraseArg,
     },
     /// Rebuild one keyholder's share (lost, or for a new card), or enrol a new keyholder; same key
     #[command(
@@ -216,6 +309,10 @@ enum ShareCmd {
         /// Join without asking (for scripts); check the names and fingerprints first
         #[arg(long)]
         yes: bool,
+        #[command(flatten)]
+        home: HomeArg,
+        #[command(flatten)]
+        passphrase: PassphraseArg,
     },
 }
 
@@ -241,6 +338,10 @@ enum DkgCmd {
         watch: WatchArgs,
         #[command(flatten)]
         git: GitArgs,
+        #[command(flatten)]
+        home: HomeArg,
+        #[command(flatten)]
+        passphrase: PassphraseArg,
     },
     /// Who has done what, whom we wait for; exit 0 complete, 3 in progress, 2 failed
     #[command(after_help = "Example:\n  frostsign dkg status --dir /shared/ceremony --json")]
@@ -271,6 +372,8 @@ enum GroupCmd {
         /// Machine-readable output: [{fingerprint, label, threshold, members, version, my_identifier}]
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        home: HomeArg,
     },
     /// Write the group's public key in a stock tool's format (byte-identical from any copy of group.pub)
     #[command(
@@ -479,6 +582,10 @@ enum SignCmd {
         watch: WatchArgs,
         #[command(flatten)]
         git: GitArgs,
+        #[command(flatten)]
+        home: HomeArg,
+        #[command(flatten)]
+        passphrase: PassphraseArg,
     },
     /// As coordinator (anyone, no secrets): build packages, check shares, write signatures
     #[command(
@@ -527,6 +634,10 @@ struct HolderNew {
     /// INSECURE, for tests and demos only: no passphrase at all
     #[arg(long)]
     insecure_no_passphrase: bool,
+    #[command(flatten)]
+    home: HomeArg,
+    #[command(flatten)]
+    passphrase: PassphraseArg,
 }
 
 /// clap's message for a command line it refused, safe to print. clap echoes arguments, and the output
@@ -579,27 +690,41 @@ fn main() {
     if std::env::var_os("FROSTSIGN_PARSE_ONLY").is_some() {
         std::process::exit(0);
     }
-    let global = Global {
-        home: cli.home.clone().unwrap_or_else(frostsign::home::default_home),
-        passphrase: PassphraseSource::new(cli.passphrase_file.clone()),
-    };
+    let outer = Outer { home: cli.home, passphrase_file: cli.passphrase_file };
     let ok = |r: frostsign::Result<()>| r.map(|()| 0);
     let result = match cli.command {
-        Command::Holder(HolderCmd::New(a)) => ok(cli::holder::new(
-            &global,
-            &a.name,
-            CreateOptions { insecure_fast_kdf: a.insecure_fast_kdf, insecure_no_passphrase: a.insecure_no_passphrase },
-        )),
-        Command::Holder(HolderCmd::Export { out }) => ok(cli::holder::export(&global, out.as_deref())),
-        Command::Holder(HolderCmd::Show) => ok(cli::holder::show(&global)),
-        Command::Holder(HolderCmd::Backup { out }) => ok(cli::holder::backup(&global, &out)),
-        Command::Holder(HolderCmd::Restore { file }) => ok(cli::holder::restore(&global, &file)),
+        Command::Holder(HolderCmd::New(a)) => outer.global(a.home, a.passphrase).and_then(|g| {
+            let options = CreateOptions {
+                insecure_fast_kdf: a.insecure_fast_kdf,
+                insecure_no_passphrase: a.insecure_no_passphrase,
+            };
+            ok(cli::holder::new(&g, &a.name, options))
+        }),
+        Command::Holder(HolderCmd::Export { out, home }) => {
+            outer.home(home).and_then(|h| ok(cli::holder::export(&h, out.as_deref())))
+        }
+        Command::Holder(HolderCmd::Show { home }) => outer.home(home).and_then(|h| ok(cli::holder::show(&h))),
+        Command::Holder(HolderCmd::Backup { out, home, passphrase }) => {
+            outer.global(home, passphrase).and_then(|g| ok(cli::holder::backup(&g, &out)))
+        }
+        Command::Holder(HolderCmd::Restore { file, home, passphrase }) => {
+            outer.global(home, passphrase).and_then(|g| ok(cli::holder::restore(&g, &file)))
+        }
         Command::Dkg(DkgCmd::Init(g)) => ok(cli::exchange::init_with(&g.dir, g.git.git, "key generation", || {
             cli::dkg::init(&g.dir, g.threshold, g.label.as_deref(), &g.cards, g.allow_insecure_cards)
         })),
-        Command::Dkg(DkgCmd::Step { dir, yes, watch, git }) => cli::dkg::step(&global, &dir, yes, watch.get(), git.git),
+        Command::Dkg(DkgCmd::Step { dir, yes, watch, git, home, passphrase }) => {
+            outer.global(home, passphrase).and_then(|g| cli::dkg::step(&g, &dir, yes, watch.get(), git.git))
+        }
         Command::Dkg(DkgCmd::Status { dir, json }) => cli::dkg::status(&dir, json),
-        Command::Dealer(DealerCmd::Split { group: g, import_minisign, minisign_password_file, generate: _ }) => {
+        Command::Dealer(DealerCmd::Split {
+            group: g,
+            import_minisign,
+            minisign_password_file,
+            generate: _,
+            home,
+            passphrase,
+        }) => {
             let key = match &import_minisign {
                 Some(file) => cli::dealer::KeyArg::Minisign { file, password_file: minisign_password_file.as_deref() },
                 None => cli::dealer::KeyArg::Generate,
@@ -613,17 +738,21 @@ fn main() {
                 allow_insecure: g.allow_insecure_cards,
             };
             let git = g.git.git;
-            ok(cli::exchange::init_with(&g.dir, git, "dealt group", || cli::dealer::split(&global, args)))
+            outer.global(home, passphrase).and_then(|global| {
+                ok(cli::exchange::init_with(&g.dir, git, "dealt group", || cli::dealer::split(&global, args)))
+            })
         }
-        Command::Dealer(DealerCmd::Accept { dir, yes }) => ok(cli::dealer::accept(&global, &dir, yes)),
-        Command::Share(ShareCmd::Refresh { dir, group, remove, yes }) => {
-            ok(cli::share::refresh(&global, &dir, &group, &remove, yes))
+        Command::Dealer(DealerCmd::Accept { dir, yes, home, passphrase }) => {
+            outer.global(home, passphrase).and_then(|g| ok(cli::dealer::accept(&g, &dir, yes)))
         }
-        Command::Share(ShareCmd::Repair { dir, group, target, helper, yes }) => {
-            ok(cli::share::repair(&global, &dir, &group, &target, &helper, yes))
+        Command::Share(ShareCmd::Refresh { dir, group, remove, yes, home, passphrase }) => {
+            outer.global(home, passphrase).and_then(|g| ok(cli::share::refresh(&g, &dir, &group, &remove, yes)))
+        }
+        Command::Share(ShareCmd::Repair { dir, group, target, helper, yes, home, passphrase }) => {
+            outer.global(home, passphrase).and_then(|g| ok(cli::share::repair(&g, &dir, &group, &target, &helper, yes)))
         }
         Command::Group(GroupCmd::Show { key, json }) => ok(cli::group::show(&key, json)),
-        Command::Group(GroupCmd::List { json }) => ok(cli::group::list(&global, json)),
+        Command::Group(GroupCmd::List { json, home }) => outer.home(home).and_then(|h| ok(cli::group::list(&h, json))),
         Command::Group(GroupCmd::Export { key, format, out, principal }) => {
             ok(cli::group::export(&key, &format, out.as_deref(), principal.as_deref()))
         }
@@ -663,8 +792,10 @@ fn main() {
                 cli::sign::init(&dir, &group, &files, comment.as_deref(), &formats, expires_in, git.clone())
             }))
         }
-        Command::Sign(SignCmd::Step { dir, files, artifacts, repo, yes, watch, git }) => {
-            cli::sign::step(&global, &dir, &files, artifacts.as_deref(), repo.as_deref(), yes, watch.get(), git.git)
+        Command::Sign(SignCmd::Step { dir, files, artifacts, repo, yes, watch, git, home, passphrase }) => {
+            outer.global(home, passphrase).and_then(|g| {
+                cli::sign::step(&g, &dir, &files, artifacts.as_deref(), repo.as_deref(), yes, watch.get(), git.git)
+            })
         }
         Command::Sign(SignCmd::Collect { dir, out, repo, restart, without, watch, git }) => {
             cli::sign::collect(&dir, out.as_deref(), repo.as_deref(), restart, &without, watch.get(), git.git)

@@ -125,10 +125,10 @@ fn member_lines(group: &Group, positions: &[usize]) -> Vec<String> {
 }
 
 /// The group a keyholder may refresh: its home's own copy of `given` (never the file it was handed),
-/// which it must hold a share of.
-pub fn own_copy(u: &Unlocked, given: &Group) -> Result<Group> {
+/// which it must hold a share of. Public parts of the home only: no passphrase needed.
+pub fn own_copy(home: &crate::home::Home, given: &Group) -> Result<Group> {
     let gfp = given.fingerprint().compact();
-    if !u.home().has_share(&gfp) {
+    if !home.has_share(&gfp) {
         return Err(Error::new(format!(
             "your home holds no share of the group {} ({})",
             given.display_name(),
@@ -136,7 +136,7 @@ pub fn own_copy(u: &Unlocked, given: &Group) -> Result<Group> {
         ))
         .with_help("only a keyholder of the group refreshes it: check --home and --group (`frostsign group list`)"));
     }
-    let own = u.home().group(&gfp)?;
+    let own = home.group(&gfp)?;
     if own.core_text() != given.core_text() {
         return Err(Error::new("the group file given is not the one your home holds for that fingerprint")
             .with_help("use your own copy: `frostsign group list` shows where it is"));

@@ -45,7 +45,11 @@ pub fn step(g: &Global, dir: &Path, yes: bool, watch: Option<Option<std::time::D
     loop {
         let watching = watcher.is_some();
         let round = exchange.round(
-            || step_report(&u, &folder, yes, "dkg step", watching, |_| Ok(())),
+            || {
+                step_report(&u, &folder, yes, "dkg step", watching, |c| {
+                    removals_named(c, yes, &[], |o| share_refresh_hint(&u, &folder, o))
+                })
+            },
             |end| match end {
                 StepEnd::Done => "key generation step (done)".to_string(),
                 StepEnd::Waiting { what, .. } => format!("key generation step (waiting for {what})"),
@@ -75,13 +79,61 @@ pub fn step_as(g: &Global, dir: &Path, yes: bool, command: &str) -> Result<()> {
     let home = Home::open(&g.home)?;
     let _lock = home.lock()?;
     let folder = Folder::open(dir)?;
+    // "Nothing to do" costs no passphrase: the folder and this keyholder's own signed files say so.
+    if let Some(what) = dkg::nothing_to_do(&home, &folder) {
+        outln!("Nothing new to do: waiting for {what}.");
+        return Ok(());
+    }
     let u = home.unlock(&g.passphrase)?;
     step_unlocked(&u, &folder, yes, command)
 }
 
-/// [`step_as`] with the home already locked and unlocked by the caller.
+/// [`step_as`] with the home already locked and unlocked by the caller. A share refresh that removes
+/// members is not joined with `--yes` here: only `share refresh --remove NAME` names the removals the
+/// keyholder agrees to (see [`removals_named`]).
 pub fn step_unlocked(u: &Unlocked, folder: &Folder, yes: bool, command: &str) -> Result<()> {
-    step_checked(u, folder, yes, command, |_| Ok(()))
+    step_checked(u, folder, yes, command, |c| {
+        removals_named(c, yes, &[], |options| share_refresh_hint(u, folder, options))
+    })
+}
+
+/// Before joining a share refresh with `--yes`: every member it removes must be among `named` (the
+/// keyholder's `--remove` options), so that a removal is never joined unseen; `help` says what to run,
+/// given the `--remove` options that would agree. Without `--yes` the keyholder was shown the removals
+/// (in the ceremony's summary) and is asked.
+pub fn removals_named(
+    c: &crate::group::ceremony::DkgCeremony,
+    yes: bool,
+    named: &[String],
+    help: impl FnOnce(&str) -> String,
+) -> Result<()> {
+    let removed: Vec<&str> =
+        c.refresh().map(|r| r.removed.iter().filter_map(|l| l.splitn(3, ' ').nth(2)).collect()).unwrap_or_default();
+    if !yes || removed.iter().all(|r| named.iter().any(|n| n == r)) {
+        return Ok(());
+    }
+    let options = removed.iter().map(|r| format!("--remove {}", shell_word(r))).collect::<Vec<_>>().join(" ");
+    Err(Error::new(format!("this refresh removes {}", removed.join(", "))).with_help(help(&options)))
+}
+
+/// A name as one shell word, for a command to copy: as it is when it holds only letters, digits and
+/// `-_.`, else in single quotes.
+fn shell_word(name: &str) -> String {
+    if !name.is_empty() && name.chars().all(|ch| ch.is_alphanumeric() || "-_.".contains(ch)) {
+        name.to_string()
+    } else {
+        format!("'{}'", name.replace('\'', "'\\''"))
+    }
+}
+
+/// The help of a `dkg step --yes` that would join a refresh removing members: the `share refresh` that
+/// names them.
+fn share_refresh_hint(u: &Unlocked, folder: &Folder, options: &str) -> String {
+    format!(
+        "to join it with --yes, say so: `{} share refresh --dir {} --group GROUP.pub {options} --yes`; or run without --yes to be asked",
+        super::frostsign_for(u.home().root()),
+        crate::text::path(folder.dir())
+    )
 }
 
 /// [`step_unlocked`], with `before_join` run on the ceremony after its summary is shown and before the
@@ -279,4 +331,14 @@ pub fn status(dir: &Path, json: bool) -> Result<i32> {
         _ => outln!("In progress: waiting for {}.", s.waiting_for.join(", ")),
     }
     Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_name_in_a_hint_is_one_shell_word() {
+        assert_eq!(super::shell_word("Carol"), "Carol");
+        assert_eq!(super::shell_word("Alice Liddell"), "'Alice Liddell'");
+        assert_eq!(super::shell_word("O'Brien"), "'O'\\''Brien'");
+    }
 }

@@ -1,6 +1,5 @@
 //! `frostsign group ...`: look at a group's public file and at the groups a home holds shares of.
 
-use super::Global;
 use crate::error::{Error, Result};
 use crate::formats::minisign;
 use crate::group::Group;
@@ -106,8 +105,8 @@ pub fn describe(g: &Group) -> String {
 }
 
 /// `group list`: the groups this home holds a share of (no passphrase needed).
-pub fn list(g: &Global, json: bool) -> Result<()> {
-    let home = Home::open(&g.home)?;
+pub fn list(home: &Path, json: bool) -> Result<()> {
+    let home = Home::open(home)?;
     let found = home.groups_with_share()?;
     if found.is_empty() && json {
         super::out::json(&Vec::<ListedJson>::new());

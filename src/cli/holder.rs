@@ -38,9 +38,9 @@ pub fn file_stem(name: &str) -> String {
     }
 }
 
-/// `holder export [--out FILE]`.
-pub fn export(g: &Global, out: Option<&Path>) -> Result<()> {
-    let card = Home::open(&g.home)?.card()?;
+/// `holder export [--out FILE]` (needs the home, never its passphrase).
+pub fn export(home: &Path, out: Option<&Path>) -> Result<()> {
+    let card = Home::open(home)?.card()?;
     match out {
         Some(path) => {
             if path.is_dir() {
@@ -54,15 +54,15 @@ pub fn export(g: &Global, out: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-/// `holder show`.
-pub fn show(g: &Global) -> Result<()> {
-    let home = Home::open(&g.home)?;
+/// `holder show` (needs the home, never its passphrase).
+pub fn show(root: &Path) -> Result<()> {
+    let home = Home::open(root)?;
     let card = home.card()?;
     let key_file = home.key_file()?;
     outln!("name:        {}", card.name());
     outln!("fingerprint: {}", card.fingerprint());
     outln!("created:     {}", card.created());
-    outln!("home:        {}", crate::text::path(&g.home));
+    outln!("home:        {}", crate::text::path(root));
     crate::home::warn_if_insecure(home.root(), &key_file);
     Ok(())
 }

@@ -13,13 +13,24 @@ pub fn refresh(g: &Global, dir: &Path, group: &Path, remove: &[String], yes: boo
     let given = Group::load(group)?;
     let home = Home::open(&g.home)?;
     let _lock = home.lock()?;
-    let u = home.unlock(&g.passphrase)?;
     let fresh = !dir.join(crate::group::ceremony::CEREMONY_FILE).exists();
-    let own = if fresh || u.home().has_share(&given.fingerprint().compact()) {
-        Some(crate::ceremony::refresh::own_copy(&u, &given)?)
+    let own = if fresh || home.has_share(&given.fingerprint().compact()) {
+        Some(crate::ceremony::refresh::own_copy(&home, &given)?)
     } else {
         None
     };
+    // A refresh under way: once the folder is checked against --group and --remove, "nothing to do"
+    // costs no passphrase (as in `dkg step`). Starting one always unlocks first.
+    if !fresh {
+        if let Some(own) = &own {
+            crate::ceremony::refresh::start(dir, own, &home.card()?, remove)?;
+        }
+        if let Some(what) = crate::ceremony::dkg::nothing_to_do(&home, &Folder::open(dir)?) {
+            outln!("Nothing new to do: waiting for {what}.");
+            return Ok(());
+        }
+    }
+    let u = home.unlock(&g.passphrase)?;
     if let Some(own) = &own {
         crate::ceremony::refresh::start(dir, own, u.identity().card(), remove)?;
         if fresh {
@@ -30,18 +41,10 @@ pub fn refresh(g: &Global, dir: &Path, group: &Path, remove: &[String], yes: boo
     }
     let command = format!("share refresh --group {}", crate::text::path(group));
     // A removal is never joined unseen: with --yes, the keyholder names the members it agrees to remove.
-    let named = remove.to_vec();
-    super::dkg::step_checked(&u, &Folder::open(dir)?, yes, &command, move |c| {
-        let removed: Vec<&str> =
-            c.refresh().map(|r| r.removed.iter().filter_map(|l| l.splitn(3, ' ').nth(2)).collect()).unwrap_or_default();
-        let agreed = removed.iter().all(|r| named.iter().any(|n| n == r));
-        if yes && !agreed {
-            return Err(crate::Error::new(format!("this refresh removes {}", removed.join(", "))).with_help(format!(
-                "to join it with --yes, say so: add {}; or run without --yes to be asked",
-                removed.iter().map(|r| format!("--remove {r}")).collect::<Vec<_>>().join(" ")
-            )));
-        }
-        Ok(())
+    super::dkg::step_checked(&u, &Folder::open(dir)?, yes, &command, |c| {
+        super::dkg::removals_named(c, yes, remove, |options| {
+            format!("to join it with --yes, say so: add {options}; or run without --yes to be asked")
+        })
     })
 }
 
@@ -57,7 +60,7 @@ pub fn repair(g: &Global, dir: &Path, group: &Path, target: &Path, helpers: &[St
     let fresh = !dir.join(crate::group::ceremony::CEREMONY_FILE).exists();
     let is_target = u.identity().card().fingerprint() == target.fingerprint();
     if u.home().has_share(&given.fingerprint().compact()) {
-        let own = crate::ceremony::refresh::own_copy(&u, &given)?;
+        let own = crate::ceremony::refresh::own_copy(u.home(), &given)?;
         crate::ceremony::repair::start(dir, &own, u.identity().card(), &target, helpers)?;
         if fresh {
             outln!("Started a share repair in {} for {}.", crate::text::path(dir), target.label());

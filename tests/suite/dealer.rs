@@ -142,6 +142,32 @@ fn a_generated_key_is_dealt_and_any_two_sign() {
     env.run(&["verify", "--key", s(&group), s(&artifact), "--sig", s(&sig)]).ok().contains("verified");
 }
 
+/// `dealer accept` with nothing to do (its share checked and confirmed, the others' confirmations not in
+/// yet) says so without a passphrase, as `dkg step` does; checking its share is work, which asks.
+#[test]
+fn dealer_accept_with_nothing_to_do_needs_no_passphrase() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let dealer = env.holder("Dealer");
+    split(&env, &dealer, "cer", &hs, &["--generate"]).ok();
+    let dir = env.path("cer");
+    let no_passphrase =
+        |h: &Holder| run_in(&h.cwd, &["--home", s(&h.home), "dealer", "accept", "--dir", s(&dir), "--yes"]);
+    refused(&no_passphrase(&hs[0]), &["--passphrase-file"]);
+    hs[0]
+        .run(&["dealer", "accept", "--dir", s(&dir), "--yes"])
+        .ok()
+        .contains("Waiting for confirmations from Bob, Carol");
+    let before = (snapshot(&dir), snapshot(&hs[0].home));
+    let out = no_passphrase(&hs[0]);
+    no_panic(&out);
+    out.ok();
+    assert_eq!(out.stdout, "Nothing new to do: waiting for confirmations from Bob, Carol.\n", "{}", out.all());
+    assert!((snapshot(&dir), snapshot(&hs[0].home)) == before, "a step with nothing to do changed files");
+    refused(&no_passphrase(&hs[1]), &["--passphrase-file"]);
+    accept_all(&dir, &hs);
+}
+
 /// The encrypted key's password: a wrong one is refused with the reason, no terminal and no password
 /// file is refused with what to give, and either way nothing is written.
 #[test]

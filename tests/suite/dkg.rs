@@ -307,6 +307,76 @@ fn dkg_2_of_3_shared_folder_any_order_with_reruns() {
     }
 }
 
+/// "Nothing to do" costs no passphrase: a keyholder who published what it can and waits for the others is
+/// told so from the folder alone, with no passphrase source at all (no --passphrase-file, no
+/// FROSTSIGN_PASSPHRASE_FILE, stdin not a terminal), exit 0, changing no byte. Where there is work (joining,
+/// a round whose inputs are all there) or a file that does not check out, it still asks for the passphrase.
+#[test]
+fn a_step_with_nothing_to_do_needs_no_passphrase_and_one_with_work_still_does() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let (alice, bob, carol) = (&hs[0], &hs[1], &hs[2]);
+    env.dkg_init("cer", 2, &hs).ok();
+    let dir = env.path("cer");
+    let no_passphrase = |h: &Holder| run_in(&h.cwd, &["--home", s(&h.home), "dkg", "step", "--dir", s(&dir), "--yes"]);
+    #[track_caller]
+    fn waits_without_passphrase(out: &Out, dir: &Path, h: &Holder, line: &str, before: &[(PathBuf, Vec<u8>)]) {
+        no_panic(out);
+        out.ok();
+        assert_eq!(out.stdout, format!("{line}\n"), "{}", out.all());
+        assert!(!out.all().to_lowercase().contains("passphrase"), "{}", out.all());
+        let after = [snapshot(dir), snapshot(&h.home)].concat();
+        assert!(before == after.as_slice(), "a step with nothing to do changed files:\n{}", out.all());
+    }
+    let both = |h: &Holder| [snapshot(&dir), snapshot(&h.home)].concat();
+
+    // Joining is work: it asks.
+    refused(&no_passphrase(carol), &["--passphrase-file", "FROSTSIGN_PASSPHRASE_FILE"]);
+    carol.dkg_step(&dir).ok().contains("Waiting for round 1 from Alice, Bob");
+
+    // Carol published round 1, the others have not: waiting, without the passphrase (and also with it).
+    let before = both(carol);
+    let out = no_passphrase(carol);
+    waits_without_passphrase(&out, &dir, carol, "Nothing new to do: waiting for round 1 from Alice, Bob.", &before);
+    assert_eq!(carol.dkg_step(&dir).ok().stdout, out.stdout);
+
+    // A file under Alice's round-1 name that she did not sign is not "Alice has not sent it yet": the
+    // step unlocks and reports it.
+    let alice_round1 = dir.join(names::round1(&Card::load(&alice.card).unwrap()));
+    fs::copy(dir.join(names::round1(&Card::load(&carol.card).unwrap())), &alice_round1).unwrap();
+    refused(&no_passphrase(carol), &["--passphrase-file"]);
+    carol.dkg_step(&dir).expect_code(2).contains("signed by");
+    fs::remove_file(&alice_round1).unwrap();
+
+    // Bob joins; Alice joins and runs round 2 at once. Now Carol has work (round 2): it asks.
+    bob.dkg_step(&dir).ok();
+    alice.dkg_step(&dir).ok().contains("published an encrypted round-2 share");
+    refused(&no_passphrase(carol), &["--passphrase-file"]);
+    carol.dkg_step(&dir).ok().contains("published an encrypted round-2 share");
+
+    // Bob runs rounds 2 and 3 and confirms; he waits for the others' confirmations, without the passphrase.
+    bob.dkg_step(&dir)
+        .ok()
+        .contains("published your confirmation")
+        .contains("Waiting for confirmations from Alice, Carol");
+    let before = both(bob);
+    let out = no_passphrase(bob);
+    waits_without_passphrase(
+        &out,
+        &dir,
+        bob,
+        "Nothing new to do: waiting for confirmations from Alice, Carol.",
+        &before,
+    );
+
+    // Alice and Carol have their round 3 to do: they ask.
+    refused(&no_passphrase(alice), &["--passphrase-file"]);
+    refused(&no_passphrase(carol), &["--passphrase-file"]);
+    run_to_completion(&dir, &hs);
+    // A completed keyholder's rerun still completes (it unlocks: the folder's group.pub is checked).
+    refused(&no_passphrase(bob), &["--passphrase-file"]);
+}
+
 /// 3-of-5 where every keyholder works in its OWN copy of the folder and files travel only by copying
 /// between copies; orders differ every round and some keyholders step twice before the next sync. Every
 /// copy ends with a byte-identical group.pub and a complete status.

@@ -163,6 +163,10 @@ fn wrong_passphrase_exits_2_and_changes_nothing_on_disk() {
         if stage == "before joining" {
             ok(&a.dkg_step(&cer));
             assert_ne!(snapshot(&cer), cer_before, "the right passphrase does let the step run");
+            // With nothing to do (waiting for Bob's round 1) the step reads no passphrase at all; once Bob
+            // joined, Alice has round 2 to do, which needs hers.
+            attempt().ok().contains("Nothing new to do: waiting for round 1 from Bob");
+            ok(&hs[1].dkg_step(&cer));
         }
     }
 
@@ -230,6 +234,138 @@ fn passphrase_file_and_home_from_the_environment() {
     ok(&o);
 }
 
+/// `frostsign SUBCOMMAND --help` for each command, split by what it shows of --home / --passphrase-file.
+fn help_of(cmd: &str) -> String {
+    let mut args: Vec<&str> = cmd.split_whitespace().collect();
+    args.push("--help");
+    let o = run_in(Path::new("."), &args);
+    o.ok();
+    o.stdout
+}
+
+#[test]
+fn home_and_passphrase_file_are_shown_only_by_the_commands_that_use_them() {
+    let neither = [
+        "verify",
+        "completions",
+        "man",
+        "holder",
+        "dkg",
+        "dkg init",
+        "dkg status",
+        "dealer",
+        "share",
+        "group",
+        "group show",
+        "group export",
+        "group page",
+        "group openpgp-init",
+        "group approve",
+        "group rotate",
+        "group update",
+        "sign",
+        "sign init",
+        "sign collect",
+        "sign status",
+    ];
+    let home_only = ["holder export", "holder show", "group list"];
+    let both = [
+        "holder new",
+        "holder backup",
+        "holder restore",
+        "dkg step",
+        "dealer split",
+        "dealer accept",
+        "share refresh",
+        "share repair",
+        "sign step",
+    ];
+    for cmd in neither {
+        let help = help_of(cmd);
+        assert!(!help.contains("--home <") && !help.contains("--passphrase-file"), "`{cmd} --help`:\n{help}");
+    }
+    for cmd in home_only {
+        let help = help_of(cmd);
+        assert!(help.contains("--home <DIR>") && !help.contains("--passphrase-file"), "`{cmd} --help`:\n{help}");
+    }
+    for cmd in both {
+        let help = help_of(cmd);
+        assert!(help.contains("--home <DIR>") && help.contains("--passphrase-file <PATH>"), "`{cmd} --help`:\n{help}");
+    }
+    // Before the subcommand both stay accepted by every command (scripts give them to every call).
+    let top = help_of("");
+    assert!(top.contains("--home <DIR>") && top.contains("--passphrase-file <PATH>"), "{top}");
+    ok(&run_in(Path::new("."), &["--home", "nowhere", "--passphrase-file", "nothing", "completions", "bash"]));
+    // After a command that does not use them, they are refused as clap refuses any unknown option.
+    let o = run_in(Path::new("."), &["completions", "bash", "--home", "nowhere"]);
+    o.expect_code(2);
+    assert!(o.stderr.contains("--home"), "{}", o.stderr);
+}
+
+#[test]
+fn home_or_passphrase_file_given_both_before_and_after_the_subcommand_must_agree() {
+    let env = Env::new();
+    let pass = env.path("pass");
+    write(&pass, "shared test passphrase\n");
+    let (h1, h2) = (env.path("home-ann"), env.path("home-ben"));
+    for (h, name) in [(&h1, "Ann"), (&h2, "Ben")] {
+        ok(&env.run(&[
+            "--home",
+            s(h),
+            "--passphrase-file",
+            s(&pass),
+            "holder",
+            "new",
+            "--name",
+            name,
+            "--insecure-fast-kdf",
+        ]));
+    }
+
+    // Two different homes: refused (exit 2), naming both and what to do; nothing is read or written.
+    let o = env.run(&["--home", s(&h1), "holder", "show", "--home", s(&h2)]);
+    refused(&o, &["--home is given twice", s(&h1), s(&h2), "help: give --home once"]);
+    assert!(!o.stdout.contains("Ann") && !o.stdout.contains("Ben"), "{}", o.stdout);
+    let o = env.run(&["--home", s(&h1), "holder", "new", "--name", "Carol", "--home", s(&env.path("home-carol"))]);
+    refused(&o, &["--home is given twice"]);
+    assert!(!env.path("home-carol").exists());
+
+    // Two different passphrase files: refused the same way, before the passphrase is read.
+    let other = env.path("other-pass");
+    write(&other, "another passphrase\n");
+    let backup = env.path("ann.backup");
+    let o = env.run(&[
+        "--passphrase-file",
+        s(&pass),
+        "holder",
+        "backup",
+        "--out",
+        s(&backup),
+        "--home",
+        s(&h1),
+        "--passphrase-file",
+        s(&other),
+    ]);
+    refused(&o, &["--passphrase-file is given twice", "help: give --passphrase-file once"]);
+    assert!(!backup.exists());
+
+    // The same path in both places is one choice, not a conflict.
+    let o = env.run(&["--home", s(&h1), "holder", "show", "--home", s(&h1)]);
+    ok(&o);
+    assert!(o.stdout.contains("Ann"), "{}", o.stdout);
+
+    // The command line, before or after the subcommand, wins over FROSTSIGN_HOME.
+    let ben_env = [("FROSTSIGN_HOME", s(&h2))];
+    for args in [vec!["holder", "show", "--home", s(&h1)], vec!["--home", s(&h1), "holder", "show"]] {
+        let o = run_env(env.dir.path(), &args, &ben_env);
+        ok(&o);
+        assert!(o.stdout.contains("Ann") && !o.stdout.contains("Ben"), "{args:?}: {}", o.stdout);
+    }
+    let o = run_env(env.dir.path(), &["holder", "show"], &ben_env);
+    ok(&o);
+    assert!(o.stdout.contains("Ben"), "{}", o.stdout);
+}
+
 #[test]
 fn home_and_passphrase_file_are_accepted_before_or_after_the_subcommand() {
     let env = Env::new();
@@ -237,7 +373,7 @@ fn home_and_passphrase_file_are_accepted_before_or_after_the_subcommand() {
     write(&pass, "shared test passphrase\n");
     let (h1, h2) = (env.path("home-ann"), env.path("home-ben"));
 
-    // After the subcommand, and between the group and the subcommand.
+    // After the subcommand, and mixed: one before, the other after.
     ok(&env.run(&[
         "holder",
         "new",
@@ -250,9 +386,9 @@ fn home_and_passphrase_file_are_accepted_before_or_after_the_subcommand() {
         s(&pass),
     ]));
     ok(&env.run(&[
-        "holder",
         "--home",
         s(&h2),
+        "holder",
         "new",
         "--passphrase-file",
         s(&pass),

@@ -155,8 +155,71 @@ fn a_removed_keyholders_share_works_with_no_one_and_the_others_still_sign() {
     assert!(old_share_or_none(&hs[2], &old).is_some());
 }
 
+/// `dkg step` run by hand in a refresh that removes a member shows the removal and asks, as `share refresh`
+/// does; with --yes, which names no removal, it refuses (exit 2, nothing published) and says the
+/// `share refresh` command that joins it, which then works.
+#[test]
+fn dkg_step_never_joins_a_removal_unseen() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let old_path = env.dkg("kg", 2, &hs);
+    let dir = env.path("remove-carol");
+    refresh(&hs[0], &dir, &old_path, &["--remove", "Carol"]).ok();
+    let before = (snapshot(&dir), snapshot(&hs[1].home));
+    let out = hs[1].dkg_step(&dir);
+    refused(&out, &["this refresh removes Carol", "help: to join it with --yes, say so"]);
+    let dir_arg = s(&dir);
+    let hint =
+        format!("--home {} share refresh --dir {dir_arg} --group GROUP.pub --remove Carol --yes", s(&hs[1].home));
+    assert!(out.stderr.contains(&hint), "expected {hint:?} in:\n{}", out.stderr);
+    assert!((snapshot(&dir), snapshot(&hs[1].home)) == before, "a refused step published or stored something");
+
+    // Without --yes: the removal is shown, and the keyholder is asked (no terminal here: refused).
+    let out = hs[1].run(&["dkg", "step", "--dir", dir_arg]);
+    refused(&out, &["confirmation needed"]);
+    out.contains("Removed (their share becomes useless): 3 ").contains("Carol");
+    assert!((snapshot(&dir), snapshot(&hs[1].home)) == before);
+
+    // The command the help names joins it.
+    refresh(&hs[1], &dir, &old_path, &["--remove", "Carol"]).ok().contains("joined the ceremony");
+    // Once joined, `dkg step --yes` continues it like `share refresh` (the question is asked at joining only).
+    hs[0].dkg_step(&dir).ok().contains("published an encrypted round-2 share");
+    refresh_all_with(&dir, &old_path, &[&hs[0], &hs[1]], &["--remove", "Carol"]);
+}
+
 /// A refresh cannot change the threshold or remove the one who starts it, removes only members, and a
 /// second keyholder cannot start a different refresh in the same folder; each refusal writes nothing.
+/// "Nothing to do" costs no passphrase in a refresh under way, as in `dkg step`; the folder is still
+/// checked against --group and --remove first. Starting a refresh, and joining one, still ask.
+#[test]
+fn a_refresh_step_with_nothing_to_do_needs_no_passphrase() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let old_path = env.dkg("kg", 2, &hs);
+    let dir = env.path("refresh");
+    let no_passphrase = |h: &Holder, extra: &[&str]| {
+        let mut args =
+            vec!["--home", s(&h.home), "share", "refresh", "--dir", s(&dir), "--group", s(&old_path), "--yes"];
+        args.extend_from_slice(extra);
+        run_in(&h.cwd, &args)
+    };
+    refused(&no_passphrase(&hs[0], &[]), &["--passphrase-file"]);
+    assert!(!dir.join("ceremony.txt").exists(), "a refresh is started only after the passphrase");
+    refresh(&hs[0], &dir, &old_path, &[]).ok().contains("Waiting for round 1 from Bob, Carol");
+
+    let before = (snapshot(&dir), snapshot(&hs[0].home));
+    let out = no_passphrase(&hs[0], &[]);
+    no_panic(&out);
+    out.ok();
+    assert_eq!(out.stdout, "Nothing new to do: waiting for round 1 from Bob, Carol.\n", "{}", out.all());
+    assert!(!out.all().to_lowercase().contains("passphrase"), "{}", out.all());
+    assert!((snapshot(&dir), snapshot(&hs[0].home)) == before, "a step with nothing to do changed files");
+    no_passphrase(&hs[0], &["--remove", "Carol"]).refused_with("removes other members than --remove names");
+    refused(&no_passphrase(&hs[1], &[]), &["--passphrase-file"]);
+
+    refresh_all(&dir, &old_path, &[&hs[0], &hs[1], &hs[2]]);
+}
+
 #[test]
 fn refresh_refuses_too_few_keyholders_unknown_names_removing_oneself_and_a_conflicting_folder() {
     let env = Env::new();

@@ -19,12 +19,14 @@
 
 mod dealt;
 mod evidence;
+mod idle;
 mod repair;
 mod rounds;
 mod state;
 pub mod status;
 
 pub use evidence::{signed_evidence, SignedEvidence};
+pub use idle::nothing_to_do;
 pub use rounds::KeyGen;
 use state::{DkgState, Phase};
 

@@ -33,6 +33,12 @@ pub struct KeyGen<'r> {
     pub me: usize,
 }
 
+/// Where a keyholder's state for ceremony `c` lives in its home (relative path; sealed, see
+/// [`KeyGen::state_file`]).
+pub(super) fn state_rel(c: &DkgCeremony) -> String {
+    format!("state/dkg-{}.txt", hex::encode(c.id()))
+}
+
 pub(super) fn internal(e: impl std::fmt::Display) -> Error {
     Error::new(format!("internal error: {e}"))
 }
@@ -45,8 +51,7 @@ impl<'r> Ceremony<'r> for KeyGen<'r> {
     type State = DkgState;
 
     fn state_file(&self) -> StateFile {
-        let id = hex::encode(self.c.id());
-        StateFile { rel: format!("state/dkg-{id}.txt"), purpose: "dkg-state", id }
+        StateFile { rel: state_rel(self.c), purpose: "dkg-state", id: hex::encode(self.c.id()) }
     }
 
     fn published(&self, state: &DkgState) -> Vec<Published> {
