@@ -20,6 +20,8 @@ const MARKER_TEXT: &str = "git\n";
 /// break every signature), never merged line by line.
 pub const ATTRIBUTES_FILE: &str = ".gitattributes";
 const ATTRIBUTES_TEXT: &str = "# frostsign ceremony files are signed byte for byte: no line-ending conversion, no merging, no filter.\n* binary -filter -ident -working-tree-encoding\n";
+/// The lock two frostsign processes in one clone take turns with, in the clone's git directory.
+const LOCK_FILE: &str = "frostsign-exchange.lock";
 /// How many times a step is redone after losing a push race before giving up.
 const MAX_ROUNDS: usize = 8;
 
@@ -214,8 +216,37 @@ impl GitFolder {
 
     /// Bring in what others published: `git pull --rebase` (local changes outside the folder are kept).
     pub fn pull(&self) -> Result<()> {
+        let _lock = self.lock()?;
+        self.pull_checked()
+    }
+
+    fn pull_checked(&self) -> Result<()> {
         self.pull_rebase().map_err(|e| self.pull_failed(e, "nothing was done in the ceremony"))?;
         self.check_folder()
+    }
+
+    /// Wait for, then hold, the clone's frostsign lock: two frostsign processes in one clone (a keyholder
+    /// who also coordinates, with a watch of each) would otherwise run git at the same time and break
+    /// each other's pull or rebase. Held for one pull, or one step with its publication; a watch does not
+    /// hold it while it waits. Every git command has a time limit, so a holder ends.
+    fn lock(&self) -> Result<std::fs::File> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let git_dir = git(&self.root, &["rev-parse", "--absolute-git-dir"])
+            .map_err(|e| Error::new(format!("`git rev-parse` failed in `{}`: {e}", crate::text::path(&self.root))))?;
+        let path = Path::new(git_dir.trim_end_matches('\n')).join(LOCK_FILE);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(crate::fsx::PUBLIC_FILE)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY)
+            .open(&path)
+            .map_err(|e| Error::io("open lock file", &path, e))?;
+        if !file.metadata().is_ok_and(|m| m.is_file()) {
+            return Err(Error::file(&path, "is not a lock file").with_help("remove it, then run this again"));
+        }
+        file.lock().map_err(|e| Error::io("lock", &path, e))?;
+        Ok(file)
     }
 
     fn pull_rebase(&self) -> std::result::Result<String, String> {
@@ -381,7 +412,7 @@ impl GitFolder {
             // An earlier run may have committed without pushing (the remote was down): push it now, and
             // say so when it still cannot be pushed (the others would wait for it for ever).
             if self.ahead() && git(&self.root, &["push", "--quiet"]).is_err() {
-                self.pull()?;
+                self.pull_checked()?;
                 git(&self.root, &["push", "--quiet"]).map_err(|e| self.push_failed(1, &e))?;
             }
             return Ok(Pushed::Nothing);
@@ -505,6 +536,7 @@ impl GitFolder {
         mut step: impl FnMut() -> Result<T>,
         message: impl Fn(&T) -> String,
     ) -> Result<(T, Pushed, Vec<String>)> {
+        let _lock = self.lock()?;
         let mut notes = Vec::new();
         let clash =
             |files: &[String]| format!("someone published {} first: dropped yours and used theirs", files.join(", "));

@@ -37,7 +37,7 @@ fn every_test_named_in_the_docs_exists() {
 /// never falls below the floor recorded here (raise it when attacks are added).
 #[test]
 fn the_adversarial_counts_match_their_lists() {
-    const FLOOR: usize = 95;
+    const FLOOR: usize = 101;
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(root.join("docs/security.md")).unwrap();
     let start = text.find("## The adversarial suite, counted").expect("the section exists");
