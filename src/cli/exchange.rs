@@ -101,6 +101,19 @@ impl Exchange {
         self.git.as_ref().map_or(Ok(()), GitFolder::pull)
     }
 
+    /// The pull before a step's first round: a watch that starts while the remote cannot be reached warns
+    /// and goes on with the folder it has (its rounds pull again, and wait the remote out); a single run
+    /// stops with the error.
+    pub fn pull_first(&self, watching: bool) -> Result<()> {
+        match self.pull() {
+            Err(e) if watching && self.transient(&e) => {
+                errln!("warning: {}; the watch tries again at each look", e.message());
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
     /// One round: with git, pull, run `step`, then commit and push what it wrote (running it again on the
     /// published file when someone pushed a clashing one first); in a plain folder, just `step`. `did`
     /// says what the round did, for the commit message.

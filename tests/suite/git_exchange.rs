@@ -224,6 +224,9 @@ fn a_watch_over_git_waits_out_an_unreachable_remote() {
     fs::rename(env.path("origin.git"), env.path("origin-away.git")).unwrap();
     let o = env.run(&["sign", "collect", "--dir", s(&d), "--watch", "--timeout", "3s"]);
     o.expect_code(3).contains("`git pull --rebase` failed").contains("trying again");
+    // A signer's watch that starts while the remote is away waits it out too (its first pull included).
+    let watch = ["sign", "step", "--dir", s(&d), "--file", s(&artifact), "--yes", "--watch", "--timeout", "3s"];
+    hs[0].run(&watch).expect_code(3).contains("the watch tries again at each look");
     env.run(&["sign", "collect", "--dir", s(&d)]).refused_with("check that the remote can be reached");
     fs::rename(env.path("origin-away.git"), env.path("origin.git")).unwrap();
     env.run(&["sign", "collect", "--dir", s(&d)]).expect_code(3).contains("using git");
