@@ -210,10 +210,14 @@ pub fn collect(
     let exchange = super::exchange::Exchange::new(dir, git, None, "coordinator", "signing")?;
     let mut watcher = watch.map(|t| exchange.watcher(t));
     let mut notes_seen = std::collections::BTreeSet::new();
+    // --restart opens one new attempt: when the round runs again (another coordinator published a restart
+    // first, and it was adopted), it collects in that attempt instead of opening yet another.
+    let again = CollectOptions { restart_without: None, ..opts.clone() };
+    let restarted = std::cell::Cell::new(false);
     let report = loop {
         let round = exchange.round(
             || {
-                let report = coordinator::collect(dir, &opts)?;
+                let report = coordinator::collect(dir, if restarted.replace(true) { &again } else { &opts })?;
                 for line in &report.did {
                     outln!("- {line}");
                 }

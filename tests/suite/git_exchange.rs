@@ -416,3 +416,37 @@ fn a_forged_file_under_a_keyholders_name_never_replaces_its_own() {
     }
     env.run(&["verify", "--key", s(&group), s(&artifact), "--sig", s(&c[3].join("sign/app.tar.gz.minisig"))]).ok();
 }
+
+/// Two coordinators restart the same session at once, each leaving out someone else: the one whose push
+/// loses adopts the published restart and collects in that attempt; it does not open a third one.
+#[test]
+fn a_coordinator_that_loses_a_restart_race_adopts_the_published_attempt() {
+    if !require_tool("git", "sudo apt-get install -y git") {
+        return;
+    }
+    let (env, hs, _group, c, artifact) = session_over_git();
+    for (i, h) in hs.iter().enumerate() {
+        h.run(&["sign", "step", "--git", "--dir", s(&c[i].join("sign")), "--file", s(&artifact), "--yes"]).ok();
+    }
+    env.run(&["sign", "collect", "--git", "--dir", s(&c[3].join("sign"))]).expect_code(3);
+    git(&c[4], &["pull", "--quiet", "--rebase"]);
+    let hook = c[3].join(".git/hooks/pre-push");
+    let once = env.path("raced");
+    fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\n[ -e '{once}' ] && exit 0\ntouch '{once}'\n'{bin}' sign collect --git --dir '{other}' --restart --without Bob >/dev/null 2>&1\nexit 0\n",
+            once = s(&once),
+            bin = bin(),
+            other = s(&c[4].join("sign")),
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let o = env.run(&["sign", "collect", "--git", "--dir", s(&c[3].join("sign")), "--restart", "--without", "Carol"]);
+    no_panic(&o);
+    assert!(once.exists(), "the race was played");
+    o.contains("restart-a2.txt first: dropped yours and used theirs");
+    let paths = history_paths(&env);
+    assert!(paths.contains("restart-a2.txt") && !paths.contains("restart-a3"), "one new attempt only:\n{paths}");
+}
