@@ -411,7 +411,9 @@ fn hashed_note(req: &Request) -> String {
 /// generation that made it (the session's copy of the group names it): that key generation is finished
 /// in its folder but not in this home, and one more `dkg step` there stores the share.
 fn unfinished_key_generation(u: &Unlocked, dir: &Path, req: &Request) -> Option<Error> {
-    let copy = Group::load(&dir.join(super::GROUP_COPY)).ok().filter(|g| g.fingerprint() == req.group())?;
+    // A file of the folder: read without following a link, like every other (it is only a hint here).
+    let text = crate::fsx::read_text_untrusted(&dir.join(super::GROUP_COPY), crate::group::MAX_GROUP_BYTES).ok()?;
+    let copy = Group::parse(&text).ok().filter(|g| g.fingerprint() == req.group())?;
     let state = format!("{STATE_DIR}/dkg-{}.txt", hex::encode(copy.ceremony_id()));
     if u.home().has_share(&req.group().compact()) || !u.home().path(&state).exists() {
         return None;
