@@ -151,10 +151,11 @@ pub fn run<'r, C: Ceremony<'r>>(
     report: &mut Report,
 ) -> Result<C::State> {
     c.settle(&state)?;
+    let published = c.published(&state);
     let mut again: Vec<String> = Vec::new();
-    for p in c.published(&state) {
-        if folder.publish(&p.name, &p.text)? && !again.contains(&p.what) {
-            again.push(p.what);
+    for (p, created) in published.iter().zip(publish_all(folder, &published)?) {
+        if created && !again.contains(&p.what) {
+            again.push(p.what.clone());
         }
     }
     report.did.extend(again.into_iter().map(|what| format!("published {what} again (it was missing)")));
@@ -196,9 +197,13 @@ pub fn apply<'r, C: Ceremony<'r>>(
         action()?;
     }
     crate::failpoint(&format!("{label}-before-publish"));
-    for p in &publish {
-        folder.publish(&p.name, &p.text)?;
-    }
+    publish_all(folder, &publish)?;
     report.did.push(did);
     Ok(next)
+}
+
+/// Publish a phase's files, syncing the folder once for all of them.
+fn publish_all(folder: &Folder, files: &[Published]) -> Result<Vec<bool>> {
+    let files: Vec<(&str, &str)> = files.iter().map(|p| (p.name.as_str(), p.text.as_str())).collect();
+    folder.publish_all(&files)
 }
