@@ -125,9 +125,18 @@ pub trait Ceremony<'r> {
 
 /// Load a ceremony's state from the home, or `None` if this keyholder has none yet.
 pub fn load<'r, C: Ceremony<'r>>(c: &C, u: &Unlocked) -> Result<Option<C::State>> {
-    let f = c.state_file();
+    load_file(u, &c.state_file(), |bytes| c.decode_legacy(bytes))
+}
+
+/// [`load`] from a state file named before the ceremony is built (key generation reads its state first,
+/// to know whether it checked the ceremony file already); `legacy` is [`Ceremony::decode_legacy`].
+pub fn load_file<S: DeserializeOwned>(
+    u: &Unlocked,
+    f: &StateFile,
+    legacy: impl FnOnce(&SecretBytes) -> Option<S>,
+) -> Result<Option<S>> {
     let Some(bytes) = u.read_secret(&f.rel, f.purpose, &f.id)? else { return Ok(None) };
-    let state = serde_json::from_slice(bytes.expose()).ok().or_else(|| c.decode_legacy(&bytes)).ok_or_else(|| {
+    let state = serde_json::from_slice(bytes.expose()).ok().or_else(|| legacy(&bytes)).ok_or_else(|| {
         Error::file(&u.home().path(&f.rel), "damaged ceremony state, or written by a newer frostsign")
             .with_help("this keyholder cannot continue this ceremony: abandon it and start a new one")
     })?;

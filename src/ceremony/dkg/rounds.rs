@@ -45,8 +45,7 @@ impl<'r> Ceremony<'r> for KeyGen<'r> {
     type State = DkgState;
 
     fn state_file(&self) -> StateFile {
-        let id = hex::encode(self.c.id());
-        StateFile { rel: format!("state/dkg-{id}.txt"), purpose: "dkg-state", id }
+        state_file(self.c.id())
     }
 
     fn published(&self, state: &DkgState) -> Vec<Published> {
@@ -95,6 +94,19 @@ impl<'r> Ceremony<'r> for KeyGen<'r> {
     fn decode_legacy(&self, bytes: &SecretBytes) -> Option<DkgState> {
         super::state::decode_packed(bytes)
     }
+}
+
+/// Where a keyholder keeps its state for the ceremony with this id.
+fn state_file(ceremony_id: &[u8; 16]) -> StateFile {
+    let id = hex::encode(ceremony_id);
+    StateFile { rel: format!("state/dkg-{id}.txt"), purpose: "dkg-state", id }
+}
+
+/// The keyholder's saved state for the ceremony with this id, if it joined it: what
+/// [`crate::ceremony::engine::load`] reads for a [`KeyGen`], read before the ceremony file is checked (its
+/// `ceremony` digest says which file this keyholder checked when it joined).
+pub(super) fn saved_state(u: &Unlocked, ceremony_id: &[u8; 16]) -> Result<Option<DkgState>> {
+    crate::ceremony::engine::load_file(u, &state_file(ceremony_id), super::state::decode_packed)
 }
 
 impl<'r> KeyGen<'r> {
