@@ -412,8 +412,9 @@ impl<'r> KeyGen<'r> {
                 )));
             }
         }
-        let package = frost::keys::PublicKeyPackage::deserialize(&cf.public)
-            .map_err(|_| Error::new("damaged key generation state (round 3)"))?;
+        // Decoded through the group's memo: the group file built from it carries the same bytes.
+        let package = crate::group::public_key_package(&cf.public)
+            .ok_or_else(|| Error::new("damaged key generation state (round 3)"))?;
         let group = Group::build(c, &texts, &package)?;
         let message = self.acceptance(&group)?;
         let did = format!(
