@@ -125,9 +125,18 @@ pub trait Ceremony<'r> {
 
 /// Load a ceremony's state from the home, or `None` if this keyholder has none yet.
 pub fn load<'r, C: Ceremony<'r>>(c: &C, u: &Unlocked) -> Result<Option<C::State>> {
-    let f = c.state_file();
+    load_file(u, &c.state_file(), |bytes| c.decode_legacy(bytes))
+}
+
+/// [`load`] from a state file named before the ceremony is built (key generation reads its state first,
+/// to know whether it checked the ceremony file already); `legacy` is [`Ceremony::decode_legacy`].
+pub fn load_file<S: DeserializeOwned>(
+    u: &Unlocked,
+    f: &StateFile,
+    legacy: impl FnOnce(&SecretBytes) -> Option<S>,
+) -> Result<Option<S>> {
     let Some(bytes) = u.read_secret(&f.rel, f.purpose, &f.id)? else { return Ok(None) };
-    let state = serde_json::from_slice(bytes.expose()).ok().or_else(|| c.decode_legacy(&bytes)).ok_or_else(|| {
+    let state = serde_json::from_slice(bytes.expose()).ok().or_else(|| legacy(&bytes)).ok_or_else(|| {
         Error::file(&u.home().path(&f.rel), "damaged ceremony state, or written by a newer frostsign")
             .with_help("this keyholder cannot continue this ceremony: abandon it and start a new one")
     })?;
@@ -151,10 +160,11 @@ pub fn run<'r, C: Ceremony<'r>>(
     report: &mut Report,
 ) -> Result<C::State> {
     c.settle(&state)?;
+    let published = c.published(&state);
     let mut again: Vec<String> = Vec::new();
-    for p in c.published(&state) {
-        if folder.publish(&p.name, &p.text)? && !again.contains(&p.what) {
-            again.push(p.what);
+    for (p, created) in published.iter().zip(publish_all(folder, &published)?) {
+        if created && !again.contains(&p.what) {
+            again.push(p.what.clone());
         }
     }
     report.did.extend(again.into_iter().map(|what| format!("published {what} again (it was missing)")));
@@ -196,9 +206,13 @@ pub fn apply<'r, C: Ceremony<'r>>(
         action()?;
     }
     crate::failpoint(&format!("{label}-before-publish"));
-    for p in &publish {
-        folder.publish(&p.name, &p.text)?;
-    }
+    publish_all(folder, &publish)?;
     report.did.push(did);
     Ok(next)
+}
+
+/// Publish a phase's files, syncing the folder once for all of them.
+fn publish_all(folder: &Folder, files: &[Published]) -> Result<Vec<bool>> {
+    let files: Vec<(&str, &str)> = files.iter().map(|p| (p.name.as_str(), p.text.as_str())).collect();
+    folder.publish_all(&files)
 }

@@ -93,4 +93,10 @@ impl Folder {
     pub fn publish(&self, name: &str, text: &str) -> Result<bool> {
         fsx::publish(&self.path(name), text.as_bytes())
     }
+
+    /// Publish several files (see [`fsx::publish_all`]); for each, whether it was created.
+    pub fn publish_all(&self, files: &[(&str, &str)]) -> Result<Vec<bool>> {
+        let files: Vec<(&str, &[u8])> = files.iter().map(|(name, text)| (*name, text.as_bytes())).collect();
+        fsx::publish_all(&self.dir, &files)
+    }
 }

@@ -55,8 +55,29 @@ pub struct Opened {
     pub sender: usize,
     /// Recipient, for private messages.
     pub recipient: Option<Fingerprint>,
-    /// The payload (decrypted if it was private). Zeroized on drop.
-    pub payload: SecretBytes,
+    /// The payload (decrypted if it was private).
+    pub payload: Payload,
+}
+
+/// A message's payload: a private one (decrypted) is a secret; a public one is what the folder shows
+/// anyone, kept in ordinary memory (locking its pages cost two system calls per message, and a step at
+/// 100 keyholders opens hundreds of public messages).
+#[derive(Debug)]
+pub enum Payload {
+    /// The payload of a public message, as the file carries it.
+    Public(Vec<u8>),
+    /// The decrypted payload of a private message: locked in memory, zeroized on drop.
+    Private(SecretBytes),
+}
+
+impl Payload {
+    /// The payload's bytes (for a private one, see [`SecretBytes::expose`]).
+    pub fn expose(&self) -> &[u8] {
+        match self {
+            Payload::Public(bytes) => bytes,
+            Payload::Private(secret) => secret.expose(),
+        }
+    }
 }
 
 impl Opened {
@@ -251,7 +272,7 @@ pub fn open(text: &str, path: &Path, expect: &Expect<'_>, known: &[Card], me: Op
     let encryption = doc.get("encryption").unwrap_or_default();
     let payload = doc.block("payload").map_err(|e| fail(e.to_string()))?;
     let payload = match (expect.private, recipient) {
-        (false, None) if encryption == "none" => SecretBytes::new(payload),
+        (false, None) if encryption == "none" => Payload::Public(payload),
         (true, Some(to)) if encryption == HPKE_SUITE => {
             let me = me.ok_or_else(|| fail("is a private message; only its recipient can open it".into()))?;
             if to != me.card().fingerprint() {
@@ -260,8 +281,10 @@ pub fn open(text: &str, path: &Path, expect: &Expect<'_>, known: &[Card], me: Op
                 return Err(fail(format!("is addressed to {name}, not to you ({})", me.card().label())));
             }
             let aad_end = text.find("payload:\n").ok_or_else(|| fail("no payload".into()))?;
-            hpke_open(me, card, &text.as_bytes()[..aad_end], &payload)
-                .ok_or_else(|| fail(format!("could not decrypt the message from {}", card.label())))?
+            Payload::Private(
+                hpke_open(me, card, &text.as_bytes()[..aad_end], &payload)
+                    .ok_or_else(|| fail(format!("could not decrypt the message from {}", card.label())))?,
+            )
         }
         _ => return Err(fail(format!("wrong recipient or encryption for a `{kind}` message"))),
     };

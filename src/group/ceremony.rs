@@ -143,6 +143,29 @@ const CEREMONY_SCHEMA: &[Spec] = &[
     Spec::block("history-signature", Need::Repeated),
 ];
 
+/// How many ceremony files [`checked_before`] remembers.
+const CHECKED_MAX: usize = 8;
+
+/// The SHA-256 of the ceremony files whose cards were checked in this process (oldest first), or by this
+/// keyholder when it joined (see [`DkgCeremony::parse_known`]).
+static CHECKED: std::sync::Mutex<Vec<[u8; 32]>> = std::sync::Mutex::new(Vec::new());
+
+/// True if a ceremony file with this SHA-256 had its cards checked (successes only are remembered).
+fn checked_before(digest: &[u8; 32]) -> bool {
+    CHECKED.lock().map(|m| m.contains(digest)).unwrap_or(false)
+}
+
+fn remember_checked(digest: [u8; 32]) {
+    if let Ok(mut m) = CHECKED.lock() {
+        if !m.contains(&digest) {
+            if m.len() >= CHECKED_MAX {
+                m.remove(0);
+            }
+            m.push(digest);
+        }
+    }
+}
+
 fn sha256(parts: &[&[u8]]) -> [u8; 32] {
     let mut h = Sha256::new();
     for p in parts {
@@ -281,7 +304,42 @@ impl DkgCeremony {
     }
 
     /// Parse and check a ceremony file.
+    ///
+    /// A file whose cards were checked in this process already (by SHA-256 of the exact text: the same
+    /// ceremony is embedded in every group file a key generation step reads) is checked again except for
+    /// its cards' keys and self-signatures; see [`checked_before`].
     pub fn parse(text: &str) -> std::result::Result<DkgCeremony, DocError> {
+        let digest = sha256(&[text.as_bytes()]);
+        Self::parse_remembered(text, digest, checked_before(&digest))
+    }
+
+    /// Parse a ceremony file that this keyholder may have checked in full before: `known` is the SHA-256
+    /// of the file it joined, as its own sealed ceremony state holds it. If `text` hashes to `known`, its
+    /// bytes are those checked then, and the cards' keys and self-signatures (one Ed25519 check per card,
+    /// most of the cost of a step at 100 keyholders) are not checked again; any other text, however small
+    /// the change, is parsed and checked in full (and the caller refuses it as not the file it joined).
+    pub fn parse_known(text: &str, known: Option<&[u8; 32]>) -> std::result::Result<DkgCeremony, DocError> {
+        let digest = sha256(&[text.as_bytes()]);
+        let trusted = known == Some(&digest) || checked_before(&digest);
+        Self::parse_remembered(text, digest, trusted)
+    }
+
+    /// Parse (cards checked unless `cards_checked_before`), then remember the file as checked.
+    fn parse_remembered(
+        text: &str,
+        digest: [u8; 32],
+        cards_checked_before: bool,
+    ) -> std::result::Result<DkgCeremony, DocError> {
+        let c = Self::parse_with(text, digest, cards_checked_before)?;
+        remember_checked(digest);
+        Ok(c)
+    }
+
+    fn parse_with(
+        text: &str,
+        digest: [u8; 32],
+        cards_checked_before: bool,
+    ) -> std::result::Result<DkgCeremony, DocError> {
         let doc = Document::parse(text, "dkg", CEREMONY_SCHEMA, false)?;
         let bad = |key: &str, reason: String| DocError::BadValue { key: key.into(), reason };
         let id: [u8; 16] = doc.hex("id")?;
@@ -307,7 +365,8 @@ impl DkgCeremony {
         for (i, (line, b64)) in lines.iter().zip(&blocks).enumerate() {
             let raw = B64.decode(b64).map_err(|_| bad("card", "invalid base64".into()))?;
             let t = String::from_utf8(raw).map_err(|_| bad("card", "not UTF-8".into()))?;
-            let card = Card::parse(&t).map_err(|e| bad("card", format!("participant {}: {e}", i + 1)))?;
+            let card = if cards_checked_before { Card::parse_checked_before(&t) } else { Card::parse(&t) }
+                .map_err(|e| bad("card", format!("participant {}: {e}", i + 1)))?;
             let id = match line.split_once(' ').map(|(id, _)| id.parse::<u16>()) {
                 Some(Ok(id)) if explicit && (1..=MAX_MEMBERS as u16).contains(&id) => id,
                 _ if !explicit => i as u16 + 1,
@@ -368,22 +427,37 @@ impl DkgCeremony {
             dealer,
             refresh,
             repair,
-            digest: sha256(&[text.as_bytes()]),
+            digest,
             text: text.to_string(),
         })
     }
 
     /// Load `DIR/ceremony.txt`.
     pub fn load(folder: &Folder) -> Result<DkgCeremony> {
-        let path = folder.path(CEREMONY_FILE);
-        let text = folder.read(CEREMONY_FILE, crate::group::MAX_GROUP_BYTES)?.ok_or_else(|| {
+        Self::load_known(folder, &Self::read(folder)?, None)
+    }
+
+    /// The text of `DIR/ceremony.txt`, unchecked (see [`DkgCeremony::id_in`] and [`DkgCeremony::load_known`]).
+    pub fn read(folder: &Folder) -> Result<String> {
+        folder.read(CEREMONY_FILE, crate::group::MAX_GROUP_BYTES)?.ok_or_else(|| {
             Error::new(format!(
                 "no key generation ceremony in `{}` ({CEREMONY_FILE} is missing)",
                 crate::text::path(folder.dir())
             ))
             .with_help("start one with `frostsign dkg init --dir DIR --threshold T CARD...`")
-        })?;
-        DkgCeremony::parse(&text).map_err(|e| Error::file(&path, format!("not a valid ceremony file: {e}")))
+        })
+    }
+
+    /// [`DkgCeremony::parse_known`] of `text`, read from `DIR/ceremony.txt`, with errors naming that file.
+    pub fn load_known(folder: &Folder, text: &str, known: Option<&[u8; 32]>) -> Result<DkgCeremony> {
+        DkgCeremony::parse_known(text, known)
+            .map_err(|e| Error::file(&folder.path(CEREMONY_FILE), format!("not a valid ceremony file: {e}")))
+    }
+
+    /// The `id` a ceremony file claims, read without checking anything else (it says where the
+    /// keyholder's state for this ceremony is; the file itself is checked by [`DkgCeremony::load_known`]).
+    pub fn id_in(text: &str) -> Option<[u8; 16]> {
+        Document::parse(text, "dkg", CEREMONY_SCHEMA, false).ok()?.hex("id").ok()
     }
 
     /// The ceremony id (random, chosen at `init`).

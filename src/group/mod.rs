@@ -78,7 +78,7 @@ static PACKAGES: std::sync::Mutex<Vec<([u8; 32], frost::keys::PublicKeyPackage)>
 /// Decode a FROST public key package, each distinct byte string once per process: decoding checks each of
 /// its n points (a scalar multiplication each), and the texts of one group (without acceptances, with them,
 /// the folder's copy) all carry the same package.
-fn public_key_package(bytes: &[u8]) -> Option<frost::keys::PublicKeyPackage> {
+pub(crate) fn public_key_package(bytes: &[u8]) -> Option<frost::keys::PublicKeyPackage> {
     let tag = sha256(bytes);
     let remembered = PACKAGES.lock().ok().and_then(|m| m.iter().find(|(t, _)| *t == tag).map(|(_, p)| p.clone()));
     if remembered.is_some() {

@@ -847,6 +847,39 @@ fn adversarial_f_edited_ceremony_file_is_detected() {
     assert_nothing_finished(&[&dir], &hs);
 }
 
+/// (f') A keyholder who joined does not check the cards of the ceremony file it joined again (its sealed
+/// state keeps the file's SHA-256): a card altered in the file afterwards is checked, and refused, at once.
+#[test]
+fn a_card_altered_in_the_ceremony_file_after_joining_is_checked_again_and_refused() {
+    use base64::Engine;
+    let env = Env::new();
+    let hs = env.holders(3);
+    env.dkg_init("cer", 2, &hs).ok();
+    let dir = env.path("cer");
+    hs[0].dkg_step(&dir).ok();
+    let path = dir.join("ceremony.txt");
+    let text = fs::read_to_string(&path).unwrap();
+    // Bob's card with one byte of its self-signature changed: same length, same wrapping, every other
+    // line of the file the same.
+    let card = ceremony(&dir).cards()[1].text().to_string();
+    let at = card.find("signature: ").unwrap() + "signature: ".len();
+    let flipped = if card.as_bytes()[at] == b'0' { "1" } else { "0" };
+    let forged = format!("{}{flipped}{}", &card[..at], &card[at + 1..]);
+    let block = |t: &str| {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(t);
+        b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join("\n ")
+    };
+    assert!(text.contains(&block(&card)));
+    fs::write(&path, text.replace(&block(&card), &block(&forged))).unwrap();
+
+    let before = (snapshot(&dir), snapshot(&hs[0].home));
+    hs[0].dkg_step(&dir).refused_with("not a valid ceremony file").refused_with("self-signature does not verify");
+    assert!(before == (snapshot(&dir), snapshot(&hs[0].home)), "a refused step changed files");
+    // Put back, the file is the one Alice joined, and she continues.
+    fs::write(&path, text).unwrap();
+    hs[0].dkg_step(&dir).ok();
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Refusals at init and step
 // ---------------------------------------------------------------------------------------------------------

@@ -214,7 +214,14 @@ pub fn step(
     report: &mut Report,
     confirm: impl FnOnce(&DkgCeremony) -> Result<()>,
 ) -> Result<Option<Completed>> {
-    let c = DkgCeremony::load(folder)?;
+    // The state first: it names the ceremony file this keyholder checked in full when it joined, whose
+    // exact bytes need no second check of their n cards (any other file is checked, then refused).
+    let text = DkgCeremony::read(folder)?;
+    let saved = match DkgCeremony::id_in(&text) {
+        Some(id) => rounds::saved_state(u, &id)?,
+        None => None,
+    };
+    let c = DkgCeremony::load_known(folder, &text, saved.as_ref().map(|s| &s.ceremony))?;
     let me_card = u.identity().card().clone();
     let me = c.index_of(me_card.fingerprint()).ok_or_else(|| {
         Error::new(format!("you ({}) are not a participant of this ceremony", me_card.label())).with_help(
@@ -222,7 +229,7 @@ pub fn step(
         )
     })?;
     let keygen = KeyGen { u, folder, c: &c, me };
-    let state = match engine::load(&keygen, u)? {
+    let state = match saved {
         Some(s) => Some(joined_this(s, &c)?),
         None => finished_in_home(u, &c)?,
     };

@@ -36,7 +36,7 @@ pub struct KeyGen<'r> {
 /// Where a keyholder's state for ceremony `c` lives in its home (relative path; sealed, see
 /// [`KeyGen::state_file`]).
 pub(super) fn state_rel(c: &DkgCeremony) -> String {
-    format!("state/dkg-{}.txt", hex::encode(c.id()))
+    state_file(c.id()).rel
 }
 
 pub(super) fn internal(e: impl std::fmt::Display) -> Error {
@@ -51,7 +51,7 @@ impl<'r> Ceremony<'r> for KeyGen<'r> {
     type State = DkgState;
 
     fn state_file(&self) -> StateFile {
-        StateFile { rel: state_rel(self.c), purpose: "dkg-state", id: hex::encode(self.c.id()) }
+        state_file(self.c.id())
     }
 
     fn published(&self, state: &DkgState) -> Vec<Published> {
@@ -100,6 +100,19 @@ impl<'r> Ceremony<'r> for KeyGen<'r> {
     fn decode_legacy(&self, bytes: &SecretBytes) -> Option<DkgState> {
         super::state::decode_packed(bytes)
     }
+}
+
+/// Where a keyholder keeps its state for the ceremony with this id.
+fn state_file(ceremony_id: &[u8; 16]) -> StateFile {
+    let id = hex::encode(ceremony_id);
+    StateFile { rel: format!("state/dkg-{id}.txt"), purpose: "dkg-state", id }
+}
+
+/// The keyholder's saved state for the ceremony with this id, if it joined it: what
+/// [`crate::ceremony::engine::load`] reads for a [`KeyGen`], read before the ceremony file is checked (its
+/// `ceremony` digest says which file this keyholder checked when it joined).
+pub(super) fn saved_state(u: &Unlocked, ceremony_id: &[u8; 16]) -> Result<Option<DkgState>> {
+    crate::ceremony::engine::load_file(u, &state_file(ceremony_id), super::state::decode_packed)
 }
 
 impl<'r> KeyGen<'r> {
@@ -405,8 +418,9 @@ impl<'r> KeyGen<'r> {
                 )));
             }
         }
-        let package = frost::keys::PublicKeyPackage::deserialize(&cf.public)
-            .map_err(|_| Error::new("damaged key generation state (round 3)"))?;
+        // Decoded through the group's memo: the group file built from it carries the same bytes.
+        let package = crate::group::public_key_package(&cf.public)
+            .ok_or_else(|| Error::new("damaged key generation state (round 3)"))?;
         let group = Group::build(c, &texts, &package)?;
         let message = self.acceptance(&group)?;
         let did = format!(

@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::group::Group;
 use crate::textdoc::{parse_hex, printable, DocError, DocWriter, Document, Need, Spec};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// File names in a session folder.
@@ -146,7 +147,9 @@ impl Commitment {
                 .map(|(k, h)| {
                     hex::decode(h)
                         .ok()
-                        .and_then(|b| frost_ed25519::round1::SigningCommitments::deserialize(&b).ok())
+                        .and_then(|b| {
+                            decoded_once(&COMMITMENTS, &b, frost_ed25519::round1::SigningCommitments::deserialize)
+                        })
                         .ok_or_else(|| format!("its phase-{phase} commitment {} is not a FROST commitment", k + 1))
                 })
                 .collect::<std::result::Result<Vec<_>, String>>()
@@ -305,8 +308,8 @@ impl PackageFile {
                 .decode(b64)
                 .map_err(|_| bad("package", "invalid base64".into()))?;
             packages.push(
-                frost_ed25519::SigningPackage::deserialize(&raw)
-                    .map_err(|_| bad("package", "not a FROST signing package".into()))?,
+                decoded_once(&PACKAGES, &raw, frost_ed25519::SigningPackage::deserialize)
+                    .ok_or_else(|| bad("package", "not a FROST signing package".into()))?,
             );
         }
         Ok(PackageFile {
@@ -318,6 +321,39 @@ impl PackageFile {
             digest: sha256(text.as_bytes()),
         })
     }
+}
+
+/// Most values each of [`COMMITMENTS`] and [`PACKAGES`] remembers (cleared when full).
+const DECODED_MAX: usize = 4096;
+
+/// The signing commitments decoded in this process, by SHA-256 of their bytes.
+static COMMITMENTS: Memo<frost_ed25519::round1::SigningCommitments> = Memo::new(BTreeMap::new());
+
+/// The signing packages decoded in this process, by SHA-256 of their bytes.
+static PACKAGES: Memo<frost_ed25519::SigningPackage> = Memo::new(BTreeMap::new());
+
+type Memo<T> = std::sync::Mutex<BTreeMap<[u8; 32], T>>;
+
+/// `decode(bytes)`, each distinct byte string once per process (successes only). frost checks every point
+/// it decodes (a scalar multiplication each), and one signing step reads the same package, with two
+/// commitments per signer, several times (is there anything to do, the phase's package, what it published).
+fn decoded_once<T: Clone, E>(
+    memo: &Memo<T>,
+    bytes: &[u8],
+    decode: impl FnOnce(&[u8]) -> std::result::Result<T, E>,
+) -> Option<T> {
+    let tag = sha256(bytes);
+    if let Some(v) = memo.lock().ok().and_then(|m| m.get(&tag).cloned()) {
+        return Some(v);
+    }
+    let v = decode(bytes).ok()?;
+    if let Ok(mut m) = memo.lock() {
+        if m.len() >= DECODED_MAX {
+            m.clear();
+        }
+        m.insert(tag, v.clone());
+    }
+    Some(v)
 }
 
 /// The current attempt: the highest `restart-a<A>.txt` present, or 1.
@@ -434,5 +470,21 @@ mod tests {
         let (key, reason) = refusal(&garbled);
         assert_eq!(key, "package");
         assert!(reason == "not a FROST signing package" || reason == "invalid base64", "{reason}");
+    }
+
+    #[test]
+    fn remembered_decodings_answer_as_frost_does_and_never_remember_a_failure() {
+        let share = frost_ed25519::keys::SigningShare::deserialize(&[7u8; 32]).unwrap();
+        let (_, commitments) = frost_ed25519::round1::commit(&share, &mut rand_core::OsRng);
+        let bytes = commitments.serialize().unwrap();
+        let decode = frost_ed25519::round1::SigningCommitments::deserialize;
+        for _ in 0..2 {
+            // The second round answers from the memo: the same value, and the same refusals.
+            assert_eq!(decoded_once(&COMMITMENTS, &bytes, decode), Some(commitments));
+            let mut other = bytes.clone();
+            *other.last_mut().unwrap() ^= 1;
+            assert_eq!(decoded_once(&COMMITMENTS, &other, decode).ok_or(()), decode(&other).map_err(|_| ()));
+            assert_eq!(decoded_once(&COMMITMENTS, &bytes[1..], decode), None);
+        }
     }
 }
