@@ -33,7 +33,7 @@
 use crate::common::*;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A fenced shell block of a Markdown file.
 pub struct Block {
@@ -267,18 +267,23 @@ struct Running {
 }
 
 impl Running {
-    fn wait(mut self, limit: Duration) -> Out {
-        let start = Instant::now();
-        while self.child.try_wait().unwrap().is_none() {
-            if start.elapsed() > limit {
-                let _ = Command::new("kill").arg("-KILL").arg(format!("-{}", self.child.id())).status();
-                let mut o = Out::from_output(self.child.wait_with_output().unwrap());
-                o.stderr.push_str(&format!("\n(stopped after {} s)", limit.as_secs()));
-                return o;
+    /// Its output (read while it runs, so a talkative command never stalls on a full pipe), or what it
+    /// printed until it was stopped at `limit`.
+    fn wait(self, limit: Duration) -> Out {
+        let pid = self.child.id();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let child = self.child;
+        std::thread::spawn(move || tx.send(child.wait_with_output()));
+        let output = match rx.recv_timeout(limit) {
+            Ok(o) => return Out::from_output(o.unwrap()),
+            Err(_) => {
+                let _ = Command::new("kill").arg("-KILL").arg(format!("-{pid}")).status();
+                rx.recv().unwrap().unwrap()
             }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Out::from_output(self.child.wait_with_output().unwrap())
+        };
+        let mut o = Out::from_output(output);
+        o.stderr.push_str(&format!("\n(stopped after {} s)", limit.as_secs()));
+        o
     }
 }
 
