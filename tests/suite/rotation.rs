@@ -254,3 +254,61 @@ fn encode_block(text: &str) -> String {
     let b = base64::engine::general_purpose::STANDARD.encode(text);
     b.as_bytes().chunks(64).map(|c| format!(" {}\n", std::str::from_utf8(c).unwrap())).collect()
 }
+
+/// A keyholder whose process dies at any signing failpoint while it signs a rotation statement (commit,
+/// shares before or after they are journaled, before they are published) reruns its step and the rotation
+/// completes: the rotation session is an ordinary signing session of the keyholder engine, journaled the
+/// same way; no nonce is left behind and the statement verifies.
+#[test]
+fn a_crash_at_any_failpoint_while_signing_a_rotation_is_recovered_by_a_rerun() {
+    const POINTS: [&str; 4] =
+        ["sign-commit-before-save", "sign-share-before-save", "sign-share-after-save", "sign-share-before-publish"];
+    let env = Env::new();
+    let hs = env.holders(3);
+    let old = env.dkg("kg", 2, &hs);
+    let new = env.dkg("new-kg", 2, &hs);
+    for (i, point) in POINTS.iter().enumerate() {
+        let rot = env.path(&format!("rot-{i}"));
+        env.run(&["group", "rotate", "--from", s(&old), "--to", s(&new), "--reason", "test", "--dir", s(&rot)]).ok();
+        for side in ["old", "new"] {
+            let d = rot.join(side);
+            let (mut crashed, mut done) = (false, false);
+            for _ in 0..4 {
+                let o = run_env(
+                    &hs[0].cwd,
+                    &[
+                        "--home",
+                        s(&hs[0].home),
+                        "--passphrase-file",
+                        s(&hs[0].pass),
+                        "sign",
+                        "step",
+                        "--dir",
+                        s(&d),
+                        "--yes",
+                    ],
+                    &[("FROSTSIGN_CRASH_AT", point)],
+                );
+                no_panic(&o);
+                crashed |= o.all().contains("simulated crash");
+                hs[0].run(&["sign", "step", "--dir", s(&d), "--yes"]).ok();
+                hs[1].run(&["sign", "step", "--dir", s(&d), "--yes"]).ok();
+                if env.run(&["sign", "collect", "--dir", s(&d), "--out", s(&rot)]).code == 0 {
+                    done = true;
+                    break;
+                }
+            }
+            assert!(crashed && done, "{point} ({side}): crashed {crashed}, completed {done}");
+        }
+        let nonces: Vec<_> =
+            files_under(&hs[0].home.join("state")).into_iter().filter(|p| s(p).ends_with(".nonces")).collect();
+        assert!(nonces.is_empty(), "{point}: nonces left: {nonces:?}");
+        let artifact = env.path("app.tar.gz");
+        fs::write(&artifact, b"app").unwrap();
+        let sig = env.sign_release(&format!("sign-{i}"), &new, &artifact, &[&hs[0], &hs[1]]);
+        let statement = rot.join("rotation.txt");
+        let o =
+            env.run(&["verify", "--key", s(&old), "--follow-rotation", s(&statement), s(&artifact), "--sig", s(&sig)]);
+        o.ok();
+    }
+}
