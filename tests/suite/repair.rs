@@ -175,45 +175,59 @@ fn a_repair_that_does_not_match_the_group_or_cannot_help_is_refused_before_joini
     assert_eq!(fs::read_dir(&dir).unwrap().count(), 1, "nothing published");
 }
 
-/// A helper's process dies at each failpoint of its repair steps; reruns complete with the key unchanged
-/// and nobody storing a share of the new group before every acceptance.
+/// A helper's process dies at each failpoint of its repair steps, and so does the keyholder being repaired
+/// at each of its own; reruns complete with the key unchanged and nobody storing a share of the new group
+/// before every acceptance.
 #[test]
 fn a_crash_at_any_repair_failpoint_is_recovered_by_a_rerun() {
-    let phases = ["dkg-repair-deltas", "dkg-repair", "dkg-accept", "dkg-done"];
     let at = ["before-save", "after-save", "before-publish"];
-    for point in phases.iter().flat_map(|p| at.iter().map(move |a| format!("{p}-{a}"))) {
-        let env = Env::new();
-        let hs = env.holders(3);
-        let old_path = env.dkg("kg", 2, &hs);
-        let erin = env.holder("Erin");
-        let dir = env.path("r");
-        let args = ["share", "repair", "--dir", "r", "--group", "kg/group.pub", "--for", s(&erin.card), "--yes"];
-        let mut crashed = false;
-        for _ in 0..5 {
-            let vars: &[(&str, &str)] = if crashed { &[] } else { &[("FROSTSIGN_CRASH_AT", point.as_str())] };
-            let out = run_as(&hs[0], &args, vars);
-            if !crashed && out.code != 0 {
-                out.contains("simulated crash");
-                crashed = true;
-                let stored = [&hs[1], &hs[2], &erin]
-                    .iter()
-                    .filter(|h| h.run(&["group", "list"]).stdout.contains("2-of-4"))
-                    .count();
-                assert!(stored == 0 || point.starts_with("dkg-done"), "{point}: a share before completion");
-            } else {
-                out.ok();
-            }
-            for h in [&hs[1], &hs[2], &erin] {
-                if dir.join("ceremony.txt").exists() {
-                    repair(h, &dir, &old_path, &erin.card, &[]).ok();
-                }
+    let helper = ["dkg-repair-deltas", "dkg-repair", "dkg-accept", "dkg-done"];
+    let target = ["dkg-repair", "dkg-accept", "dkg-done"];
+    for (phases, crash_target) in [(&helper[..], false), (&target[..], true)] {
+        for point in phases.iter().flat_map(|p| at.iter().map(move |a| format!("{p}-{a}"))) {
+            crash_repair_at(&point, crash_target);
+        }
+    }
+}
+
+/// One repair (Erin enrolled into a 2-of-3 group) in which a helper (Alice), or Erin when `crash_target`,
+/// dies at `point` once.
+fn crash_repair_at(point: &str, crash_target: bool) {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let old_path = env.dkg("kg", 2, &hs);
+    let erin = env.holder("Erin");
+    let dir = env.path("r");
+    let args = ["share", "repair", "--dir", "r", "--group", "kg/group.pub", "--for", s(&erin.card), "--yes"];
+    let (crashing, others) =
+        if crash_target { (&erin, [&hs[0], &hs[1], &hs[2]]) } else { (&hs[0], [&hs[1], &hs[2], &erin]) };
+    let mut crashed = false;
+    for _ in 0..5 {
+        if crash_target && !dir.join("ceremony.txt").exists() {
+            run_as(&hs[0], &args, &[]).ok();
+        }
+        let vars: &[(&str, &str)] = if crashed { &[] } else { &[("FROSTSIGN_CRASH_AT", point)] };
+        let out = run_as(crashing, &args, vars);
+        if !crashed && out.code != 0 {
+            out.contains("simulated crash");
+            crashed = true;
+            let stored = others.iter().filter(|h| h.run(&["group", "list"]).stdout.contains("2-of-4")).count();
+            assert!(stored == 0 || point.starts_with("dkg-done"), "{point}: a share before completion");
+        } else {
+            out.ok();
+        }
+        for h in others {
+            if dir.join("ceremony.txt").exists() {
+                repair(h, &dir, &old_path, &erin.card, &[]).ok();
             }
         }
-        assert!(crashed, "{point} was never reached");
-        env.run(&["dkg", "status", "--dir", s(&dir)]).ok().contains("Complete: group");
-        let (old, new) = (Group::load(&old_path).unwrap(), Group::load(&dir.join("group.pub")).unwrap());
-        assert_eq!(old.key(), new.key(), "{point}");
     }
+    let who = if crash_target { "Erin" } else { "a helper" };
+    assert!(crashed, "{point} was never reached by {who}");
+    env.run(&["dkg", "status", "--dir", s(&dir)]).ok().contains("Complete: group");
+    let (old, new) = (Group::load(&old_path).unwrap(), Group::load(&dir.join("group.pub")).unwrap());
+    assert_eq!(old.key(), new.key(), "{point}");
+    assert!(erin.run(&["group", "list"]).ok().stdout.contains("2-of-4"), "{point}: Erin holds her share");
 }
 
 /// A keyholder takes part in one renewal of a group at a time: after joining a refresh that removes Carol,
