@@ -266,18 +266,44 @@ impl Group {
         if let Some(group) = remembered {
             return Ok(group);
         }
-        let group = Self::parse_checked(text)?;
+        let group = Self::parse_checked(text, false)?;
+        Self::remember(tag, &group);
+        Ok(group)
+    }
+
+    /// [`Group::parse`] of a group file this keyholder checked in full before: `known` is the SHA-256 its
+    /// own sealed state records for the file it checked (when it stored its share). A text whose bytes
+    /// hash to `known` is parsed and checked again except for the Ed25519 signatures it embeds (the cards'
+    /// self-signatures, the n confirmations and n acceptances: most of the cost of a signing step at 100
+    /// keyholders); any other text, however small the change, is checked in full, as [`Group::parse`]
+    /// does.
+    pub fn parse_known(text: &str, known: Option<&[u8; 32]>) -> std::result::Result<Group, DocError> {
+        let tag = sha256(text.as_bytes());
+        if known != Some(&tag) {
+            return Self::parse(text);
+        }
+        let remembered = PARSED.lock().ok().and_then(|m| m.iter().find(|(t, _)| *t == tag).map(|(_, g)| g.clone()));
+        if let Some(group) = remembered {
+            return Ok(group);
+        }
+        let group = Self::parse_checked(text, true)?;
+        Self::remember(tag, &group);
+        Ok(group)
+    }
+
+    /// Remember a checked group file by the SHA-256 of its text (see [`Group::parse`]).
+    fn remember(tag: [u8; 32], group: &Group) {
         if let Ok(mut m) = PARSED.lock() {
             if m.len() >= PARSED_MAX {
                 m.remove(0);
             }
             m.push((tag, group.clone()));
         }
-        Ok(group)
     }
 
-    /// [`Group::parse`], every check done.
-    fn parse_checked(text: &str) -> std::result::Result<Group, DocError> {
+    /// [`Group::parse`], every check done; with `checked_before` (the exact text was checked in full by
+    /// this keyholder before: see [`Group::parse_known`]), every check but the embedded signatures.
+    fn parse_checked(text: &str, checked_before: bool) -> std::result::Result<Group, DocError> {
         let doc = Document::parse(text, "group", SCHEMA, false)?;
         let bad = |key: &str, reason: &str| DocError::BadValue { key: key.into(), reason: reason.into() };
         let label = doc.get("label").map(str::to_string);
@@ -297,7 +323,8 @@ impl Group {
             return Err(bad("ceremony-file", "does not hash to the `ceremony` field"));
         }
         let ceremony_text = String::from_utf8(ceremony_bytes).map_err(|_| bad("ceremony-file", "not UTF-8"))?;
-        let ceremony = DkgCeremony::parse(&ceremony_text).map_err(|e| bad("ceremony-file", &e.to_string()))?;
+        let ceremony = DkgCeremony::parse_known(&ceremony_text, checked_before.then_some(&ceremony_digest))
+            .map_err(|e| bad("ceremony-file", &e.to_string()))?;
         if ceremony.dealer().is_some_and(|d| d.group_key != key) {
             return Err(bad("group-key", "is not the key the dealer split (the ceremony's dealt-key)"));
         }
@@ -337,10 +364,10 @@ impl Group {
         if ceremony.identifiers().iter().any(|id| !package.verifying_shares().contains_key(id)) {
             return Err(bad("public-key-package", "its members are not the ceremony's identifiers"));
         }
-        let confirmations = check_confirmations(&doc, &ceremony, &key, &sha256(&pkp_bytes))?;
+        let confirmations = check_confirmations(&doc, &ceremony, &key, &sha256(&pkp_bytes), checked_before)?;
         let unapproved_len = text.find(APPROVAL_LINE).map(|i| i + 1).unwrap_or(text.len());
         let core_len = text[..unapproved_len].find(ACCEPTANCE_LINE).map(|i| i + 1).unwrap_or(unapproved_len);
-        let acceptances = check_acceptances(&doc, &ceremony, &sha256(&text.as_bytes()[..core_len]))?;
+        let acceptances = check_acceptances(&doc, &ceremony, &sha256(&text.as_bytes()[..core_len]), checked_before)?;
         let lineage = ceremony.lineage().cloned();
         let version = lineage.as_ref().map_or(1, |l| l.version);
         let version_line = doc.get("version").map(|v| v.parse::<u32>().ok().filter(|n| n.to_string() == v));
@@ -615,6 +642,7 @@ fn member_messages<'c, T: serde::de::DeserializeOwned + serde::Serialize>(
     ceremony: &'c DkgCeremony,
     (key, kind, round): (&str, &str, &str),
     spelling: Spelling,
+    checked_before: bool,
 ) -> std::result::Result<Vec<(&'c str, String, T)>, DocError> {
     let bad = |reason: String| DocError::BadValue { key: key.into(), reason };
     let blocks = doc.blocks(key);
@@ -630,8 +658,12 @@ fn member_messages<'c, T: serde::de::DeserializeOwned + serde::Serialize>(
             .ok()
             .and_then(|raw| String::from_utf8(raw).ok())
             .ok_or_else(|| bad("not UTF-8 base64".into()))?;
-        let opened = message::open(&text, Path::new(key), &expect, ceremony.cards(), None)
-            .map_err(|e| bad(format!("{who}'s {key}: {}", e.message())))?;
+        let opened = if checked_before {
+            message::open_checked_before(&text, Path::new(key), &expect, ceremony.cards())
+        } else {
+            message::open(&text, Path::new(key), &expect, ceremony.cards(), None)
+        };
+        let opened = opened.map_err(|e| bad(format!("{who}'s {key}: {}", e.message())))?;
         if opened.sender != i {
             return Err(bad(format!("{key} {} is not signed by {who}", i + 1)));
         }
@@ -651,14 +683,19 @@ fn check_acceptances(
     doc: &Document,
     ceremony: &DkgCeremony,
     core: &[u8; 32],
+    checked_before: bool,
 ) -> std::result::Result<Vec<String>, DocError> {
     if doc.blocks("acceptance").is_empty() {
         return Ok(Vec::new());
     }
     let mut texts = Vec::new();
-    for (who, text, p) in
-        member_messages::<AcceptPayload>(doc, ceremony, ("acceptance", KIND_ACCEPT, "4"), Spelling::Canonical)?
-    {
+    for (who, text, p) in member_messages::<AcceptPayload>(
+        doc,
+        ceremony,
+        ("acceptance", KIND_ACCEPT, "4"),
+        Spelling::Canonical,
+        checked_before,
+    )? {
         if p.group_file != *core {
             return Err(DocError::BadValue {
                 key: "acceptance".into(),
@@ -677,13 +714,18 @@ fn check_confirmations(
     ceremony: &DkgCeremony,
     key: &[u8; 32],
     pkp_hash: &[u8; 32],
+    checked_before: bool,
 ) -> std::result::Result<Vec<String>, DocError> {
     let bad = |reason: String| DocError::BadValue { key: "confirmation".into(), reason };
     let mut transcript = None;
     let mut texts = Vec::new();
-    for (who, text, p) in
-        member_messages::<ConfirmPayload>(doc, ceremony, ("confirmation", KIND_CONFIRM, "3"), Spelling::Lenient)?
-    {
+    for (who, text, p) in member_messages::<ConfirmPayload>(
+        doc,
+        ceremony,
+        ("confirmation", KIND_CONFIRM, "3"),
+        Spelling::Lenient,
+        checked_before,
+    )? {
         if p.group_key != *key || p.public_key_package != *pkp_hash {
             return Err(bad(format!("{who} did not confirm this group key and public key package")));
         }
