@@ -585,9 +585,10 @@ impl<'r> Ceremony<'r> for Signer<'r> {
         for (phase, signed) in Phase::ALL.into_iter().zip(&j.signed) {
             // A journaled share is republished only while the folder's package is the one it answers (or
             // none): a step facing another package refuses (see `advance`) and publishes nothing.
-            let same_package = self
-                .package(j.attempt, phase)
-                .is_ok_and(|(_, p)| p.is_none_or(|p| Some(p.digest) == signed.as_ref().map(|s| s.package)));
+            let same_package = self.signed_this(j.attempt, phase, signed.as_ref().map(|s| &s.package))
+                || self
+                    .package(j.attempt, phase)
+                    .is_ok_and(|(_, p)| p.is_none_or(|p| Some(p.digest) == signed.as_ref().map(|s| s.package)));
             if let Some(signed) = signed.as_ref().filter(|_| same_package) {
                 out.push(Published {
                     name: names::share(j.attempt, phase, card),
@@ -612,8 +613,12 @@ impl<'r> Ceremony<'r> for Signer<'r> {
             if count == 0 {
                 continue;
             }
+            let signed = j.signed[phase.index()].as_ref();
+            if self.signed_this(j.attempt, phase, signed.map(|s| &s.package)) {
+                continue;
+            }
             let (pkg_path, pkg) = self.package(j.attempt, phase)?;
-            if let Some(signed) = &j.signed[phase.index()] {
+            if let Some(signed) = signed {
                 if pkg.as_ref().is_some_and(|p| p.digest != signed.package) {
                     return Err(Error::new(format!(
                         "refusing to sign: `{}` is a different signing package than the one you already signed in attempt {}, phase {phase}",
@@ -708,6 +713,16 @@ impl<'r> Signer<'r> {
     }
 
     /// The coordinator's package of `phase`, if it is in the folder.
+    /// True when the folder's package of `phase` has exactly the bytes of the package the journal says this
+    /// keyholder signed (`signed`, the SHA-256 of its text): that package was read with every check before
+    /// it was signed, and nothing in it is needed again. Anything else (no package, other bytes, nothing
+    /// signed) is false, and the caller reads the package with every check.
+    fn signed_this(&self, attempt: u32, phase: Phase, signed: Option<&[u8; 32]>) -> bool {
+        let Some(signed) = signed else { return false };
+        let Ok(Some(text)) = self.folder.read(&names::package(attempt, phase), 64 * 1024 * 1024) else { return false };
+        <[u8; 32]>::from(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes())) == *signed
+    }
+
     fn package(&self, attempt: u32, phase: Phase) -> Result<(PathBuf, Option<PackageFile>)> {
         let path = self.folder.path(&names::package(attempt, phase));
         let pkg = match self.folder.read(&names::package(attempt, phase), 64 * 1024 * 1024)? {
