@@ -118,6 +118,11 @@ pub struct SignedEvidence {
 /// Every signed message found as evidence in the folder (see [`SignedEvidence`]). Compared with the
 /// messages under their own names, two different texts from one sender for one step prove equivocation.
 pub fn signed_evidence(folder: &Folder, c: &DkgCeremony) -> Vec<SignedEvidence> {
+    signed_evidence_in(folder, c, &complaint_names(folder).unwrap_or_default())
+}
+
+/// [`signed_evidence`], with the folder's complaint names as [`complaint_names`] listed them.
+pub(super) fn signed_evidence_in(folder: &Folder, c: &DkgCeremony, listed: &[String]) -> Vec<SignedEvidence> {
     let mut out = Vec::new();
     let mut add = |text: String, source: String, in_group_file: bool| {
         for (kind, round) in SIGNED_STEPS {
@@ -130,9 +135,8 @@ pub fn signed_evidence(folder: &Folder, c: &DkgCeremony) -> Vec<SignedEvidence> 
         }
     };
     let ec = expect(c, KIND_COMPLAINT, "complaint", false);
-    let listed = complaint_names(folder).unwrap_or_default();
     for (i, card) in c.cards().iter().enumerate() {
-        for name in complaints_in(&listed, card) {
+        for name in complaints_in(listed, card) {
             let Ok(Some(r)) = folder.receive(&name, &ec, c.cards(), i, None) else { continue };
             let Ok(p) = r.opened.decode::<ComplaintPayload>() else { continue };
             if let Some(text) = p.evidence {
@@ -183,7 +187,7 @@ pub(super) fn kind_noun(kind: &str) -> &'static str {
 /// complaint or embedded in the folder's group file.
 pub(super) fn check_no_equivocation(run: KeyGen<'_>, kind: &str, seen: &[&str]) -> Result<()> {
     let KeyGen { folder, c, .. } = run;
-    let proof = signed_evidence(folder, c)
+    let proof = signed_evidence_in(folder, c, run.complaint_names())
         .into_iter()
         .find(|e| e.kind == kind && seen.get(e.sender).is_some_and(|mine| *mine != e.text));
     let Some(e) = proof else { return Ok(()) };

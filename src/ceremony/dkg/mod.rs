@@ -228,7 +228,8 @@ pub fn step(
             "check --home (is it the right keyholder?) and the participant list shown by `frostsign dkg status`",
         )
     })?;
-    let keygen = KeyGen { u, folder, c: &c, me };
+    let complaints = std::cell::OnceCell::new();
+    let keygen = KeyGen { u, folder, c: &c, me, complaints: &complaints };
     let state = match saved {
         Some(s) => Some(joined_this(s, &c)?),
         None => finished_in_home(u, &c)?,
