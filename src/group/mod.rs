@@ -244,7 +244,8 @@ impl Group {
         }
         let text = w.finish()?;
         check_size(&text)?;
-        Group::parse(&text)
+        // The core is this group's, which was checked (every `Group` is): only the acceptances are new.
+        Group::parse_known(&text, Some(&sha256(self.core_text().as_bytes())))
             .map_err(|e| Error::new(format!("internal error: the accepted group file does not parse: {e}")))
     }
 
@@ -266,27 +267,26 @@ impl Group {
         if let Some(group) = remembered {
             return Ok(group);
         }
-        let group = Self::parse_checked(text, false)?;
+        let group = Self::parse_checked(text, &tag, None)?;
         Self::remember(tag, &group);
         Ok(group)
     }
 
-    /// [`Group::parse`] of a group file this keyholder checked in full before: `known` is the SHA-256 its
-    /// own sealed state records for the file it checked (when it stored its share). A text whose bytes
-    /// hash to `known` is parsed and checked again except for the Ed25519 signatures it embeds (the cards'
+    /// [`Group::parse`] of a group file this keyholder checked in full before: `known` is the SHA-256 of
+    /// what it checked, as its own sealed state records it (the file it stored with its share), or of a
+    /// core it checked (built, or read from its sealed key generation state). A text whose bytes hash to
+    /// `known` is parsed and checked again except for the Ed25519 signatures it embeds (the cards'
     /// self-signatures, the n confirmations and n acceptances: most of the cost of a signing step at 100
-    /// keyholders); any other text, however small the change, is checked in full, as [`Group::parse`]
-    /// does.
+    /// keyholders); a text whose core (everything before the acceptances) hashes to `known` is checked in
+    /// full except for the signatures inside that core (its acceptances are checked); any other text,
+    /// however small the change, is checked in full, as [`Group::parse`] does.
     pub fn parse_known(text: &str, known: Option<&[u8; 32]>) -> std::result::Result<Group, DocError> {
         let tag = sha256(text.as_bytes());
-        if known != Some(&tag) {
-            return Self::parse(text);
-        }
         let remembered = PARSED.lock().ok().and_then(|m| m.iter().find(|(t, _)| *t == tag).map(|(_, g)| g.clone()));
         if let Some(group) = remembered {
             return Ok(group);
         }
-        let group = Self::parse_checked(text, true)?;
+        let group = Self::parse_checked(text, &tag, known)?;
         Self::remember(tag, &group);
         Ok(group)
     }
@@ -301,9 +301,15 @@ impl Group {
         }
     }
 
-    /// [`Group::parse`], every check done; with `checked_before` (the exact text was checked in full by
-    /// this keyholder before: see [`Group::parse_known`]), every check but the embedded signatures.
-    fn parse_checked(text: &str, checked_before: bool) -> std::result::Result<Group, DocError> {
+    /// [`Group::parse`] of `text`, whose SHA-256 is `tag`: every check done, except the signatures inside
+    /// what `known` names as checked in full by this keyholder before (see [`Group::parse_known`]).
+    fn parse_checked(text: &str, tag: &[u8; 32], known: Option<&[u8; 32]>) -> std::result::Result<Group, DocError> {
+        let unapproved_len = text.find(APPROVAL_LINE).map(|i| i + 1).unwrap_or(text.len());
+        let core_len = text[..unapproved_len].find(ACCEPTANCE_LINE).map(|i| i + 1).unwrap_or(unapproved_len);
+        let core_digest = sha256(&text.as_bytes()[..core_len]);
+        // What this keyholder checked before: the whole text (every signature in it), or its core.
+        let whole_checked = known == Some(tag);
+        let checked_before = whole_checked || known == Some(&core_digest);
         let doc = Document::parse(text, "group", SCHEMA, false)?;
         let bad = |key: &str, reason: &str| DocError::BadValue { key: key.into(), reason: reason.into() };
         let label = doc.get("label").map(str::to_string);
@@ -365,9 +371,7 @@ impl Group {
             return Err(bad("public-key-package", "its members are not the ceremony's identifiers"));
         }
         let confirmations = check_confirmations(&doc, &ceremony, &key, &sha256(&pkp_bytes), checked_before)?;
-        let unapproved_len = text.find(APPROVAL_LINE).map(|i| i + 1).unwrap_or(text.len());
-        let core_len = text[..unapproved_len].find(ACCEPTANCE_LINE).map(|i| i + 1).unwrap_or(unapproved_len);
-        let acceptances = check_acceptances(&doc, &ceremony, &sha256(&text.as_bytes()[..core_len]), checked_before)?;
+        let acceptances = check_acceptances(&doc, &ceremony, &core_digest, whole_checked)?;
         let lineage = ceremony.lineage().cloned();
         let version = lineage.as_ref().map_or(1, |l| l.version);
         let version_line = doc.get("version").map(|v| v.parse::<u32>().ok().filter(|n| n.to_string() == v));
