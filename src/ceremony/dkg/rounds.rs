@@ -469,7 +469,7 @@ impl<'r> KeyGen<'r> {
         let core = Group::parse_known(&a.group, Some(&built))
             .map_err(|_| Error::new("damaged key generation state (round 4)"))?;
         let mine = sha256(&[core.core_text().as_bytes()]);
-        let visible = visible_acceptances(self, c);
+        let visible = visible_acceptances(self, c, &mine);
         let n = c.cards().len();
         let (chosen, other) = sort_acceptances(&visible, n, &mine);
         if let Some((j, (text, path))) =
@@ -538,7 +538,7 @@ impl KeyGen<'_> {
     /// with every member's acceptance of it, if all n are visible in the folder.
     pub fn with_visible_acceptances(&self, group: &Group) -> Result<Option<Group>> {
         let mine = sha256(&[group.core_text().as_bytes()]);
-        let visible = visible_acceptances(self, self.c);
+        let visible = visible_acceptances(self, self.c, &mine);
         let (chosen, _) = sort_acceptances(&visible, self.c.cards().len(), &mine);
         let Some(texts) = chosen.iter().map(|v| v.map(|v| v.text.as_str())).collect::<Option<Vec<&str>>>() else {
             return Ok(None);
@@ -628,7 +628,7 @@ struct Visible {
 /// own name, carried as evidence in a complaint, or embedded in the folder's group file. A keyholder who
 /// signed two different acceptances may appear twice; that is proof it equivocated, but each acceptance
 /// it signed still stands for what it names.
-fn visible_acceptances(run: &KeyGen<'_>, c: &DkgCeremony) -> Vec<Visible> {
+fn visible_acceptances(run: &KeyGen<'_>, c: &DkgCeremony, mine: &[u8; 32]) -> Vec<Visible> {
     let folder = run.folder;
     let e = expect(c, KIND_ACCEPT, "4", false);
     let mut out = Vec::new();
@@ -640,7 +640,10 @@ fn visible_acceptances(run: &KeyGen<'_>, c: &DkgCeremony) -> Vec<Visible> {
             }
         }
     }
-    for ev in signed_evidence_in(folder, c, run.complaint_names()).into_iter().filter(|ev| ev.kind == KIND_ACCEPT) {
+    for ev in signed_evidence_in(folder, c, run.complaint_names(), Some(mine), Some(KIND_ACCEPT))
+        .into_iter()
+        .filter(|ev| ev.kind == KIND_ACCEPT)
+    {
         let opened = message::open(&ev.text, Path::new("evidence"), &e, c.cards(), None);
         if let Some(payload) = opened.ok().and_then(|o| o.decode::<AcceptPayload>().ok()) {
             let path = folder.path(&names::accept(&c.cards()[ev.sender]));
