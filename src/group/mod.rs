@@ -113,7 +113,10 @@ pub struct Group {
     ids: Vec<u16>,
     refresh: Option<ceremony::Refresh>,
     repaired: bool,
-    package: frost::keys::PublicKeyPackage,
+    /// The public key package, decoded (with frost's checks of every point) when the file is checked, or
+    /// on first use for a text this keyholder checked in full before (see [`Group::parse_known`]).
+    package: std::sync::OnceLock<frost::keys::PublicKeyPackage>,
+    package_bytes: Vec<u8>,
     key: [u8; 32],
     minisign_key_id: [u8; 8],
     dealer: Option<Card>,
@@ -358,17 +361,23 @@ impl Group {
             return Err(bad("member", "the member lines differ from the ceremony's participants"));
         }
         let pkp_bytes = doc.block("public-key-package")?;
-        let package = public_key_package(&pkp_bytes)
-            .ok_or_else(|| bad("public-key-package", "not a FROST Ed25519 public key package"))?;
-        let pkp_key = package.verifying_key().serialize().map_err(|_| bad("public-key-package", "bad key"))?;
-        if pkp_key != key {
-            return Err(bad("public-key-package", "its group key differs from `group-key`"));
-        }
-        if package.min_signers() != Some(threshold) || package.verifying_shares().len() != n {
-            return Err(bad("public-key-package", "its threshold or size differs from the header"));
-        }
-        if ceremony.identifiers().iter().any(|id| !package.verifying_shares().contains_key(id)) {
-            return Err(bad("public-key-package", "its members are not the ceremony's identifiers"));
+        let package = std::sync::OnceLock::new();
+        // A text checked in full before: its package decoded then, and agreed with the header (a signer
+        // needs only the group key, which the header carries).
+        if !whole_checked {
+            let decoded = public_key_package(&pkp_bytes)
+                .ok_or_else(|| bad("public-key-package", "not a FROST Ed25519 public key package"))?;
+            let pkp_key = decoded.verifying_key().serialize().map_err(|_| bad("public-key-package", "bad key"))?;
+            if pkp_key != key {
+                return Err(bad("public-key-package", "its group key differs from `group-key`"));
+            }
+            if decoded.min_signers() != Some(threshold) || decoded.verifying_shares().len() != n {
+                return Err(bad("public-key-package", "its threshold or size differs from the header"));
+            }
+            if ceremony.identifiers().iter().any(|id| !decoded.verifying_shares().contains_key(id)) {
+                return Err(bad("public-key-package", "its members are not the ceremony's identifiers"));
+            }
+            let _ = package.set(decoded);
         }
         let confirmations = check_confirmations(&doc, &ceremony, &key, &sha256(&pkp_bytes), checked_before)?;
         let acceptances = check_acceptances(&doc, &ceremony, &core_digest, whole_checked)?;
@@ -389,6 +398,7 @@ impl Group {
             refresh: ceremony.refresh().cloned(),
             repaired: ceremony.repair().is_some(),
             package,
+            package_bytes: pkp_bytes,
             key,
             minisign_key_id: key_id,
             dealer: ceremony.dealer().map(|d| d.card.clone()),
@@ -463,7 +473,9 @@ impl Group {
 
     /// The FROST public key package.
     pub fn package(&self) -> &frost::keys::PublicKeyPackage {
-        &self.package
+        self.package.get_or_init(|| {
+            public_key_package(&self.package_bytes).expect("the package of a group file checked in full decodes")
+        })
     }
 
     /// The group's minisign key id (minisign and signify files carry it).
@@ -577,7 +589,7 @@ impl Group {
         type Ed = frost::Ed25519Sha512;
         let inconsistent =
             || Error::new("the group's verifying shares do not lie on one polynomial: a damaged group file");
-        let shares = self.package.verifying_shares();
+        let shares = self.package().verifying_shares();
         let ids: Vec<frost::Identifier> = (0..self.ids.len()).map(|i| self.identifier(i)).collect();
         let (basis, rest) = ids.split_at(self.threshold as usize);
         let basis: std::collections::BTreeSet<frost::Identifier> = basis.iter().copied().collect();
@@ -600,7 +612,7 @@ impl Group {
             let l = frost_core::compute_lagrange_coefficient(&basis, None, *xi).map_err(|_| inconsistent())?;
             at_zero += shares.get(xi).ok_or_else(inconsistent)?.to_element() * l;
         }
-        if at_zero != self.package.verifying_key().to_element() {
+        if at_zero != self.package().verifying_key().to_element() {
             return Err(inconsistent());
         }
         Ok(frost::keys::VerifyingShare::new(interpolate(id)?))
