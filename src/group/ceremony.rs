@@ -460,6 +460,13 @@ impl DkgCeremony {
         Document::parse(text, "dkg", CEREMONY_SCHEMA, false).ok()?.hex("id").ok()
     }
 
+    /// The `id` and number of participants a ceremony file claims, read without checking anything else
+    /// (for answers that file names decide, and that can only send a keyholder to the checked path).
+    pub fn id_and_size_in(text: &str) -> Option<([u8; 16], usize)> {
+        let doc = Document::parse(text, "dkg", CEREMONY_SCHEMA, false).ok()?;
+        Some((doc.hex("id").ok()?, doc.number("participants").ok()?))
+    }
+
     /// The ceremony id (random, chosen at `init`).
     pub fn id(&self) -> &[u8; 16] {
         &self.id

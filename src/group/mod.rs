@@ -113,7 +113,10 @@ pub struct Group {
     ids: Vec<u16>,
     refresh: Option<ceremony::Refresh>,
     repaired: bool,
-    package: frost::keys::PublicKeyPackage,
+    /// The public key package, decoded (with frost's checks of every point) when the file is checked, or
+    /// on first use for a text this keyholder checked in full before (see [`Group::parse_known`]).
+    package: std::sync::OnceLock<frost::keys::PublicKeyPackage>,
+    package_bytes: Vec<u8>,
     key: [u8; 32],
     minisign_key_id: [u8; 8],
     dealer: Option<Card>,
@@ -244,7 +247,8 @@ impl Group {
         }
         let text = w.finish()?;
         check_size(&text)?;
-        Group::parse(&text)
+        // The core is this group's, which was checked (every `Group` is): only the acceptances are new.
+        Group::parse_known(&text, Some(&sha256(self.core_text().as_bytes())))
             .map_err(|e| Error::new(format!("internal error: the accepted group file does not parse: {e}")))
     }
 
@@ -266,18 +270,49 @@ impl Group {
         if let Some(group) = remembered {
             return Ok(group);
         }
-        let group = Self::parse_checked(text)?;
+        let group = Self::parse_checked(text, &tag, None)?;
+        Self::remember(tag, &group);
+        Ok(group)
+    }
+
+    /// [`Group::parse`] of a group file this keyholder checked in full before: `known` is the SHA-256 of
+    /// what it checked, as its own sealed state records it (the file it stored with its share), or of a
+    /// core it checked (built, or read from its sealed key generation state). A text whose bytes hash to
+    /// `known` is parsed and checked again except for the Ed25519 signatures it embeds (the cards'
+    /// self-signatures, the n confirmations and n acceptances: most of the cost of a signing step at 100
+    /// keyholders); a text whose core (everything before the acceptances) hashes to `known` is checked in
+    /// full except for the signatures inside that core (its acceptances are checked); any other text,
+    /// however small the change, is checked in full, as [`Group::parse`] does.
+    pub fn parse_known(text: &str, known: Option<&[u8; 32]>) -> std::result::Result<Group, DocError> {
+        let tag = sha256(text.as_bytes());
+        let remembered = PARSED.lock().ok().and_then(|m| m.iter().find(|(t, _)| *t == tag).map(|(_, g)| g.clone()));
+        if let Some(group) = remembered {
+            return Ok(group);
+        }
+        let group = Self::parse_checked(text, &tag, known)?;
+        Self::remember(tag, &group);
+        Ok(group)
+    }
+
+    /// Remember a checked group file by the SHA-256 of its text (see [`Group::parse`]).
+    fn remember(tag: [u8; 32], group: &Group) {
         if let Ok(mut m) = PARSED.lock() {
             if m.len() >= PARSED_MAX {
                 m.remove(0);
             }
             m.push((tag, group.clone()));
         }
-        Ok(group)
     }
 
-    /// [`Group::parse`], every check done.
-    fn parse_checked(text: &str) -> std::result::Result<Group, DocError> {
+    /// [`Group::parse`] of `text`, whose SHA-256 is `tag`: every check done, except the signatures inside
+    /// what `known` names as checked in full by this keyholder before (see [`Group::parse_known`]).
+    fn parse_checked(text: &str, tag: &[u8; 32], known: Option<&[u8; 32]>) -> std::result::Result<Group, DocError> {
+        let unapproved_len = text.find(APPROVAL_LINE).map(|i| i + 1).unwrap_or(text.len());
+        let core_len = text[..unapproved_len].find(ACCEPTANCE_LINE).map(|i| i + 1).unwrap_or(unapproved_len);
+        let core_digest = sha256(&text.as_bytes()[..core_len]);
+        // What this keyholder checked before: the whole text (every signature in it), or its core.
+        let whole_checked = known == Some(tag);
+        let checked_before = whole_checked || known == Some(&core_digest);
         let doc = Document::parse(text, "group", SCHEMA, false)?;
         let bad = |key: &str, reason: &str| DocError::BadValue { key: key.into(), reason: reason.into() };
         let label = doc.get("label").map(str::to_string);
@@ -297,7 +332,8 @@ impl Group {
             return Err(bad("ceremony-file", "does not hash to the `ceremony` field"));
         }
         let ceremony_text = String::from_utf8(ceremony_bytes).map_err(|_| bad("ceremony-file", "not UTF-8"))?;
-        let ceremony = DkgCeremony::parse(&ceremony_text).map_err(|e| bad("ceremony-file", &e.to_string()))?;
+        let ceremony = DkgCeremony::parse_known(&ceremony_text, checked_before.then_some(&ceremony_digest))
+            .map_err(|e| bad("ceremony-file", &e.to_string()))?;
         if ceremony.dealer().is_some_and(|d| d.group_key != key) {
             return Err(bad("group-key", "is not the key the dealer split (the ceremony's dealt-key)"));
         }
@@ -325,22 +361,26 @@ impl Group {
             return Err(bad("member", "the member lines differ from the ceremony's participants"));
         }
         let pkp_bytes = doc.block("public-key-package")?;
-        let package = public_key_package(&pkp_bytes)
-            .ok_or_else(|| bad("public-key-package", "not a FROST Ed25519 public key package"))?;
-        let pkp_key = package.verifying_key().serialize().map_err(|_| bad("public-key-package", "bad key"))?;
-        if pkp_key != key {
-            return Err(bad("public-key-package", "its group key differs from `group-key`"));
+        let package = std::sync::OnceLock::new();
+        // A text checked in full before: its package decoded then, and agreed with the header (a signer
+        // needs only the group key, which the header carries).
+        if !whole_checked {
+            let decoded = public_key_package(&pkp_bytes)
+                .ok_or_else(|| bad("public-key-package", "not a FROST Ed25519 public key package"))?;
+            let pkp_key = decoded.verifying_key().serialize().map_err(|_| bad("public-key-package", "bad key"))?;
+            if pkp_key != key {
+                return Err(bad("public-key-package", "its group key differs from `group-key`"));
+            }
+            if decoded.min_signers() != Some(threshold) || decoded.verifying_shares().len() != n {
+                return Err(bad("public-key-package", "its threshold or size differs from the header"));
+            }
+            if ceremony.identifiers().iter().any(|id| !decoded.verifying_shares().contains_key(id)) {
+                return Err(bad("public-key-package", "its members are not the ceremony's identifiers"));
+            }
+            let _ = package.set(decoded);
         }
-        if package.min_signers() != Some(threshold) || package.verifying_shares().len() != n {
-            return Err(bad("public-key-package", "its threshold or size differs from the header"));
-        }
-        if ceremony.identifiers().iter().any(|id| !package.verifying_shares().contains_key(id)) {
-            return Err(bad("public-key-package", "its members are not the ceremony's identifiers"));
-        }
-        let confirmations = check_confirmations(&doc, &ceremony, &key, &sha256(&pkp_bytes))?;
-        let unapproved_len = text.find(APPROVAL_LINE).map(|i| i + 1).unwrap_or(text.len());
-        let core_len = text[..unapproved_len].find(ACCEPTANCE_LINE).map(|i| i + 1).unwrap_or(unapproved_len);
-        let acceptances = check_acceptances(&doc, &ceremony, &sha256(&text.as_bytes()[..core_len]))?;
+        let confirmations = check_confirmations(&doc, &ceremony, &key, &sha256(&pkp_bytes), checked_before)?;
+        let acceptances = check_acceptances(&doc, &ceremony, &core_digest, whole_checked)?;
         let lineage = ceremony.lineage().cloned();
         let version = lineage.as_ref().map_or(1, |l| l.version);
         let version_line = doc.get("version").map(|v| v.parse::<u32>().ok().filter(|n| n.to_string() == v));
@@ -358,6 +398,7 @@ impl Group {
             refresh: ceremony.refresh().cloned(),
             repaired: ceremony.repair().is_some(),
             package,
+            package_bytes: pkp_bytes,
             key,
             minisign_key_id: key_id,
             dealer: ceremony.dealer().map(|d| d.card.clone()),
@@ -432,7 +473,9 @@ impl Group {
 
     /// The FROST public key package.
     pub fn package(&self) -> &frost::keys::PublicKeyPackage {
-        &self.package
+        self.package.get_or_init(|| {
+            public_key_package(&self.package_bytes).expect("the package of a group file checked in full decodes")
+        })
     }
 
     /// The group's minisign key id (minisign and signify files carry it).
@@ -546,7 +589,7 @@ impl Group {
         type Ed = frost::Ed25519Sha512;
         let inconsistent =
             || Error::new("the group's verifying shares do not lie on one polynomial: a damaged group file");
-        let shares = self.package.verifying_shares();
+        let shares = self.package().verifying_shares();
         let ids: Vec<frost::Identifier> = (0..self.ids.len()).map(|i| self.identifier(i)).collect();
         let (basis, rest) = ids.split_at(self.threshold as usize);
         let basis: std::collections::BTreeSet<frost::Identifier> = basis.iter().copied().collect();
@@ -569,7 +612,7 @@ impl Group {
             let l = frost_core::compute_lagrange_coefficient(&basis, None, *xi).map_err(|_| inconsistent())?;
             at_zero += shares.get(xi).ok_or_else(inconsistent)?.to_element() * l;
         }
-        if at_zero != self.package.verifying_key().to_element() {
+        if at_zero != self.package().verifying_key().to_element() {
             return Err(inconsistent());
         }
         Ok(frost::keys::VerifyingShare::new(interpolate(id)?))
@@ -615,6 +658,7 @@ fn member_messages<'c, T: serde::de::DeserializeOwned + serde::Serialize>(
     ceremony: &'c DkgCeremony,
     (key, kind, round): (&str, &str, &str),
     spelling: Spelling,
+    checked_before: bool,
 ) -> std::result::Result<Vec<(&'c str, String, T)>, DocError> {
     let bad = |reason: String| DocError::BadValue { key: key.into(), reason };
     let blocks = doc.blocks(key);
@@ -630,8 +674,12 @@ fn member_messages<'c, T: serde::de::DeserializeOwned + serde::Serialize>(
             .ok()
             .and_then(|raw| String::from_utf8(raw).ok())
             .ok_or_else(|| bad("not UTF-8 base64".into()))?;
-        let opened = message::open(&text, Path::new(key), &expect, ceremony.cards(), None)
-            .map_err(|e| bad(format!("{who}'s {key}: {}", e.message())))?;
+        let opened = if checked_before {
+            message::open_checked_before(&text, Path::new(key), &expect, ceremony.cards())
+        } else {
+            message::open(&text, Path::new(key), &expect, ceremony.cards(), None)
+        };
+        let opened = opened.map_err(|e| bad(format!("{who}'s {key}: {}", e.message())))?;
         if opened.sender != i {
             return Err(bad(format!("{key} {} is not signed by {who}", i + 1)));
         }
@@ -651,14 +699,19 @@ fn check_acceptances(
     doc: &Document,
     ceremony: &DkgCeremony,
     core: &[u8; 32],
+    checked_before: bool,
 ) -> std::result::Result<Vec<String>, DocError> {
     if doc.blocks("acceptance").is_empty() {
         return Ok(Vec::new());
     }
     let mut texts = Vec::new();
-    for (who, text, p) in
-        member_messages::<AcceptPayload>(doc, ceremony, ("acceptance", KIND_ACCEPT, "4"), Spelling::Canonical)?
-    {
+    for (who, text, p) in member_messages::<AcceptPayload>(
+        doc,
+        ceremony,
+        ("acceptance", KIND_ACCEPT, "4"),
+        Spelling::Canonical,
+        checked_before,
+    )? {
         if p.group_file != *core {
             return Err(DocError::BadValue {
                 key: "acceptance".into(),
@@ -677,13 +730,18 @@ fn check_confirmations(
     ceremony: &DkgCeremony,
     key: &[u8; 32],
     pkp_hash: &[u8; 32],
+    checked_before: bool,
 ) -> std::result::Result<Vec<String>, DocError> {
     let bad = |reason: String| DocError::BadValue { key: "confirmation".into(), reason };
     let mut transcript = None;
     let mut texts = Vec::new();
-    for (who, text, p) in
-        member_messages::<ConfirmPayload>(doc, ceremony, ("confirmation", KIND_CONFIRM, "3"), Spelling::Lenient)?
-    {
+    for (who, text, p) in member_messages::<ConfirmPayload>(
+        doc,
+        ceremony,
+        ("confirmation", KIND_CONFIRM, "3"),
+        Spelling::Lenient,
+        checked_before,
+    )? {
         if p.group_key != *key || p.public_key_package != *pkp_hash {
             return Err(bad(format!("{who} did not confirm this group key and public key package")));
         }

@@ -8,16 +8,27 @@ use crate::fsx;
 use crate::group::Group;
 use crate::secret::SecretBytes;
 use frost_ed25519 as frost;
+use sha2::Digest;
 
 /// The folder of group files and shares in a home.
 pub const GROUPS_DIR: &str = "groups";
 const GROUP_SUFFIX: &str = ".pub";
 /// File name suffix of a sealed group share in [`GROUPS_DIR`].
 pub const SHARE_SUFFIX: &str = ".share";
+/// File name suffix, in [`GROUPS_DIR`], of the sealed SHA-256 of the group file this keyholder checked in
+/// full when it stored it (see [`Unlocked::group`]).
+const CHECKED_SUFFIX: &str = ".checked";
+/// Purpose of a sealed group file digest (`groups/GFP.checked`), bound into its encryption.
+const CHECKED_PURPOSE: &str = "group-checked";
 
 /// Relative path of a group's public file copy in the home.
 pub fn group_rel(gfp: &str) -> String {
     format!("{GROUPS_DIR}/{gfp}{GROUP_SUFFIX}")
+}
+
+/// Relative path of the sealed digest of the group file the home checked in full.
+fn checked_rel(gfp: &str) -> String {
+    format!("{GROUPS_DIR}/{gfp}{CHECKED_SUFFIX}")
 }
 
 /// Relative path of a group's share in the home.
@@ -76,7 +87,36 @@ impl Unlocked {
         let gfp = group.fingerprint().compact();
         fsx::ensure_private_dir(&self.home().path(GROUPS_DIR))?;
         fsx::atomic_write(&self.home().path(&group_rel(&gfp)), group.text().as_bytes(), fsx::PRIVATE_FILE)?;
+        self.keep_checked(group)?;
         self.write_secret(&share_rel(&gfp), SHARE_PURPOSE, &gfp, key_package)
+    }
+
+    /// Seal the SHA-256 of `group`'s text as the group file this keyholder checked in full.
+    ///
+    /// Before: `group` was parsed in this process by [`Group::parse`] (every check), or by
+    /// [`Group::parse_known`] from a digest sealed here before, and it is the file the home keeps.
+    fn keep_checked(&self, group: &Group) -> Result<()> {
+        let gfp = group.fingerprint().compact();
+        let digest: [u8; 32] = sha2::Sha256::digest(group.text().as_bytes()).into();
+        self.write_secret(&checked_rel(&gfp), CHECKED_PURPOSE, &gfp, &SecretBytes::new(digest.to_vec()))
+    }
+
+    /// The home's own copy of a group's file, checked as [`Home::group`] does, except that a file whose
+    /// bytes hash to the digest sealed when this keyholder stored it (after checking it in full) is not
+    /// checked signature by signature again ([`Group::parse_known`]); a file changed in any byte since, or
+    /// one without a readable sealed digest (a home restored from a backup), is checked in full.
+    pub fn group(&self, gfp: &str) -> Result<Group> {
+        let path = self.home().path(&group_rel(gfp));
+        let text = fsx::read_text(&path, crate::group::MAX_GROUP_BYTES)?;
+        let known = self
+            .read_secret(&checked_rel(gfp), CHECKED_PURPOSE, gfp)
+            .ok()
+            .flatten()
+            .and_then(|d| <[u8; 32]>::try_from(d.expose()).ok());
+        Group::parse_known(&text, known.as_ref()).map_err(|e| {
+            Error::file(&path, format!("not a valid frostsign group file: {e}"))
+                .with_help("use the group.pub written by `frostsign dkg step`, as published by the group")
+        })
     }
 
     /// Replace the home's copy of a group file with `group`, which must be the same group (the same core:
@@ -87,7 +127,8 @@ impl Unlocked {
         if current.core_text() != group.core_text() {
             return Err(Error::new("internal error: a different group file for the same group"));
         }
-        fsx::atomic_write(&self.home().path(&group_rel(&gfp)), group.text().as_bytes(), fsx::PRIVATE_FILE)
+        fsx::atomic_write(&self.home().path(&group_rel(&gfp)), group.text().as_bytes(), fsx::PRIVATE_FILE)?;
+        self.keep_checked(group)
     }
 
     /// Keep a copy of a group's public file in the home without a share (a keyholder whose share is
@@ -120,7 +161,9 @@ impl Unlocked {
         })?;
         let kp = frost::keys::KeyPackage::deserialize(bytes.expose())
             .map_err(|_| Error::new("damaged key share in the home"))?;
-        if kp.verifying_key() != group.package().verifying_key() {
+        // The group's key from its header (which a checked file's package agrees with): a signer's step
+        // needs nothing else of the public key package.
+        if kp.verifying_key().serialize().ok().as_deref() != Some(&group.key()[..]) {
             return Err(Error::new("the key share in the home does not belong to this group"));
         }
         Ok(kp)

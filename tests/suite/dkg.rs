@@ -1485,6 +1485,38 @@ fn to_round4(env: &Env, hs: &[Holder]) -> (PathBuf, DkgCeremony) {
     (dir, c)
 }
 
+/// In round 4 a keyholder reads the group file's core it built and checked in round 3's confirmation
+/// step back from its own sealed state, without checking the signatures inside it again; every
+/// acceptance is still checked: one whose signature was changed in the folder is never counted, nobody
+/// completes and no share is stored, until the real file is back.
+#[test]
+fn an_acceptance_changed_in_the_folder_is_checked_though_the_sealed_core_is_trusted() {
+    let env = Env::new();
+    let hs = env.holders(3);
+    let (dir, c) = to_round4(&env, &hs);
+    let path = dir.join(names::accept(&c.cards()[1]));
+    let real = fs::read_to_string(&path).unwrap();
+    let at = real.rfind("signature: ").unwrap() + "signature: ".len() + 10;
+    let flipped = if real.as_bytes()[at] == b'0' { "1" } else { "0" };
+    fs::write(&path, format!("{}{flipped}{}", &real[..at], &real[at + 1..])).unwrap();
+    for h in [&hs[2], &hs[0], &hs[2]] {
+        let out = h.dkg_step(&dir);
+        assert!(
+            !out.all().contains("Key generation is complete"),
+            "completed with a forged acceptance:\n{}",
+            out.all()
+        );
+    }
+    let shares =
+        |h: &Holder| files_under(&h.home).into_iter().filter(|p| p.extension().is_some_and(|e| e == "share")).count();
+    assert!(!dir.join("group.pub").exists(), "a group file was written with a forged acceptance");
+    assert!(hs.iter().all(|h| shares(h) == 0), "a share was stored with a forged acceptance");
+    fs::write(&path, &real).unwrap();
+    run_to_completion(&dir, &hs);
+    assert!(dir.join("group.pub").exists());
+    assert!(hs.iter().all(|h| shares(h) == 1));
+}
+
 /// The group file core a keyholder in round 4 accepted, from its own key generation state.
 fn accepted_core(h: &Holder, c: &DkgCeremony) -> String {
     let id = hex::encode(c.id());

@@ -5,8 +5,8 @@
 
 use super::rounds::KeyGen;
 use super::{
-    expect, names, sha256, ComplaintPayload, DkgCeremony, GROUP_FILE, KIND_COMPLAINT, KIND_CONFIRM, KIND_R1,
-    SIGNED_STEPS,
+    expect, names, sha256, ComplaintPayload, DkgCeremony, GROUP_FILE, KIND_ACCEPT, KIND_COMPLAINT, KIND_CONFIRM,
+    KIND_R1, SIGNED_STEPS,
 };
 use crate::card::Card;
 use crate::error::{Error, Result};
@@ -118,9 +118,23 @@ pub struct SignedEvidence {
 /// Every signed message found as evidence in the folder (see [`SignedEvidence`]). Compared with the
 /// messages under their own names, two different texts from one sender for one step prove equivocation.
 pub fn signed_evidence(folder: &Folder, c: &DkgCeremony) -> Vec<SignedEvidence> {
+    signed_evidence_in(folder, c, &complaint_names(folder).unwrap_or_default(), None, None)
+}
+
+/// [`signed_evidence`], with the folder's complaint names as [`complaint_names`] listed them; `checked`
+/// is the SHA-256 of a group file core this keyholder checked in full (see `Group::parse_known`), if any;
+/// `only`, the one kind of message wanted, if the caller looks for one kind only (the others are not opened).
+pub(super) fn signed_evidence_in(
+    folder: &Folder,
+    c: &DkgCeremony,
+    listed: &[String],
+    checked: Option<&[u8; 32]>,
+    only: Option<&str>,
+) -> Vec<SignedEvidence> {
     let mut out = Vec::new();
+    let wanted = |kind: &str| only.is_none_or(|o| o == kind);
     let mut add = |text: String, source: String, in_group_file: bool| {
-        for (kind, round) in SIGNED_STEPS {
+        for (kind, round) in SIGNED_STEPS.into_iter().filter(|(kind, _)| wanted(kind)) {
             if let Ok(opened) =
                 message::open(&text, Path::new("evidence"), &expect(c, kind, round, false), c.cards(), None)
             {
@@ -130,9 +144,8 @@ pub fn signed_evidence(folder: &Folder, c: &DkgCeremony) -> Vec<SignedEvidence> 
         }
     };
     let ec = expect(c, KIND_COMPLAINT, "complaint", false);
-    let listed = complaint_names(folder).unwrap_or_default();
     for (i, card) in c.cards().iter().enumerate() {
-        for name in complaints_in(&listed, card) {
+        for name in complaints_in(listed, card) {
             let Ok(Some(r)) = folder.receive(&name, &ec, c.cards(), i, None) else { continue };
             let Ok(p) = r.opened.decode::<ComplaintPayload>() else { continue };
             if let Some(text) = p.evidence {
@@ -148,9 +161,11 @@ pub fn signed_evidence(folder: &Folder, c: &DkgCeremony) -> Vec<SignedEvidence> 
     let files = std::iter::once(GROUP_FILE.to_string()).chain(c.cards().iter().map(names::group_copy));
     for file in files {
         if let Ok(Some(text)) = folder.read(&file, crate::group::MAX_GROUP_BYTES) {
-            if let Ok(g) = Group::parse(&text) {
+            if let Ok(g) = Group::parse_known(&text, checked) {
                 if g.ceremony() == c.digest() {
-                    for signed in g.confirmations().iter().chain(g.acceptances()) {
+                    let confirmations = if wanted(KIND_CONFIRM) { g.confirmations() } else { &[] };
+                    let acceptances = if wanted(KIND_ACCEPT) { g.acceptances() } else { &[] };
+                    for signed in confirmations.iter().chain(acceptances) {
                         add(signed.clone(), format!("embedded in {}", crate::text::escape(&file)), true);
                     }
                 }
@@ -183,7 +198,7 @@ pub(super) fn kind_noun(kind: &str) -> &'static str {
 /// complaint or embedded in the folder's group file.
 pub(super) fn check_no_equivocation(run: KeyGen<'_>, kind: &str, seen: &[&str]) -> Result<()> {
     let KeyGen { folder, c, .. } = run;
-    let proof = signed_evidence(folder, c)
+    let proof = signed_evidence_in(folder, c, run.complaint_names(), None, Some(kind))
         .into_iter()
         .find(|e| e.kind == kind && seen.get(e.sender).is_some_and(|mine| *mine != e.text));
     let Some(e) = proof else { return Ok(()) };

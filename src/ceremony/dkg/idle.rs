@@ -30,7 +30,15 @@ use crate::home::Home;
 /// later phase makes it answer `None`) could make it answer "waiting" where the step would have
 /// republished; and any participant's next step republishes its own, which ends that.
 pub fn nothing_to_do(home: &Home, folder: &Folder) -> Option<String> {
-    let c = DkgCeremony::load(folder).ok()?;
+    let text = DkgCeremony::read(folder).ok()?;
+    let listed: Vec<String> = std::fs::read_dir(folder.dir())
+        .ok()?
+        .map(|e| e.ok().and_then(|e| e.file_name().into_string().ok()))
+        .collect::<Option<_>>()?;
+    if work_by_names(home, &text, &listed) {
+        return None;
+    }
+    let c = DkgCeremony::load_known(folder, &text, None).ok()?;
     if c.repair().is_some() {
         return None;
     }
@@ -54,10 +62,6 @@ pub fn nothing_to_do(home: &Home, folder: &Folder) -> Option<String> {
     };
     // Any file of a later phase than the one awaited, by anyone, means every input of the awaited phase
     // was there once: the step decides. (Names only: a planted name can only make this answer `None`.)
-    let listed: Vec<String> = std::fs::read_dir(folder.dir())
-        .ok()?
-        .map(|e| e.ok().and_then(|e| e.file_name().into_string().ok()))
-        .collect::<Option<_>>()?;
     let any = |prefixes: &[&str]| listed.iter().any(|n| prefixes.iter().any(|p| n.starts_with(p)));
     if any(&["accept-", "group"]) {
         return None;
@@ -82,4 +86,26 @@ pub fn nothing_to_do(home: &Home, folder: &Folder) -> Option<String> {
         }
     }
     (!missing.is_empty()).then(|| format!("round 1 from {}", names_of(&c, &missing)))
+}
+
+/// True when file names alone show that [`nothing_to_do`] would answer `None` (the step has work, or
+/// decides), so that no card, signature or file is checked for it. Only for a keyholder that joined (it
+/// holds a state for the ceremony id the file claims): a file named for a later phase than the one it
+/// could wait for (an acceptance or a group file), as many confirmation names as participants, or, its
+/// own confirmation not being there, a round-2, confirmation or complaint file, or as many round-1 names
+/// as participants. Every name here is unchecked (the ceremony file's id and size, the home's card, the
+/// folder's names), which is enough: this only ever sends the keyholder to the ordinary step.
+fn work_by_names(home: &Home, text: &str, listed: &[String]) -> bool {
+    let Some((id, n)) = DkgCeremony::id_and_size_in(text) else { return false };
+    if std::fs::symlink_metadata(home.path(&super::rounds::state_rel_of(&id))).is_err() {
+        return false;
+    }
+    let Ok(card) = home.card() else { return false };
+    let count = |prefix: &str| listed.iter().filter(|name| name.starts_with(prefix)).count();
+    let own_confirmation = listed.contains(&names::confirm(&card));
+    count("accept-") > 0
+        || count("group") > 0
+        || count("confirm-") >= n
+        || (!own_confirmation
+            && (count("round2-") > 0 || count("confirm-") > 0 || count("complaint-") > 0 || count("round1-") >= n))
 }

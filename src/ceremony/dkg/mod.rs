@@ -228,7 +228,8 @@ pub fn step(
             "check --home (is it the right keyholder?) and the participant list shown by `frostsign dkg status`",
         )
     })?;
-    let keygen = KeyGen { u, folder, c: &c, me };
+    let complaints = std::cell::OnceCell::new();
+    let keygen = KeyGen { u, folder, c: &c, me, complaints: &complaints };
     let state = match saved {
         Some(s) => Some(joined_this(s, &c)?),
         None => finished_in_home(u, &c)?,
@@ -264,7 +265,7 @@ pub fn step(
     };
     let state = engine::run(&keygen, u, folder, state, report)?;
     let Phase::Done(done) = state.phase else { return Ok(None) };
-    let mut group = u.home().group(&done.group)?;
+    let mut group = u.group(&done.group)?;
     // Keyholders who completed before acceptances existed (frostsign 0.1) publish theirs now: it is
     // deterministic, so this is also a rerun's no-op. Once every acceptance is visible, such a keyholder
     // keeps the full group file too.

@@ -1,7 +1,7 @@
 //! Key generation as the ceremony engine runs it: one phase per round, each taking its state by value and
 //! handing the next one to the engine (which saves it, then publishes the round's files).
 
-use super::evidence::{check_no_equivocation, signed_evidence, transcript_mismatch};
+use super::evidence::{check_no_equivocation, complaint_names, signed_evidence_in, transcript_mismatch};
 use super::state::{Accepted, Confirmed, DkgState, Done, Joined, Phase, Shared};
 use super::{
     expect, names, names_of, sha256, AcceptPayload, ConfirmPayload, DkgCeremony, Round1Payload, Round2Payload,
@@ -31,12 +31,29 @@ pub struct KeyGen<'r> {
     pub c: &'r DkgCeremony,
     /// The keyholder's position among the participants.
     pub me: usize,
+    /// The folder's complaint file names, listed once per step (see [`KeyGen::complaint_names`]).
+    pub complaints: &'r std::cell::OnceCell<Vec<String>>,
+}
+
+impl KeyGen<'_> {
+    /// The folder's complaint file names, listed on first use in this step and kept for the rest of it
+    /// (a folder at 100 keyholders holds about 10,000 files; the step looks for complaints up to twice).
+    /// A complaint that appears later in the step is found by the next step, as one that appears just
+    /// after the step is.
+    pub(super) fn complaint_names(&self) -> &[String] {
+        self.complaints.get_or_init(|| complaint_names(self.folder).unwrap_or_default())
+    }
 }
 
 /// Where a keyholder's state for ceremony `c` lives in its home (relative path; sealed, see
 /// [`KeyGen::state_file`]).
 pub(super) fn state_rel(c: &DkgCeremony) -> String {
-    state_file(c.id()).rel
+    state_rel_of(c.id())
+}
+
+/// [`state_rel`] of the ceremony with id `id`.
+pub(super) fn state_rel_of(id: &[u8; 16]) -> String {
+    state_file(id).rel
 }
 
 pub(super) fn internal(e: impl std::fmt::Display) -> Error {
@@ -447,9 +464,12 @@ impl<'r> KeyGen<'r> {
     /// accepted it. A participant whose visible acceptances all name another file stops the ceremony.
     fn accept_round(&self, a: Accepted, report: &mut Report) -> Result<Progress<'r, DkgState>> {
         let c = self.c;
-        let core = Group::parse(&a.group).map_err(|_| Error::new("damaged key generation state (round 4)"))?;
+        // The core this keyholder built and checked in round 4, from its own sealed state.
+        let built = sha256(&[a.group.as_bytes()]);
+        let core = Group::parse_known(&a.group, Some(&built))
+            .map_err(|_| Error::new("damaged key generation state (round 4)"))?;
         let mine = sha256(&[core.core_text().as_bytes()]);
-        let visible = visible_acceptances(self.folder, c);
+        let visible = visible_acceptances(self, c, &mine);
         let n = c.cards().len();
         let (chosen, other) = sort_acceptances(&visible, n, &mine);
         if let Some((j, (text, path))) =
@@ -518,7 +538,7 @@ impl KeyGen<'_> {
     /// with every member's acceptance of it, if all n are visible in the folder.
     pub fn with_visible_acceptances(&self, group: &Group) -> Result<Option<Group>> {
         let mine = sha256(&[group.core_text().as_bytes()]);
-        let visible = visible_acceptances(self.folder, self.c);
+        let visible = visible_acceptances(self, self.c, &mine);
         let (chosen, _) = sort_acceptances(&visible, self.c.cards().len(), &mine);
         let Some(texts) = chosen.iter().map(|v| v.map(|v| v.text.as_str())).collect::<Option<Vec<&str>>>() else {
             return Ok(None);
@@ -608,7 +628,8 @@ struct Visible {
 /// own name, carried as evidence in a complaint, or embedded in the folder's group file. A keyholder who
 /// signed two different acceptances may appear twice; that is proof it equivocated, but each acceptance
 /// it signed still stands for what it names.
-fn visible_acceptances(folder: &Folder, c: &DkgCeremony) -> Vec<Visible> {
+fn visible_acceptances(run: &KeyGen<'_>, c: &DkgCeremony, mine: &[u8; 32]) -> Vec<Visible> {
+    let folder = run.folder;
     let e = expect(c, KIND_ACCEPT, "4", false);
     let mut out = Vec::new();
     for j in 0..c.cards().len() {
@@ -619,7 +640,10 @@ fn visible_acceptances(folder: &Folder, c: &DkgCeremony) -> Vec<Visible> {
             }
         }
     }
-    for ev in signed_evidence(folder, c).into_iter().filter(|ev| ev.kind == KIND_ACCEPT) {
+    for ev in signed_evidence_in(folder, c, run.complaint_names(), Some(mine), Some(KIND_ACCEPT))
+        .into_iter()
+        .filter(|ev| ev.kind == KIND_ACCEPT)
+    {
         let opened = message::open(&ev.text, Path::new("evidence"), &e, c.cards(), None);
         if let Some(payload) = opened.ok().and_then(|o| o.decode::<AcceptPayload>().ok()) {
             let path = folder.path(&names::accept(&c.cards()[ev.sender]));

@@ -332,6 +332,9 @@ fn refuse_if_forgotten(
 /// with the passphrase, decides then.
 pub fn nothing_to_do(home: &crate::home::Home, dir: &Path) -> Option<String> {
     use super::coordinator::{read_package, Session};
+    if work_by_names(home, dir) {
+        return None;
+    }
     let s = Session::load(dir).ok()?;
     let card = home.card().ok()?;
     // The home's own copy of the group must be the folder's: otherwise the step says what is wrong.
@@ -374,6 +377,26 @@ pub fn nothing_to_do(home: &crate::home::Home, dir: &Path) -> Option<String> {
     Some("Your part of this session is done.".to_string())
 }
 
+/// True when file names alone (the home's journal and nonce files, the folder's package files) show that
+/// the step has work, so [`nothing_to_do`] answers `None` without reading the group or any signed file: the
+/// home holds no journal of the session (it has not committed), nonces of another attempt than the
+/// folder's current one (to destroy), or nonces of a phase whose package is in the folder (to sign with).
+/// Answering `None` only sends the keyholder to the ordinary step, so names nobody signed are enough.
+fn work_by_names(home: &crate::home::Home, dir: &Path) -> bool {
+    let Ok(req) = Request::load(dir) else { return false };
+    let Ok(a) = current_attempt(dir) else { return false };
+    if !home.path(&journal_rel(&req)).is_file() {
+        return true;
+    }
+    let nonces = crate::home::nonces::on_disk(home, req.session());
+    if nonces.iter().any(|(attempt, _)| *attempt != a) {
+        return true;
+    }
+    Phase::ALL.into_iter().take_while(|phase| req.plan().count(*phase) > 0).any(|phase| {
+        nonces.contains(&(a, phase.number())) && std::fs::symlink_metadata(dir.join(names::package(a, phase))).is_ok()
+    })
+}
+
 /// A keyholder of the old group who also holds the new group (it took part in its key generation) signs a
 /// rotation only to the new group its home holds: the request's copy of the new group file must have the
 /// same core as the home's.
@@ -383,7 +406,7 @@ fn check_rotation_against_home(u: &Unlocked, req: &Request) -> Result<()> {
     if !u.home().path(&crate::home::groups::group_rel(gfp)).exists() {
         return Ok(());
     }
-    if u.home().group(gfp)?.core_text() != r.new_group()?.core_text() {
+    if u.group(gfp)?.core_text() != r.new_group()?.core_text() {
         return Err(Error::new("the rotation's new group file is not the one your home holds for that group")
             .with_help(
                 "do not sign: ask the release manager; a rotation is opened with the new group's own group.pub",
@@ -438,7 +461,7 @@ pub fn own_group(u: &Unlocked, req: &Request) -> Result<Group> {
         ))
         .with_help("check --home; `frostsign group list` shows the groups you hold a share of"));
     }
-    let g = u.home().group(&gfp)?;
+    let g = u.group(&gfp)?;
     req.check_group(&g)?;
     Ok(g)
 }
@@ -562,9 +585,10 @@ impl<'r> Ceremony<'r> for Signer<'r> {
         for (phase, signed) in Phase::ALL.into_iter().zip(&j.signed) {
             // A journaled share is republished only while the folder's package is the one it answers (or
             // none): a step facing another package refuses (see `advance`) and publishes nothing.
-            let same_package = self
-                .package(j.attempt, phase)
-                .is_ok_and(|(_, p)| p.is_none_or(|p| Some(p.digest) == signed.as_ref().map(|s| s.package)));
+            let same_package = self.signed_this(j.attempt, phase, signed.as_ref().map(|s| &s.package))
+                || self
+                    .package(j.attempt, phase)
+                    .is_ok_and(|(_, p)| p.is_none_or(|p| Some(p.digest) == signed.as_ref().map(|s| s.package)));
             if let Some(signed) = signed.as_ref().filter(|_| same_package) {
                 out.push(Published {
                     name: names::share(j.attempt, phase, card),
@@ -589,8 +613,12 @@ impl<'r> Ceremony<'r> for Signer<'r> {
             if count == 0 {
                 continue;
             }
+            let signed = j.signed[phase.index()].as_ref();
+            if self.signed_this(j.attempt, phase, signed.map(|s| &s.package)) {
+                continue;
+            }
             let (pkg_path, pkg) = self.package(j.attempt, phase)?;
-            if let Some(signed) = &j.signed[phase.index()] {
+            if let Some(signed) = signed {
                 if pkg.as_ref().is_some_and(|p| p.digest != signed.package) {
                     return Err(Error::new(format!(
                         "refusing to sign: `{}` is a different signing package than the one you already signed in attempt {}, phase {phase}",
@@ -685,6 +713,16 @@ impl<'r> Signer<'r> {
     }
 
     /// The coordinator's package of `phase`, if it is in the folder.
+    /// True when the folder's package of `phase` has exactly the bytes of the package the journal says this
+    /// keyholder signed (`signed`, the SHA-256 of its text): that package was read with every check before
+    /// it was signed, and nothing in it is needed again. Anything else (no package, other bytes, nothing
+    /// signed) is false, and the caller reads the package with every check.
+    fn signed_this(&self, attempt: u32, phase: Phase, signed: Option<&[u8; 32]>) -> bool {
+        let Some(signed) = signed else { return false };
+        let Ok(Some(text)) = self.folder.read(&names::package(attempt, phase), 64 * 1024 * 1024) else { return false };
+        <[u8; 32]>::from(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes())) == *signed
+    }
+
     fn package(&self, attempt: u32, phase: Phase) -> Result<(PathBuf, Option<PackageFile>)> {
         let path = self.folder.path(&names::package(attempt, phase));
         let pkg = match self.folder.read(&names::package(attempt, phase), 64 * 1024 * 1024)? {
