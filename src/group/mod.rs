@@ -472,10 +472,17 @@ impl Group {
     }
 
     /// The FROST public key package.
-    pub fn package(&self) -> &frost::keys::PublicKeyPackage {
-        self.package.get_or_init(|| {
-            public_key_package(&self.package_bytes).expect("the package of a group file checked in full decodes")
-        })
+    pub fn package(&self) -> Result<&frost::keys::PublicKeyPackage> {
+        if let Some(p) = self.package.get() {
+            return Ok(p);
+        }
+        // It decoded when the file was checked in full; it can still fail here if a newer frostsign (another
+        // frost-ed25519) reads a file whose check it trusts from the sealed digest: an error, never a panic.
+        let p = public_key_package(&self.package_bytes).ok_or_else(|| {
+            Error::new(format!("the public key package of the group {} does not decode", self.fingerprint()))
+                .with_help("this frostsign reads the package differently from the one that checked it: use that version, or ask the group for its group.pub again")
+        })?;
+        Ok(self.package.get_or_init(|| p))
     }
 
     /// The group's minisign key id (minisign and signify files carry it).
@@ -589,7 +596,7 @@ impl Group {
         type Ed = frost::Ed25519Sha512;
         let inconsistent =
             || Error::new("the group's verifying shares do not lie on one polynomial: a damaged group file");
-        let shares = self.package().verifying_shares();
+        let shares = self.package()?.verifying_shares();
         let ids: Vec<frost::Identifier> = (0..self.ids.len()).map(|i| self.identifier(i)).collect();
         let (basis, rest) = ids.split_at(self.threshold as usize);
         let basis: std::collections::BTreeSet<frost::Identifier> = basis.iter().copied().collect();
@@ -612,7 +619,7 @@ impl Group {
             let l = frost_core::compute_lagrange_coefficient(&basis, None, *xi).map_err(|_| inconsistent())?;
             at_zero += shares.get(xi).ok_or_else(inconsistent)?.to_element() * l;
         }
-        if at_zero != self.package().verifying_key().to_element() {
+        if at_zero != self.package()?.verifying_key().to_element() {
             return Err(inconsistent());
         }
         Ok(frost::keys::VerifyingShare::new(interpolate(id)?))

@@ -201,8 +201,8 @@ fn check_share(group: &Group, card: &Card, share: &SecretBytes) -> Result<()> {
     let kp = frost::keys::KeyPackage::deserialize(share.expose()).map_err(|_| wrong())?;
     let me = group.member_index(card.fingerprint()).ok_or_else(wrong)?;
     let id = group.identifier(me);
-    let listed = group.package().verifying_shares().get(&id);
-    if kp.verifying_key() != group.package().verifying_key()
+    let listed = group.package()?.verifying_shares().get(&id);
+    if kp.verifying_key() != group.package()?.verifying_key()
         || *kp.identifier() != id
         || listed != Some(kp.verifying_share())
     {

@@ -66,7 +66,7 @@ fn a_repaired_keyholder_with_a_new_card_signs_with_t_minus_1_others_and_the_key_
         let share = unlock(h).load_share(&new).unwrap();
         assert_eq!(
             share.verifying_share(),
-            &old.package().verifying_shares()[&old.identifier(i)],
+            &old.package().unwrap().verifying_shares()[&old.identifier(i)],
             "{}'s share is unchanged",
             h.name
         );

@@ -78,13 +78,13 @@ impl<'r> KeyGen<'r> {
         let target = frost_identifier(r.target);
         let mut shares = BTreeMap::new();
         for id in self.c.identifiers() {
-            let share = match old.package().verifying_shares().get(&id) {
+            let share = match old.package()?.verifying_shares().get(&id) {
                 Some(s) if id != target => *s,
                 _ => old.verifying_share_of(id)?,
             };
             shares.insert(id, share);
         }
-        Ok(frost::keys::PublicKeyPackage::new(shares, *old.package().verifying_key(), Some(old.threshold())))
+        Ok(frost::keys::PublicKeyPackage::new(shares, *old.package()?.verifying_key(), Some(old.threshold())))
     }
 
     /// This keyholder's confirmation of the repaired group, holding `key_package` (its own unchanged

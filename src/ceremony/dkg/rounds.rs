@@ -301,7 +301,7 @@ impl<'r> KeyGen<'r> {
         let result = match c.refresh() {
             Some(refresh) => {
                 let (old, old_key) = self.refreshed_group(refresh)?;
-                self.refresh_shares(&r2_secret, &r1, &r2, old.package().clone(), old_key)
+                self.refresh_shares(&r2_secret, &r1, &r2, old.package()?.clone(), old_key)
             }
             None => dkg::part3(&r2_secret, &r1, &r2),
         };

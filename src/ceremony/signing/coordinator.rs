@@ -565,14 +565,14 @@ type SharesBySigner = BTreeMap<usize, Vec<frost::round2::SignatureShare>>;
 
 /// Verify every share, then aggregate each message; names the culprit of any invalid share.
 fn aggregate(s: &Session, pkg: &PackageFile, shares: &SharesBySigner) -> Result<Vec<[u8; 64]>> {
-    let vk = s.group.package().verifying_key();
+    let vk = s.group.package()?.verifying_key();
     let mut sigs = Vec::new();
     for (k, p) in pkg.packages.iter().enumerate() {
         let mut map = BTreeMap::new();
         for (&i, list) in shares {
             let id = s.group.identifier(i);
             let vs =
-                s.group.package().verifying_shares().get(&id).ok_or_else(|| Error::new("signer not in the group"))?;
+                s.group.package()?.verifying_shares().get(&id).ok_or_else(|| Error::new("signer not in the group"))?;
             if frost_core::verify_signature_share(id, vs, &list[k], p, vk).is_err() {
                 let card = &s.group.members()[i];
                 let c = Culprit {
@@ -589,8 +589,8 @@ fn aggregate(s: &Session, pkg: &PackageFile, shares: &SharesBySigner) -> Result<
             }
             map.insert(id, list[k]);
         }
-        let sig =
-            frost::aggregate(p, &map, s.group.package()).map_err(|e| Error::new(format!("aggregation failed: {e}")))?;
+        let sig = frost::aggregate(p, &map, s.group.package()?)
+            .map_err(|e| Error::new(format!("aggregation failed: {e}")))?;
         let bytes: [u8; 64] = sig
             .serialize()
             .ok()
