@@ -19,7 +19,10 @@ pub const SHARE_SUFFIX: &str = ".share";
 /// full when it stored it (see [`Unlocked::group`]).
 const CHECKED_SUFFIX: &str = ".checked";
 /// Purpose of a sealed group file digest (`groups/GFP.checked`), bound into its encryption.
-const CHECKED_PURPOSE: &str = "group-checked";
+/// The version in it names the checks a sealed digest lets a step skip: bump it when one of them changes
+/// (a stricter signature or package check), so that digests sealed by an older frostsign fall back to the
+/// full check instead of vouching for checks they never saw.
+const CHECKED_PURPOSE: &str = "group-checked-v1";
 
 /// Relative path of a group's public file copy in the home.
 pub fn group_rel(gfp: &str) -> String {
