@@ -276,6 +276,33 @@ pub fn ensure_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Open (creating it with `mode`) a lock file, without ever blocking on it or following a link: a FIFO or
+/// a link planted where the lock should be (a folder put back from someone else's copy) is refused
+/// instead of hanging every command. The caller takes the lock (`lock` or `try_lock`).
+pub fn open_lock_file(path: &Path, mode: u32) -> Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let not_a_lock = || {
+        Error::file(path, "is not a regular file; a lock must be a plain file")
+            .with_help("remove it (no frostsign command is using it), then run the command again")
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(mode)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            // A FIFO without a reader (ENXIO) or a symbolic link (ELOOP).
+            Some(libc::ENXIO | libc::ELOOP) => not_a_lock(),
+            _ => Error::io("open lock file", path, e),
+        })?;
+    if !file.metadata().map_err(|e| Error::io("open lock file", path, e))?.is_file() {
+        return Err(not_a_lock());
+    }
+    Ok(file)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

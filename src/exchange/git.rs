@@ -22,6 +22,9 @@ pub const ATTRIBUTES_FILE: &str = ".gitattributes";
 const ATTRIBUTES_TEXT: &str = "# frostsign ceremony files are signed byte for byte: no line-ending conversion, no merging, no filter.\n* binary -filter -ident -working-tree-encoding\n";
 /// The lock two frostsign processes in one clone take turns with, in the clone's git directory.
 const LOCK_FILE: &str = "frostsign-exchange.lock";
+/// What to do when git stopped on something frostsign does not settle itself.
+const SETTLE_BY_HAND: &str =
+    "look at the clash (git pull --rebase; git status), settle it by hand, then run this again";
 /// How many times a step is redone after losing a push race before giving up.
 const MAX_ROUNDS: usize = 8;
 
@@ -130,17 +133,8 @@ fn git(root: &Path, args: &[&str]) -> std::result::Result<String, String> {
         .spawn()
         .map_err(|e| format!("could not run git: {e}"))?;
     // Both pipes are drained on their own threads (a full pipe would stall git), while this one keeps time.
-    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(mut p) = pipe {
-                let _ = p.read_to_end(&mut buf);
-            }
-            buf
-        })
-    };
-    let out = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>));
-    let err = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>));
+    let out = drain(child.stdout.take());
+    let err = drain(child.stderr.take());
     let (started, limit) = (std::time::Instant::now(), git_call_limit());
     let status = loop {
         match child.try_wait() {
@@ -164,6 +158,17 @@ fn git(root: &Path, args: &[&str]) -> std::result::Result<String, String> {
     } else {
         Err(String::from_utf8_lossy(&stderr).trim().to_string())
     }
+}
+
+/// Read all of a child's pipe on a thread of its own.
+fn drain<R: std::io::Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(mut p) = pipe {
+            let _ = p.read_to_end(&mut buf);
+        }
+        buf
+    })
 }
 
 impl GitFolder {
@@ -230,21 +235,10 @@ impl GitFolder {
     /// each other's pull or rebase. Held for one pull, or one step with its publication; a watch does not
     /// hold it while it waits. Every git command has a time limit, so a holder ends.
     fn lock(&self) -> Result<std::fs::File> {
-        use std::os::unix::fs::OpenOptionsExt;
         let git_dir = git(&self.root, &["rev-parse", "--absolute-git-dir"])
             .map_err(|e| Error::new(format!("`git rev-parse` failed in `{}`: {e}", crate::text::path(&self.root))))?;
         let path = Path::new(git_dir.trim_end_matches('\n')).join(LOCK_FILE);
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(crate::fsx::PUBLIC_FILE)
-            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY)
-            .open(&path)
-            .map_err(|e| Error::io("open lock file", &path, e))?;
-        if !file.metadata().is_ok_and(|m| m.is_file()) {
-            return Err(Error::file(&path, "is not a lock file").with_help("remove it, then run this again"));
-        }
+        let file = crate::fsx::open_lock_file(&path, crate::fsx::PUBLIC_FILE)?;
         file.lock().map_err(|e| Error::io("lock", &path, e))?;
         Ok(file)
     }
@@ -356,9 +350,7 @@ impl GitFolder {
                     stopped.iter().take(3).map(|p| crate::text::escape(p)).collect::<Vec<_>>().join(", ")
                 ))
                 .with_note("nothing was done in the ceremony; your local commits are as they were")
-                .with_help(
-                    "look at the clash (git pull --rebase; git status), settle it by hand, then run this again",
-                ));
+                .with_help(SETTLE_BY_HAND));
             }
             for p in &stopped {
                 // In a rebase, `--theirs` is the local commit being replayed, `--ours` the published side.
@@ -369,9 +361,7 @@ impl GitFolder {
                 {
                     let _ = git(&self.root, &["rebase", "--abort"]);
                     return Err(Error::new(format!("could not settle `{}` after a pull: {e}", crate::text::escape(p)))
-                        .with_help(
-                            "look at the clash (git pull --rebase; git status), settle it by hand, then run this again",
-                        ));
+                        .with_help(SETTLE_BY_HAND));
                 }
                 if keep {
                     crate::report::warn(format!(

@@ -25,8 +25,8 @@ use crate::fsx;
 use crate::identity::Identity;
 use crate::secret::{SecretBytes, SecretKey32};
 pub use passphrase::PassphraseSource;
-use std::fs::{File, OpenOptions};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::fs::File;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 pub use vault::{KdfCost, Protection};
 
@@ -198,23 +198,7 @@ impl Home {
     /// Take the home's exclusive lock (fails at once if another command holds it).
     pub fn lock(&self) -> Result<HomeLock> {
         let path = self.path(LOCK);
-        // Never blocks and never follows a link: a FIFO or a link planted as the lock (a home put back
-        // from someone else's copy) is refused instead of hanging every command.
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(fsx::PRIVATE_FILE)
-            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY)
-            .open(&path)
-            .map_err(|e| match e.raw_os_error() {
-                // A FIFO without a reader (ENXIO) or a symbolic link (ELOOP).
-                Some(libc::ENXIO | libc::ELOOP) => not_a_lock(&path),
-                _ => Error::io("open lock file", &path, e),
-            })?;
-        if !file.metadata().map_err(|e| Error::io("open lock file", &path, e))?.is_file() {
-            return Err(not_a_lock(&path));
-        }
+        let file = fsx::open_lock_file(&path, fsx::PRIVATE_FILE)?;
         match file.try_lock() {
             Ok(()) => Ok(HomeLock { _file: file }),
             Err(std::fs::TryLockError::WouldBlock) => Err(Error::new(format!(
@@ -292,11 +276,6 @@ impl Home {
 
 /// How many times a passphrase typed on a terminal may be retyped.
 pub const PASSPHRASE_TRIES: u32 = 3;
-
-fn not_a_lock(path: &Path) -> Error {
-    Error::file(path, "is not a regular file; the home's lock must be a plain file")
-        .with_help("remove it (no frostsign command is using it), then run the command again")
-}
 
 /// Print the insecure-setting warning for a home, if it applies.
 pub fn warn_if_insecure(root: &Path, key_file: &vault::HomeKeyFile) {
