@@ -265,14 +265,7 @@ impl Group {
     /// point validations and up to 3n signature checks): the result is remembered by the SHA-256 of the
     /// exact text, for the last few texts.
     pub fn parse(text: &str) -> std::result::Result<Group, DocError> {
-        let tag = sha256(text.as_bytes());
-        let remembered = PARSED.lock().ok().and_then(|m| m.iter().find(|(t, _)| *t == tag).map(|(_, g)| g.clone()));
-        if let Some(group) = remembered {
-            return Ok(group);
-        }
-        let group = Self::parse_checked(text, &tag, None)?;
-        Self::remember(tag, &group);
-        Ok(group)
+        Self::parse_known(text, None)
     }
 
     /// [`Group::parse`] of a group file this keyholder checked in full before: `known` is the SHA-256 of

@@ -50,7 +50,7 @@ pub fn nothing_to_do(home: &Home, folder: &Folder) -> Option<String> {
             return None;
         }
     }
-    let joined = std::fs::symlink_metadata(home.path(&super::rounds::state_rel(&c))).is_ok();
+    let joined = std::fs::symlink_metadata(home.path(&super::rounds::state_rel(c.id()))).is_ok();
     let present = |name: &str| std::fs::symlink_metadata(folder.path(name)).is_ok();
     if !joined {
         // Only a dealt group is waited for before joining: its first input is the share dealt to me.
@@ -97,7 +97,7 @@ pub fn nothing_to_do(home: &Home, folder: &Folder) -> Option<String> {
 /// folder's names), which is enough: this only ever sends the keyholder to the ordinary step.
 fn work_by_names(home: &Home, text: &str, listed: &[String]) -> bool {
     let Some((id, n)) = DkgCeremony::id_and_size_in(text) else { return false };
-    if std::fs::symlink_metadata(home.path(&super::rounds::state_rel_of(&id))).is_err() {
+    if std::fs::symlink_metadata(home.path(&super::rounds::state_rel(&id))).is_err() {
         return false;
     }
     let Ok(card) = home.card() else { return false };

@@ -22,6 +22,7 @@ mod evidence;
 mod idle;
 mod repair;
 mod rounds;
+pub(crate) use rounds::state_rel;
 mod state;
 pub mod status;
 

@@ -45,14 +45,9 @@ impl KeyGen<'_> {
     }
 }
 
-/// Where a keyholder's state for ceremony `c` lives in its home (relative path; sealed, see
-/// [`KeyGen::state_file`]).
-pub(super) fn state_rel(c: &DkgCeremony) -> String {
-    state_rel_of(c.id())
-}
-
-/// [`state_rel`] of the ceremony with id `id`.
-pub(super) fn state_rel_of(id: &[u8; 16]) -> String {
+/// Where a keyholder's state for the key generation ceremony with id `id` lives in its home (relative
+/// path; sealed, see [`KeyGen::state_file`]).
+pub(crate) fn state_rel(id: &[u8; 16]) -> String {
     state_file(id).rel
 }
 

@@ -437,7 +437,7 @@ fn unfinished_key_generation(u: &Unlocked, dir: &Path, req: &Request) -> Option<
     // A file of the folder: read without following a link, like every other (it is only a hint here).
     let text = crate::fsx::read_text_untrusted(&dir.join(super::GROUP_COPY), crate::group::MAX_GROUP_BYTES).ok()?;
     let copy = Group::parse(&text).ok().filter(|g| g.fingerprint() == req.group())?;
-    let state = format!("{STATE_DIR}/dkg-{}.txt", hex::encode(copy.ceremony_id()));
+    let state = crate::ceremony::dkg::state_rel(copy.ceremony_id());
     if u.home().has_share(&req.group().compact()) || !u.home().path(&state).exists() {
         return None;
     }
