@@ -851,7 +851,6 @@ fn adversarial_f_edited_ceremony_file_is_detected() {
 /// state keeps the file's SHA-256): a card altered in the file afterwards is checked, and refused, at once.
 #[test]
 fn a_card_altered_in_the_ceremony_file_after_joining_is_checked_again_and_refused() {
-    use base64::Engine;
     let env = Env::new();
     let hs = env.holders(3);
     env.dkg_init("cer", 2, &hs).ok();
@@ -862,15 +861,9 @@ fn a_card_altered_in_the_ceremony_file_after_joining_is_checked_again_and_refuse
     // Bob's card with one byte of its self-signature changed: same length, same wrapping, every other
     // line of the file the same.
     let card = ceremony(&dir).cards()[1].text().to_string();
-    let at = card.find("signature: ").unwrap() + "signature: ".len();
-    let flipped = if card.as_bytes()[at] == b'0' { "1" } else { "0" };
-    let forged = format!("{}{flipped}{}", &card[..at], &card[at + 1..]);
-    let block = |t: &str| {
-        let b64 = base64::engine::general_purpose::STANDARD.encode(t);
-        b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join("\n ")
-    };
-    assert!(text.contains(&block(&card)));
-    fs::write(&path, text.replace(&block(&card), &block(&forged))).unwrap();
+    let forged = with_signature_flipped(&card, 0);
+    assert!(text.contains(&embedded_block(&card)));
+    fs::write(&path, text.replace(&embedded_block(&card), &embedded_block(&forged))).unwrap();
 
     let before = (snapshot(&dir), snapshot(&hs[0].home));
     hs[0].dkg_step(&dir).refused_with("not a valid ceremony file").refused_with("self-signature does not verify");

@@ -409,7 +409,6 @@ fn a_copy_that_differs_by_one_byte_or_in_size_is_refused_and_nothing_is_committe
 
 #[test]
 fn a_group_file_changed_in_the_home_after_the_share_was_stored_is_checked_again_and_refused() {
-    use base64::Engine;
     let fx = Fx::new(2, 3, &[("app.tar", b"release\n")]);
     let d = fx.init("s");
     let bob = fx.h("Bob");
@@ -421,15 +420,9 @@ fn a_group_file_changed_in_the_home_after_the_share_was_stored_is_checked_again_
     // wrapping, every other line of the file the same. Only its signature check can find it.
     let group = Group::parse(&text).unwrap();
     let acceptance = group.acceptances()[0].clone();
-    let at = acceptance.find("signature: ").unwrap() + "signature: ".len() + 10;
-    let flipped = if acceptance.as_bytes()[at] == b'0' { "1" } else { "0" };
-    let forged = format!("{}{flipped}{}", &acceptance[..at], &acceptance[at + 1..]);
-    let block = |t: &str| {
-        let b64 = base64::engine::general_purpose::STANDARD.encode(t);
-        b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join("\n ")
-    };
-    assert!(text.contains(&block(&acceptance)));
-    fs::write(&path, text.replace(&block(&acceptance), &block(&forged))).unwrap();
+    let forged = with_signature_flipped(&acceptance, 10);
+    assert!(text.contains(&embedded_block(&acceptance)));
+    fs::write(&path, text.replace(&embedded_block(&acceptance), &embedded_block(&forged))).unwrap();
 
     let before = (snapshot(&d), snapshot(&bob.home));
     fx.step(bob, &d).refused_with("not a valid frostsign group file").refused_with("does not verify");

@@ -485,3 +485,19 @@ pub fn ed25519_verify(key: &[u8; 32], msg: &[u8], sig: &frost_ed25519::Signature
         .verify_strict(msg, &ed25519_dalek::Signature::from_bytes(&bytes))
         .is_ok()
 }
+
+/// `text` with one character of its `signature: ` value changed, `skip` characters in: same length, same
+/// wrapping, so only a signature check can find it.
+pub fn with_signature_flipped(text: &str, skip: usize) -> String {
+    let at = text.find("signature: ").expect("a signed text") + "signature: ".len() + skip;
+    let flipped = if text.as_bytes()[at] == b'0' { "1" } else { "0" };
+    format!("{}{flipped}{}", &text[..at], &text[at + 1..])
+}
+
+/// `text` as a file embeds it in a block: base64, 64 characters a line, continuation lines indented by one
+/// space (without the first line's indent and the last newline).
+pub fn embedded_block(text: &str) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(text);
+    b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join("\n ")
+}
