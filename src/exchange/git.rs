@@ -596,6 +596,10 @@ fn looks_like_frostsign_output(path: &Path, name: &str) -> bool {
     let Some((_, starts)) = STARTS.iter().find(|(suffix, _)| name.ends_with(suffix)) else {
         return true;
     };
-    let head = crate::fsx::read_limited_untrusted(path, 1 << 20).unwrap_or_default();
-    starts.iter().any(|s| head.starts_with(s.as_bytes()))
+    // Its first line only (the longest start above is 37 bytes), read without following a link.
+    let mut head = Vec::new();
+    let read = crate::fsx::open_regular_untrusted(path).and_then(|f| {
+        std::io::Read::read_to_end(&mut std::io::Read::take(f, 64), &mut head).map_err(|e| Error::io("read", path, e))
+    });
+    read.is_ok() && starts.iter().any(|s| head.starts_with(s.as_bytes()))
 }
