@@ -141,6 +141,17 @@ impl From<DocError> for crate::error::Error {
     }
 }
 
+/// The byte offset of the first control character (Unicode's Cc: U+0000 to U+001F and U+007F to U+009F)
+/// that is not a line feed: `text.find(|c| c.is_control() && c != '\n')`, read byte by byte, as files
+/// of 10,000 lines are (UTF-8 writes U+0080 to U+009F as C2 80 to C2 9F, and C2 is never a continuation
+/// byte).
+fn first_control_but_lf(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    b.iter().enumerate().position(|(i, &x)| {
+        (x < 0x20 && x != b'\n') || x == 0x7f || (x == 0xc2 && b.get(i + 1).is_some_and(|y| (0x80..=0x9f).contains(y)))
+    })
+}
+
 fn check_line_value(v: &str) -> bool {
     !v.is_empty() && !v.chars().any(|c| c.is_control()) && v.trim() == v
 }
@@ -159,6 +170,20 @@ mod strict_tests {
         assert!(is_plain_text("Zoë Ünal"));
         assert!(!is_plain_text("Mallory\u{202E}ecilA"));
         assert!(!is_plain_text("Al\u{200B}ice"));
+    }
+
+    #[test]
+    fn control_characters_are_found_byte_by_byte_as_char_by_char() {
+        let reference = |t: &str| t.find(|c: char| c.is_control() && c != '\n');
+        let samples =
+            ["", "plain\n", "a\tb", "x\u{7f}", "é\u{85}z", "\u{9f}", "\u{a0}\u{80}", "ÂÂ\u{c2}\n\r", "\u{2028}ok"];
+        for t in samples {
+            assert_eq!(first_control_but_lf(t), reference(t), "{t:?}");
+        }
+        for c in (0..0x3000u32).filter_map(char::from_u32) {
+            let t = format!("ab{c}Ą{c}");
+            assert_eq!(first_control_but_lf(&t), reference(&t), "U+{:04X}", c as u32);
+        }
     }
 
     #[test]
@@ -222,11 +247,14 @@ impl DocWriter {
             }
             return self;
         }
-        self.out.push_str(&format!("{key}:\n"));
         let enc = B64.encode(data);
-        for chunk in enc.as_bytes().chunks(BLOCK_WIDTH) {
+        self.out.reserve(key.len() + 2 + enc.len() + 2 * enc.len().div_ceil(BLOCK_WIDTH));
+        self.out.push_str(key);
+        self.out.push_str(":\n");
+        // Base64 is ASCII: every index is a character boundary.
+        for start in (0..enc.len()).step_by(BLOCK_WIDTH) {
             self.out.push(' ');
-            self.out.extend(chunk.iter().map(|&b| char::from(b)));
+            self.out.push_str(&enc[start..enc.len().min(start + BLOCK_WIDTH)]);
             self.out.push('\n');
         }
         self
@@ -266,7 +294,7 @@ impl Document {
         if text.is_empty() {
             return Err(DocError::Empty);
         }
-        if let Some(pos) = text.find(|c: char| c.is_control() && c != '\n') {
+        if let Some(pos) = first_control_but_lf(text) {
             let line = text[..pos].matches('\n').count() + 1;
             let reason = if text.as_bytes()[pos] == b'\r' {
                 "carriage return (CR) found; frostsign files use LF line ends only (convert with dos2unix)".to_string()

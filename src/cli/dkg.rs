@@ -34,7 +34,7 @@ pub fn step(g: &Global, dir: &Path, yes: bool, watch: Option<Option<std::time::D
     let name = home.card().map(|c| c.name().to_string()).unwrap_or_else(|_| "keyholder".into());
     let exchange = super::exchange::Exchange::new(dir, git, Some(&g.home), &name, "key generation")?;
     exchange.pull_first(watch.is_some())?;
-    let folder = Folder::open(dir)?;
+    Folder::open(dir)?; // a folder that is not there is said before the passphrase is asked
     let u = home.unlock(&g.passphrase)?;
     let mut watcher = watch.map(|t| {
         outln!("- unlocked your home (once: --watch does every round with it)");
@@ -46,6 +46,8 @@ pub fn step(g: &Global, dir: &Path, yes: bool, watch: Option<Option<std::time::D
         let watching = watcher.is_some();
         let round = exchange.round(
             || {
+                // A new view of the folder each round: it lists the files once (Folder::names).
+                let folder = Folder::open(dir)?;
                 step_report(&u, &folder, yes, "dkg step", watching, |c| {
                     removals_named(c, yes, &[], |o| share_refresh_hint(&u, &folder, o))
                 })

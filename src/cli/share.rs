@@ -21,11 +21,14 @@ pub fn refresh(g: &Global, dir: &Path, group: &Path, remove: &[String], yes: boo
     };
     // A refresh under way: once the folder is checked against --group and --remove, "nothing to do"
     // costs no passphrase (as in `dkg step`). Starting one always unlocks first.
+    // The folder's view (one listing) is shared by the passphrase-free check and the step after it.
+    let mut folder = None;
     if !fresh {
         if let Some(own) = &own {
             crate::ceremony::refresh::start(dir, own, &home.card()?, remove)?;
         }
-        if let Some(what) = crate::ceremony::dkg::nothing_to_do(&home, &Folder::open(dir)?) {
+        let view = folder.insert(Folder::open(dir)?);
+        if let Some(what) = crate::ceremony::dkg::nothing_to_do(&home, view) {
             outln!("Nothing new to do: waiting for {what}.");
             return Ok(());
         }
@@ -41,7 +44,11 @@ pub fn refresh(g: &Global, dir: &Path, group: &Path, remove: &[String], yes: boo
     }
     let command = format!("share refresh --group {}", crate::text::path(group));
     // A removal is never joined unseen: with --yes, the keyholder names the members it agrees to remove.
-    super::dkg::step_checked(&u, &Folder::open(dir)?, yes, &command, |c| {
+    let folder = match folder {
+        Some(view) => view,
+        None => Folder::open(dir)?,
+    };
+    super::dkg::step_checked(&u, &folder, yes, &command, |c| {
         super::dkg::removals_named(c, yes, remove, |options| {
             format!("to join it with --yes, say so: add {options}; or run without --yes to be asked")
         })

@@ -211,18 +211,17 @@ pub(super) fn check_no_equivocation(run: KeyGen<'_>, kind: &str, seen: &[&str]) 
     Err(complain(run, Some(e.sender), &folder.path(&file_of(c, kind, e.sender)), reason, None))
 }
 
-/// The folder's file names that start like a complaint's, sorted: listed once by a reader that looks for
-/// every participant's complaints (a key generation folder holds n(n-1) round-2 files; listing it once per
-/// participant made each step cubic in n).
+/// The folder's file names that start like a complaint's, sorted, from the folder's one listing
+/// ([`Folder::names`]): a key generation folder holds n(n-1) round-2 files; listing it once per
+/// participant made each step cubic in n, and once per reader listed it twice per step.
 pub(super) fn complaint_names(folder: &Folder) -> Result<Vec<String>> {
-    let rd = std::fs::read_dir(folder.dir()).map_err(|e| Error::io("list", folder.dir(), e))?;
-    let mut v: Vec<String> = rd
-        .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().into_string().ok())
+    Ok(folder
+        .names()?
+        .iter()
+        .filter_map(|n| n.to_str())
         .filter(|n| n.starts_with("complaint-"))
-        .collect();
-    v.sort();
-    Ok(v)
+        .map(String::from)
+        .collect())
 }
 
 /// Of `listed` (from [`complaint_names`]), the names of `card`'s complaint files (exactly the names

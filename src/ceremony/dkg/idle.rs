@@ -31,10 +31,8 @@ use crate::home::Home;
 /// republished; and any participant's next step republishes its own, which ends that.
 pub fn nothing_to_do(home: &Home, folder: &Folder) -> Option<String> {
     let text = DkgCeremony::read(folder).ok()?;
-    let listed: Vec<String> = std::fs::read_dir(folder.dir())
-        .ok()?
-        .map(|e| e.ok().and_then(|e| e.file_name().into_string().ok()))
-        .collect::<Option<_>>()?;
+    // The step that runs when this answers `None` reuses this listing (the same `folder`).
+    let listed: Vec<&str> = folder.names().ok()?.iter().map(|n| n.to_str()).collect::<Option<_>>()?;
     if work_by_names(home, &text, &listed) {
         return None;
     }
@@ -95,14 +93,14 @@ pub fn nothing_to_do(home: &Home, folder: &Folder) -> Option<String> {
 /// own confirmation not being there, a round-2, confirmation or complaint file, or as many round-1 names
 /// as participants. Every name here is unchecked (the ceremony file's id and size, the home's card, the
 /// folder's names), which is enough: this only ever sends the keyholder to the ordinary step.
-fn work_by_names(home: &Home, text: &str, listed: &[String]) -> bool {
+fn work_by_names(home: &Home, text: &str, listed: &[&str]) -> bool {
     let Some((id, n)) = DkgCeremony::id_and_size_in(text) else { return false };
     if std::fs::symlink_metadata(home.path(&super::rounds::state_rel(&id))).is_err() {
         return false;
     }
     let Ok(card) = home.card() else { return false };
     let count = |prefix: &str| listed.iter().filter(|name| name.starts_with(prefix)).count();
-    let own_confirmation = listed.contains(&names::confirm(&card));
+    let own_confirmation = listed.contains(&names::confirm(&card).as_str());
     count("accept-") > 0
         || count("group") > 0
         || count("confirm-") >= n

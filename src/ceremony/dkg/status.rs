@@ -571,11 +571,8 @@ fn check_ceremony_file(v: &mut View<'_>) {
 
 /// Every file whose name the ceremony does not use.
 fn list_unknown_files(v: &mut View<'_>) -> Result<()> {
-    let dir = v.folder.dir();
-    let rd = std::fs::read_dir(dir).map_err(|e| Error::io("list", dir, e))?;
     let mut unknown = Vec::new();
-    for entry in rd.filter_map(|e| e.ok()) {
-        let name = entry.file_name();
+    for name in v.folder.names()? {
         let shown = escape(&name.to_string_lossy());
         let known = name.to_str().is_some_and(|n| is_known_name(v.c, n));
         if !known {
