@@ -46,5 +46,9 @@ while [ $# -ge 2 ]; do
   "$BIN" verify --key kg/group.pub a.bin --sig s/a.bin.minisig >/dev/null
   echo "ceremony $T-of-$N (CPU per step):"
   summary
+  # For scripts/bench.sh's table beyond FROST: "T-of-N label mean" per line.
+  if [ -n "${CEREMONY_MEANS:-}" ]; then
+    awk -v s="$T-of-$N" '{n[$1]++; t[$1]+=$2} END {for (l in n) printf "%s %s %.2f\n", s, l, t[l]/n[l]}' times.txt >> "$CEREMONY_MEANS"
+  fi
   cd ..
 done
