@@ -42,6 +42,17 @@ pub struct DkgCeremony {
     text: String,
 }
 
+/// What a ceremony file says of itself, unchecked ([`DkgCeremony::claims_in`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Claims {
+    /// The ceremony id.
+    pub id: [u8; 16],
+    /// The number of participants.
+    pub participants: usize,
+    /// Whether it names a dealer (a dealt group).
+    pub dealt: bool,
+}
+
 /// Who dealt the shares, when a group was made by splitting one key (`dealer split`) instead of by
 /// distributed key generation: rounds 1 and 2 are then one message from the dealer to each keyholder.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -460,11 +471,15 @@ impl DkgCeremony {
         Document::parse(text, "dkg", CEREMONY_SCHEMA, false).ok()?.hex("id").ok()
     }
 
-    /// The `id` and number of participants a ceremony file claims, read without checking anything else
-    /// (for answers that file names decide, and that can only send a keyholder to the checked path).
-    pub fn id_and_size_in(text: &str) -> Option<([u8; 16], usize)> {
+    /// What a ceremony file claims, read without checking anything else (for answers that file names
+    /// decide, and that can only send a keyholder to the checked path).
+    pub fn claims_in(text: &str) -> Option<Claims> {
         let doc = Document::parse(text, "dkg", CEREMONY_SCHEMA, false).ok()?;
-        Some((doc.hex("id").ok()?, doc.number("participants").ok()?))
+        Some(Claims {
+            id: doc.hex("id").ok()?,
+            participants: doc.number("participants").ok()?,
+            dealt: doc.get("dealer").is_some(),
+        })
     }
 
     /// The ceremony id (random, chosen at `init`).

@@ -9,6 +9,7 @@
 use super::{expect, names, names_of, read_confirmations, DkgCeremony, KIND_CONFIRM, KIND_R1};
 use crate::error::Error;
 use crate::exchange::folder::Folder;
+use crate::group::ceremony::Claims;
 use crate::home::Home;
 
 /// What this keyholder waits for (the words the step itself reports), when the folder shows it has nothing
@@ -33,7 +34,11 @@ pub fn nothing_to_do(home: &Home, folder: &Folder) -> Option<String> {
     let text = DkgCeremony::read(folder).ok()?;
     // The step that runs when this answers `None` reuses this listing (the same `folder`).
     let listed: Vec<&str> = folder.names().ok()?.iter().map(|n| n.to_str()).collect::<Option<_>>()?;
-    if work_by_names(home, &text, &listed) {
+    let claims = DkgCeremony::claims_in(&text)?;
+    let joined_claimed = std::fs::symlink_metadata(home.path(&super::rounds::state_rel(&claims.id))).is_ok();
+    // A keyholder that holds no state for the id the file claims, of a ceremony that claims no dealer, has
+    // joining (or completing from its home) to do: the step decides, and checks the n cards, once.
+    if (!joined_claimed && !claims.dealt) || work_by_names(home, &claims, joined_claimed, &listed) {
         return None;
     }
     let c = DkgCeremony::load_known(folder, &text, None).ok()?;
@@ -93,9 +98,9 @@ pub fn nothing_to_do(home: &Home, folder: &Folder) -> Option<String> {
 /// own confirmation not being there, a round-2, confirmation or complaint file, or as many round-1 names
 /// as participants. Every name here is unchecked (the ceremony file's id and size, the home's card, the
 /// folder's names), which is enough: this only ever sends the keyholder to the ordinary step.
-fn work_by_names(home: &Home, text: &str, listed: &[&str]) -> bool {
-    let Some((id, n)) = DkgCeremony::id_and_size_in(text) else { return false };
-    if std::fs::symlink_metadata(home.path(&super::rounds::state_rel(&id))).is_err() {
+fn work_by_names(home: &Home, claims: &Claims, joined: bool, listed: &[&str]) -> bool {
+    let n = claims.participants;
+    if !joined {
         return false;
     }
     let Ok(card) = home.card() else { return false };
