@@ -123,3 +123,21 @@ impl Folder {
         fsx::publish_all(&self.dir, &files)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Folder;
+
+    #[test]
+    fn a_folder_value_lists_its_names_once_and_a_new_value_sees_files_added_since() {
+        let d = tempfile::tempdir().unwrap();
+        for name in ["b.txt", "a.txt"] {
+            std::fs::write(d.path().join(name), name).unwrap();
+        }
+        let view = Folder::open(d.path()).unwrap();
+        assert_eq!(view.names().unwrap(), ["a.txt", "b.txt"]);
+        std::fs::write(d.path().join("c.txt"), "c").unwrap();
+        assert_eq!(view.names().unwrap(), ["a.txt", "b.txt"], "the view lists once");
+        assert_eq!(Folder::open(d.path()).unwrap().names().unwrap(), ["a.txt", "b.txt", "c.txt"]);
+    }
+}
