@@ -120,10 +120,79 @@ pub struct Computed {
     pub sha256_trailer: Option<[u8; 32]>,
 }
 
+/// How many chunks of a large file both BLAKE2b implementations hash before the faster one goes on alone.
+const RACE_CHUNKS: u32 = 2;
+
+/// A running BLAKE2b-512 from one of two implementations of the same function: `blake2` (portable code,
+/// the crate argon2 already compiles) and `blake2b_simd` (AVX2 chosen at run time). Which is faster depends
+/// on the CPU, by up to 1.7x either way (docs/dependencies.md, "BLAKE2b: two implementations, the faster
+/// one chosen at run time"), and a large file's digest must not be slower than minisign's on either, so
+/// both hash a large file's first [`RACE_CHUNKS`] chunks, timed, and the faster one hashes the rest.
+/// Both compute the same digest (unit test `both_blake2b_implementations_and_the_race_compute_the_same_digest`);
+/// only the time it takes depends on the choice.
+#[derive(Clone)]
+enum Blake2b {
+    Racing { portable: Box<Blake2b512>, simd: Box<blake2b_simd::State>, timed: [std::time::Duration; 2], chunks: u32 },
+    Portable(Box<Blake2b512>),
+    Simd(Box<blake2b_simd::State>),
+}
+
+impl Blake2b {
+    fn portable() -> Blake2b {
+        Blake2b::Portable(Box::default())
+    }
+
+    fn simd() -> Box<blake2b_simd::State> {
+        Box::new(blake2b_simd::Params::new().hash_length(64).to_state())
+    }
+
+    fn racing() -> Blake2b {
+        Blake2b::Racing { portable: Box::default(), simd: Blake2b::simd(), timed: Default::default(), chunks: 0 }
+    }
+
+    fn update(&mut self, chunk: &[u8]) {
+        match self {
+            Blake2b::Portable(h) => h.update(chunk),
+            Blake2b::Simd(h) => {
+                h.update(chunk);
+            }
+            Blake2b::Racing { portable, simd, timed, chunks } => {
+                let start = std::time::Instant::now();
+                portable.update(chunk);
+                let middle = std::time::Instant::now();
+                simd.update(chunk);
+                timed[0] += middle - start;
+                timed[1] += middle.elapsed();
+                *chunks += 1;
+                if *chunks >= RACE_CHUNKS {
+                    let faster = if timed[1] < timed[0] {
+                        Blake2b::Simd(std::mem::replace(simd, Blake2b::simd()))
+                    } else {
+                        Blake2b::Portable(std::mem::take(portable))
+                    };
+                    *self = faster;
+                }
+            }
+        }
+    }
+
+    fn finalize(self) -> [u8; 64] {
+        let simd = |h: &blake2b_simd::State| {
+            let mut out = [0u8; 64];
+            out.copy_from_slice(h.finalize().as_bytes());
+            out
+        };
+        match self {
+            Blake2b::Portable(h) | Blake2b::Racing { portable: h, .. } => h.finalize().into(),
+            Blake2b::Simd(h) => simd(&h),
+        }
+    }
+}
+
 /// One running digest.
 #[derive(Clone)]
 enum Hasher {
-    Blake2b(Box<Blake2b512>),
+    Blake2b(Blake2b),
     Sha256(Sha256),
     Sha512(Box<Sha512>),
 }
@@ -146,9 +215,11 @@ impl Hasher {
 /// by every digest thread while the next one is read), so the pass takes about as long as its slowest
 /// digest alone.
 pub fn compute(path: &Path, want: Want, trailer: Option<&[u8]>) -> Result<Computed> {
+    // Only chooses how to read and hash: the file is opened and checked by the pass itself.
+    let large = std::fs::metadata(path).is_ok_and(|m| m.len() >= THREADED_FROM);
     let mut hashers = Vec::new();
     if want.blake2b {
-        hashers.push(Hasher::Blake2b(Box::default()));
+        hashers.push(Hasher::Blake2b(if large { Blake2b::racing() } else { Blake2b::portable() }));
     }
     if want.sha256 || trailer.is_some() {
         hashers.push(Hasher::Sha256(Sha256::new()));
@@ -157,8 +228,6 @@ pub fn compute(path: &Path, want: Want, trailer: Option<&[u8]>) -> Result<Comput
         hashers.push(Hasher::Sha512(Box::default()));
     }
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    // Only chooses how to read: the file is opened and checked by the pass itself.
-    let large = std::fs::metadata(path).is_ok_and(|m| m.len() >= THREADED_FROM);
     let (size, hashers) = if cores >= 2 && (hashers.len() >= 2 || large) {
         stream_parallel(path, hashers)?
     } else {
@@ -169,7 +238,7 @@ pub fn compute(path: &Path, want: Want, trailer: Option<&[u8]>) -> Result<Comput
     let mut out = Computed { size, ..Computed::default() };
     for h in hashers {
         match h {
-            Hasher::Blake2b(h) => out.blake2b = Some(h.finalize().into()),
+            Hasher::Blake2b(h) => out.blake2b = Some(h.finalize()),
             Hasher::Sha256(h) => {
                 // The OpenPGP digest continues the file's SHA-256 state with the signature trailer.
                 if let Some(t) = trailer {
@@ -345,16 +414,35 @@ mod tests {
             assert_eq!(sha2_file(&p, true).unwrap(), all.sha512.unwrap().to_vec());
             assert_eq!(sha256_with_trailer(&p, b"TRAILER").unwrap(), all.sha256_trailer.unwrap());
             // The threaded pass gives what the sequential one gives, whatever the machine's core count.
-            let hashers = vec![Hasher::Blake2b(Box::default()), Hasher::Sha512(Box::default())];
+            let hashers = vec![Hasher::Blake2b(Blake2b::portable()), Hasher::Sha512(Box::default())];
             let (size, hashers) = stream_parallel(&p, hashers).unwrap();
             assert_eq!(size, bytes.len() as u64);
             let Hasher::Blake2b(b2) = &hashers[0] else { panic!("order kept") };
-            assert_eq!(<[u8; 64]>::from(b2.clone().finalize()), all.blake2b.unwrap());
+            assert_eq!(b2.clone().finalize(), all.blake2b.unwrap());
         }
         assert_eq!(
             hex::encode(reference(b"abc", b"").sha512.unwrap()),
             "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
         );
+    }
+
+    #[test]
+    fn both_blake2b_implementations_and_the_race_compute_the_same_digest() {
+        let data: Vec<u8> = (0..3 * CHUNK + 777).map(|i| (i * 7 % 253) as u8).collect();
+        let reference: [u8; 64] = Blake2b512::digest(&data).into();
+        for chunk in [1, 127, 128, 129, 4096, CHUNK, 3 * CHUNK + 777] {
+            let simd = Blake2b::Simd(Blake2b::simd());
+            for mut h in [Blake2b::portable(), simd, Blake2b::racing()] {
+                data.chunks(chunk).for_each(|c| h.update(c));
+                assert_eq!(h.finalize(), reference, "chunks of {chunk}");
+            }
+        }
+        // A race ends after RACE_CHUNKS chunks, with one implementation going on alone.
+        let mut h = Blake2b::racing();
+        for c in data.chunks(CHUNK).take(RACE_CHUNKS as usize) {
+            h.update(c);
+        }
+        assert!(matches!(h, Blake2b::Portable(_) | Blake2b::Simd(_)));
     }
 
     #[test]
