@@ -46,7 +46,7 @@ pub fn step(g: &Global, dir: &Path, yes: bool, watch: Option<Option<std::time::D
         let watching = watcher.is_some();
         let round = exchange.round(
             || {
-                // A new view of the folder each round: it lists the files once (Folder::names).
+                // Opened after each round's pull (a folder swapped for another is a new folder).
                 let folder = Folder::open(dir)?;
                 step_report(&u, &folder, yes, "dkg step", watching, |c| {
                     removals_named(c, yes, &[], |o| share_refresh_hint(&u, &folder, o))

@@ -9,18 +9,37 @@ use crate::error::{Error, Result};
 use crate::exchange::message::{self, Expect, Opened, MAX_MESSAGE_BYTES};
 use crate::fsx;
 use crate::identity::Identity;
+use std::cell::RefCell;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::SystemTime;
 
 /// A ceremony folder.
-///
-/// A value lists the folder's file names at most once ([`Folder::names`]): it is a step's view, taken
-/// when first needed. A loop that waits for new files (a `--watch`) opens the folder again for each round.
-#[derive(Clone, Debug)]
 pub struct Folder {
     dir: PathBuf,
-    /// The file names, sorted, once listed: a key generation folder of 100 keyholders holds about 10,000
-    /// files, and listing it costs milliseconds of system time each time.
-    names: std::cell::OnceCell<Vec<std::ffi::OsString>>,
+    /// The last listing of the file names ([`Folder::names`]): a key generation folder of 100 keyholders
+    /// holds about 10,000 files, and listing it costs milliseconds of system time each time.
+    listing: RefCell<Option<Listing>>,
+}
+
+/// The folder's names as listed, and the folder's modification time read just before.
+struct Listing {
+    changed: SystemTime,
+    names: Rc<[OsString]>,
+}
+
+/// A copy lists the folder afresh (it shares no listing with the original).
+impl Clone for Folder {
+    fn clone(&self) -> Folder {
+        Folder { dir: self.dir.clone(), listing: RefCell::new(None) }
+    }
+}
+
+impl std::fmt::Debug for Folder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Folder").field("dir", &self.dir).finish_non_exhaustive()
+    }
 }
 
 /// A message read from the folder and opened.
@@ -41,24 +60,30 @@ impl Folder {
             return Err(Error::new(format!("`{}` is not a ceremony folder (no such folder)", crate::text::path(dir)))
                 .with_help("give the folder that holds the ceremony's files with --dir"));
         }
-        Ok(Folder { dir: dir.to_path_buf(), names: std::cell::OnceCell::new() })
+        Ok(Folder { dir: dir.to_path_buf(), listing: RefCell::new(None) })
     }
 
-    /// Every name in the folder (files, links, anything), sorted; listed on the first call and remembered
-    /// for the life of this value, so files added later are not in it (open the folder again to see them).
-    /// An entry that cannot be read makes the listing an error (and nothing is remembered).
-    pub fn names(&self) -> Result<&[std::ffi::OsString]> {
-        if let Some(names) = self.names.get() {
-            return Ok(names);
-        }
+    /// Every name in the folder (files, links, anything), sorted. The listing is kept and given again
+    /// while the folder's modification time (which creating, removing or renaming a file in it changes)
+    /// is the one read just before it was taken; otherwise the folder is listed again. A file added within
+    /// the file system's timestamp granularity after a listing (a few milliseconds) may be missed until a
+    /// later call, as one added just after any listing is. A listing that fails part-way is an error:
+    /// callers never take a partial listing for the whole folder.
+    pub fn names(&self) -> Result<Rc<[OsString]>> {
         let list = |e: std::io::Error| Error::io("list", &self.dir, e);
+        let changed = std::fs::metadata(&self.dir).and_then(|m| m.modified()).map_err(list)?;
+        if let Some(kept) = self.listing.borrow().as_ref().filter(|l| l.changed == changed) {
+            return Ok(Rc::clone(&kept.names));
+        }
         let mut names = std::fs::read_dir(&self.dir)
             .map_err(list)?
             .map(|entry| entry.map(|e| e.file_name()))
             .collect::<std::io::Result<Vec<_>>>()
             .map_err(list)?;
         names.sort();
-        Ok(self.names.get_or_init(|| names))
+        let names: Rc<[OsString]> = names.into();
+        *self.listing.borrow_mut() = Some(Listing { changed, names: Rc::clone(&names) });
+        Ok(names)
     }
 
     /// The folder's path.
@@ -129,15 +154,24 @@ mod tests {
     use super::Folder;
 
     #[test]
-    fn a_folder_value_lists_its_names_once_and_a_new_value_sees_files_added_since() {
+    fn a_listing_is_kept_while_the_folder_is_unchanged_and_taken_again_once_it_changed() {
         let d = tempfile::tempdir().unwrap();
         for name in ["b.txt", "a.txt"] {
             std::fs::write(d.path().join(name), name).unwrap();
         }
-        let view = Folder::open(d.path()).unwrap();
-        assert_eq!(view.names().unwrap(), ["a.txt", "b.txt"]);
+        let folder = Folder::open(d.path()).unwrap();
+        let first = folder.names().unwrap();
+        assert_eq!(&first[..], ["a.txt", "b.txt"]);
+        assert!(std::rc::Rc::ptr_eq(&first, &folder.names().unwrap()), "kept while nothing changed");
+        // A change the folder's modification time shows (set apart explicitly: a file created within
+        // the same timestamp tick would not move it).
         std::fs::write(d.path().join("c.txt"), "c").unwrap();
-        assert_eq!(view.names().unwrap(), ["a.txt", "b.txt"], "the view lists once");
-        assert_eq!(Folder::open(d.path()).unwrap().names().unwrap(), ["a.txt", "b.txt", "c.txt"]);
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+        std::fs::File::open(d.path()).unwrap().set_modified(later).unwrap();
+        assert_eq!(&folder.names().unwrap()[..], ["a.txt", "b.txt", "c.txt"]);
+        // A copy never shares a listing.
+        let copy = folder.clone();
+        assert!(!std::rc::Rc::ptr_eq(&copy.names().unwrap(), &folder.names().unwrap()));
+        assert!(!format!("{folder:?}").contains("a.txt"), "Debug does not print the listing");
     }
 }

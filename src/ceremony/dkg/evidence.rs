@@ -198,7 +198,7 @@ pub(super) fn kind_noun(kind: &str) -> &'static str {
 /// complaint or embedded in the folder's group file.
 pub(super) fn check_no_equivocation(run: KeyGen<'_>, kind: &str, seen: &[&str]) -> Result<()> {
     let KeyGen { folder, c, .. } = run;
-    let proof = signed_evidence_in(folder, c, run.complaint_names(), None, Some(kind))
+    let proof = signed_evidence_in(folder, c, run.complaint_names()?, None, Some(kind))
         .into_iter()
         .find(|e| e.kind == kind && seen.get(e.sender).is_some_and(|mine| *mine != e.text));
     let Some(e) = proof else { return Ok(()) };

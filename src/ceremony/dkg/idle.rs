@@ -32,8 +32,9 @@ use crate::home::Home;
 /// republished; and any participant's next step republishes its own, which ends that.
 pub fn nothing_to_do(home: &Home, folder: &Folder) -> Option<String> {
     let text = DkgCeremony::read(folder).ok()?;
-    // The step that runs when this answers `None` reuses this listing (the same `folder`).
-    let listed: Vec<&str> = folder.names().ok()?.iter().map(|n| n.to_str()).collect::<Option<_>>()?;
+    // The step that runs when this answers `None` reuses this listing while the folder is unchanged.
+    let names = folder.names().ok()?;
+    let listed: Vec<&str> = names.iter().map(|n| n.to_str()).collect::<Option<_>>()?;
     let claims = DkgCeremony::claims_in(&text)?;
     let joined_claimed = std::fs::symlink_metadata(home.path(&super::rounds::state_rel(&claims.id))).is_ok();
     // A keyholder that holds no state for the id the file claims, of a ceremony that claims no dealer, has

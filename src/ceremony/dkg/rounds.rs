@@ -36,12 +36,16 @@ pub struct KeyGen<'r> {
 }
 
 impl KeyGen<'_> {
-    /// The folder's complaint file names, listed on first use in this step and kept for the rest of it
-    /// (a folder at 100 keyholders holds about 10,000 files; the step looks for complaints up to twice).
-    /// A complaint that appears later in the step is found by the next step, as one that appears just
-    /// after the step is.
-    pub(super) fn complaint_names(&self) -> &[String] {
-        self.complaints.get_or_init(|| complaint_names(self.folder).unwrap_or_default())
+    /// The folder's complaint file names, taken on first use in this step (from the folder's listing,
+    /// [`Folder::names`]) and kept for the rest of it. A complaint that appears later in the step is
+    /// found by the next step, as one that appears just after the step is. A folder that cannot be
+    /// listed stops the step: its complaints cannot be known.
+    pub(super) fn complaint_names(&self) -> Result<&[String]> {
+        if let Some(kept) = self.complaints.get() {
+            return Ok(kept);
+        }
+        let listed = complaint_names(self.folder)?;
+        Ok(self.complaints.get_or_init(|| listed))
     }
 }
 
@@ -464,7 +468,7 @@ impl<'r> KeyGen<'r> {
         let core = Group::parse_known(&a.group, Some(&built))
             .map_err(|_| Error::new("damaged key generation state (round 4)"))?;
         let mine = sha256(&[core.core_text().as_bytes()]);
-        let visible = visible_acceptances(self, c, &mine);
+        let visible = visible_acceptances(self, c, &mine)?;
         let n = c.cards().len();
         let (chosen, other) = sort_acceptances(&visible, n, &mine);
         if let Some((j, (text, path))) =
@@ -533,7 +537,7 @@ impl KeyGen<'_> {
     /// with every member's acceptance of it, if all n are visible in the folder.
     pub fn with_visible_acceptances(&self, group: &Group) -> Result<Option<Group>> {
         let mine = sha256(&[group.core_text().as_bytes()]);
-        let visible = visible_acceptances(self, self.c, &mine);
+        let visible = visible_acceptances(self, self.c, &mine)?;
         let (chosen, _) = sort_acceptances(&visible, self.c.cards().len(), &mine);
         let Some(texts) = chosen.iter().map(|v| v.map(|v| v.text.as_str())).collect::<Option<Vec<&str>>>() else {
             return Ok(None);
@@ -623,7 +627,7 @@ struct Visible {
 /// own name, carried as evidence in a complaint, or embedded in the folder's group file. A keyholder who
 /// signed two different acceptances may appear twice; that is proof it equivocated, but each acceptance
 /// it signed still stands for what it names.
-fn visible_acceptances(run: &KeyGen<'_>, c: &DkgCeremony, mine: &[u8; 32]) -> Vec<Visible> {
+fn visible_acceptances(run: &KeyGen<'_>, c: &DkgCeremony, mine: &[u8; 32]) -> Result<Vec<Visible>> {
     let folder = run.folder;
     let e = expect(c, KIND_ACCEPT, "4", false);
     let mut out = Vec::new();
@@ -635,7 +639,7 @@ fn visible_acceptances(run: &KeyGen<'_>, c: &DkgCeremony, mine: &[u8; 32]) -> Ve
             }
         }
     }
-    for ev in signed_evidence_in(folder, c, run.complaint_names(), Some(mine), Some(KIND_ACCEPT))
+    for ev in signed_evidence_in(folder, c, run.complaint_names()?, Some(mine), Some(KIND_ACCEPT))
         .into_iter()
         .filter(|ev| ev.kind == KIND_ACCEPT)
     {
@@ -645,7 +649,7 @@ fn visible_acceptances(run: &KeyGen<'_>, c: &DkgCeremony, mine: &[u8; 32]) -> Ve
             out.push(Visible { sender: ev.sender, payload, text: ev.text, path, in_group_file: ev.in_group_file });
         }
     }
-    out
+    Ok(out)
 }
 
 /// Of the texts of one keyholder's acceptance of one group, the one that goes into the group file: one

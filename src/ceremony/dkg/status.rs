@@ -265,7 +265,7 @@ pub fn status(folder: &Folder) -> Result<Status> {
     check_repair_values(&mut v);
     let confirm_payloads: Vec<Option<ConfirmPayload>> = v.payloads(&confirms, "confirmation");
     let accept_payloads: Vec<Option<AcceptPayload>> = v.payloads(&accepts, "acceptance");
-    read_complaints(&mut v);
+    read_complaints(&mut v)?;
     check_equivocation(&mut v, &[(KIND_R1, &round1), (KIND_CONFIRM, &confirms), (KIND_ACCEPT, &accepts)]);
     check_agreement(&mut v, &confirm_payloads, "confirmed", |p| (p.group_key, p.transcript));
     let accepted_by = acceptances_by_member(&v, &accept_payloads);
@@ -435,9 +435,10 @@ fn check_repair_values(v: &mut View<'_>) {
 
 /// A participant's signed complaint means it stopped: the ceremony cannot complete. What it says about
 /// others is its word, not proof, so no culprit is taken from it.
-fn read_complaints(v: &mut View<'_>) {
+/// A folder that cannot be listed is an error: its complaints cannot be known.
+fn read_complaints(v: &mut View<'_>) -> Result<()> {
     let e = Expect { kind: KIND_COMPLAINT, ceremony: v.c.digest(), round: "complaint", private: false };
-    let listed = super::evidence::complaint_names(v.folder).unwrap_or_default();
+    let listed = super::evidence::complaint_names(v.folder)?;
     for (j, card) in v.c.cards().iter().enumerate() {
         for name in super::evidence::complaints_in(&listed, card) {
             let payload = match v.folder.receive(&name, &e, v.c.cards(), j, None) {
@@ -458,6 +459,7 @@ fn read_complaints(v: &mut View<'_>) {
             }
         }
     }
+    Ok(())
 }
 
 /// What a signed file of `kind` decides, for telling equivocation from a repeat. A round-1 file or a
@@ -572,7 +574,7 @@ fn check_ceremony_file(v: &mut View<'_>) {
 /// Every file whose name the ceremony does not use.
 fn list_unknown_files(v: &mut View<'_>) -> Result<()> {
     let mut unknown = Vec::new();
-    for name in v.folder.names()? {
+    for name in v.folder.names()?.iter() {
         let shown = escape(&name.to_string_lossy());
         let known = name.to_str().is_some_and(|n| is_known_name(v.c, n));
         if !known {
