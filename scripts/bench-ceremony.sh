@@ -4,7 +4,7 @@
 # For each (T, N): N keyholders with the test KDF (--insecure-fast-kdf) run a whole key generation (every
 # keyholder steps once per round), then T of them sign a 1 KiB file in the minisign format. Each step is
 # timed as user+system CPU time of its process (bash's `time`, from getrusage), which other load on the machine
-# changes less than wall time. Prints one line per (T, N, phase): mean and max CPU milliseconds per step.
+# changes less than wall time. Prints one line per (T, N, phase): mean, median and max CPU milliseconds per step.
 set -euo pipefail
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1"); shift
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/frostsign-bench-cer.XXXXXX")
@@ -18,9 +18,14 @@ cpu() { # run a command, append "label ms" to times.txt (user+sys CPU of the pro
   { time "$@" >/dev/null 2>err.out || true; } 2>t.out   # a coordinator that waits exits non-zero
   awk -v l="$label" '{printf "%s %.1f\n", l, ($1+$2)*1000}' t.out >> times.txt
 }
-summary() { # mean and max per label, in the order labels first appeared
-  awk '{ if (!($1 in n)) order[++k]=$1; n[$1]++; s[$1]+=$2; if ($2>m[$1]) m[$1]=$2 }
-       END { for (i=1;i<=k;i++) { l=order[i]; printf "  %-22s %5d steps  mean %8.1f ms  max %8.1f ms\n", l, n[l], s[l]/n[l], m[l] } }' times.txt
+summary() { # per label, in the order labels first appeared: steps, mean, median and max
+  local label
+  for label in $(awk '!seen[$1]++ {print $1}' times.txt); do
+    awk -v l="$label" '$1==l {print $2}' times.txt | sort -g | awk -v l="$label" '
+      { v[NR]=$1; s+=$1 }
+      END { m = (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2
+            printf "  %-22s %5d steps  mean %8.1f ms  median %8.1f ms  max %8.1f ms\n", l, NR, s/NR, m, v[NR] }'
+  done
 }
 
 while [ $# -ge 2 ]; do
@@ -46,9 +51,9 @@ while [ $# -ge 2 ]; do
   "$BIN" verify --key kg/group.pub a.bin --sig s/a.bin.minisig >/dev/null
   echo "ceremony $T-of-$N (CPU per step):"
   summary
-  # For scripts/bench.sh's table beyond FROST: "T-of-N label mean" per line.
-  if [ -n "${CEREMONY_MEANS:-}" ]; then
-    awk -v s="$T-of-$N" '{n[$1]++; t[$1]+=$2} END {for (l in n) printf "%s %s %.2f\n", s, l, t[l]/n[l]}' times.txt >> "$CEREMONY_MEANS"
+  # For scripts/bench.sh's table beyond FROST: "T-of-N label median" per line.
+  if [ -n "${CEREMONY_MEDIANS:-}" ]; then
+    summary | awk -v s="$T-of-$N" '{print s, $1, $8}' >> "$CEREMONY_MEDIANS"
   fi
   cd ..
 done

@@ -134,17 +134,17 @@ echo
 echo "ceremony costs per keyholder step (test KDF), CPU of each frostsign process:"
 sizes=(2 3 7 10 34 50)
 [ "$LARGE" = 1 ] && sizes+=(67 100)
-CEREMONY_MEANS="$WORK/means.txt" "$HERE/bench-ceremony.sh" "$BIN" "${sizes[@]}"
+CEREMONY_MEDIANS="$WORK/medians.txt" "$HERE/bench-ceremony.sh" "$BIN" "${sizes[@]}"
 examples=$(dirname "$BIN")/examples/frost_alone
 if [ -x "$examples" ]; then
   echo
   "$examples" "${sizes[@]}" | tee frost.txt
-  # Everything else: a step's mean CPU minus frost-ed25519's own work on the same round, measured alone
+  # Everything else: a step's median CPU minus frost-ed25519's own work on the same round, measured alone
   # (round 2 includes frost's decoding of the n-1 round-1 packages; confirmation and acceptance have none;
   # signing phases 1 and 2 are each one frost round 2). It holds process start, the test KDF (well under
   # 1 ms), files, signatures, HPKE and serialisation. Target at 67-of-100: <= 20 ms per step.
   echo
-  echo "beyond FROST: mean CPU per keyholder step minus frost-ed25519 alone on the same round (ms):"
+  echo "beyond FROST: median CPU per keyholder step minus frost-ed25519 alone on the same round (ms):"
   printf '  %-10s %8s %8s %8s %8s %8s %8s %8s %8s\n' group "round 1" "round 2" "round 3" confirm accept "sign 1" "sign 2" "sign 3"
   awk 'FNR==NR { m[$1" "$2]=$3; next }
        $2=="dkg" { for (i=1;i<NF;i++) { if ($i=="part1") p1=$(i+1); if ($i=="packages") rd=$(i+1); if ($i=="part2") p2=$(i+1);
@@ -152,7 +152,7 @@ if [ -x "$examples" ]; then
                    g=$1; if (!((g" dkg-pass1") in m)) next
                    printf "  %-10s %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f\n", g, m[g" dkg-pass1"]-p1, m[g" dkg-pass2"]-rd-p2,
                           m[g" dkg-pass3"]-p3, m[g" dkg-pass4"], m[g" dkg-pass5"], m[g" sign-step1"]-r1, m[g" sign-step2"]-r2, m[g" sign-step3"]-r2 }' \
-    "$WORK/means.txt" frost.txt
+    "$WORK/medians.txt" frost.txt
 else
   echo "(frost-ed25519 alone: cargo build --release --example frost_alone, then run make bench again)"
 fi
