@@ -65,15 +65,22 @@ impl Folder {
 
     /// Every name in the folder (files, links, anything), sorted. The listing is kept and given again
     /// while the folder's modification time (which creating, removing or renaming a file in it changes)
-    /// is the one read just before it was taken; otherwise the folder is listed again. A file added within
-    /// the file system's timestamp granularity after a listing (a few milliseconds) may be missed until a
-    /// later call, as one added just after any listing is. A listing that fails part-way is an error:
-    /// callers never take a partial listing for the whole folder.
+    /// is the one read just before it was taken; otherwise, or on a file system that keeps no
+    /// modification time, the folder is listed again. A file added within the file system's timestamp
+    /// granularity after a listing (a few milliseconds) may be missed until a later call, as one added
+    /// just after any listing is. A listing that fails part-way is an error: callers never take a partial
+    /// listing for the whole folder.
     pub fn names(&self) -> Result<Rc<[OsString]>> {
         let list = |e: std::io::Error| Error::io("list", &self.dir, e);
-        let changed = std::fs::metadata(&self.dir).and_then(|m| m.modified()).map_err(list)?;
-        if let Some(kept) = self.listing.borrow().as_ref().filter(|l| l.changed == changed) {
-            return Ok(Rc::clone(&kept.names));
+        let changed = std::fs::metadata(&self.dir).and_then(|m| m.modified()).ok();
+        let kept = self
+            .listing
+            .borrow()
+            .as_ref()
+            .filter(|l| changed.is_some() && Some(l.changed) == changed)
+            .map(|l| Rc::clone(&l.names));
+        if let Some(names) = kept {
+            return Ok(names);
         }
         let mut names = std::fs::read_dir(&self.dir)
             .map_err(list)?
@@ -82,7 +89,7 @@ impl Folder {
             .map_err(list)?;
         names.sort();
         let names: Rc<[OsString]> = names.into();
-        *self.listing.borrow_mut() = Some(Listing { changed, names: Rc::clone(&names) });
+        *self.listing.borrow_mut() = changed.map(|changed| Listing { changed, names: Rc::clone(&names) });
         Ok(names)
     }
 
