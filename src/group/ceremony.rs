@@ -6,7 +6,7 @@ use crate::card::{Card, Fingerprint};
 use crate::error::{Error, Result};
 use crate::exchange::folder::Folder;
 use crate::group::membership::{self, Approved, Statement};
-use crate::group::MAX_MEMBERS;
+use crate::group::{CheckedDigest, MAX_MEMBERS};
 use crate::plain_text::{PlainText, TextKind};
 use crate::textdoc::{DocError, DocWriter, Document, Need, Spec};
 use base64::engine::general_purpose::STANDARD as B64;
@@ -329,9 +329,9 @@ impl DkgCeremony {
     /// bytes are those checked then, and the cards' keys and self-signatures (one Ed25519 check per card,
     /// most of the cost of a step at 100 keyholders) are not checked again; any other text, however small
     /// the change, is parsed and checked in full (and the caller refuses it as not the file it joined).
-    pub fn parse_known(text: &str, known: Option<&[u8; 32]>) -> std::result::Result<DkgCeremony, DocError> {
+    pub fn parse_known(text: &str, known: Option<&CheckedDigest>) -> std::result::Result<DkgCeremony, DocError> {
         let digest = sha256(&[text.as_bytes()]);
-        let trusted = known == Some(&digest) || checked_before(&digest);
+        let trusted = known.map(CheckedDigest::bytes) == Some(&digest) || checked_before(&digest);
         Self::parse_remembered(text, digest, trusted)
     }
 
@@ -460,7 +460,7 @@ impl DkgCeremony {
     }
 
     /// [`DkgCeremony::parse_known`] of `text`, read from `DIR/ceremony.txt`, with errors naming that file.
-    pub fn load_known(folder: &Folder, text: &str, known: Option<&[u8; 32]>) -> Result<DkgCeremony> {
+    pub fn load_known(folder: &Folder, text: &str, known: Option<&CheckedDigest>) -> Result<DkgCeremony> {
         DkgCeremony::parse_known(text, known)
             .map_err(|e| Error::file(&folder.path(CEREMONY_FILE), format!("not a valid ceremony file: {e}")))
     }

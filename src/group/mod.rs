@@ -100,6 +100,33 @@ const PARSED_MAX: usize = 8;
 /// The group files parsed in this process, by SHA-256 of their exact text (oldest first).
 static PARSED: std::sync::Mutex<Vec<([u8; 32], Group)>> = std::sync::Mutex::new(Vec::new());
 
+/// The SHA-256 of a text this keyholder checked in full before, vouched for by where it came from (its
+/// sealed home or state, or this process having built or checked the text). [`Group::parse_known`] and
+/// [`DkgCeremony::parse_known`] skip the embedded signature checks of a text whose bytes hash to it, so
+/// the digest of anything read from a ceremony folder or another unchecked place must never become one:
+/// the two constructors say at each call site why the digest is trusted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CheckedDigest([u8; 32]);
+
+impl CheckedDigest {
+    /// A digest read from this keyholder's sealed home or state (authenticated encryption under its home
+    /// key), written there after the text it names was checked in full.
+    pub fn sealed(digest: [u8; 32]) -> CheckedDigest {
+        CheckedDigest(digest)
+    }
+
+    /// The digest of `text`, which this process built or checked in full, or read from this keyholder's
+    /// sealed state where it was written after being checked in full.
+    pub fn of_checked(text: &[u8]) -> CheckedDigest {
+        CheckedDigest(sha256(text))
+    }
+
+    /// The digest.
+    pub fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
 /// A parsed and checked group file.
 #[derive(Clone, Debug)]
 pub struct Group {
@@ -248,7 +275,7 @@ impl Group {
         let text = w.finish()?;
         check_size(&text)?;
         // The core is this group's, which was checked (every `Group` is): only the acceptances are new.
-        Group::parse_known(&text, Some(&sha256(self.core_text().as_bytes())))
+        Group::parse_known(&text, Some(&CheckedDigest::of_checked(self.core_text().as_bytes())))
             .map_err(|e| Error::new(format!("internal error: the accepted group file does not parse: {e}")))
     }
 
@@ -276,13 +303,13 @@ impl Group {
     /// keyholders); a text whose core (everything before the acceptances) hashes to `known` is checked in
     /// full except for the signatures inside that core (its acceptances are checked); any other text,
     /// however small the change, is checked in full, as [`Group::parse`] does.
-    pub fn parse_known(text: &str, known: Option<&[u8; 32]>) -> std::result::Result<Group, DocError> {
+    pub fn parse_known(text: &str, known: Option<&CheckedDigest>) -> std::result::Result<Group, DocError> {
         let tag = sha256(text.as_bytes());
         let remembered = PARSED.lock().ok().and_then(|m| m.iter().find(|(t, _)| *t == tag).map(|(_, g)| g.clone()));
         if let Some(group) = remembered {
             return Ok(group);
         }
-        let group = Self::parse_checked(text, &tag, known)?;
+        let group = Self::parse_checked(text, &tag, known.map(CheckedDigest::bytes))?;
         Self::remember(tag, &group);
         Ok(group)
     }
@@ -325,7 +352,9 @@ impl Group {
             return Err(bad("ceremony-file", "does not hash to the `ceremony` field"));
         }
         let ceremony_text = String::from_utf8(ceremony_bytes).map_err(|_| bad("ceremony-file", "not UTF-8"))?;
-        let ceremony = DkgCeremony::parse_known(&ceremony_text, checked_before.then_some(&ceremony_digest))
+        // The embedded ceremony file is part of the text checked before (its digest was compared just above).
+        let vouched = checked_before.then(|| CheckedDigest::of_checked(ceremony_text.as_bytes()));
+        let ceremony = DkgCeremony::parse_known(&ceremony_text, vouched.as_ref())
             .map_err(|e| bad("ceremony-file", &e.to_string()))?;
         if ceremony.dealer().is_some_and(|d| d.group_key != key) {
             return Err(bad("group-key", "is not the key the dealer split (the ceremony's dealt-key)"));

@@ -115,7 +115,8 @@ impl Unlocked {
             .read_secret(&checked_rel(gfp), CHECKED_PURPOSE, gfp)
             .ok()
             .flatten()
-            .and_then(|d| <[u8; 32]>::try_from(d.expose()).ok());
+            .and_then(|d| <[u8; 32]>::try_from(d.expose()).ok())
+            .map(crate::group::CheckedDigest::sealed);
         Group::parse_known(&text, known.as_ref()).map_err(|e| {
             Error::file(&path, format!("not a valid frostsign group file: {e}"))
                 .with_help("use the group.pub written by `frostsign dkg step`, as published by the group")

@@ -12,7 +12,7 @@ use crate::card::Card;
 use crate::error::{Error, Result};
 use crate::exchange::folder::Folder;
 use crate::exchange::message;
-use crate::group::Group;
+use crate::group::{CheckedDigest, Group};
 use std::path::Path;
 
 /// A failure whose culprit can be named: published as a signed complaint (with `evidence`, the suspect's
@@ -128,7 +128,7 @@ pub(super) fn signed_evidence_in(
     folder: &Folder,
     c: &DkgCeremony,
     listed: &[String],
-    checked: Option<&[u8; 32]>,
+    checked: Option<&CheckedDigest>,
     only: Option<&str>,
 ) -> Vec<SignedEvidence> {
     let mut out = Vec::new();

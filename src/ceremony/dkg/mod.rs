@@ -222,7 +222,8 @@ pub fn step(
         Some(id) => rounds::saved_state(u, &id)?,
         None => None,
     };
-    let c = DkgCeremony::load_known(folder, &text, saved.as_ref().map(|s| &s.ceremony))?;
+    let joined = saved.as_ref().map(|s| crate::group::CheckedDigest::sealed(s.ceremony));
+    let c = DkgCeremony::load_known(folder, &text, joined.as_ref())?;
     let me_card = u.identity().card().clone();
     let me = c.index_of(me_card.fingerprint()).ok_or_else(|| {
         Error::new(format!("you ({}) are not a participant of this ceremony", me_card.label())).with_help(

@@ -11,7 +11,7 @@ use crate::ceremony::engine::{Ceremony, Progress, Published, Report, StateFile, 
 use crate::error::{Error, Result};
 use crate::exchange::folder::{Folder, Received};
 use crate::exchange::message;
-use crate::group::Group;
+use crate::group::{CheckedDigest, Group};
 use crate::home::Unlocked;
 use crate::secret::SecretBytes;
 use frost_ed25519 as frost;
@@ -464,13 +464,12 @@ impl<'r> KeyGen<'r> {
     fn accept_round(&self, a: Accepted, report: &mut Report) -> Result<Progress<'r, DkgState>> {
         let c = self.c;
         // The core this keyholder built and checked in round 4, from its own sealed state.
-        let built = sha256(&[a.group.as_bytes()]);
-        let core = Group::parse_known(&a.group, Some(&built))
+        let core = Group::parse_known(&a.group, Some(&CheckedDigest::of_checked(a.group.as_bytes())))
             .map_err(|_| Error::new("damaged key generation state (round 4)"))?;
-        let mine = sha256(&[core.core_text().as_bytes()]);
+        let mine = CheckedDigest::of_checked(core.core_text().as_bytes());
         let visible = visible_acceptances(self, c, &mine)?;
         let n = c.cards().len();
-        let (chosen, other) = sort_acceptances(&visible, n, &mine);
+        let (chosen, other) = sort_acceptances(&visible, n, mine.bytes());
         if let Some((j, (text, path))) =
             other.iter().enumerate().find_map(|(j, o)| o.filter(|_| chosen[j].is_none()).map(|o| (j, o)))
         {
@@ -536,9 +535,10 @@ impl KeyGen<'_> {
     /// `group` (this keyholder's accepted group, without acceptances: completed under frostsign 0.1)
     /// with every member's acceptance of it, if all n are visible in the folder.
     pub fn with_visible_acceptances(&self, group: &Group) -> Result<Option<Group>> {
-        let mine = sha256(&[group.core_text().as_bytes()]);
+        // `group` is a checked Group (its core was checked in full when it was parsed).
+        let mine = CheckedDigest::of_checked(group.core_text().as_bytes());
         let visible = visible_acceptances(self, self.c, &mine)?;
-        let (chosen, _) = sort_acceptances(&visible, self.c.cards().len(), &mine);
+        let (chosen, _) = sort_acceptances(&visible, self.c.cards().len(), mine.bytes());
         let Some(texts) = chosen.iter().map(|v| v.map(|v| v.text.as_str())).collect::<Option<Vec<&str>>>() else {
             return Ok(None);
         };
@@ -627,7 +627,7 @@ struct Visible {
 /// own name, carried as evidence in a complaint, or embedded in the folder's group file. A keyholder who
 /// signed two different acceptances may appear twice; that is proof it equivocated, but each acceptance
 /// it signed still stands for what it names.
-fn visible_acceptances(run: &KeyGen<'_>, c: &DkgCeremony, mine: &[u8; 32]) -> Result<Vec<Visible>> {
+fn visible_acceptances(run: &KeyGen<'_>, c: &DkgCeremony, mine: &CheckedDigest) -> Result<Vec<Visible>> {
     let folder = run.folder;
     let e = expect(c, KIND_ACCEPT, "4", false);
     let mut out = Vec::new();
