@@ -131,6 +131,15 @@ max_rss=$(awk '$1 ~ /^fs-/ {if ($4>m) m=$4} END {print m}' m.txt)
 printf 'largest frostsign peak RSS in these runs: %.1f MiB\n' "$(echo "$max_rss / 1024" | bc -l)"
 
 echo
+# The passphrase KDF a keyholder's step pays once when it unlocks its home (the default Argon2id, not the
+# test KDF of the ceremonies below): `holder new` derives the home key once and does little else.
+kdf() {
+  local TIMEFORMAT='%3U %3S %3R' d; d=$(mktemp -u -p . kdf.XXXXXX)
+  { time "$BIN" --home "$d" --passphrase-file pass holder new --name kdf >/dev/null 2>&1; } 2>&1 |
+    awk '{printf "%.0f ms CPU, %.0f ms wall\n", ($1+$2)*1000, $3*1000}'
+}
+echo "the passphrase KDF, paid once by each step that unlocks a home (default Argon2id: 256 MiB, 3 passes; \`holder new\`, median of 3): $(for _ in 1 2 3; do kdf; done | sort -g | sed -n 2p)"
+echo
 echo "ceremony costs per keyholder step (test KDF), CPU of each frostsign process:"
 sizes=(2 3 7 10 34 50)
 [ "$LARGE" = 1 ] && sizes+=(67 100)
