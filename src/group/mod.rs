@@ -103,21 +103,22 @@ static PARSED: std::sync::Mutex<Vec<([u8; 32], Group)>> = std::sync::Mutex::new(
 /// The SHA-256 of a text this keyholder checked in full before, vouched for by where it came from (its
 /// sealed home or state, or this process having built or checked the text). [`Group::parse_known`] and
 /// [`DkgCeremony::parse_known`] skip the embedded signature checks of a text whose bytes hash to it, so
-/// the digest of anything read from a ceremony folder or another unchecked place must never become one:
-/// the two constructors say at each call site why the digest is trusted.
+/// the digest of anything read from a ceremony folder or another unchecked place must never become one.
+/// It is made only inside the crate: from a sealed record ([`CheckedDigest::sealed`],
+/// [`CheckedDigest::of_sealed_text`]) or from a checked [`Group`] ([`Group::core_digest`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CheckedDigest([u8; 32]);
 
 impl CheckedDigest {
     /// A digest read from this keyholder's sealed home or state (authenticated encryption under its home
     /// key), written there after the text it names was checked in full.
-    pub fn sealed(digest: [u8; 32]) -> CheckedDigest {
+    pub(crate) fn sealed(digest: [u8; 32]) -> CheckedDigest {
         CheckedDigest(digest)
     }
 
-    /// The digest of `text`, which this process built or checked in full, or read from this keyholder's
-    /// sealed state where it was written after being checked in full.
-    pub fn of_checked(text: &[u8]) -> CheckedDigest {
+    /// The digest of `text`, read from this keyholder's sealed state, where it was written after being
+    /// checked in full.
+    pub(crate) fn of_sealed_text(text: &[u8]) -> CheckedDigest {
         CheckedDigest(sha256(text))
     }
 
@@ -261,6 +262,12 @@ impl Group {
         Group::parse(&text).map_err(|e| internal(&format!("new group file does not parse: {e}")))
     }
 
+    /// The SHA-256 of this group file's core (everything before the acceptances), which was checked in
+    /// full when this `Group` was made: what [`Group::parse_known`] may trust in a text carrying this core.
+    pub fn core_digest(&self) -> CheckedDigest {
+        CheckedDigest(sha256(self.core_text().as_bytes()))
+    }
+
     /// The same group file with the members' acceptances of its core appended, in member order: the proof,
     /// carried by the file itself, that every member accepted exactly this group.
     ///
@@ -275,7 +282,7 @@ impl Group {
         let text = w.finish()?;
         check_size(&text)?;
         // The core is this group's, which was checked (every `Group` is): only the acceptances are new.
-        Group::parse_known(&text, Some(&CheckedDigest::of_checked(self.core_text().as_bytes())))
+        Group::parse_known(&text, Some(&self.core_digest()))
             .map_err(|e| Error::new(format!("internal error: the accepted group file does not parse: {e}")))
     }
 
@@ -353,7 +360,7 @@ impl Group {
         }
         let ceremony_text = String::from_utf8(ceremony_bytes).map_err(|_| bad("ceremony-file", "not UTF-8"))?;
         // The embedded ceremony file is part of the text checked before (its digest was compared just above).
-        let vouched = checked_before.then(|| CheckedDigest::of_checked(ceremony_text.as_bytes()));
+        let vouched = checked_before.then_some(CheckedDigest(ceremony_digest));
         let ceremony = DkgCeremony::parse_known(&ceremony_text, vouched.as_ref())
             .map_err(|e| bad("ceremony-file", &e.to_string()))?;
         if ceremony.dealer().is_some_and(|d| d.group_key != key) {

@@ -464,9 +464,9 @@ impl<'r> KeyGen<'r> {
     fn accept_round(&self, a: Accepted, report: &mut Report) -> Result<Progress<'r, DkgState>> {
         let c = self.c;
         // The core this keyholder built and checked in round 4, from its own sealed state.
-        let core = Group::parse_known(&a.group, Some(&CheckedDigest::of_checked(a.group.as_bytes())))
+        let core = Group::parse_known(&a.group, Some(&CheckedDigest::of_sealed_text(a.group.as_bytes())))
             .map_err(|_| Error::new("damaged key generation state (round 4)"))?;
-        let mine = CheckedDigest::of_checked(core.core_text().as_bytes());
+        let mine = core.core_digest();
         let visible = visible_acceptances(self, c, &mine)?;
         let n = c.cards().len();
         let (chosen, other) = sort_acceptances(&visible, n, mine.bytes());
@@ -535,8 +535,7 @@ impl KeyGen<'_> {
     /// `group` (this keyholder's accepted group, without acceptances: completed under frostsign 0.1)
     /// with every member's acceptance of it, if all n are visible in the folder.
     pub fn with_visible_acceptances(&self, group: &Group) -> Result<Option<Group>> {
-        // `group` is a checked Group (its core was checked in full when it was parsed).
-        let mine = CheckedDigest::of_checked(group.core_text().as_bytes());
+        let mine = group.core_digest();
         let visible = visible_acceptances(self, self.c, &mine)?;
         let (chosen, _) = sort_acceptances(&visible, self.c.cards().len(), mine.bytes());
         let Some(texts) = chosen.iter().map(|v| v.map(|v| v.text.as_str())).collect::<Option<Vec<&str>>>() else {
