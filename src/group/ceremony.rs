@@ -465,12 +465,6 @@ impl DkgCeremony {
             .map_err(|e| Error::file(&folder.path(CEREMONY_FILE), format!("not a valid ceremony file: {e}")))
     }
 
-    /// The `id` a ceremony file claims, read without checking anything else (it says where the
-    /// keyholder's state for this ceremony is; the file itself is checked by [`DkgCeremony::load_known`]).
-    pub fn id_in(text: &str) -> Option<[u8; 16]> {
-        Document::parse(text, "dkg", CEREMONY_SCHEMA, false).ok()?.hex("id").ok()
-    }
-
     /// What a ceremony file claims, read without checking anything else (for answers that file names
     /// decide, and that can only send a keyholder to the checked path).
     pub fn claims_in(text: &str) -> Option<Claims> {

@@ -9,7 +9,6 @@
 use super::{expect, names, names_of, read_confirmations, DkgCeremony, KIND_CONFIRM, KIND_R1};
 use crate::error::Error;
 use crate::exchange::folder::Folder;
-use crate::group::ceremony::Claims;
 use crate::home::Home;
 
 /// What this keyholder waits for (the words the step itself reports), when the folder shows it has nothing
@@ -36,10 +35,11 @@ pub fn nothing_to_do(home: &Home, folder: &Folder) -> Option<String> {
     let names = folder.names().ok()?;
     let listed: Vec<&str> = names.iter().map(|n| n.to_str()).collect::<Option<_>>()?;
     let claims = DkgCeremony::claims_in(&text)?;
-    let joined_claimed = std::fs::symlink_metadata(home.path(&super::rounds::state_rel(&claims.id))).is_ok();
-    // A keyholder that holds no state for the id the file claims, of a ceremony that claims no dealer, has
-    // joining (or completing from its home) to do: the step decides, and checks the n cards, once.
-    if (!joined_claimed && !claims.dealt) || work_by_names(home, &claims, joined_claimed, &listed) {
+    // Whether this keyholder holds a state for the id the file claims (the checked file below has that id).
+    let joined = std::fs::symlink_metadata(home.path(&super::rounds::state_rel(&claims.id))).is_ok();
+    // A keyholder that has not joined a ceremony that claims no dealer has joining (or completing from its
+    // home) to do: the step decides, and checks the n cards, once.
+    if (!joined && !claims.dealt) || (joined && work_by_names(home, claims.participants, &listed)) {
         return None;
     }
     let c = DkgCeremony::load_known(folder, &text, None).ok()?;
@@ -54,7 +54,6 @@ pub fn nothing_to_do(home: &Home, folder: &Folder) -> Option<String> {
             return None;
         }
     }
-    let joined = std::fs::symlink_metadata(home.path(&super::rounds::state_rel(c.id()))).is_ok();
     let present = |name: &str| std::fs::symlink_metadata(folder.path(name)).is_ok();
     if !joined {
         // Only a dealt group is waited for before joining: its first input is the share dealt to me.
@@ -93,17 +92,13 @@ pub fn nothing_to_do(home: &Home, folder: &Folder) -> Option<String> {
 }
 
 /// True when file names alone show that [`nothing_to_do`] would answer `None` (the step has work, or
-/// decides), so that no card, signature or file is checked for it. Only for a keyholder that joined (it
-/// holds a state for the ceremony id the file claims): a file named for a later phase than the one it
+/// decides), so that no card, signature or file is checked for it; asked only for a keyholder that joined
+/// (it holds a state for the ceremony id the file claims) a ceremony of `n` participants: a file named for a later phase than the one it
 /// could wait for (an acceptance or a group file), as many confirmation names as participants, or, its
 /// own confirmation not being there, a round-2, confirmation or complaint file, or as many round-1 names
 /// as participants. Every name here is unchecked (the ceremony file's id and size, the home's card, the
 /// folder's names), which is enough: this only ever sends the keyholder to the ordinary step.
-fn work_by_names(home: &Home, claims: &Claims, joined: bool, listed: &[&str]) -> bool {
-    let n = claims.participants;
-    if !joined {
-        return false;
-    }
+fn work_by_names(home: &Home, n: usize, listed: &[&str]) -> bool {
     let Ok(card) = home.card() else { return false };
     let count = |prefix: &str| listed.iter().filter(|name| name.starts_with(prefix)).count();
     let own_confirmation = listed.contains(&names::confirm(&card).as_str());

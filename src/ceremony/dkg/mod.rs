@@ -218,8 +218,9 @@ pub fn step(
     // The state first: it names the ceremony file this keyholder checked in full when it joined, whose
     // exact bytes need no second check of their n cards (any other file is checked, then refused).
     let text = DkgCeremony::read(folder)?;
-    let saved = match DkgCeremony::id_in(&text) {
-        Some(id) => rounds::saved_state(u, &id)?,
+    // The id the file claims says where that state is; the file itself is checked just below.
+    let saved = match DkgCeremony::claims_in(&text) {
+        Some(claims) => rounds::saved_state(u, &claims.id)?,
         None => None,
     };
     let joined = saved.as_ref().map(|s| crate::group::CheckedDigest::sealed(s.ceremony));

@@ -467,7 +467,7 @@ impl<'r> KeyGen<'r> {
         let core = Group::parse_known(&a.group, Some(&CheckedDigest::of_sealed_text(a.group.as_bytes())))
             .map_err(|_| Error::new("damaged key generation state (round 4)"))?;
         let mine = core.core_digest();
-        let visible = visible_acceptances(self, c, &mine)?;
+        let visible = visible_acceptances(self, &mine)?;
         let n = c.cards().len();
         let (chosen, other) = sort_acceptances(&visible, n, mine.bytes());
         if let Some((j, (text, path))) =
@@ -536,7 +536,7 @@ impl KeyGen<'_> {
     /// with every member's acceptance of it, if all n are visible in the folder.
     pub fn with_visible_acceptances(&self, group: &Group) -> Result<Option<Group>> {
         let mine = group.core_digest();
-        let visible = visible_acceptances(self, self.c, &mine)?;
+        let visible = visible_acceptances(self, &mine)?;
         let (chosen, _) = sort_acceptances(&visible, self.c.cards().len(), mine.bytes());
         let Some(texts) = chosen.iter().map(|v| v.map(|v| v.text.as_str())).collect::<Option<Vec<&str>>>() else {
             return Ok(None);
@@ -626,8 +626,8 @@ struct Visible {
 /// own name, carried as evidence in a complaint, or embedded in the folder's group file. A keyholder who
 /// signed two different acceptances may appear twice; that is proof it equivocated, but each acceptance
 /// it signed still stands for what it names.
-fn visible_acceptances(run: &KeyGen<'_>, c: &DkgCeremony, mine: &CheckedDigest) -> Result<Vec<Visible>> {
-    let folder = run.folder;
+fn visible_acceptances(run: &KeyGen<'_>, mine: &CheckedDigest) -> Result<Vec<Visible>> {
+    let (folder, c) = (run.folder, run.c);
     let e = expect(c, KIND_ACCEPT, "4", false);
     let mut out = Vec::new();
     for j in 0..c.cards().len() {
