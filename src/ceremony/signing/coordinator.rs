@@ -613,7 +613,7 @@ enum PhaseOutcome {
 
 pub(crate) fn read_package(s: &Session, a: u32, phase: Phase) -> Result<PackageFile> {
     let path = s.folder.path(&names::package(a, phase));
-    let text = crate::fsx::read_text_untrusted(&path, 64 * 1024 * 1024)?;
+    let text = crate::fsx::read_text_untrusted(&path, super::MAX_PACKAGE_BYTES)?;
     PackageFile::parse(&text, &s.group).map_err(|e| {
         Error::file(&path, format!("not a valid signing package: {e}"))
             .with_help("this file is the coordinator's: remove it, and `sign collect` builds it again (if no signer answered it yet)")

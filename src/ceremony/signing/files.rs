@@ -39,6 +39,9 @@ pub mod names {
     }
 }
 
+/// The largest signing package file read (a package of many artifacts and signers stays far below).
+pub const MAX_PACKAGE_BYTES: u64 = 64 << 20;
+
 /// Message kinds of a signing session.
 pub const KIND_COMMIT: &str = "sign-commit";
 /// Message kinds of a signing session.

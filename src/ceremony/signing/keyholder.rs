@@ -13,7 +13,7 @@
 
 use super::{
     current_attempt, excluded, git, names, AttestedArtifact, CommitPayload, Evidence, GlobalSlot, PackageFile, Phase,
-    Request, SharePayload, Slot, KIND_COMMIT, KIND_SHARE, REQUEST_FILE,
+    Request, SharePayload, Slot, KIND_COMMIT, KIND_SHARE, MAX_PACKAGE_BYTES, REQUEST_FILE,
 };
 use crate::ceremony::engine::{self, Ceremony, Progress, Published, Report, StateFile, Step};
 use crate::error::{Error, Result};
@@ -712,20 +712,20 @@ impl<'r> Signer<'r> {
         Ok(step)
     }
 
-    /// The coordinator's package of `phase`, if it is in the folder.
     /// True when the folder's package of `phase` has exactly the bytes of the package the journal says this
     /// keyholder signed (`signed`, the SHA-256 of its text): that package was read with every check before
     /// it was signed, and nothing in it is needed again. Anything else (no package, other bytes, nothing
     /// signed) is false, and the caller reads the package with every check.
     fn signed_this(&self, attempt: u32, phase: Phase, signed: Option<&[u8; 32]>) -> bool {
         let Some(signed) = signed else { return false };
-        let Ok(Some(text)) = self.folder.read(&names::package(attempt, phase), 64 * 1024 * 1024) else { return false };
-        <[u8; 32]>::from(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes())) == *signed
+        let Ok(Some(text)) = self.folder.read(&names::package(attempt, phase), MAX_PACKAGE_BYTES) else { return false };
+        super::sha256(text.as_bytes()) == *signed
     }
 
+    /// The coordinator's package of `phase`, if it is in the folder.
     fn package(&self, attempt: u32, phase: Phase) -> Result<(PathBuf, Option<PackageFile>)> {
         let path = self.folder.path(&names::package(attempt, phase));
-        let pkg = match self.folder.read(&names::package(attempt, phase), 64 * 1024 * 1024)? {
+        let pkg = match self.folder.read(&names::package(attempt, phase), MAX_PACKAGE_BYTES)? {
             None => None,
             Some(t) => Some(
                 PackageFile::parse(&t, self.group)

@@ -197,7 +197,7 @@ fn package(s: &Session, a: u32, p: Phase, strays: &mut Vec<Stray>) -> Option<Pac
     let name = names::package(a, p);
     let path = s.folder.path(&name);
     std::fs::symlink_metadata(&path).ok()?;
-    let pkg = crate::fsx::read_text_untrusted(&path, 64 * 1024 * 1024)
+    let pkg = crate::fsx::read_text_untrusted(&path, super::MAX_PACKAGE_BYTES)
         .map_err(|e| reason_of(&e, &path))
         .and_then(|t| PackageFile::parse(&t, &s.group).map_err(|e| format!("not a valid signing package: {e}")))
         .and_then(|pkg| {
