@@ -123,7 +123,7 @@ const RACE_CHUNKS: u32 = 2;
 
 /// A running BLAKE2b-512 from one of two implementations of the same function: `blake2` (portable code,
 /// the crate argon2 already compiles) and `blake2b_simd` (AVX2 chosen at run time). Which is faster depends
-/// on the CPU, by up to 1.7x either way (docs/dependencies.md, "BLAKE2b: two implementations, the faster
+/// on the CPU, by 1.4x to 1.8x either way (docs/dependencies.md, "BLAKE2b: two implementations, the faster
 /// one chosen at run time"), and a large file's digest must not be slower than minisign's on either, so
 /// both hash a large file's first [`RACE_CHUNKS`] chunks, timed, and the faster one hashes the rest.
 /// Both compute the same digest (unit test `both_blake2b_implementations_and_the_race_compute_the_same_digest`);
@@ -175,14 +175,13 @@ impl Blake2b {
     }
 
     fn finalize(self) -> [u8; 64] {
-        let simd = |h: &blake2b_simd::State| {
-            let mut out = [0u8; 64];
-            out.copy_from_slice(h.finalize().as_bytes());
-            out
-        };
         match self {
             Blake2b::Portable(h) | Blake2b::Racing { portable: h, .. } => h.finalize().into(),
-            Blake2b::Simd(h) => simd(&h),
+            Blake2b::Simd(h) => {
+                let mut out = [0u8; 64];
+                out.copy_from_slice(h.finalize().as_bytes());
+                out
+            }
         }
     }
 }

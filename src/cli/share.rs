@@ -44,10 +44,7 @@ pub fn refresh(g: &Global, dir: &Path, group: &Path, remove: &[String], yes: boo
     }
     let command = format!("share refresh --group {}", crate::text::path(group));
     // A removal is never joined unseen: with --yes, the keyholder names the members it agrees to remove.
-    let folder = match folder {
-        Some(view) => view,
-        None => Folder::open(dir)?,
-    };
+    let folder = folder.map_or_else(|| Folder::open(dir), Ok)?;
     super::dkg::step_checked(&u, &folder, yes, &command, |c| {
         super::dkg::removals_named(c, yes, remove, |options| {
             format!("to join it with --yes, say so: add {options}; or run without --yes to be asked")
