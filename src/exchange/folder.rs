@@ -181,4 +181,16 @@ mod tests {
         assert!(!std::rc::Rc::ptr_eq(&copy.names().unwrap(), &folder.names().unwrap()));
         assert!(!format!("{folder:?}").contains("a.txt"), "Debug does not print the listing");
     }
+
+    #[test]
+    fn a_folder_that_cannot_be_listed_is_an_error_not_an_empty_listing() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("ceremony");
+        std::fs::create_dir(&dir).unwrap();
+        let folder = Folder::open(&dir).unwrap();
+        assert!(folder.names().unwrap().is_empty());
+        std::fs::remove_dir(&dir).unwrap();
+        let e = folder.names().unwrap_err();
+        assert!(e.message().contains("ceremony"), "{}", e.message());
+    }
 }
