@@ -9,6 +9,7 @@ use crate::card::Card;
 pub mod ceremony;
 pub mod membership;
 pub mod openpgp;
+pub(crate) mod own;
 pub mod rotation;
 
 use crate::error::{Error, Result};
@@ -79,12 +80,29 @@ static PACKAGES: std::sync::Mutex<Vec<([u8; 32], frost::keys::PublicKeyPackage)>
 /// its n points (a scalar multiplication each), and the texts of one group (without acceptances, with them,
 /// the folder's copy) all carry the same package.
 pub(crate) fn public_key_package(bytes: &[u8]) -> Option<frost::keys::PublicKeyPackage> {
+    remembered_package(bytes, |b| frost::keys::PublicKeyPackage::deserialize(b).ok())
+}
+
+/// [`public_key_package`] of bytes from this keyholder's sealed state, which frost computed from checked
+/// points: decoded without the subgroup checks ([`own::public_key_package`]), or with them if that fails.
+/// Remembered like a checked decoding: frost's checks would pass on these bytes.
+pub(crate) fn own_public_key_package(sealed: &[u8]) -> Option<frost::keys::PublicKeyPackage> {
+    remembered_package(sealed, |b| {
+        own::public_key_package(b).or_else(|| frost::keys::PublicKeyPackage::deserialize(b).ok())
+    })
+}
+
+/// `decode(bytes)`, or what it gave for the same bytes before in this process.
+fn remembered_package(
+    bytes: &[u8],
+    decode: impl FnOnce(&[u8]) -> Option<frost::keys::PublicKeyPackage>,
+) -> Option<frost::keys::PublicKeyPackage> {
     let tag = sha256(bytes);
     let remembered = PACKAGES.lock().ok().and_then(|m| m.iter().find(|(t, _)| *t == tag).map(|(_, p)| p.clone()));
     if remembered.is_some() {
         return remembered;
     }
-    let package = frost::keys::PublicKeyPackage::deserialize(bytes).ok()?;
+    let package = decode(bytes)?;
     if let Ok(mut m) = PACKAGES.lock() {
         if m.len() >= PARSED_MAX {
             m.remove(0);
@@ -391,9 +409,11 @@ impl Group {
         }
         let pkp_bytes = doc.block("public-key-package")?;
         let package = std::sync::OnceLock::new();
-        // A text checked in full before: its package decoded then, and agreed with the header (a signer
-        // needs only the group key, which the header carries).
-        if !whole_checked {
+        // A text whose core was checked before (the package block is in the core: the schema puts it
+        // before every acceptance, once): its package was decoded then, each point checked, and agreed
+        // with the header. Decoding it again cost n+1 subgroup checks per read of a completed group file
+        // (a signer needs only the group key, which the header carries; `package()` decodes on demand).
+        if !checked_before {
             let decoded = public_key_package(&pkp_bytes)
                 .ok_or_else(|| bad("public-key-package", "not a FROST Ed25519 public key package"))?;
             let pkp_key = decoded.verifying_key().serialize().map_err(|_| bad("public-key-package", "bad key"))?;

@@ -289,7 +289,7 @@ impl<'r> KeyGen<'r> {
         }
         let mut r1 = BTreeMap::new();
         for (j, bytes) in s.round1.iter().enumerate().filter(|(j, _)| *j != me) {
-            let pkg = own_round1_package(bytes)
+            let pkg = crate::group::own::round1_package(bytes)
                 .or_else(|| dkg::round1::Package::deserialize(bytes).ok())
                 .ok_or_else(|| Error::new("damaged key generation state"))?;
             r1.insert(c.identifier(j), pkg);
@@ -434,8 +434,9 @@ impl<'r> KeyGen<'r> {
                 )));
             }
         }
-        // Decoded through the group's memo: the group file built from it carries the same bytes.
-        let package = crate::group::public_key_package(&cf.public)
+        // Decoded through the group's memo (the group file built from it carries the same bytes), from
+        // this keyholder's sealed state: without the subgroup checks (see `group::own`).
+        let package = crate::group::own_public_key_package(&cf.public)
             .ok_or_else(|| Error::new("damaged key generation state (round 3)"))?;
         let group = Group::build(c, &texts, &package)?;
         let message = self.acceptance(&group)?;
@@ -545,54 +546,6 @@ impl KeyGen<'_> {
     }
 }
 
-/// A round-1 package kept in this keyholder's own sealed state, decoded without frost's subgroup checks.
-///
-/// Round 2 read these bytes from the folder with [`dkg::round1::Package::deserialize`], which checks that
-/// every point is in the prime-order subgroup (one scalar multiplication each) and canonically encoded,
-/// and only then saved them in the state, encrypted and authenticated under the home key. Checking them
-/// again in round 3 cost t(n-1) scalar multiplications, as much as frost's own part 3 (about 0.6 s at
-/// 67-of-100). Here each point is only decompressed. The layout is frost's (postcard): a 5-byte header,
-/// the number of coefficients (LEB128), each coefficient's 32-byte compressed point, 64 (one byte) and the
-/// 64-byte proof of knowledge (R, z), nothing after it. It is confirmed by serializing a package made of
-/// the first coefficient and the proof, which must give back exactly those bytes (header included).
-/// Anything unexpected returns `None`, and the caller takes frost's checked path.
-fn own_round1_package(bytes: &[u8]) -> Option<dkg::round1::Package> {
-    use frost_core::keys::{CoefficientCommitment, VerifiableSecretSharingCommitment};
-    use frost_core::{Field, Group};
-    let point = |b: &[u8]| -> Option<<frost::Ed25519Group as Group>::Element> {
-        let b: [u8; 32] = b.try_into().ok()?;
-        let p = ed25519_dalek::VerifyingKey::from_bytes(&b).ok()?.to_edwards();
-        (p != <frost::Ed25519Group as Group>::identity()).then_some(p)
-    };
-    let header = bytes.get(..5)?;
-    let rest = bytes.get(5..)?;
-    let (mut count, mut used) = (0usize, 0usize);
-    for (i, byte) in rest.iter().take(3).enumerate() {
-        count |= usize::from(byte & 0x7f) << (7 * i);
-        used = i + 1;
-        if byte & 0x80 == 0 {
-            break;
-        }
-    }
-    let rest = rest.get(used..)?;
-    let points = rest.get(..count.checked_mul(32)?)?;
-    let coefficients =
-        points.chunks_exact(32).map(|c| point(c).map(CoefficientCommitment::new)).collect::<Option<Vec<_>>>()?;
-    let sig = rest.get(count * 32..)?.strip_prefix(&[64u8])?;
-    if sig.len() != 64 || count == 0 {
-        return None;
-    }
-    let (r, z) = (point(&sig[..32])?, sig[32..].try_into().ok()?);
-    let z = <frost::Ed25519ScalarField as Field>::deserialize(&z).ok()?;
-    let proof = frost::Signature::new(r, z);
-    let probe = dkg::round1::Package::new(VerifiableSecretSharingCommitment::new(coefficients[..1].to_vec()), proof);
-    let expected = [header, &[1u8], &points[..32], &[64u8], sig].concat();
-    if probe.serialize().ok()? != expected {
-        return None;
-    }
-    Some(dkg::round1::Package::new(VerifiableSecretSharingCommitment::new(coefficients), proof))
-}
-
 /// For each participant: the acceptance of the group file `mine` to embed (see [`preferred`]), and one
 /// acceptance of another file with where it was found, if it signed one.
 #[allow(clippy::type_complexity)]
@@ -664,32 +617,5 @@ fn preferred<'v>(current: Option<&'v Visible>, candidate: &'v Visible) -> &'v Vi
             c
         }
         _ => candidate,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn own_round1_packages_decode_as_frost_decodes_them() {
-        // 130 coefficients: the count takes two bytes.
-        for (t, n) in [(2u16, 3u16), (3, 5), (130, 140)] {
-            let (_, package) = dkg::part1(1u16.try_into().unwrap(), n, t, rand_core::OsRng).unwrap();
-            let bytes = package.serialize().unwrap();
-            let fast = own_round1_package(&bytes).expect("frost's own bytes decode");
-            assert_eq!(fast, dkg::round1::Package::deserialize(&bytes).unwrap());
-            // Anything but exactly those bytes is refused (the caller then takes frost's checked path).
-            assert!(own_round1_package(&bytes[..bytes.len() - 1]).is_none());
-            assert!(own_round1_package(&[&bytes[..], &[0]].concat()).is_none());
-            assert!(own_round1_package(&bytes[..40]).is_none());
-            for i in [0, 4, 5, 6, 40, bytes.len() - 65, bytes.len() - 1] {
-                let mut b = bytes.clone();
-                b[i] ^= 0x80;
-                if let Some(p) = own_round1_package(&b) {
-                    assert_eq!(p.serialize().unwrap(), b, "byte {i}");
-                }
-            }
-        }
     }
 }
