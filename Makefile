@@ -103,7 +103,7 @@ demo: build
 # and how to read them in docs/performance.md). Not part of `test`.
 #   make bench BENCH_MB=1024 BENCH_RUNS=5 BENCH_LARGE=1   (BENCH_LARGE=1 adds the 67-of-100 ceremony)
 bench: build
-	$(CARGO) build --locked --release --example frost_alone
+	$(CARGO) build --locked --release --example frost_alone --example crypto_floor
 	./scripts/bench.sh $(BIN)
 
 doc:

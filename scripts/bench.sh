@@ -168,6 +168,25 @@ if [ -x "$examples" ]; then
                    printf "  %-10s %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f\n", g, m[g" dkg-pass1"]-p1, m[g" dkg-pass2"]-rd-p2,
                           m[g" dkg-pass3"]-p3, m[g" dkg-pass4"], m[g" dkg-pass5"], m[g" sign-step1"]-r1, m[g" sign-step2"]-r2, m[g" sign-step3"]-r2 }' \
     "$WORK/medians.txt" frost.txt
+  floor=$(dirname "$BIN")/examples/crypto_floor
+  if [ -x "$floor" ]; then
+    # The floor: the per-file cryptography each step must do (signature checks, signatures, HPKE seals or
+    # opens, point decoding; examples/crypto_floor.rs), timed alone. What is left above it is frostsign's
+    # own engineering: process start, files, parsing, encoding, the sealed state.
+    echo
+    "$floor" "${sizes[@]}" | tee floor.txt
+    echo
+    echo "beyond FROST and the per-file cryptography (the floor above): median CPU per step minus both (ms):"
+    printf '  %-10s %8s %8s %8s %8s\n' group "round 2" "round 3" confirm accept
+    awk 'FNR==NR { m[$1" "$2]=$3; next }
+         FILENAME ~ /frost/ && $2=="dkg" { for (i=1;i<NF;i++) { if ($i=="packages") rd[$1]=$(i+1); if ($i=="part2") p2[$1]=$(i+1); if ($i=="part3") p3[$1]=$(i+1) }; next }
+         $2=="floor" { g=$1; if (!((g" dkg-pass2") in m)) next
+                       printf "  %-10s %8.1f %8.1f %8.1f %8.1f\n", g, m[g" dkg-pass2"]-rd[g]-p2[g]-$4, m[g" dkg-pass3"]-p3[g]-$6,
+                              m[g" dkg-pass4"]-$8, m[g" dkg-pass5"]-$10 }' \
+      "$WORK/medians.txt" frost.txt floor.txt
+  else
+    echo "(the per-file floor: cargo build --release --example crypto_floor, then run make bench again)"
+  fi
 else
   echo "(frost-ed25519 alone: cargo build --release --example frost_alone, then run make bench again)"
 fi
