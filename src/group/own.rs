@@ -10,8 +10,8 @@
 //!
 //! Before a call: the bytes come from this keyholder's sealed home or state, never from a folder or any
 //! other place another party can write (those go through frost's checked decoding).
-//! After: `Some` only when frost would serialize the result to exactly these bytes, header included
-//! (each function confirms it); anything unexpected (another frost version's layout) returns `None`, and
+//! After: `Some` only when the bytes are in the layout frost serializes, header included (each function
+//! confirms it by serializing); anything unexpected (another frost version's layout) returns `None`, and
 //! the caller takes frost's checked path.
 //!
 //! Layouts are frost's (postcard): a 5-byte header (version, ciphersuite), lengths as LEB128, each
@@ -69,8 +69,13 @@ pub(crate) fn round1_package(bytes: &[u8]) -> Option<dkg::round1::Package> {
     }
     let z = <frost::Ed25519ScalarField as Field>::deserialize(&sig[ELEMENT_LEN..].try_into().ok()?).ok()?;
     let proof = frost::Signature::new(point(&sig[..ELEMENT_LEN])?, z);
-    let package = dkg::round1::Package::new(VerifiableSecretSharingCommitment::new(coefficients), proof);
-    (package.serialize().ok()? == bytes).then_some(package)
+    // The layout is confirmed on a probe of the first coefficient and the proof, which must serialize to
+    // exactly those bytes: serializing all t points would compress each again (t(n-1) inversions in a
+    // round 3, as much as the decompressions saved).
+    let probe = dkg::round1::Package::new(VerifiableSecretSharingCommitment::new(coefficients[..1].to_vec()), proof);
+    let expected = [&bytes[..HEADER_LEN], &[1u8], &points[..ELEMENT_LEN], &[SIGNATURE_LEN], sig].concat();
+    (probe.serialize().ok()? == expected)
+        .then(|| dkg::round1::Package::new(VerifiableSecretSharingCommitment::new(coefficients), proof))
 }
 
 /// The group's public key package from the sealed state (round 3 computed it with frost from checked
