@@ -78,31 +78,14 @@ static PACKAGES: std::sync::Mutex<Vec<([u8; 32], frost::keys::PublicKeyPackage)>
 
 /// Decode a FROST public key package, each distinct byte string once per process: decoding checks each of
 /// its n points (a scalar multiplication each), and the texts of one group (without acceptances, with them,
-/// the folder's copy) all carry the same package.
+/// the folder's copy) all carry the same package. Only frost's checked decodings are remembered here.
 pub(crate) fn public_key_package(bytes: &[u8]) -> Option<frost::keys::PublicKeyPackage> {
-    remembered_package(bytes, |b| frost::keys::PublicKeyPackage::deserialize(b).ok())
-}
-
-/// [`public_key_package`] of bytes from this keyholder's sealed state, which frost computed from checked
-/// points: decoded without the subgroup checks ([`own::public_key_package`]), or with them if that fails.
-/// Remembered like a checked decoding: frost's checks would pass on these bytes.
-pub(crate) fn own_public_key_package(sealed: &[u8]) -> Option<frost::keys::PublicKeyPackage> {
-    remembered_package(sealed, |b| {
-        own::public_key_package(b).or_else(|| frost::keys::PublicKeyPackage::deserialize(b).ok())
-    })
-}
-
-/// `decode(bytes)`, or what it gave for the same bytes before in this process.
-fn remembered_package(
-    bytes: &[u8],
-    decode: impl FnOnce(&[u8]) -> Option<frost::keys::PublicKeyPackage>,
-) -> Option<frost::keys::PublicKeyPackage> {
     let tag = sha256(bytes);
     let remembered = PACKAGES.lock().ok().and_then(|m| m.iter().find(|(t, _)| *t == tag).map(|(_, p)| p.clone()));
     if remembered.is_some() {
         return remembered;
     }
-    let package = decode(bytes)?;
+    let package = frost::keys::PublicKeyPackage::deserialize(bytes).ok()?;
     if let Ok(mut m) = PACKAGES.lock() {
         if m.len() >= PARSED_MAX {
             m.remove(0);
@@ -110,6 +93,26 @@ fn remembered_package(
         m.push((tag, package.clone()));
     }
     Some(package)
+}
+
+/// Whether a decoded public key package agrees with its group file's header: the group key, the
+/// threshold, and exactly the ceremony's identifiers. `Err` says what differs.
+fn package_agrees(
+    package: &frost::keys::PublicKeyPackage,
+    key: &[u8; 32],
+    threshold: u16,
+    ids: &[frost::Identifier],
+) -> std::result::Result<(), &'static str> {
+    if package.verifying_key().serialize().ok().as_deref() != Some(key.as_slice()) {
+        return Err("its group key differs from `group-key`");
+    }
+    if package.min_signers() != Some(threshold) || package.verifying_shares().len() != ids.len() {
+        return Err("its threshold or size differs from the header");
+    }
+    if ids.iter().any(|id| !package.verifying_shares().contains_key(id)) {
+        return Err("its members are not the ceremony's identifiers");
+    }
+    Ok(())
 }
 
 /// How many parsed group files [`Group::parse`] remembers.
@@ -277,7 +280,13 @@ impl Group {
         }
         let text = w.finish()?;
         check_size(&text)?;
-        Group::parse(&text).map_err(|e| internal(&format!("new group file does not parse: {e}")))
+        // Checked in full, except that the package block is `package` itself (its bytes are those just
+        // written), which is not decoded again: it is this keyholder's own computation.
+        let tag = sha256(text.as_bytes());
+        let group = Self::parse_checked(&text, &tag, None, Some(package))
+            .map_err(|e| internal(&format!("new group file does not parse: {e}")))?;
+        Self::remember(tag, &group);
+        Ok(group)
     }
 
     /// The SHA-256 of this group file's core (everything before the acceptances), which was checked in
@@ -326,7 +335,8 @@ impl Group {
     /// `known` is parsed and checked again except for the Ed25519 signatures it embeds (the cards'
     /// self-signatures, the n confirmations and n acceptances: most of the cost of a signing step at 100
     /// keyholders); a text whose core (everything before the acceptances) hashes to `known` is checked in
-    /// full except for the signatures inside that core (its acceptances are checked); any other text,
+    /// full except for the signatures inside that core and the decoding of its public key package, which
+    /// lies in the core (its acceptances are checked; [`Group::package`] decodes on demand); any other text,
     /// however small the change, is checked in full, as [`Group::parse`] does.
     pub fn parse_known(text: &str, known: Option<&CheckedDigest>) -> std::result::Result<Group, DocError> {
         let tag = sha256(text.as_bytes());
@@ -334,7 +344,7 @@ impl Group {
         if let Some(group) = remembered {
             return Ok(group);
         }
-        let group = Self::parse_checked(text, &tag, known.map(CheckedDigest::bytes))?;
+        let group = Self::parse_checked(text, &tag, known.map(CheckedDigest::bytes), None)?;
         Self::remember(tag, &group);
         Ok(group)
     }
@@ -350,8 +360,15 @@ impl Group {
     }
 
     /// [`Group::parse`] of `text`, whose SHA-256 is `tag`: every check done, except the signatures inside
-    /// what `known` names as checked in full by this keyholder before (see [`Group::parse_known`]).
-    fn parse_checked(text: &str, tag: &[u8; 32], known: Option<&[u8; 32]>) -> std::result::Result<Group, DocError> {
+    /// what `known` names as checked in full by this keyholder before (see [`Group::parse_known`]), and the
+    /// decoding of the public key package when that is the core (or the whole text), or when `built` is
+    /// the package the text's block was serialized from ([`Group::build`]).
+    fn parse_checked(
+        text: &str,
+        tag: &[u8; 32],
+        known: Option<&[u8; 32]>,
+        built: Option<&frost::keys::PublicKeyPackage>,
+    ) -> std::result::Result<Group, DocError> {
         let unapproved_len = text.find(APPROVAL_LINE).map(|i| i + 1).unwrap_or(text.len());
         let core_len = text[..unapproved_len].find(ACCEPTANCE_LINE).map(|i| i + 1).unwrap_or(unapproved_len);
         let core_digest = sha256(&text.as_bytes()[..core_len]);
@@ -414,18 +431,13 @@ impl Group {
         // with the header. Decoding it again cost n+1 subgroup checks per read of a completed group file
         // (a signer needs only the group key, which the header carries; `package()` decodes on demand).
         if !checked_before {
-            let decoded = public_key_package(&pkp_bytes)
-                .ok_or_else(|| bad("public-key-package", "not a FROST Ed25519 public key package"))?;
-            let pkp_key = decoded.verifying_key().serialize().map_err(|_| bad("public-key-package", "bad key"))?;
-            if pkp_key != key {
-                return Err(bad("public-key-package", "its group key differs from `group-key`"));
-            }
-            if decoded.min_signers() != Some(threshold) || decoded.verifying_shares().len() != n {
-                return Err(bad("public-key-package", "its threshold or size differs from the header"));
-            }
-            if ceremony.identifiers().iter().any(|id| !decoded.verifying_shares().contains_key(id)) {
-                return Err(bad("public-key-package", "its members are not the ceremony's identifiers"));
-            }
+            let decoded = match built {
+                Some(p) => p.clone(),
+                None => public_key_package(&pkp_bytes)
+                    .ok_or_else(|| bad("public-key-package", "not a FROST Ed25519 public key package"))?,
+            };
+            package_agrees(&decoded, &key, threshold, &ceremony.identifiers())
+                .map_err(|why| bad("public-key-package", why))?;
             let _ = package.set(decoded);
         }
         let confirmations = check_confirmations(&doc, &ceremony, &key, &sha256(&pkp_bytes), checked_before)?;
@@ -530,6 +542,12 @@ impl Group {
         let p = public_key_package(&self.package_bytes).ok_or_else(|| {
             Error::new(format!("the public key package of the group {} does not decode", self.fingerprint()))
                 .with_help("this frostsign reads the package differently from the one that checked it: use that version, or ask the group for its group.pub again")
+        })?;
+        // As when it was checked (no scalar multiplication): the trusted digest vouches for these bytes.
+        let ids: Vec<frost::Identifier> = self.ids.iter().map(|id| frost_identifier(*id)).collect();
+        package_agrees(&p, &self.key, self.threshold, &ids).map_err(|why| {
+            Error::new(format!("the public key package of the group {}: {why}", self.fingerprint()))
+                .with_help("ask the group for its group.pub again")
         })?;
         Ok(self.package.get_or_init(|| p))
     }

@@ -3,16 +3,18 @@
 //!
 //! frost-ed25519 decodes every point with a check that it is in the prime-order subgroup: one scalar
 //! multiplication each (about ten times a decompression). A keyholder's sealed state (encrypted and
-//! authenticated under its home key) holds structures frost built from points already checked when they
-//! were read from the folder: the others' round-1 packages (checked in round 2, used again in round 3)
-//! and the group's public key package (computed in round 3, used in the confirmation step). Checking
-//! them again cost t(n-1) and n+1 scalar multiplications per step.
+//! authenticated under its home key) holds the others' round-1 packages, exactly the bytes round 2 read
+//! from the folder and decoded with every check (used again in round 3), and the group's public key
+//! package, which frost computed in round 3 from checked points (used in the confirmation step).
+//! Checking them again cost t(n-1) and n+1 scalar multiplications per step. Decodings made here are
+//! never remembered as checked ones (`group::public_key_package`'s memo holds only frost's).
 //!
 //! Before a call: the bytes come from this keyholder's sealed home or state, never from a folder or any
 //! other place another party can write (those go through frost's checked decoding).
-//! After: `Some` only when the bytes are in the layout frost serializes, header included (each function
-//! confirms it by serializing); anything unexpected (another frost version's layout) returns `None`, and
-//! the caller takes frost's checked path.
+//! After: `Some` only when the bytes are in the layout frost serializes, header included (a round-1
+//! package's confirmed on a probe of its first coefficient, a public key package's by serializing it
+//! whole); anything unexpected (another frost version's layout) returns `None`, and the caller takes
+//! frost's checked path.
 //!
 //! Layouts are frost's (postcard): a 5-byte header (version, ciphersuite), lengths as LEB128, each
 //! point or scalar as its 32 bytes.

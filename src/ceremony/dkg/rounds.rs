@@ -434,9 +434,10 @@ impl<'r> KeyGen<'r> {
                 )));
             }
         }
-        // Decoded through the group's memo (the group file built from it carries the same bytes), from
-        // this keyholder's sealed state: without the subgroup checks (see `group::own`).
-        let package = crate::group::own_public_key_package(&cf.public)
+        // From this keyholder's sealed state: decoded without the subgroup checks (see `group::own`), and
+        // not decoded again by the group file built from it.
+        let package = crate::group::own::public_key_package(&cf.public)
+            .or_else(|| crate::group::public_key_package(&cf.public))
             .ok_or_else(|| Error::new("damaged key generation state (round 3)"))?;
         let group = Group::build(c, &texts, &package)?;
         let message = self.acceptance(&group)?;
