@@ -33,7 +33,7 @@ pub fn step(g: &Global, dir: &Path, yes: bool, watch: Option<Option<std::time::D
     let _lock = home.lock()?;
     let name = home.card().map(|c| c.name().to_string()).unwrap_or_else(|_| "keyholder".into());
     let exchange = super::exchange::Exchange::new(dir, git, Some(&g.home), &name, "key generation")?;
-    exchange.pull_first(watch.is_some())?;
+    exchange.pull_first(watch)?;
     Folder::open(dir)?; // a folder that is not there is said before the passphrase is asked
     let u = home.unlock(&g.passphrase)?;
     let mut watcher = watch.map(|t| {

@@ -60,13 +60,16 @@ impl Exchange {
             && (e.message().starts_with("`git pull --rebase` failed") || e.message().starts_with("could not push"))
     }
 
-    /// The watcher of a `--watch` with `timeout`: it looks less often when each look pulls from a remote.
+    /// The watcher of a `--watch` with `timeout`: it looks less often when each look pulls from a remote,
+    /// and its pulls and pushes end by its deadline.
     pub fn watcher(&self, timeout: Option<std::time::Duration>) -> super::watch::Watcher {
         let w = super::watch::Watcher::new(timeout);
-        if self.is_git() {
-            w.over_git()
-        } else {
-            w
+        match &self.git {
+            Some(g) => {
+                g.stop_by(w.deadline());
+                w.over_git()
+            }
+            None => w,
         }
     }
 
@@ -103,10 +106,14 @@ impl Exchange {
 
     /// The pull before a step's first round: a watch that starts while the remote cannot be reached warns
     /// and goes on with the folder it has (its rounds pull again, and wait the remote out); a single run
-    /// stops with the error.
-    pub fn pull_first(&self, watching: bool) -> Result<()> {
+    /// stops with the error. `watch` is the watch's `--timeout` (`Some(None)`: the default), which bounds
+    /// this pull too.
+    pub fn pull_first(&self, watch: Option<Option<std::time::Duration>>) -> Result<()> {
+        if let (Some(g), Some(timeout)) = (&self.git, watch) {
+            g.stop_by(std::time::Instant::now() + timeout.unwrap_or(super::watch::DEFAULT_TIMEOUT));
+        }
         match self.pull() {
-            Err(e) if watching && self.transient(&e) => {
+            Err(e) if watch.is_some() && self.transient(&e) => {
                 errln!("warning: {}; the watch tries again at each look", e.message());
                 Ok(())
             }

@@ -102,7 +102,7 @@ pub fn step(
     let _lock = home.lock()?;
     let name = home.card().map(|c| c.name().to_string()).unwrap_or_else(|_| "keyholder".into());
     let exchange = super::exchange::Exchange::new(dir, git, Some(&g.home), &name, "signing")?;
-    exchange.pull_first(watch.is_some())?;
+    exchange.pull_first(watch)?;
     let req = crate::ceremony::signing::Request::load(dir)?;
     if !req.artifacts().is_empty() && req.rotation().is_none() && matches!(&copies, Copies::Files(f) if f.is_empty()) {
         return Err(Error::new("no copy of the artifacts was given").with_help(

@@ -54,6 +54,11 @@ impl Watcher {
         }
     }
 
+    /// When the watch gives up.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
     /// Look less often: each look pulls from a git remote.
     pub fn over_git(mut self) -> Watcher {
         (self.pause, self.first_pause, self.max_pause) = (GIT_FIRST_PAUSE, GIT_FIRST_PAUSE, GIT_MAX_PAUSE);

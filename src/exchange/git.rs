@@ -83,6 +83,8 @@ pub struct GitFolder {
     /// The compact fingerprint of the keyholder running the step, if any: a file named after it is its
     /// own, which nobody else can write validly.
     owner: Option<String>,
+    /// When a watch's `--timeout` passes: pulls and pushes end by then (see [`GitFolder::remote`]).
+    deadline: std::cell::Cell<Option<std::time::Instant>>,
 }
 
 /// How a publication ended.
@@ -111,7 +113,17 @@ fn git_call_limit() -> std::time::Duration {
     }
 }
 
+/// The least time a pull or push started before a watch's deadline is given (see [`GitFolder::remote`]):
+/// a pull killed in the middle of its rebase leaves the clone for the next run to settle, so one that
+/// starts just before the deadline may finish, a few seconds late.
+const LEAST_REMOTE_CALL: std::time::Duration = std::time::Duration::from_secs(5);
+
 fn git(root: &Path, args: &[&str]) -> std::result::Result<String, String> {
+    git_within(root, args, git_call_limit())
+}
+
+/// `git args` in `root`, killed after `limit`.
+fn git_within(root: &Path, args: &[&str], limit: std::time::Duration) -> std::result::Result<String, String> {
     let mut child = Command::new("git")
         .arg("-C")
         .arg(root)
@@ -135,7 +147,7 @@ fn git(root: &Path, args: &[&str]) -> std::result::Result<String, String> {
     // Both pipes are drained on their own threads (a full pipe would stall git), while this one keeps time.
     let out = drain(child.stdout.take());
     let err = drain(child.stderr.take());
-    let (started, limit) = (std::time::Instant::now(), git_call_limit());
+    let started = std::time::Instant::now();
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
@@ -205,7 +217,7 @@ impl GitFolder {
                 .with_help("keep the home outside the repository (the default ~/.frostsign is)"));
             }
         }
-        Ok(GitFolder { root, dir, owner: None })
+        Ok(GitFolder { root, dir, owner: None, deadline: Default::default() })
     }
 
     /// The same folder, stepped in by the keyholder with this compact fingerprint.
@@ -244,7 +256,7 @@ impl GitFolder {
     }
 
     fn pull_rebase(&self) -> std::result::Result<String, String> {
-        git(&self.root, &["pull", "--rebase", "--autostash", "--quiet"])
+        self.remote(&["pull", "--rebase", "--autostash", "--quiet"])
     }
 
     /// The error of a failed pull (git's message `e`), saying with `note` what state it left.
@@ -401,15 +413,15 @@ impl GitFolder {
         if changed.is_empty() {
             // An earlier run may have committed without pushing (the remote was down): push it now, and
             // say so when it still cannot be pushed (the others would wait for it for ever).
-            if self.ahead() && git(&self.root, &["push", "--quiet"]).is_err() {
+            if self.ahead() && self.remote(&["push", "--quiet"]).is_err() {
                 self.pull_checked()?;
-                git(&self.root, &["push", "--quiet"]).map_err(|e| self.push_failed(1, &e))?;
+                self.remote(&["push", "--quiet"]).map_err(|e| self.push_failed(1, &e))?;
             }
             return Ok(Pushed::Nothing);
         }
         self.commit(&changed, message)?;
         for round in 0..MAX_ROUNDS {
-            if git(&self.root, &["push", "--quiet"]).is_ok() {
+            if self.remote(&["push", "--quiet"]).is_ok() {
                 return Ok(Pushed::Files(changed));
             }
             if let Err(e) = self.pull_rebase() {
@@ -427,6 +439,28 @@ impl GitFolder {
             std::thread::sleep(std::time::Duration::from_millis(100 << round.min(5)));
         }
         Err(self.push_failed(MAX_ROUNDS, ""))
+    }
+
+    /// Stop pulling and pushing by `deadline` (a watch's `--timeout`): a call is not started after it, and
+    /// one started before it is killed at it (given at least [`LEAST_REMOTE_CALL`]); the watch then ends
+    /// with its timeout instead of waiting out a remote that does not answer for up to a minute per call.
+    pub fn stop_by(&self, deadline: std::time::Instant) {
+        self.deadline.set(Some(deadline));
+    }
+
+    /// A git command that talks to the remote (pull, push), within the call limit and the deadline.
+    fn remote(&self, args: &[&str]) -> std::result::Result<String, String> {
+        let limit = match self.deadline.get() {
+            None => git_call_limit(),
+            Some(deadline) => {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    return Err(format!("git {} not started: the watch's --timeout has passed", args[0]));
+                }
+                left.max(LEAST_REMOTE_CALL).min(git_call_limit())
+            }
+        };
+        git_within(&self.root, args, limit)
     }
 
     /// True when local commits are not pushed yet.

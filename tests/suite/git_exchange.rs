@@ -376,6 +376,37 @@ fn a_remote_that_never_answers_does_not_hang_a_watch() {
     drop(held);
 }
 
+/// A watch's `--timeout` bounds its pulls and pushes too, not only its waiting: with the time limit of a
+/// minute per git command, a remote that never answers ends a `--timeout 3s` watch (the coordinator's,
+/// and a keyholder's, whose first pull comes before its passphrase) within seconds, with exit 3. A call
+/// started before the deadline is killed at it (given at least 5 s); none starts after it.
+#[test]
+fn a_watch_over_a_remote_that_never_answers_ends_by_its_timeout_not_by_the_git_time_limit() {
+    if !require_tool("git", "sudo apt-get install -y git") {
+        return;
+    }
+    let (_env, hs, _group, c, artifact) = session_over_git();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/origin.git", listener.local_addr().unwrap());
+    let held = std::thread::spawn(move || listener.accept().map(|(conn, _)| conn));
+    git(&c[0], &["pull", "--quiet", "--rebase"]);
+    for clone in [&c[0], &c[3]] {
+        git(clone, &["remote", "set-url", "origin", &url]);
+    }
+    let (coordinator, alice) = (c[3].join("sign"), c[0].join("sign"));
+    let started = std::time::Instant::now();
+    let collect = ["sign", "collect", "--dir", s(&coordinator), "--watch", "--timeout", "3s"];
+    run_env(Path::new("/"), &collect, &[]).expect_code(3).contains("Gave up after 3s (--timeout)");
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(20), "the coordinator's watch took {took:?}");
+    let started = std::time::Instant::now();
+    let step = ["sign", "step", "--dir", s(&alice), "--file", s(&artifact), "--yes", "--watch", "--timeout", "3s"];
+    hs[0].run(&step).expect_code(3).contains("Gave up after 3s (--timeout)");
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(25), "the keyholder's watch took {took:?}");
+    drop(held);
+}
+
 /// Mallory pushes a forged file under Alice's name between Alice's pull and her push (a pre-push hook in
 /// Alice's clone plays the race): Alice's rebase stops on it, and she keeps her own file, which only she
 /// can sign, instead of adopting the forgery; the release completes.
