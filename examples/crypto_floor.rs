@@ -14,6 +14,9 @@
 //!   decompressed (no subgroup check: it comes from the sealed state), one signature (the acceptance);
 //! - acceptance: n checks of acceptances.
 //!
+//! Not counted, as engineering rather than required cryptography: compressing points again to confirm a
+//! layout or to write a file (the confirmation step serializes its n+1-point package to confirm it).
+//!
 //! Message sizes follow frostsign's files at that size (a round-1 file is about 96t bytes, a round-2
 //! file about 98n); a signature check's cost hardly depends on them.
 
