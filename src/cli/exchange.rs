@@ -37,6 +37,17 @@ impl Exchange {
                 _ => None,
             }
         } else {
+            if crate::exchange::git::lost_its_marker(dir) {
+                errln!(
+                    "warning: `{}` was set up for git (`init --git`: its .gitattributes is frostsign's) but its marker {} is missing, so this run neither pulls nor pushes",
+                    crate::text::path(dir),
+                    crate::exchange::git::MARKER_FILE
+                );
+                errln!(
+                    "  help: pass --git to exchange through git, or restore the marker (git checkout -- {})",
+                    crate::exchange::git::MARKER_FILE
+                );
+            }
             None
         };
         Ok(Exchange {

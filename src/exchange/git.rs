@@ -75,6 +75,15 @@ pub fn is_marked(dir: &Path) -> bool {
     crate::fsx::read_limited_untrusted(&dir.join(MARKER_FILE), 64).is_ok_and(|b| b == MARKER_TEXT.as_bytes())
 }
 
+/// True when `dir` was set up for git by `init --git` (its `.gitattributes` is frostsign's, byte for byte)
+/// but its marker is gone: someone deleted it (and a pull brought the deletion), so a run without `--git`
+/// would quietly stop pulling and pushing, and the others would wait for its files for ever.
+pub fn lost_its_marker(dir: &Path) -> bool {
+    !is_marked(dir)
+        && crate::fsx::read_limited_untrusted(&dir.join(ATTRIBUTES_FILE), 4096)
+            .is_ok_and(|b| b == ATTRIBUTES_TEXT.as_bytes())
+}
+
 /// A ceremony folder in a git work tree with an upstream branch.
 #[derive(Debug, Clone)]
 pub struct GitFolder {

@@ -407,6 +407,32 @@ fn a_watch_over_a_remote_that_never_answers_ends_by_its_timeout_not_by_the_git_t
     drop(held);
 }
 
+/// A folder set up for git whose marker was deleted (a pull brought the deletion) is not silently run as
+/// a plain folder: each run says that it neither pulls nor pushes, and how to go on; with `--git` it
+/// publishes again.
+#[test]
+fn a_folder_that_lost_its_git_marker_is_reported_at_every_run() {
+    if !require_tool("git", "sudo apt-get install -y git") {
+        return;
+    }
+    let (env, hs, _group, c, artifact) = session_over_git();
+    git(&c[0], &["pull", "--quiet", "--rebase"]);
+    let d = c[0].join("sign");
+    fs::remove_file(d.join(".frostsign-exchange")).unwrap();
+    let step = |extra: &[&str]| {
+        let mut args = vec!["sign", "step", "--dir", s(&d), "--file", s(&artifact), "--yes"];
+        args.extend_from_slice(extra);
+        hs[0].run(&args)
+    };
+    let warning = "but its marker .frostsign-exchange is missing, so this run neither pulls nor pushes";
+    step(&[]).ok().contains(warning).contains("pass --git");
+    assert!(!history_paths(&env).contains("commit-a1-"), "nothing was pushed");
+    let o = step(&["--git"]);
+    o.ok();
+    assert!(!o.all().contains(warning), "no warning with --git: {}", o.all());
+    assert!(history_paths(&env).contains("commit-a1-"), "with --git the commitment was pushed");
+}
+
 /// Mallory pushes a forged file under Alice's name between Alice's pull and her push (a pre-push hook in
 /// Alice's clone plays the race): Alice's rebase stops on it, and she keeps her own file, which only she
 /// can sign, instead of adopting the forgery; the release completes.
