@@ -11,7 +11,10 @@ const FIRST_PAUSE: Duration = Duration::from_millis(300);
 /// The longest pause between two looks (the backoff's ceiling).
 const MAX_PAUSE: Duration = Duration::from_secs(5);
 
-/// `90`, `90s`, `30m`, `2h`, `1d`: a whole number and an optional unit.
+/// The longest `--timeout`: a deadline is a point in time, and one too far away cannot be represented.
+const MAX_TIMEOUT: Duration = Duration::from_secs(366 * 86400);
+
+/// `90`, `90s`, `30m`, `2h`, `1d`: a whole number and an optional unit, at most a year ([`MAX_TIMEOUT`]).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
     let n: u64 =
@@ -23,7 +26,11 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "d" => n.saturating_mul(86400),
         _ => return Err(format!("`{s}` is not a duration: use a number and s, m, h or d (e.g. 30m)")),
     };
-    Ok(Duration::from_secs(secs))
+    let d = Duration::from_secs(secs);
+    if d > MAX_TIMEOUT {
+        return Err(format!("`{s}` is longer than a watch may wait: at most 366d"));
+    }
+    Ok(d)
 }
 
 /// The waiting side of a watched command.
@@ -101,7 +108,8 @@ mod tests {
         assert_eq!(parse_duration("30m").unwrap(), Duration::from_secs(1800));
         assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
         assert_eq!(parse_duration("1d").unwrap(), Duration::from_secs(86400));
-        for bad in ["", "m", "1.5h", "-1", "10 m", "3w"] {
+        assert_eq!(parse_duration("366d").unwrap(), MAX_TIMEOUT);
+        for bad in ["", "m", "1.5h", "-1", "10 m", "3w", "367d", "99999999999d", "18446744073709551615"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }

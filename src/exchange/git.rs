@@ -92,7 +92,7 @@ pub struct GitFolder {
     /// The compact fingerprint of the keyholder running the step, if any: a file named after it is its
     /// own, which nobody else can write validly.
     owner: Option<String>,
-    /// When a watch's `--timeout` passes: pulls and pushes end by then (see [`GitFolder::remote`]).
+    /// When a watch's `--timeout` passes: no pull starts after it (see [`GitFolder::stop_by`]).
     deadline: std::cell::Cell<Option<std::time::Instant>>,
 }
 
@@ -122,9 +122,9 @@ fn git_call_limit() -> std::time::Duration {
     }
 }
 
-/// The least time a pull or push started before a watch's deadline is given (see [`GitFolder::remote`]):
-/// a pull killed in the middle of its rebase leaves the clone for the next run to settle, so one that
-/// starts just before the deadline may finish, a few seconds late.
+/// The least time a pull or push is given under a watch's deadline (see [`GitFolder::remote`]): a pull
+/// that starts just before the deadline may finish, a few seconds late, and a push after it may publish
+/// what its round wrote.
 const LEAST_REMOTE_CALL: std::time::Duration = std::time::Duration::from_secs(5);
 
 fn git(root: &Path, args: &[&str]) -> std::result::Result<String, String> {
@@ -450,9 +450,10 @@ impl GitFolder {
         Err(self.push_failed(MAX_ROUNDS, ""))
     }
 
-    /// Stop pulling and pushing by `deadline` (a watch's `--timeout`): a call is not started after it, and
-    /// one started before it is killed at it (given at least [`LEAST_REMOTE_CALL`]); the watch then ends
-    /// with its timeout instead of waiting out a remote that does not answer for up to a minute per call.
+    /// Stop pulling by `deadline` (a watch's `--timeout`), and bound pushes by it: no pull starts after it;
+    /// a pull or push is killed at it, given at least [`LEAST_REMOTE_CALL`] (a push after it still runs,
+    /// so that a round which pulled in time publishes what it wrote). The watch then ends with its timeout
+    /// instead of waiting out a remote that does not answer for up to a minute per call.
     pub fn stop_by(&self, deadline: std::time::Instant) {
         self.deadline.set(Some(deadline));
     }

@@ -544,7 +544,7 @@ impl Group {
                 .with_help("this frostsign reads the package differently from the one that checked it: use that version, or ask the group for its group.pub again")
         })?;
         // As when it was checked (no scalar multiplication): the trusted digest vouches for these bytes.
-        let ids: Vec<frost::Identifier> = self.ids.iter().map(|id| frost_identifier(*id)).collect();
+        let ids: Vec<frost::Identifier> = (0..self.ids.len()).map(|i| self.identifier(i)).collect();
         package_agrees(&p, &self.key, self.threshold, &ids).map_err(|why| {
             Error::new(format!("the public key package of the group {}: {why}", self.fingerprint()))
                 .with_help("ask the group for its group.pub again")

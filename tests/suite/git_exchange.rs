@@ -363,9 +363,7 @@ fn a_remote_that_never_answers_does_not_hang_a_watch() {
         return;
     }
     let (_env, _hs, _group, c, _artifact) = session_over_git();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/origin.git", listener.local_addr().unwrap());
-    let held = std::thread::spawn(move || listener.accept().map(|(conn, _)| conn));
+    let url = remote_that_never_answers();
     git(&c[3], &["remote", "set-url", "origin", &url]);
     let d = c[3].join("sign");
     let args = ["sign", "collect", "--dir", s(&d), "--watch", "--timeout", "3s"];
@@ -373,7 +371,18 @@ fn a_remote_that_never_answers_does_not_hang_a_watch() {
     let o = run_env(Path::new("/"), &args, &[("FROSTSIGN_GIT_CALL_LIMIT_SECS", "1")]);
     o.expect_code(3).contains("did not finish within 1 s");
     assert!(started.elapsed() < std::time::Duration::from_secs(30), "took {:?}", started.elapsed());
-    drop(held);
+}
+
+/// The URL of a git remote that accepts every connection and never answers (each connection is held open
+/// until the test process ends).
+fn remote_that_never_answers() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/origin.git", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let held: Vec<_> = listener.incoming().map_while(Result::ok).collect();
+        drop(held);
+    });
+    url
 }
 
 /// A watch's `--timeout` bounds its pulls and pushes too, not only its waiting: with the time limit of a
@@ -386,9 +395,7 @@ fn a_watch_over_a_remote_that_never_answers_ends_by_its_timeout_not_by_the_git_t
         return;
     }
     let (_env, hs, _group, c, artifact) = session_over_git();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/origin.git", listener.local_addr().unwrap());
-    let held = std::thread::spawn(move || listener.accept().map(|(conn, _)| conn));
+    let url = remote_that_never_answers();
     git(&c[0], &["pull", "--quiet", "--rebase"]);
     for clone in [&c[0], &c[3]] {
         git(clone, &["remote", "set-url", "origin", &url]);
@@ -396,15 +403,17 @@ fn a_watch_over_a_remote_that_never_answers_ends_by_its_timeout_not_by_the_git_t
     let (coordinator, alice) = (c[3].join("sign"), c[0].join("sign"));
     let started = std::time::Instant::now();
     let collect = ["sign", "collect", "--dir", s(&coordinator), "--watch", "--timeout", "3s"];
-    run_env(Path::new("/"), &collect, &[]).expect_code(3).contains("Gave up after 3s (--timeout)");
+    run_env(Path::new("/"), &collect, &[])
+        .expect_code(3)
+        .contains("did not finish within")
+        .contains("Gave up after 3s (--timeout)");
     let took = started.elapsed();
     assert!(took < std::time::Duration::from_secs(20), "the coordinator's watch took {took:?}");
     let started = std::time::Instant::now();
     let step = ["sign", "step", "--dir", s(&alice), "--file", s(&artifact), "--yes", "--watch", "--timeout", "3s"];
-    hs[0].run(&step).expect_code(3).contains("Gave up after 3s (--timeout)");
+    hs[0].run(&step).expect_code(3).contains("did not finish within").contains("Gave up after 3s (--timeout)");
     let took = started.elapsed();
     assert!(took < std::time::Duration::from_secs(25), "the keyholder's watch took {took:?}");
-    drop(held);
 }
 
 /// A folder set up for git whose marker was deleted (a pull brought the deletion) is not silently run as
